@@ -1,0 +1,19 @@
+import { cleanupWorktrees } from "../../core/cleanup.js";
+import type { Io } from "../index.js";
+import { makeChalk, renderCleanup } from "../render.js";
+
+/** `wt cleanup <id>... | --merged | --all`. */
+export async function cleanupCommand(io: Io, ids: string[], opts: Record<string, unknown>): Promise<void> {
+  const result = await cleanupWorktrees(io.ctx, {
+    ids,
+    merged: opts.merged === true,
+    all: opts.all === true,
+    force: opts.force === true,
+    keepBranch: opts.keepBranch === true,
+    deleteBranch: opts.deleteBranch === true,
+    dryRun: opts.dryRun === true,
+    hooks: opts.hooks !== false,
+  });
+  if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+  else if (!io.globals.quiet) io.out(renderCleanup(result, makeChalk()));
+}

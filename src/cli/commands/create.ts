@@ -1,0 +1,18 @@
+import { createWorktree } from "../../core/create.js";
+import type { Io } from "../index.js";
+import { makeChalk, renderCreate } from "../render.js";
+
+/** `wt create <id>`: JSON document, the path alone (--quiet), or a summary. */
+export async function createCommand(io: Io, id: string, opts: Record<string, unknown>): Promise<void> {
+  const result = await createWorktree(io.ctx, {
+    id,
+    base: opts.base as string | undefined,
+    branch: opts.branch as string | undefined,
+    fetch: opts.fetch as boolean | undefined,
+    hooks: opts.hooks as boolean | undefined,
+    dryRun: opts.dryRun === true,
+  });
+  if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+  else if (io.globals.quiet) io.out(`${result.path}\n`);
+  else io.out(renderCreate(result, makeChalk()));
+}

@@ -1,0 +1,8 @@
+import { worktreePath } from "../../core/resolve.js";
+import type { Io } from "../index.js";
+
+/** `wt path <id>`: the folder alone, for `cd "$(wt path 101)"`. */
+export async function pathCommand(io: Io, id: string): Promise<void> {
+  const folder = await worktreePath(io.ctx, id);
+  io.out(io.globals.json ? `${JSON.stringify({ id, path: folder })}\n` : `${folder}\n`);
+}

@@ -1,0 +1,199 @@
+import { Command, CommanderError, Option } from "commander";
+import type { WtContext } from "../core/context.js";
+
+/**
+ * The `wt` program. Only commander is imported up front; each action imports its command
+ * module on demand so `wt --help` and `wt path 101` start fast.
+ */
+
+export interface GlobalOptions {
+  C?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+/** Output and context shared by every command. */
+export interface Io {
+  globals: GlobalOptions;
+  ctx: WtContext;
+  /** Writes data to stdout. */
+  out: (text: string) => void;
+  /** Writes to stderr unless --quiet (warnings are shown even then). */
+  err: (text: string) => void;
+}
+
+const VERSION = "0.1.0";
+
+function makeIo(program: Command, signal?: AbortSignal): Io {
+  const globals = program.opts<GlobalOptions>();
+  const quiet = globals.quiet === true;
+  const cwd = globals.C ? (globals.C.startsWith("/") ? globals.C : `${process.cwd()}/${globals.C}`) : process.cwd();
+  return {
+    globals,
+    out: (t) => process.stdout.write(t),
+    err: (t) => {
+      if (!quiet) process.stderr.write(t);
+    },
+    ctx: {
+      cwd,
+      env: process.env,
+      signal,
+      output: quiet ? null : process.stderr,
+      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+      onProgress: globals.verbose ? (m) => process.stderr.write(`  · ${m}\n`) : undefined,
+    },
+  };
+}
+
+/**
+ * Ctrl-C and SIGTERM abort the running command, which rolls back and exits 130. A second
+ * signal does not stop the rollback.
+ */
+function interruptible(io: { err: (t: string) => void }): AbortController {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      process.stderr.write(`\n${sig}: stopping and rolling back what this run made…\n`);
+      controller.abort(sig);
+    } else {
+      process.stderr.write("still rolling back; wt exits when it is done\n");
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  void io;
+  return controller;
+}
+
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("wt")
+    .description(
+      "One isolated git worktree per issue: branch, folder, ports, included files, env file and databases,\nand a cleanup that never loses work.",
+    )
+    .version(VERSION, "--version", "print the version")
+    .option("-C <dir>", "run as if wt was started in <dir>")
+    .option("--json", "print one JSON document on stdout (errors too)")
+    .option("-q, --quiet", "print only the essential result (create: the path)")
+    .option("--verbose", "print each step on stderr")
+    .showHelpAfterError("(run `wt --help` for usage)")
+    .configureHelp({ sortSubcommands: false })
+    .exitOverride();
+
+  program
+    .command("create")
+    .description("create (or check and complete) the worktree of <id>")
+    .argument("<id>", "issue id or name: 101, auth-fix")
+    .option("--base <ref>", "commit-ish the new branch starts from (default: origin/<default branch>)")
+    .option("--branch <name>", "branch name (default from the `branch` template: feature/issue-101)")
+    .option("--no-fetch", "do not fetch the base's remote first")
+    .option("--no-hooks", "do not run postCreate hooks")
+    .option("--dry-run", "print the plan and change nothing")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  wt create 101\n  wt create auth-fix --base develop\n  cd "$(wt create 101 -q)"',
+    )
+    .action(async (id: string, opts: Record<string, unknown>) => {
+      const controller = interruptible({ err: () => {} });
+      const io = makeIo(program, controller.signal);
+      const { createCommand } = await import("./commands/create.js");
+      await createCommand(io, id, opts);
+    });
+
+  program
+    .command("status")
+    .description("show every worktree: state, changes, ahead/behind, ports and databases")
+    .argument("[id...]", "only these worktrees")
+    .action(async (ids: string[]) => {
+      const io = makeIo(program);
+      const { statusCommand } = await import("./commands/status.js");
+      await statusCommand(io, ids);
+    });
+
+  program
+    .command("cleanup")
+    .description("remove worktrees safely: refuses uncommitted work, keeps unmerged branches")
+    .argument("[id...]", "worktrees to remove")
+    .option("--merged", "every managed worktree whose branch is merged into its base")
+    .option("--all", "every managed worktree")
+    .option("--force", "remove despite uncommitted changes, a lock or a failing preCleanup hook")
+    .option("--keep-branch", "never delete the branch")
+    .option("--delete-branch", "delete the branch even when it is not merged")
+    .option("--no-hooks", "do not run preCleanup/postCleanup hooks")
+    .option("--dry-run", "print the plan and change nothing")
+    .action(async (ids: string[], opts: Record<string, unknown>) => {
+      const controller = interruptible({ err: () => {} });
+      const io = makeIo(program, controller.signal);
+      const { cleanupCommand } = await import("./commands/cleanup.js");
+      await cleanupCommand(io, ids, opts);
+    });
+
+  program
+    .command("path")
+    .description("print the absolute folder of <id>'s worktree")
+    .argument("<id>")
+    .addHelpText("after", '\nExample:\n  cd "$(wt path 101)"')
+    .action(async (id: string) => {
+      const io = makeIo(program);
+      const { pathCommand } = await import("./commands/path.js");
+      await pathCommand(io, id);
+    });
+
+  program
+    .command("env")
+    .description("print <id>'s variables (WT_*, ports, databases)")
+    .argument("<id>")
+    .addOption(new Option("--format <format>", "output format").choices(["sh", "dotenv", "json", "fish"]).default("sh"))
+    .addHelpText("after", '\nExamples:\n  eval "$(wt env 101)"\n  wt env 101 --format fish | source')
+    .action(async (id: string, opts: { format: "sh" | "dotenv" | "json" | "fish" }) => {
+      const io = makeIo(program);
+      const { envCommand } = await import("./commands/env.js");
+      await envCommand(io, id, opts.format);
+    });
+
+  program
+    .command("run")
+    .description("run a command in <id>'s worktree with its variables; exits with its exit code")
+    .argument("<id>")
+    .argument("<command...>", "the command and its arguments, after --")
+    .addHelpText("after", "\nExample:\n  wt run 101 -- npm run dev")
+    .action(async (id: string, command: string[]) => {
+      const io = makeIo(program);
+      const { runCommand } = await import("./commands/run.js");
+      await runCommand(io, id, command);
+    });
+
+  return program;
+}
+
+/** Entry point of the `wt` binary: parses argv, runs the command, sets the exit code. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const wantsJson = argv.includes("--json");
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      ) {
+        process.exitCode = 0;
+        return;
+      }
+      // commander has already printed its message on stderr.
+      if (wantsJson) {
+        process.stdout.write(
+          `${JSON.stringify({ error: { code: "usage", message: error.message.replace(/^error: /, ""), hint: "run `wt --help` for usage" } })}\n`,
+        );
+      }
+      process.exitCode = 2;
+      return;
+    }
+    const { reportError } = await import("./report.js");
+    process.exitCode = reportError(error, wantsJson);
+  }
+}

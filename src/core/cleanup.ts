@@ -1,0 +1,292 @@
+import { unlink } from "node:fs/promises";
+import path from "node:path";
+import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
+import { isAncestor, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
+import { git, gitOut } from "../git/run.js";
+import { lockTimeoutMs, type WtContext } from "./context.js";
+import { removeDatabaseFiles } from "./databases.js";
+import { worktreeVariables } from "./envfile.js";
+import { BusyError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
+import { removeExcludes } from "./exclude.js";
+import { isInside, lstatOrNull } from "./fs-safe.js";
+import { runHooks } from "./hooks.js";
+import { withRepoLock } from "./lock.js";
+import { idKey, validateId } from "./names.js";
+import { openSession, type Session } from "./session.js";
+import { deleteRecord, readRecords, type WorktreeRecord } from "./state.js";
+
+export interface CleanupOptions {
+  ids?: string[];
+  /** Every managed worktree whose branch is merged into its base. */
+  merged?: boolean;
+  /** Every managed worktree. */
+  all?: boolean;
+  /** Remove despite uncommitted changes, a lock, unreachable commits or a failing preCleanup hook. */
+  force?: boolean;
+  /** Never delete the branch. */
+  keepBranch?: boolean;
+  /** Delete the branch even when it is not merged. */
+  deleteBranch?: boolean;
+  dryRun?: boolean;
+  /** false: skip preCleanup and postCleanup hooks. */
+  hooks?: boolean;
+}
+
+export interface RemovedWorktree {
+  id: string;
+  path: string;
+  branch: string;
+  branchDeleted: boolean;
+  /** Why the branch was kept, or null when it was deleted. */
+  branchKept: string | null;
+  /** With --dry-run: the steps that would run. */
+  plan?: string[];
+}
+
+/** The JSON document of `wt cleanup` (CONTRACT.md). */
+export interface CleanupResult {
+  removed: RemovedWorktree[];
+  skipped: { id: string; reason: string }[];
+  warnings: string[];
+  dryRun?: boolean;
+}
+
+/** Marks the lock reason `wt create` puts on a worktree it has not finished. */
+const CREATE_LOCK_PREFIX = "wt create in progress";
+
+/**
+ * `wt cleanup <id>... | --merged | --all`: removes the worktree, the links and files wt made,
+ * its databases, env file, slot and record, and the branch when it is merged into the base.
+ * Named ids are checked first and nothing is removed when one of them is refused.
+ * @throws UsageError (2) for bad flags or ids; WorktreeNotFoundError (3); BusyError (4) for a
+ *   locked worktree or the repository lock; DirtyWorktreeError (5) for uncommitted changes or
+ *   commits no branch holds (`details.files` / `details.commits`); CommandFailedError (6).
+ */
+export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions): Promise<CleanupResult> {
+  const ids = options.ids ?? [];
+  const modes = [ids.length > 0, options.merged === true, options.all === true].filter(Boolean).length;
+  if (modes !== 1) {
+    throw new UsageError(
+      "name the worktrees to clean up: <id>..., --merged or --all (exactly one of them)",
+      "for example: wt cleanup 101",
+    );
+  }
+  if (options.keepBranch && options.deleteBranch) {
+    throw new UsageError("--keep-branch and --delete-branch contradict each other");
+  }
+  for (const id of ids) validateId(id);
+  const session = await openSession(ctx);
+  const result: CleanupResult = { removed: [], skipped: [], warnings: [] };
+  const warn = (m: string) => {
+    result.warnings.push(m);
+    ctx.onWarning?.(m);
+  };
+  const work = async () => {
+    const records = await readRecords(session.repo.stateDir);
+    const entries = await listWorktrees(session.repo.mainPath);
+    let targets: WorktreeRecord[];
+    if (ids.length > 0) {
+      targets = ids.map((id) => {
+        const r = records.find((x) => idKey(x.id) === idKey(id));
+        if (!r) throw new WorktreeNotFoundError(id);
+        return r;
+      });
+      targets = targets.filter((r, i) => targets.indexOf(r) === i);
+    } else {
+      targets = records;
+    }
+    const checked: { record: WorktreeRecord; entry: WorktreeEntry | null }[] = [];
+    for (const record of targets) {
+      const entry = entries.find((e) => path.resolve(e.path) === record.path) ?? null;
+      if (options.merged && !(await branchMerged(session, record))) continue;
+      try {
+        await checkSafe(session, record, entry, options.force === true);
+        checked.push({ record, entry });
+      } catch (e) {
+        if (ids.length > 0 || !(e instanceof WtError)) throw e;
+        result.skipped.push({ id: record.id, reason: e.message });
+      }
+    }
+    for (const { record, entry } of checked) {
+      const removed = await removeOne(session, record, entry, options, ctx, warn);
+      if (removed) result.removed.push(removed);
+      else result.skipped.push({ id: record.id, reason: "preCleanup hook failed" });
+    }
+  };
+  if (options.dryRun) {
+    result.dryRun = true;
+    await work();
+    return result;
+  }
+  await withRepoLock(
+    session.repo.stateDir,
+    {
+      timeoutMs: lockTimeoutMs(ctx.env),
+      onWarning: warn,
+      purpose: `wt cleanup ${ids.join(" ") || (options.all ? "--all" : "--merged")}`,
+    },
+    work,
+  );
+  return result;
+}
+
+/**
+ * Refuses to remove a worktree that holds work: uncommitted changes (what `git status` shows,
+ * which leaves out wt's own files through info/exclude), a lock someone else set, or a
+ * detached HEAD whose commits no branch, tag or remote-tracking ref reaches.
+ */
+async function checkSafe(
+  session: Session,
+  record: WorktreeRecord,
+  entry: WorktreeEntry | null,
+  force: boolean,
+): Promise<void> {
+  const { repo } = session;
+  if (isInside(record.path, repo.mainPath)) {
+    throw new UsageError(`refusing to remove ${record.path}: it holds the main worktree`);
+  }
+  if (force) return;
+  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
+    throw new BusyError(
+      `worktree ${record.id} is locked${entry.locked ? `: ${entry.locked}` : ""}`,
+      `unlock it (\`git worktree unlock ${record.path}\`) or pass --force`,
+      "locked",
+    );
+  }
+  if ((await lstatOrNull(record.path)) === null || entry === null) return;
+  const status = parseStatusV2(
+    (await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], { cwd: record.path })).stdout,
+  ).filter((e) => e.kind !== "ignored");
+  if (status.length > 0) {
+    const files = status.map((e) => `${e.xy} ${e.path}`);
+    const shown = files.slice(0, 20).join("\n  ");
+    throw new DirtyWorktreeError(
+      `worktree ${record.id} has uncommitted changes:\n  ${shown}${files.length > 20 ? `\n  … and ${files.length - 20} more` : ""}`,
+      `commit or stash them in ${record.path}, or pass --force to discard them`,
+      { id: record.id, files: status.map((e) => e.path) },
+    );
+  }
+  if (entry.detached && entry.head) {
+    const lost = (
+      await gitOut(["rev-list", entry.head, "--not", "--branches", "--tags", "--remotes"], { cwd: repo.mainPath })
+    )
+      .split("\n")
+      .filter(Boolean);
+    if (lost.length > 0) {
+      throw new DirtyWorktreeError(
+        `worktree ${record.id} has a detached HEAD with ${lost.length} commit(s) no branch holds: ${lost.slice(0, 10).join(" ")}`,
+        `save them with \`git -C ${record.path} branch <name>\`, or pass --force to lose them`,
+        { id: record.id, commits: lost },
+        "unreachable-commits",
+      );
+    }
+  }
+}
+
+/** True when the branch tip is reachable from the worktree's base (`git branch -d` semantics). */
+async function branchMerged(session: Session, record: WorktreeRecord): Promise<boolean> {
+  const cwd = session.repo.mainPath;
+  if (!(await refExists(cwd, `refs/heads/${record.branch}`))) return true;
+  const base = await resolveCommit(cwd, record.base);
+  if (base === null) return false;
+  return isAncestor(cwd, `refs/heads/${record.branch}`, base);
+}
+
+async function removeOne(
+  session: Session,
+  record: WorktreeRecord,
+  entry: WorktreeEntry | null,
+  options: CleanupOptions,
+  ctx: WtContext,
+  warn: (m: string) => void,
+): Promise<RemovedWorktree | null> {
+  const { repo, config } = session;
+  const cwd = repo.mainPath;
+  const folderExists = (await lstatOrNull(record.path)) !== null;
+  const vars = worktreeVariables(record, repo.mainPath);
+  const hooks = options.hooks !== false;
+  const plan: string[] = [];
+  const out: RemovedWorktree = {
+    id: record.id,
+    path: record.path,
+    branch: record.branch,
+    branchDeleted: false,
+    branchKept: null,
+  };
+
+  const branchExists = await refExists(cwd, `refs/heads/${record.branch}`);
+  let deleteBranch = false;
+  if (!branchExists) out.branchKept = "the branch no longer exists";
+  else if (options.keepBranch) out.branchKept = "--keep-branch";
+  else if (options.deleteBranch) deleteBranch = true;
+  else if (!record.createdBranch) out.branchKept = "the branch existed before wt create";
+  else if (await branchMerged(session, record)) deleteBranch = true;
+  else {
+    const ahead = (
+      await gitOut(["rev-list", "--count", `refs/heads/${record.branch}`, "--not", "--end-of-options", record.base], {
+        cwd,
+      }).catch(() => "?")
+    ).trim();
+    out.branchKept = `not merged into ${record.base} (${ahead} commit(s) only on ${record.branch})`;
+  }
+
+  if (hooks && folderExists) plan.push(...config.hooks.preCleanup.map((c) => `run preCleanup hook: ${c}`));
+  const links = record.included.filter((i) => i.mode === "symlink");
+  plan.push(...links.map((l) => `unlink ${l.path} (never followed)`));
+  plan.push(...record.databases.map((d) => `delete database ${d.path} and its sidecars`));
+  plan.push(folderExists ? `remove worktree ${record.path}` : `forget worktree ${record.path} (folder already gone)`);
+  if (deleteBranch) plan.push(`delete branch ${record.branch}`);
+  else plan.push(`keep branch ${record.branch} (${out.branchKept})`);
+  plan.push("release its port slot, info/exclude entries and record");
+  if (hooks) plan.push(...config.hooks.postCleanup.map((c) => `run postCleanup hook: ${c}`));
+  if (options.dryRun) {
+    out.plan = plan;
+    return out;
+  }
+
+  if (hooks && folderExists && config.hooks.preCleanup.length > 0) {
+    try {
+      await runHooks(config.hooks.preCleanup, {
+        cwd: record.path,
+        vars,
+        output: ctx.output ?? null,
+        signal: ctx.signal,
+        label: "preCleanup hook",
+      });
+    } catch (e) {
+      if (!options.force) throw e;
+      warn(`preCleanup hook failed, going on because of --force: ${(e as Error).message}`);
+    }
+  }
+  // Links first, each checked to still be a link, and never followed.
+  for (const link of links) {
+    const at = path.join(record.path, link.path);
+    const st = await lstatOrNull(at);
+    if (st?.isSymbolicLink()) await unlink(at);
+  }
+  for (const db of record.databases) await removeDatabaseFiles(db.path);
+  if (entry !== null) {
+    // `remove --force` also unregisters a worktree whose folder was deleted by hand; a
+    // second --force is git's way to override a lock.
+    const force = ["--force", ...(entry.locked !== null ? ["--force"] : [])];
+    await git(["worktree", "remove", ...force, "--", record.path], { cwd });
+  } else if (folderExists) {
+    warn(`git no longer lists ${record.path} as a worktree; its folder is left in place`);
+  }
+  await removeExcludes(repo.commonDir, record.id);
+  if (deleteBranch) {
+    await git(["branch", "-D", "--", record.branch], { cwd });
+    out.branchDeleted = true;
+  }
+  await deleteRecord(repo.stateDir, record.id);
+  if (hooks && config.hooks.postCleanup.length > 0) {
+    await runHooks(config.hooks.postCleanup, {
+      cwd,
+      vars,
+      output: ctx.output ?? null,
+      signal: ctx.signal,
+      label: "postCleanup hook",
+    });
+  }
+  return out;
+}

@@ -1,0 +1,285 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { ConfigError } from "./errors.js";
+
+/** One `databases` entry as written in `wt.config.json`. */
+export interface DatabaseConfig {
+  engine?: "sqlite" | "duckdb";
+  /** Relative to the worktree or absolute; placeholders {repo} {id} {name}. */
+  path: string;
+  /** A database file in the main worktree (relative to it, or absolute). */
+  template?: string;
+  /** Shell command run in the worktree once the file exists. */
+  init?: string;
+  /** Variable that holds the absolute path. */
+  env?: string;
+}
+
+export interface HooksConfig {
+  postCreate: string[];
+  preCleanup: string[];
+  postCleanup: string[];
+}
+
+/** The effective configuration: file, `WT_*` variables and flags folded over the defaults. */
+export interface WtConfig {
+  worktreeDir: string;
+  name: string;
+  branch: string;
+  /** null: origin/<default branch> when origin exists, else the main worktree's branch. */
+  base: string | null;
+  fetch: boolean;
+  /** Variable -> base port; a worktree's port is base + slot. Insertion order is kept. */
+  ports: Record<string, number>;
+  portSlots: number;
+  envFile: string;
+  env: Record<string, string>;
+  include: { symlink: string[] };
+  databases: DatabaseConfig[];
+  hooks: HooksConfig;
+  /** Absolute path of the config file that was read, or null when none exists. */
+  file: string | null;
+}
+
+export const CONFIG_FILE = "wt.config.json";
+
+export const DEFAULT_CONFIG: Omit<WtConfig, "file"> = {
+  worktreeDir: "../{repo}-worktrees/{name}",
+  name: "issue-{id}",
+  branch: "feature/{name}",
+  base: null,
+  fetch: true,
+  ports: { PORT: 3000 },
+  portSlots: 1000,
+  envFile: ".env.local",
+  env: {},
+  include: { symlink: [] },
+  databases: [],
+  hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
+};
+
+/**
+ * `WT_*` variables that override scalar config keys. The names differ from the variables
+ * `wt` itself exports (`WT_NAME`, `WT_BRANCH`, ...): a shell that ran `eval "$(wt env 101)"`
+ * must not silently change how the next `wt create` names its branch.
+ */
+export const ENV_OVERRIDES = {
+  WT_WORKTREE_DIR: "worktreeDir",
+  WT_NAME_TEMPLATE: "name",
+  WT_BRANCH_TEMPLATE: "branch",
+  WT_BASE: "base",
+  WT_FETCH: "fetch",
+  WT_PORT_SLOTS: "portSlots",
+  WT_ENV_FILE: "envFile",
+} as const;
+
+/** Values given on the command line; they win over everything else. */
+export interface ConfigFlags {
+  base?: string;
+  fetch?: boolean;
+}
+
+/** Variables `wt` writes for every worktree; `ports`, `env` and databases may not reuse them. */
+export const RESERVED_VARS = ["WT_ID", "WT_NAME", "WT_BRANCH", "WT_PATH", "WT_MAIN", "WT_SLOT"] as const;
+
+/**
+ * Loads `wt.config.json` from the main worktree (when present), validates it against
+ * `wt.config.schema.json`, then applies `WT_*` variables and flags
+ * (precedence: flags > environment > file > defaults).
+ * @param mainPath absolute path of the main worktree
+ * @param env the environment to read `WT_*` overrides from (the CLI passes process.env)
+ * @throws ConfigError (exit 2) naming the key and the file for unknown keys, wrong types,
+ *   ports outside 1024..65535 or overlapping port ranges.
+ */
+export async function loadConfig(
+  mainPath: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+  flags: ConfigFlags = {},
+): Promise<WtConfig> {
+  const file = path.join(mainPath, CONFIG_FILE);
+  let text: string | null = null;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+  }
+  const fromFile = text === null ? {} : await parseAndValidate(text, file);
+  const config: WtConfig = {
+    ...structuredClone(DEFAULT_CONFIG),
+    ...fromFile,
+    include: { symlink: fromFile.include?.symlink ?? [] },
+    hooks: { ...DEFAULT_CONFIG.hooks, ...fromFile.hooks },
+    file: text === null ? null : file,
+  } as WtConfig;
+  applyEnvOverrides(config, env);
+  if (flags.base !== undefined) config.base = flags.base;
+  if (flags.fetch !== undefined) config.fetch = flags.fetch;
+  checkConfig(config, text === null ? "the defaults" : file);
+  return config;
+}
+
+type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "file">> & {
+  include?: { symlink?: string[] };
+  hooks?: Partial<HooksConfig>;
+};
+
+async function parseAndValidate(text: string, file: string): Promise<FileConfig> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(
+      `${file} is not valid JSON: ${(e as Error).message}`,
+      "fix the file, or delete it to use the defaults",
+    );
+  }
+  const validate = await schemaValidator();
+  if (!validate(data)) {
+    const first = validate.errors?.[0];
+    throw new ConfigError(
+      `${file}: ${describeSchemaError(first)}`,
+      `see wt.config.schema.json for the allowed keys and types`,
+    );
+  }
+  return data as FileConfig;
+}
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/databases/0/path` -> `databases[0].path`. */
+function keyPath(instancePath: string, extra?: string): string {
+  const parts = instancePath.split("/").slice(1);
+  if (extra !== undefined) parts.push(extra);
+  let out = "";
+  for (const raw of parts) {
+    const p = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    out += /^\d+$/.test(p) ? `[${p}]` : out === "" ? p : `.${p}`;
+  }
+  return out || "(top level)";
+}
+
+function describeSchemaError(err: SchemaError | undefined): string {
+  if (!err) return "invalid configuration";
+  if (err.keyword === "additionalProperties") {
+    return `unknown key "${keyPath(err.instancePath, String(err.params.additionalProperty))}"`;
+  }
+  if (err.keyword === "propertyNames") {
+    return `invalid variable name "${keyPath(err.instancePath, String(err.params.propertyName))}"`;
+  }
+  if (err.keyword === "enum") {
+    return `"${keyPath(err.instancePath)}" must be one of ${JSON.stringify(err.params.allowedValues)}`;
+  }
+  return `"${keyPath(err.instancePath)}" ${err.message ?? "is invalid"}`;
+}
+
+type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
+let cachedValidator: Validator | null = null;
+
+/** Ajv compiled from the shipped schema, so the schema users see is the one enforced. */
+async function schemaValidator(): Promise<Validator> {
+  if (cachedValidator) return cachedValidator;
+  const [{ default: AjvModule }, schemaText] = await Promise.all([
+    import("ajv"),
+    readFile(new URL("../../wt.config.schema.json", import.meta.url), "utf8"),
+  ]);
+  // ajv is CommonJS: under NodeNext its class is the default export's `default`.
+  const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (
+    opts: object,
+  ) => { compile(schema: object): Validator };
+  const ajv = new Ajv({ allErrors: false, strict: false });
+  cachedValidator = ajv.compile(JSON.parse(schemaText) as object);
+  return cachedValidator;
+}
+
+function applyEnvOverrides(config: WtConfig, env: Readonly<Record<string, string | undefined>>): void {
+  for (const [variable, key] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[variable];
+    if (value === undefined || value === "") continue;
+    if (key === "fetch") {
+      if (!/^(1|0|true|false|yes|no)$/i.test(value)) {
+        throw new ConfigError(`${variable}="${value}" must be true or false`);
+      }
+      config.fetch = /^(1|true|yes)$/i.test(value);
+    } else if (key === "portSlots") {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new ConfigError(`${variable}="${value}" must be a whole number of at least 1`);
+      }
+      config.portSlots = n;
+    } else {
+      config[key] = value;
+    }
+  }
+}
+
+/**
+ * Checks what a JSON schema cannot: every port a slot can give stays in 1024..65535, no two
+ * variables' port ranges overlap, and no variable is defined twice.
+ * @throws ConfigError naming the keys and `where`.
+ */
+export function checkConfig(config: WtConfig, where: string): void {
+  const ports = Object.entries(config.ports);
+  for (const [name, base] of ports) {
+    const last = base + config.portSlots - 1;
+    if (!Number.isInteger(base) || base < 1024 || last > 65535) {
+      throw new ConfigError(
+        `${where}: "ports.${name}" = ${base} with portSlots ${config.portSlots} gives ports ${base}..${last}, outside 1024..65535`,
+        "lower the base port or portSlots",
+      );
+    }
+  }
+  for (let i = 0; i < ports.length; i++) {
+    for (let j = i + 1; j < ports.length; j++) {
+      const [a, pa] = ports[i] as [string, number];
+      const [b, pb] = ports[j] as [string, number];
+      if (pa < pb + config.portSlots && pb < pa + config.portSlots) {
+        throw new ConfigError(
+          `${where}: the port ranges of "ports.${a}" (${pa}..${pa + config.portSlots - 1}) and "ports.${b}" (${pb}..${pb + config.portSlots - 1}) overlap`,
+          "space the base ports at least portSlots apart, or lower portSlots",
+        );
+      }
+    }
+  }
+  const seen = new Map<string, string>();
+  const claim = (name: string, by: string) => {
+    if ((RESERVED_VARS as readonly string[]).includes(name)) {
+      throw new ConfigError(`${where}: "${by}" may not set ${name}, which wt sets itself`);
+    }
+    const before = seen.get(name);
+    if (before) throw new ConfigError(`${where}: ${name} is set by both "${before}" and "${by}"`);
+    seen.set(name, by);
+  };
+  for (const [name] of ports) claim(name, `ports.${name}`);
+  config.databases.forEach((db, i) => {
+    claim(databaseEnvName(db), `databases[${i}].env`);
+  });
+  for (const name of Object.keys(config.env)) claim(name, `env.${name}`);
+  for (const [key, value] of [
+    ["worktreeDir", config.worktreeDir],
+    ["name", config.name],
+    ["branch", config.branch],
+    ["envFile", config.envFile],
+  ] as const) {
+    if (value.trim() === "") throw new ConfigError(`${where}: "${key}" may not be empty`);
+  }
+  if (path.isAbsolute(config.envFile) || config.envFile.split(/[\\/]/).includes("..")) {
+    throw new ConfigError(`${where}: "envFile" must be a path inside the worktree, got ${config.envFile}`);
+  }
+}
+
+/** The engine of a database entry: explicit, else `.duckdb` means DuckDB, else SQLite. */
+export function databaseEngine(db: DatabaseConfig): "sqlite" | "duckdb" {
+  return db.engine ?? (db.path.toLowerCase().endsWith(".duckdb") ? "duckdb" : "sqlite");
+}
+
+/** The variable of a database entry: explicit, else DATABASE_PATH (SQLite) or DUCKDB_PATH. */
+export function databaseEnvName(db: DatabaseConfig): string {
+  return db.env ?? (databaseEngine(db) === "duckdb" ? "DUCKDB_PATH" : "DATABASE_PATH");
+}

@@ -1,0 +1,516 @@
+import { readdir, rm, unlink } from "node:fs/promises";
+import path from "node:path";
+import type { WorktreeEntry } from "../git/parse.js";
+import { isValidBranchName, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
+import { git, gitOut } from "../git/run.js";
+import type { WtConfig } from "./config.js";
+import { lockTimeoutMs, type WtContext } from "./context.js";
+import {
+  type DatabasePlan,
+  planDatabases,
+  provisionDatabase,
+  removeDatabaseFiles,
+  SIDECAR_SUFFIXES,
+} from "./databases.js";
+import { expandEnvEntries, type Variables, worktreeVariables, writeEnvFile } from "./envfile.js";
+import { ConflictError, UsageError } from "./errors.js";
+import { exactPattern, removeExcludes, setExcludes } from "./exclude.js";
+import { isInside, lstatOrNull } from "./fs-safe.js";
+import { runHooks, runShellCommand } from "./hooks.js";
+import { bringEntry, type IncludePlanEntry, planIncludes } from "./include.js";
+import { withRepoLock } from "./lock.js";
+import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
+import { executePlan, type Step } from "./plan.js";
+import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
+import { defaultBase, fetchBaseRemote, openSession, type Session } from "./session.js";
+import { deleteRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
+
+export interface CreateOptions {
+  /** The id the user typed: `101`, `auth-fix`. */
+  id: string;
+  /** `--base`: commit-ish a new branch starts from. */
+  base?: string;
+  /** `--branch`: branch name instead of the `branch` template. */
+  branch?: string;
+  /** `--no-fetch` gives false. */
+  fetch?: boolean;
+  /** `--no-hooks` gives false: no postCreate hooks. */
+  hooks?: boolean;
+  /** `--dry-run`: compute and return the plan, change nothing. */
+  dryRun?: boolean;
+}
+
+/** The JSON document of `wt create` (CONTRACT.md). */
+export interface CreateResult {
+  id: string;
+  name: string;
+  branch: string;
+  /** Absolute worktree folder. */
+  path: string;
+  base: string;
+  head: string;
+  /** false when the worktree already existed (then it was checked and completed). */
+  created: boolean;
+  slot: number;
+  ports: Record<string, number>;
+  /** Absolute path of the env file. */
+  envFile: string;
+  included: { path: string; mode: "copy" | "symlink" }[];
+  databases: { engine: "sqlite" | "duckdb"; path: string; env: string; source: "empty" | "template" }[];
+  warnings: string[];
+  /** With --dry-run: the steps that would run. */
+  plan?: string[];
+  dryRun?: boolean;
+}
+
+/**
+ * `wt create <id>`: branch, folder, slot and ports, included files, env file, databases,
+ * then postCreate hooks. Re-running it on a healthy worktree checks and completes it and
+ * returns `created: false`. Any failure before the hooks, or an abort, undoes exactly what
+ * this run made (its branch included).
+ * @throws UsageError (2) bad id/branch/config; ConflictError (3) folder occupied, branch
+ *   checked out elsewhere, base or template missing; BusyError (4) lock, slots, locked
+ *   template; CommandFailedError (6) git, init or a postCreate hook failed (the worktree is
+ *   then kept and the hooks run again on the next create); InterruptedError (130).
+ */
+export async function createWorktree(ctx: WtContext, options: CreateOptions): Promise<CreateResult> {
+  validateId(options.id);
+  const session = await openSession(ctx, { base: options.base, fetch: options.fetch });
+  const { repo, config } = session;
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    ctx.onWarning?.(m);
+  };
+
+  const name = nameFor(options.id, config, repo.repoName);
+  const values = { repo: repo.repoName, id: options.id, name };
+  const worktree = worktreePathFor(config, repo.mainPath, values);
+  const branch = options.branch ?? expandTemplate(config.branch, values, "branch");
+  if (!(await isValidBranchName(repo.mainPath, branch))) {
+    throw new UsageError(
+      `invalid branch name ${JSON.stringify(branch)} (git check-ref-format --branch refuses it)`,
+      "pass a valid --branch, or fix the `branch` template",
+    );
+  }
+  if (isInside(worktree, repo.mainPath)) {
+    throw new UsageError(`the worktree folder ${worktree} would contain the main worktree`, "fix `worktreeDir`");
+  }
+
+  const base = config.base ?? (await defaultBase(repo));
+  // Fetch before taking the lock: the network may be slow, and git serialises ref updates itself.
+  if (config.fetch && !options.dryRun) {
+    const warning = await fetchBaseRemote(repo, base, ctx.signal);
+    if (warning) warn(warning);
+  }
+
+  const run = async (): Promise<{ result: CreateResult; record: WorktreeRecord | null }> => {
+    const records = await readRecords(repo.stateDir);
+    const existing = records.find((r) => idKey(r.id) === idKey(options.id));
+    if (existing) {
+      return { result: await completeExisting(session, existing, ctx, warn), record: existing };
+    }
+    return createNew(session, ctx, {
+      id: options.id,
+      name,
+      values,
+      worktree,
+      branch,
+      branchFromFlag: options.branch !== undefined,
+      base,
+      records,
+      warn,
+      warnings,
+      dryRun: options.dryRun === true,
+    });
+  };
+
+  if (options.dryRun) {
+    return (await run()).result;
+  }
+  const { result, record } = await withRepoLock(
+    repo.stateDir,
+    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, purpose: `wt create ${options.id}` },
+    run,
+  );
+  if (record && record.state !== "ready") {
+    await finishHooks(session, record, ctx, options.hooks !== false, warn);
+  }
+  result.warnings = warnings;
+  return result;
+}
+
+interface NewWorktree {
+  id: string;
+  name: string;
+  values: { repo: string; id: string; name: string };
+  worktree: string;
+  branch: string;
+  branchFromFlag: boolean;
+  base: string;
+  records: WorktreeRecord[];
+  warn: (m: string) => void;
+  warnings: string[];
+  dryRun: boolean;
+}
+
+async function createNew(
+  session: Session,
+  ctx: WtContext,
+  w: NewWorktree,
+): Promise<{ result: CreateResult; record: WorktreeRecord | null }> {
+  const { repo, config } = session;
+  const git0 = { cwd: repo.mainPath, signal: ctx.signal };
+  const entries = await listWorktrees(repo.mainPath, ctx.signal);
+  checkConflicts(entries, w, session);
+  await checkFolder(w.worktree);
+
+  const baseCommit = await resolveCommit(repo.mainPath, w.base);
+  if (baseCommit === null) {
+    throw new ConflictError(
+      `the base ${JSON.stringify(w.base)} names no commit`,
+      "pass an existing branch or commit with --base, or set `base` in wt.config.json",
+      "not-found",
+    );
+  }
+  const localBranch = await refExists(repo.mainPath, `refs/heads/${w.branch}`);
+  const remoteBranch = !localBranch && (await refExists(repo.mainPath, `refs/remotes/origin/${w.branch}`));
+
+  const slot = await allocateSlot({
+    id: w.id,
+    ports: config.ports,
+    portSlots: config.portSlots,
+    taken: new Set(w.records.map((r) => r.slot)),
+    isFree: isPortFree,
+  });
+  if (slot.slot !== slot.preferred) {
+    const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
+    w.warn(`using port slot ${slot.slot} instead of ${slot.preferred} (${why})`);
+  }
+  const ports = portsForSlot(config.ports, slot.slot);
+  const includes = await planIncludes(repo.mainPath, config.include.symlink, config.envFile, ctx.signal);
+  const databases = await planDatabases(config.databases, repo.mainPath, w.worktree, w.values);
+
+  const record: WorktreeRecord = {
+    version: 1,
+    id: w.id,
+    name: w.name,
+    branch: w.branch,
+    path: w.worktree,
+    base: w.base,
+    baseCommit,
+    createdBranch: !localBranch,
+    slot: slot.slot,
+    ports,
+    envFile: config.envFile,
+    env: {},
+    included: [],
+    databases: databases.map((d) => ({
+      engine: d.engine,
+      path: d.path,
+      env: d.env,
+      source: d.template ? "template" : "empty",
+    })),
+    excludes: [],
+    state: "creating",
+    pid: process.pid,
+    createdAt: new Date().toISOString(),
+  };
+  const baseVars = worktreeVariables(record, repo.mainPath);
+  record.env = expandEnvEntries(config.env, baseVars);
+  const vars = worktreeVariables(record, repo.mainPath);
+  record.excludes = excludePatterns(record, includes, repo.mainPath, databases);
+
+  const addArgs = [
+    "-c",
+    "checkout.workers=0",
+    "worktree",
+    "add",
+    "--lock",
+    "--reason",
+    `wt create in progress (pid ${process.pid})`,
+  ];
+  let addTitle: string;
+  if (localBranch) {
+    addArgs.push("--", w.worktree, w.branch);
+    addTitle = `add worktree ${w.worktree} on the existing branch ${w.branch}`;
+  } else if (remoteBranch) {
+    addArgs.push("--track", "-b", w.branch, "--", w.worktree, `origin/${w.branch}`);
+    addTitle = `add worktree ${w.worktree} with new branch ${w.branch} tracking origin/${w.branch}`;
+  } else {
+    addArgs.push("--no-track", "-b", w.branch, "--", w.worktree, baseCommit);
+    addTitle = `add worktree ${w.worktree} with new branch ${w.branch} at ${w.base} (${baseCommit.slice(0, 8)})`;
+  }
+
+  const brought: IncludePlanEntry[] = [];
+  const steps: Step[] = [
+    {
+      title: `record worktree ${w.id} (slot ${slot.slot}: ${formatPorts(ports)})`,
+      run: () => writeRecord(repo.stateDir, record),
+      undo: () => deleteRecord(repo.stateDir, w.id),
+    },
+    {
+      title: `keep wt's files out of git status (${record.excludes.length} entries in info/exclude)`,
+      run: () => setExcludes(repo.commonDir, w.id, record.excludes),
+      undo: () => removeExcludes(repo.commonDir, w.id),
+    },
+    {
+      title: addTitle,
+      run: async () => {
+        await git(addArgs, git0);
+      },
+      undo: () => removeWorktreeAndBranch(session, w.worktree, record.createdBranch ? w.branch : null),
+    },
+    ...includes.map(
+      (entry): Step => ({
+        title: `${entry.mode === "symlink" ? "link" : "copy"} ${entry.path}${entry.isDirectory ? "/" : ""}`,
+        run: async () => {
+          if (await bringEntry(repo.mainPath, w.worktree, entry, ctx.signal)) {
+            brought.push(entry);
+            record.included.push({ path: entry.path, mode: entry.mode });
+          } else {
+            w.warn(`not bringing ${entry.path}: the branch already has it (the branch's own content wins)`);
+          }
+        },
+        undo: async () => {
+          // Links first, and never followed: the main worktree's node_modules is at stake.
+          if (entry.mode === "symlink") await unlink(path.join(w.worktree, entry.path)).catch(() => {});
+        },
+      }),
+    ),
+    {
+      title: `write ${config.envFile} (${Object.keys(vars).length} variables)`,
+      run: async () => {
+        await writeEnvFile(w.worktree, config.envFile, vars);
+      },
+    },
+    ...databases.flatMap((db) => databaseSteps(db, w.worktree, vars, ctx)),
+    {
+      title: "mark the worktree ready",
+      run: async () => {
+        record.state = "hooks-pending";
+        record.pid = process.pid;
+        await writeRecord(repo.stateDir, record);
+        await git(["worktree", "unlock", "--", w.worktree], { cwd: repo.mainPath });
+      },
+    },
+  ];
+
+  const result: CreateResult = {
+    id: w.id,
+    name: w.name,
+    branch: w.branch,
+    path: w.worktree,
+    base: w.base,
+    head: localBranch ? "" : remoteBranch ? "" : baseCommit,
+    created: !w.dryRun,
+    slot: slot.slot,
+    ports,
+    envFile: path.join(w.worktree, config.envFile),
+    included: includes.map((e) => ({ path: e.path, mode: e.mode })),
+    databases: record.databases,
+    warnings: w.warnings,
+  };
+  if (w.dryRun) {
+    result.dryRun = true;
+    result.plan = steps.map((s) => s.title);
+    if (config.hooks.postCreate.length > 0) {
+      result.plan.push(...config.hooks.postCreate.map((c) => `run postCreate hook: ${c}`));
+    }
+    return { result, record: null };
+  }
+  await executePlan(steps, {
+    signal: ctx.signal,
+    onStep: ctx.onProgress,
+    onWarning: w.warn,
+  });
+  result.head = (await gitOut(["rev-parse", "HEAD"], { cwd: w.worktree })).trim();
+  result.included = record.included;
+  return { result, record };
+}
+
+function databaseSteps(db: DatabasePlan, worktree: string, vars: Variables, ctx: WtContext): Step[] {
+  const steps: Step[] = [
+    {
+      title: `${db.template ? `copy ${db.engine} template ${db.template} to` : `create empty ${db.engine} database`} ${db.path}`,
+      run: () => provisionDatabase(db),
+      undo: () => removeDatabaseFiles(db.path),
+    },
+  ];
+  if (db.init) {
+    const command = db.init;
+    steps.push({
+      title: `run init for ${path.basename(db.path)}: ${command}`,
+      run: () =>
+        runShellCommand(command, {
+          cwd: worktree,
+          vars,
+          output: ctx.output ?? null,
+          signal: ctx.signal,
+          label: `init of ${db.path}`,
+        }),
+    });
+  }
+  return steps;
+}
+
+/** Exact info/exclude patterns for everything wt writes into a worktree. */
+function excludePatterns(
+  record: WorktreeRecord,
+  includes: readonly IncludePlanEntry[],
+  mainPath: string,
+  databases: readonly DatabasePlan[],
+): string[] {
+  const rels = new Set<string>([record.envFile.replace(/\\/g, "/")]);
+  for (const e of includes) rels.add(e.path);
+  for (const db of databases) {
+    if (!isInside(record.path, db.path)) continue;
+    const rel = path.relative(record.path, db.path).split(path.sep).join("/");
+    for (const suffix of ["", ...SIDECAR_SUFFIXES]) rels.add(`${rel}${suffix}`);
+  }
+  const patterns = [...rels].map(exactPattern);
+  // A worktree folder inside the main worktree (`trees/101`) must not show in its status.
+  if (isInside(mainPath, record.path) && record.path !== mainPath) {
+    patterns.push(`${exactPattern(path.relative(mainPath, record.path).split(path.sep).join("/"))}/`);
+  }
+  return patterns;
+}
+
+function formatPorts(ports: Record<string, number>): string {
+  return Object.entries(ports)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+}
+
+function checkConflicts(entries: WorktreeEntry[], w: NewWorktree, session: Session): void {
+  const samePath = entries.find((e) => path.resolve(e.path) === w.worktree);
+  if (samePath) {
+    throw new ConflictError(
+      `git already has a worktree registered at ${w.worktree}${samePath.prunable !== null ? " (its folder is gone)" : ""}`,
+      samePath.prunable !== null
+        ? "run `git worktree prune`, then try again"
+        : "pick another id, or remove that worktree first",
+    );
+  }
+  const onBranch = entries.find((e) => e.branch === w.branch);
+  if (onBranch) {
+    throw new ConflictError(
+      `branch ${w.branch} is already checked out in ${onBranch.path}`,
+      w.branchFromFlag
+        ? "pass another --branch"
+        : "git checks a branch out in one worktree at a time; pass --branch <other>",
+    );
+  }
+  const otherRecord = w.records.find((r) => r.path === w.worktree);
+  if (otherRecord) {
+    throw new ConflictError(
+      `worktree ${otherRecord.id} already uses the folder ${w.worktree}`,
+      "check `worktreeDir` in wt.config.json",
+    );
+  }
+  void session;
+}
+
+/** An occupied folder is exit 3 before any branch exists; an empty one is fine (git uses it). */
+async function checkFolder(folder: string): Promise<void> {
+  const st = await lstatOrNull(folder);
+  if (st === null) return;
+  if (st.isDirectory() && (await readdir(folder)).length === 0) return;
+  throw new ConflictError(
+    `the folder ${folder} already exists and is not empty`,
+    "move it away, or set another `worktreeDir` in wt.config.json",
+  );
+}
+
+/**
+ * Rollback of `git worktree add`: unregisters and deletes the folder (after unlinking any
+ * symlink wt made, so nothing is followed), and deletes the branch when this run made it.
+ */
+async function removeWorktreeAndBranch(session: Session, worktree: string, branch: string | null): Promise<void> {
+  const cwd = session.repo.mainPath;
+  await git(["worktree", "remove", "--force", "--force", "--", worktree], { cwd, okCodes: [128] });
+  await rm(worktree, { recursive: true, force: true });
+  await git(["worktree", "prune"], { cwd, okCodes: [128] });
+  if (branch) await git(["branch", "-D", "--", branch], { cwd, okCodes: [1] });
+}
+
+/**
+ * `wt create` of an id that already has a record: check it is healthy and complete what is
+ * missing (env file, excludes). A create that died half-way (`creating`) is refused with a
+ * hint to clean it up.
+ */
+async function completeExisting(
+  session: Session,
+  record: WorktreeRecord,
+  ctx: WtContext,
+  warn: (m: string) => void,
+): Promise<CreateResult> {
+  const { repo } = session;
+  if (record.state === "creating") {
+    throw new ConflictError(
+      `worktree ${record.id} is incomplete: a create of it did not finish (pid ${record.pid})`,
+      `run \`wt cleanup ${record.id}\` to remove what it made, then create it again`,
+    );
+  }
+  if ((await lstatOrNull(record.path)) === null) {
+    throw new ConflictError(
+      `worktree ${record.id} is recorded at ${record.path}, but that folder is gone`,
+      `run \`wt cleanup ${record.id}\`, then create it again`,
+    );
+  }
+  const vars = worktreeVariables(record, repo.mainPath);
+  await writeEnvFile(record.path, record.envFile, vars);
+  await setExcludes(repo.commonDir, record.id, record.excludes);
+  for (const db of record.databases) {
+    if ((await lstatOrNull(db.path)) === null)
+      warn(`database ${db.path} is missing; run \`wt cleanup ${record.id}\` and create again to rebuild it`);
+  }
+  void ctx;
+  const head = (await gitOut(["rev-parse", "HEAD"], { cwd: record.path })).trim();
+  return {
+    id: record.id,
+    name: record.name,
+    branch: record.branch,
+    path: record.path,
+    base: record.base,
+    head,
+    created: false,
+    slot: record.slot,
+    ports: record.ports,
+    envFile: path.join(record.path, record.envFile),
+    included: record.included,
+    databases: record.databases,
+    warnings: [],
+  };
+}
+
+/**
+ * Runs postCreate hooks (outside the repository lock: installs can take minutes) and marks
+ * the record ready. A failing hook keeps the worktree; the next `wt create` runs them again.
+ */
+async function finishHooks(
+  session: Session,
+  record: WorktreeRecord,
+  ctx: WtContext,
+  enabled: boolean,
+  warn: (m: string) => void,
+): Promise<void> {
+  const { repo, config } = session;
+  if (!enabled) {
+    if (config.hooks.postCreate.length > 0) warn("postCreate hooks skipped (--no-hooks)");
+  } else {
+    await runHooks(config.hooks.postCreate, {
+      cwd: record.path,
+      vars: worktreeVariables(record, repo.mainPath),
+      output: ctx.output ?? null,
+      signal: ctx.signal,
+      label: "postCreate hook",
+    });
+  }
+  await markReady(repo.stateDir, record, config);
+}
+
+async function markReady(stateDir: string, record: WorktreeRecord, _config: WtConfig): Promise<void> {
+  record.state = "ready";
+  await writeRecord(stateDir, record);
+}

@@ -1,0 +1,58 @@
+import type { Writable } from "node:stream";
+import type { Variables } from "./envfile.js";
+import { CommandFailedError, InterruptedError } from "./errors.js";
+
+/** Where hook and init output goes (the CLI passes stderr); null discards it. */
+export type HookOutput = Writable | null;
+
+export interface ShellCommandOptions {
+  /** Folder the command runs in. */
+  cwd: string;
+  /** Worktree variables, added to the inherited environment. */
+  vars: Variables;
+  output: HookOutput;
+  signal?: AbortSignal;
+  /** For messages: "postCreate hook", "init of data/app.db". */
+  label: string;
+}
+
+/**
+ * Runs one user command through the user's shell (`/bin/sh -c` on POSIX) in `cwd`. Values
+ * reach it only as environment variables, never spliced into the command text, so a
+ * branch named `feature/$(touch x)` runs nothing. stdout and stderr both go to `output`.
+ * @throws CommandFailedError (exit 6) with the tail of its stderr when it exits non-zero;
+ *   InterruptedError when `signal` aborts.
+ */
+export async function runShellCommand(command: string, options: ShellCommandOptions): Promise<void> {
+  const { execa } = await import("execa");
+  const child = execa(command, {
+    shell: true,
+    cwd: options.cwd,
+    env: options.vars,
+    extendEnv: true,
+    stdin: "ignore",
+    reject: false,
+    cancelSignal: options.signal,
+    forceKillAfterDelay: 3000,
+  });
+  if (options.output) {
+    child.stdout?.pipe(options.output, { end: false });
+    child.stderr?.pipe(options.output, { end: false });
+  }
+  const result = await child;
+  if (options.signal?.aborted) throw new InterruptedError();
+  if (result.exitCode !== 0 || result.failed) {
+    throw new CommandFailedError(
+      `${options.label}: ${command}`,
+      result.exitCode ?? null,
+      String(result.stderr ?? "") || String(result.stdout ?? "") || (result.shortMessage ?? ""),
+    );
+  }
+}
+
+/** Runs `commands` one after another; the first failure stops the rest. */
+export async function runHooks(commands: readonly string[], options: ShellCommandOptions): Promise<void> {
+  for (const command of commands) {
+    await runShellCommand(command, options);
+  }
+}

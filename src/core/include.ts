@@ -1,0 +1,213 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { cp, mkdir, readdir, readFile, symlink } from "node:fs/promises";
+import path from "node:path";
+import ignore, { type Ignore } from "ignore";
+import { splitNul } from "../git/parse.js";
+import { git } from "../git/run.js";
+import { lstatOrNull, safeJoin } from "./fs-safe.js";
+
+/** The file at the main worktree root that lists what to bring into new worktrees. */
+export const INCLUDE_FILE = ".worktreeinclude";
+
+/** One path to bring from the main worktree into a new one. */
+export interface IncludePlanEntry {
+  /** Relative to the worktree root, `/`-separated, no trailing slash. */
+  path: string;
+  isDirectory: boolean;
+  mode: "copy" | "symlink";
+}
+
+/**
+ * Reads `.worktreeinclude` (gitignore syntax) and lists what to bring: paths that match it
+ * **and** that git ignores in the main worktree. Tracked files never qualify. An ignored
+ * folder git reports as a whole (`node_modules/`) is one entry; inside such a folder only
+ * patterns with a slash (`config/local/*.json`) are looked for.
+ *
+ * Git lists the candidates (`ls-files --others --ignored --exclude-standard --directory`,
+ * then `check-ignore` to drop folders git lists only because all they hold is ignored);
+ * the `ignore` package matches them against `.worktreeinclude` and `include.symlink`.
+ * @param symlinkPatterns `include.symlink` from the config (gitignore-style patterns)
+ * @param envFile the env file path: never symlinked, since wt writes into it
+ * @returns entries in path order; [] when there is no `.worktreeinclude`.
+ */
+export async function planIncludes(
+  mainPath: string,
+  symlinkPatterns: readonly string[],
+  envFile: string,
+  signal?: AbortSignal,
+): Promise<IncludePlanEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path.join(mainPath, INCLUDE_FILE), "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  const patterns = text.split(/\r?\n/);
+  const include = ignore().add(patterns);
+  const linked = ignore().add([...symlinkPatterns]);
+  const listed = splitNul(
+    (
+      await git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], {
+        cwd: mainPath,
+        signal,
+      })
+    ).stdout,
+  );
+  const stripped = listed.map((p) => p.replace(/\/$/, ""));
+  const ignoredOut = await git(["check-ignore", "-z", "--stdin"], {
+    cwd: mainPath,
+    input: stripped.map((p) => `${p}\0`).join(""),
+    okCodes: [1],
+    signal,
+  });
+  const reallyIgnored = new Set(splitNul(ignoredOut.stdout));
+  const candidates = listed
+    .filter((p) => reallyIgnored.has(p.replace(/\/$/, "")))
+    .map((p) => ({ path: p.replace(/\/$/, ""), isDirectory: p.endsWith("/") }));
+  // Keep only the outermost ignored entries: git may also list what lies inside them.
+  const outer = candidates.filter(
+    (c) => !candidates.some((o) => o.isDirectory && o.path !== c.path && c.path.startsWith(`${o.path}/`)),
+  );
+  const inner = anchoredPatterns(patterns);
+  const found: { path: string; isDirectory: boolean }[] = [];
+  for (const c of outer) {
+    await collect(mainPath, c.path, c.isDirectory, include, inner, found);
+  }
+  return found
+    .sort((a, b) => a.path.localeCompare(b.path))
+    .map((f) => ({
+      ...f,
+      mode: f.path !== envFile && matches(linked, f.path, f.isDirectory) ? "symlink" : "copy",
+    }));
+}
+
+function matches(ig: Ignore, rel: string, isDirectory: boolean): boolean {
+  return ig.ignores(isDirectory ? `${rel}/` : rel);
+}
+
+/**
+ * The include patterns that name something below a folder (`config/local/*.json`), as
+ * segment lists. Only they make `wt` look inside an ignored folder that is not itself matched.
+ */
+function anchoredPatterns(patterns: string[]): string[][] {
+  const out: string[][] = [];
+  for (const raw of patterns) {
+    const p = raw.trim();
+    if (p === "" || p.startsWith("#") || p.startsWith("!")) continue;
+    const body = p.replace(/^\//, "").replace(/\/$/, "");
+    if (!body.includes("/")) continue;
+    out.push(body.split("/"));
+  }
+  return out;
+}
+
+/** Could a pattern's leading segments match the folder `rel`, so that it names something inside? */
+function mayMatchInside(rel: string, inner: string[][]): boolean {
+  const segs = rel.split("/");
+  return inner.some((pattern) => {
+    for (let i = 0; i < segs.length; i++) {
+      const p = pattern[i];
+      if (p === undefined) return false;
+      if (p === "**") return true;
+      if (!segmentRegExp(p).test(segs[i] as string)) return false;
+    }
+    return pattern.length > segs.length;
+  });
+}
+
+function segmentRegExp(glob: string): RegExp {
+  let re = "";
+  for (const ch of glob) {
+    if (ch === "*") re += "[^/]*";
+    else if (ch === "?") re += "[^/]";
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+async function collect(
+  mainPath: string,
+  rel: string,
+  isDirectory: boolean,
+  include: Ignore,
+  inner: string[][],
+  found: { path: string; isDirectory: boolean }[],
+): Promise<void> {
+  if (matches(include, rel, isDirectory)) {
+    found.push({ path: rel, isDirectory });
+    return;
+  }
+  if (!isDirectory || !mayMatchInside(rel, inner)) return;
+  const children = await readdir(path.join(mainPath, rel), { withFileTypes: true });
+  for (const child of children) {
+    await collect(mainPath, `${rel}/${child.name}`, child.isDirectory(), include, inner, found);
+  }
+}
+
+/**
+ * Brings one entry from `mainPath` into `worktree`: a copy (copy-on-write where the
+ * filesystem can, modes and inner symlinks kept as they are) or a symlink to the main
+ * worktree's path. Never overwrites: an existing destination (the branch's own file) wins.
+ * @returns false when skipped because the destination exists.
+ * @throws ConflictError when a folder on the destination's way is a symlink.
+ */
+export async function bringEntry(
+  mainPath: string,
+  worktree: string,
+  entry: IncludePlanEntry,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const source = path.join(mainPath, entry.path);
+  const target = await safeJoin(worktree, entry.path);
+  if ((await lstatOrNull(target)) !== null) return false;
+  await mkdir(path.dirname(target), { recursive: true });
+  if (entry.mode === "symlink") {
+    await symlink(source, target, entry.isDirectory ? "dir" : "file");
+  } else {
+    await copyTree(source, target, signal);
+  }
+  return true;
+}
+
+/**
+ * Copies a file or folder the way `cp -a` does: modes, times and symlinks kept verbatim,
+ * copy-on-write clones where the filesystem offers them (`--reflink=auto` on Linux, `-c`
+ * clonefile on macOS). Falls back to `fs.promises.cp` where no such `cp` exists.
+ */
+export async function copyTree(source: string, target: string, signal?: AbortSignal): Promise<void> {
+  const flags =
+    process.platform === "linux" ? ["-a", "--reflink=auto"] : process.platform === "darwin" ? ["-a", "-c"] : null;
+  if (flags) {
+    const ok = await runCp([...flags, "--", source, target], signal);
+    if (ok) return;
+  }
+  await cp(source, target, {
+    recursive: true,
+    verbatimSymlinks: true,
+    preserveTimestamps: true,
+    errorOnExist: true,
+    force: false,
+    mode: constants.COPYFILE_FICLONE,
+  });
+}
+
+function runCp(args: string[], signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("cp", args, { stdio: ["ignore", "ignore", "pipe"], signal });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.on("error", (e) => {
+      if ((e as Error).name === "AbortError") reject(e);
+      else resolve(false);
+    });
+    child.on("close", (code) => {
+      if (code === 0) resolve(true);
+      else if (/unrecognized|illegal|invalid option|usage/i.test(stderr)) resolve(false);
+      else reject(new Error(`cp ${args.join(" ")} failed: ${stderr.trim()}`));
+    });
+  });
+}

@@ -1,0 +1,104 @@
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import lockfile from "proper-lockfile";
+import { BusyError } from "./errors.js";
+
+/**
+ * The repository-wide lock that serialises create, cleanup and slot allocation.
+ *
+ * proper-lockfile's `mkdir` lock: atomic on every filesystem, refreshed (mtime) every
+ * second while held, and considered stale 5 s after its holder stopped refreshing it, e.g.
+ * because the holder was SIGKILLed. A stale lock is taken over with a warning.
+ */
+export interface LockOptions {
+  /** How long to wait for another `wt` to release the lock, in milliseconds. */
+  timeoutMs: number;
+  /** Told when a stale lock left by a dead process is taken over. */
+  onWarning?: (message: string) => void;
+  /** What this process is doing, recorded for the message another waiter sees. */
+  purpose: string;
+}
+
+/** Milliseconds after its last refresh that a lock counts as abandoned (proper-lockfile minimum: 2000). */
+export const LOCK_STALE_MS = 5000;
+const LOCK_UPDATE_MS = 1000;
+
+interface Owner {
+  pid: number;
+  purpose: string;
+  since: string;
+}
+
+/**
+ * Runs `fn` while holding the repository lock under `stateDir`.
+ * @throws BusyError (exit 4, code `lock-busy`) when the lock is still held after `timeoutMs`,
+ *   naming the process that holds it.
+ */
+export async function withRepoLock<T>(stateDir: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+  await mkdir(stateDir, { recursive: true });
+  const target = path.join(stateDir, "repo");
+  const lockDir = path.join(stateDir, "repo.lock");
+  const ownerFile = path.join(stateDir, "repo.lock-owner.json");
+  const staleBefore = await lockAge(lockDir);
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(target, {
+      realpath: false,
+      lockfilePath: lockDir,
+      stale: LOCK_STALE_MS,
+      update: LOCK_UPDATE_MS,
+      retries: {
+        retries: Math.max(0, Math.ceil(options.timeoutMs / 100)),
+        factor: 1,
+        minTimeout: 50,
+        maxTimeout: 150,
+        randomize: true,
+      },
+      onCompromised: (err) => {
+        options.onWarning?.(`the repository lock was lost while held (${err.message})`);
+      },
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOCKED") {
+      const owner = await readOwner(ownerFile);
+      throw new BusyError(
+        `another wt holds the repository lock${owner ? ` (pid ${owner.pid}, ${owner.purpose}, since ${owner.since})` : ""}; waited ${Math.round(options.timeoutMs / 1000)} s`,
+        "wait for it to finish and try again, or raise WT_LOCK_TIMEOUT (seconds)",
+        "lock-busy",
+      );
+    }
+    throw e;
+  }
+  if (staleBefore !== null && staleBefore > LOCK_STALE_MS) {
+    const owner = await readOwner(ownerFile);
+    options.onWarning?.(
+      `took over a repository lock left by a process that stopped${owner ? ` (pid ${owner.pid}, ${owner.purpose})` : ""}`,
+    );
+  }
+  const owner: Owner = { pid: process.pid, purpose: options.purpose, since: new Date().toISOString() };
+  await writeFile(ownerFile, JSON.stringify(owner));
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => {
+      // Already compromised and reported through onWarning.
+    });
+  }
+}
+
+/** Milliseconds since the lock was last refreshed, or null when nobody holds it. */
+async function lockAge(lockDir: string): Promise<number | null> {
+  try {
+    return Date.now() - (await stat(lockDir)).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+async function readOwner(file: string): Promise<Owner | null> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as Owner;
+  } catch {
+    return null;
+  }
+}

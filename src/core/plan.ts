@@ -1,0 +1,56 @@
+import { InterruptedError } from "./errors.js";
+
+/**
+ * Plan, then execute: `create` and `cleanup` build a list of steps; one executor runs them
+ * in order and, on failure or interruption, undoes the completed ones in reverse.
+ */
+export interface Step {
+  /** What the step does, as `--dry-run` prints it ("create branch feature/issue-101 at 1a2b3c4"). */
+  title: string;
+  run: () => Promise<void>;
+  /** Undoes `run`. Runs without the abort signal: a second Ctrl-C must not stop a rollback. */
+  undo?: () => Promise<void>;
+}
+
+export interface ExecuteOptions {
+  /** Aborted by Ctrl-C/SIGTERM: the current step's children are stopped, then rollback. */
+  signal?: AbortSignal;
+  /** Told each step's title before it runs (progress on stderr with --verbose). */
+  onStep?: (title: string) => void;
+  /** Told about undo steps that failed: rollback goes on, and the user should know. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Runs `steps` in order. On any error, or when `signal` aborts between or during steps,
+ * undoes every completed step (newest first) and rethrows; an abort is rethrown as
+ * `InterruptedError` (exit 130).
+ */
+export async function executePlan(steps: readonly Step[], options: ExecuteOptions = {}): Promise<void> {
+  const done: Step[] = [];
+  try {
+    for (const step of steps) {
+      if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
+      options.onStep?.(step.title);
+      await step.run();
+      done.push(step);
+    }
+    if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
+  } catch (error) {
+    for (const step of done.reverse()) {
+      if (!step.undo) continue;
+      try {
+        await step.undo();
+      } catch (undoError) {
+        options.onWarning?.(`could not undo "${step.title}": ${(undoError as Error).message}`);
+      }
+    }
+    if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
+    throw error;
+  }
+}
+
+function signalName(signal: AbortSignal): string {
+  const reason = signal.reason as unknown;
+  return typeof reason === "string" && reason.startsWith("SIG") ? reason : "SIGINT";
+}

@@ -1,0 +1,98 @@
+import { BusyError } from "./errors.js";
+
+/**
+ * FNV-1a, 32 bits, over the UTF-8 bytes of `text` (offset basis 2166136261, prime 16777619:
+ * http://www.isthe.com/chongo/tech/comp/fnv/). Returns an unsigned 32-bit integer.
+ */
+export function fnv1a32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, "utf8")) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The slot an id asks for (CONTRACT.md, "Ports"): the id itself modulo `portSlots` when it
+ * is all digits (issue 101 -> slot 101 -> PORT 3101), else FNV-1a of the id modulo `portSlots`.
+ */
+export function preferredSlot(id: string, portSlots: number): number {
+  if (/^\d+$/.test(id)) {
+    // BigInt: an all-digit id may be longer than a double holds exactly.
+    return Number(BigInt(id) % BigInt(portSlots));
+  }
+  return fnv1a32(id) % portSlots;
+}
+
+/** Every port of a slot: variable -> base + slot. */
+export function portsForSlot(ports: Readonly<Record<string, number>>, slot: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, base] of Object.entries(ports)) out[name] = base + slot;
+  return out;
+}
+
+export interface SlotRequest {
+  id: string;
+  ports: Readonly<Record<string, number>>;
+  portSlots: number;
+  /** Slots other managed worktrees hold. */
+  taken: ReadonlySet<number>;
+  /** Whether a TCP port is free on this machine. */
+  isFree: (port: number) => Promise<boolean>;
+}
+
+export interface SlotChoice {
+  slot: number;
+  preferred: number;
+  /** Slots passed over and why, for a warning. */
+  skipped: { slot: number; reason: string }[];
+}
+
+/**
+ * Takes the preferred slot if no other worktree holds it and every one of its ports is free,
+ * else the next one, wrapping around.
+ * @throws BusyError (exit 4, code `slots-exhausted`) when every slot is held or busy.
+ */
+export async function allocateSlot(req: SlotRequest): Promise<SlotChoice> {
+  const preferred = preferredSlot(req.id, req.portSlots);
+  const skipped: SlotChoice["skipped"] = [];
+  for (let k = 0; k < req.portSlots; k++) {
+    const slot = (preferred + k) % req.portSlots;
+    if (req.taken.has(slot)) {
+      skipped.push({ slot, reason: "held by another worktree" });
+      continue;
+    }
+    const ports = portsForSlot(req.ports, slot);
+    let busy: string | null = null;
+    for (const [name, port] of Object.entries(ports)) {
+      if (!(await req.isFree(port))) {
+        busy = `${name}=${port} is in use`;
+        break;
+      }
+    }
+    if (busy) {
+      skipped.push({ slot, reason: busy });
+      continue;
+    }
+    return { slot, preferred, skipped };
+  }
+  throw new BusyError(
+    `all ${req.portSlots} port slots are taken or in use`,
+    "clean up worktrees you no longer need (`wt cleanup --merged`), or raise portSlots in wt.config.json",
+    "slots-exhausted",
+  );
+}
+
+/**
+ * True when nothing listens on `port` on any local address (get-port's check). get-port
+ * keeps an in-process cache of ports it handed out; `wt` keeps its own registry, so the
+ * cache is cleared before every check to get the machine's answer.
+ */
+export async function isPortFree(port: number): Promise<boolean> {
+  const { default: getPort, clearLockedPorts } = await import("get-port");
+  clearLockedPorts();
+  const got = await getPort({ port });
+  clearLockedPorts();
+  return got === port;
+}

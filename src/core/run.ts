@@ -1,0 +1,35 @@
+import type { WtContext } from "./context.js";
+import { worktreeVariables } from "./envfile.js";
+import { UsageError } from "./errors.js";
+import { findWorktree } from "./resolve.js";
+
+/**
+ * `wt run <id> -- <cmd> [args…]`: runs `cmd` (no shell: argv as given) in the worktree with
+ * its variables on top of `ctx.env`, stdio inherited.
+ * @returns the command's exit code, or 128 + signal number when a signal ended it.
+ * @throws UsageError (2) without a command; the errors of `findWorktree`.
+ */
+export async function runInWorktree(ctx: WtContext, id: string, command: string[]): Promise<number> {
+  const [file, ...args] = command;
+  if (file === undefined)
+    throw new UsageError("wt run needs a command after --", "for example: wt run 101 -- npm test");
+  const { repo, record } = await findWorktree(ctx, id);
+  const { execa } = await import("execa");
+  const { signalsByName } = await import("node:os").then((os) => ({ signalsByName: os.constants.signals }));
+  const child = execa(file, args, {
+    cwd: record.path,
+    env: { ...ctx.env, ...worktreeVariables(record, repo.mainPath) },
+    extendEnv: false,
+    stdio: "inherit",
+    reject: false,
+    cancelSignal: ctx.signal,
+  });
+  const result = await child;
+  if (result.signal) {
+    return 128 + (signalsByName[result.signal as keyof typeof signalsByName] ?? 1);
+  }
+  if (result.exitCode === undefined) {
+    throw new UsageError(`could not run ${file}: ${result.shortMessage}`);
+  }
+  return result.exitCode;
+}

@@ -1,0 +1,110 @@
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import writeFileAtomic from "write-file-atomic";
+import { idKey } from "./names.js";
+
+/** A path `.worktreeinclude` brought into a worktree. */
+export interface IncludedEntry {
+  /** Relative to the worktree root, `/`-separated, no trailing slash. */
+  path: string;
+  mode: "copy" | "symlink";
+}
+
+/** A database file `wt` made for a worktree. */
+export interface DatabaseRecord {
+  engine: "sqlite" | "duckdb";
+  /** Absolute path of the file. */
+  path: string;
+  /** Variable holding the path. */
+  env: string;
+  source: "empty" | "template";
+}
+
+/**
+ * What `wt` knows about one managed worktree, stored as
+ * `<git-common-dir>/wt/worktrees/<id lower-cased>.json`.
+ */
+export interface WorktreeRecord {
+  version: 1;
+  id: string;
+  name: string;
+  branch: string;
+  /** Absolute worktree folder. */
+  path: string;
+  /** The base as given (`origin/main`), for ahead/behind and "merged". */
+  base: string;
+  /** Commit the base resolved to when the worktree was created. */
+  baseCommit: string;
+  /** True when this worktree's create made the branch (so a rollback deletes it). */
+  createdBranch: boolean;
+  slot: number;
+  /** Variable -> port. */
+  ports: Record<string, number>;
+  /** Env file, relative to the worktree. */
+  envFile: string;
+  /** Variables from the config's `env`, expanded. */
+  env: Record<string, string>;
+  included: IncludedEntry[];
+  databases: DatabaseRecord[];
+  /** Exact entries this worktree added to `<git-common-dir>/info/exclude`. */
+  excludes: string[];
+  /**
+   * `creating`: a create is (or was, if its process died) under way; `hooks-pending`:
+   * everything exists but postCreate hooks have not all succeeded; `ready`: done.
+   */
+  state: "creating" | "hooks-pending" | "ready";
+  /** Process id of the `wt` that last wrote the record. */
+  pid: number;
+  /** ISO time of creation. */
+  createdAt: string;
+}
+
+const RECORDS = "worktrees";
+
+function recordFile(stateDir: string, id: string): string {
+  return path.join(stateDir, RECORDS, `${idKey(id)}.json`);
+}
+
+/** All records, sorted by id. Unreadable files are skipped (they are reported by `status`). */
+export async function readRecords(stateDir: string): Promise<WorktreeRecord[]> {
+  let names: string[];
+  try {
+    names = await readdir(path.join(stateDir, RECORDS));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  const records = await Promise.all(
+    names
+      .filter((n) => n.endsWith(".json"))
+      .map(async (n) => {
+        try {
+          return JSON.parse(await readFile(path.join(stateDir, RECORDS, n), "utf8")) as WorktreeRecord;
+        } catch {
+          return null;
+        }
+      }),
+  );
+  return records.filter((r): r is WorktreeRecord => r !== null).sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** The record of `id` (case-insensitive), or null. */
+export async function readRecord(stateDir: string, id: string): Promise<WorktreeRecord | null> {
+  try {
+    return JSON.parse(await readFile(recordFile(stateDir, id), "utf8")) as WorktreeRecord;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/** Writes the record atomically (temp file + rename), so a crash never leaves half a record. */
+export async function writeRecord(stateDir: string, record: WorktreeRecord): Promise<void> {
+  await mkdir(path.join(stateDir, RECORDS), { recursive: true });
+  await writeFileAtomic(recordFile(stateDir, record.id), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Removes the record of `id`; a missing one is fine. */
+export async function deleteRecord(stateDir: string, id: string): Promise<void> {
+  await rm(recordFile(stateDir, id), { force: true });
+}

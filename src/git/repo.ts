@@ -1,0 +1,131 @@
+import { realpathSync } from "node:fs";
+import path from "node:path";
+import { CommandFailedError, UsageError } from "../core/errors.js";
+import { parseWorktreeList, type WorktreeEntry } from "./parse.js";
+import { git, gitOut } from "./run.js";
+
+/**
+ * The oldest git `wt` supports: 2.36 added `git worktree list -z` (paths with newlines),
+ * and `worktree add --lock --reason` (2.35) marks a worktree that is still being created.
+ */
+export const MIN_GIT_VERSION: readonly [number, number] = [2, 36];
+
+/** Where a command runs: the repository as git sees it from `cwd`. */
+export interface RepoContext {
+  /** The folder `wt` was asked to work from (absolute). */
+  cwd: string;
+  /** `git rev-parse --git-common-dir`, absolute and real. */
+  commonDir: string;
+  /** The main worktree (absolute, real). For a bare repository: the bare repository folder. */
+  mainPath: string;
+  /** True when the repository is bare (it then has only linked worktrees). */
+  bare: boolean;
+  /** Folder name of the main worktree (bare: without a trailing `.git`): `{repo}` in templates. */
+  repoName: string;
+  /** `<commonDir>/wt`: records, lock and trash of `wt`. */
+  stateDir: string;
+}
+
+/** Parses `git version 2.39.5` (and vendor suffixes) into [major, minor, patch]. */
+export function parseGitVersion(text: string): [number, number, number] | null {
+  const m = /git version (\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  if (!m) return null;
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+/**
+ * Finds the repository around `cwd`.
+ * @throws UsageError (exit 2) when `cwd` is not inside a git repository, or git is older
+ *   than `MIN_GIT_VERSION`.
+ */
+export async function resolveRepo(cwd: string): Promise<RepoContext> {
+  const absCwd = path.resolve(cwd);
+  const [version, revParse] = await Promise.all([
+    gitOut(["version"], { cwd: absCwd }).catch(() => ""),
+    git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"], {
+      cwd: absCwd,
+    }).catch((e: unknown) => e),
+  ]);
+  const v = parseGitVersion(version);
+  if (v && (v[0] < MIN_GIT_VERSION[0] || (v[0] === MIN_GIT_VERSION[0] && v[1] < MIN_GIT_VERSION[1]))) {
+    throw new UsageError(
+      `git ${v.join(".")} is too old: wt needs git ${MIN_GIT_VERSION.join(".")} or newer`,
+      "install a newer git (https://git-scm.com/downloads)",
+      "unsupported-git",
+    );
+  }
+  if (revParse instanceof CommandFailedError || revParse instanceof Error) {
+    const detail = revParse instanceof CommandFailedError ? revParse.stderrTail : String(revParse);
+    throw new UsageError(
+      `not inside a git repository: ${absCwd}${detail ? ` (${detail.replace(/^fatal: /, "")})` : ""}`,
+      "run wt inside a repository, or pass -C <dir>",
+      "not-a-repository",
+    );
+  }
+  const [commonDirRaw = "", bareRaw = "false"] = (revParse as { stdout: string }).stdout.split("\n");
+  const commonDir = realpathSync(commonDirRaw);
+  const bare = bareRaw.trim() === "true";
+  let mainPath: string;
+  if (bare) {
+    mainPath = commonDir;
+  } else if (path.basename(commonDir) === ".git") {
+    mainPath = path.dirname(commonDir);
+  } else {
+    // A separate git dir (`git init --separate-git-dir`, submodules): ask git.
+    const first = (await listWorktrees(absCwd))[0];
+    mainPath = first ? realpathSync(first.path) : path.dirname(commonDir);
+  }
+  const repoName = path.basename(mainPath).replace(/\.git$/, "") || "repo";
+  return { cwd: absCwd, commonDir, mainPath, bare, repoName, stateDir: path.join(commonDir, "wt") };
+}
+
+/** `git worktree list --porcelain -z`, parsed. The first entry is the main worktree. */
+export async function listWorktrees(cwd: string, signal?: AbortSignal): Promise<WorktreeEntry[]> {
+  const out = await gitOut(["worktree", "list", "--porcelain", "-z"], { cwd, signal });
+  return parseWorktreeList(out);
+}
+
+/** True when `ref` names an existing ref or commit (`rev-parse --verify --quiet`). */
+export async function refExists(cwd: string, ref: string): Promise<boolean> {
+  const r = await git(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], {
+    cwd,
+    okCodes: [1],
+  });
+  return r.exitCode === 0;
+}
+
+/**
+ * Resolves a commit-ish to a full commit id, or null when it names no commit.
+ * `--end-of-options` keeps a value like `--upload-pack=x` from being read as an option.
+ */
+export async function resolveCommit(cwd: string, commitish: string): Promise<string | null> {
+  const r = await git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${commitish}^{commit}`], {
+    cwd,
+    okCodes: [1, 128],
+  });
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+/** Names of the configured remotes (`git remote`). */
+export async function listRemotes(cwd: string): Promise<string[]> {
+  return (await gitOut(["remote"], { cwd })).split("\n").filter(Boolean);
+}
+
+/**
+ * Checks a branch name with `git check-ref-format --branch` (git-check-ref-format(1)).
+ * @returns true when git accepts it as a branch name.
+ */
+export async function isValidBranchName(cwd: string, name: string): Promise<boolean> {
+  if (name.startsWith("-")) return false;
+  const r = await git(["check-ref-format", "--branch", name], { cwd, okCodes: [1, 128] });
+  return r.exitCode === 0 && r.stdout.trim() === name;
+}
+
+/** True when `ancestor` is reachable from `descendant` (`merge-base --is-ancestor`). */
+export async function isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean> {
+  const r = await git(["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant], {
+    cwd,
+    okCodes: [1],
+  });
+  return r.exitCode === 0;
+}

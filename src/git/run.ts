@@ -1,0 +1,91 @@
+import { spawn } from "node:child_process";
+import { CommandFailedError, InterruptedError } from "../core/errors.js";
+
+/**
+ * The one place that runs git. argv is always an array (never a shell string), any non-zero
+ * exit is a failure whatever stderr says, and callers put `--end-of-options` or `--` before
+ * user-supplied values.
+ *
+ * node:child_process rather than execa here: `wt path` and `wt status` must start in well
+ * under 100 ms and importing execa alone costs about 200 ms on these machines (issue 5).
+ */
+export interface GitOptions {
+  /** Working directory for git (absolute). */
+  cwd: string;
+  /** Written to git's stdin, then stdin is closed. */
+  input?: string;
+  /** Aborting kills git (SIGTERM) and the call rejects with `InterruptedError`. */
+  signal?: AbortSignal;
+  /** Extra environment variables on top of the inherited ones. */
+  env?: Record<string, string>;
+  /** Resolve instead of rejecting on these exit codes (e.g. 1 for `check-ignore`). */
+  okCodes?: number[];
+}
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** Variables that keep git non-interactive and its output stable for parsing. */
+const BASE_ENV: Record<string, string> = {
+  GIT_TERMINAL_PROMPT: "0",
+  // `git status` takes index.lock to refresh the index; agents working in the worktree
+  // must never see "index.lock exists" because `wt status` polled at the wrong moment.
+  GIT_OPTIONAL_LOCKS: "0",
+  LC_ALL: "C",
+};
+
+/**
+ * Runs `git <args>` and resolves with its output.
+ * @throws CommandFailedError (exit 6) on a non-zero exit not listed in `okCodes`, or when git
+ *   cannot be started; InterruptedError when `signal` aborts.
+ */
+export function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new InterruptedError());
+      return;
+    }
+    const child = spawn("git", args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...BASE_ENV, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    const onAbort = () => child.kill("SIGTERM");
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (e) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      reject(new CommandFailedError(`git ${args.join(" ")}`, null, e.message, "is git installed and on PATH?"));
+    });
+    child.on("close", (code, sig) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      const stdout = Buffer.concat(out).toString("utf8");
+      const stderr = Buffer.concat(err).toString("utf8");
+      if (options.signal?.aborted) {
+        reject(new InterruptedError());
+        return;
+      }
+      const exitCode = code ?? 128;
+      if (exitCode === 0 || options.okCodes?.includes(exitCode)) {
+        resolve({ stdout, stderr, exitCode });
+        return;
+      }
+      reject(new CommandFailedError(`git ${args.join(" ")}`, code, stderr || (sig ? `killed by ${sig}` : "")));
+    });
+    child.stdin.on("error", () => {
+      // git may exit before reading all of stdin; its exit code tells what happened.
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** `git <args>` and its stdout, for the common case. Same errors as `git()`. */
+export async function gitOut(args: readonly string[], options: GitOptions): Promise<string> {
+  return (await git(args, options)).stdout;
+}

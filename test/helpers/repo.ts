@@ -1,0 +1,149 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Fixed identity and no background work, so tests behave the same on every machine. */
+export const GIT_ENV: Record<string, string> = {
+  GIT_AUTHOR_NAME: "wt test",
+  GIT_AUTHOR_EMAIL: "wt@example.invalid",
+  GIT_COMMITTER_NAME: "wt test",
+  GIT_COMMITTER_EMAIL: "wt@example.invalid",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+};
+
+/** Runs git synchronously in `cwd` and returns its trimmed stdout. Throws on failure. */
+export function gitSync(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, {
+    cwd,
+    env: { ...process.env, ...GIT_ENV },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
+}
+
+export interface TestRepo {
+  /** Folder holding the repository, its bare origin and the worktrees folder (real path). */
+  root: string;
+  /** The main worktree. */
+  main: string;
+  /** The bare origin, when made with `origin: true`. */
+  origin: string | null;
+  /** Writes a file relative to the main worktree (folders made as needed). */
+  write(rel: string, content: string): string;
+  /** git in the main worktree. */
+  git(...args: string[]): string;
+  /** Commits everything in the main worktree. */
+  commitAll(message: string): void;
+  /** Removes every folder the repo made. */
+  remove(): void;
+}
+
+export interface RepoOptions {
+  /** Folder name of the main worktree (`{repo}`), default `app`. */
+  name?: string;
+  /** Also make a bare `origin` and push main to it. */
+  origin?: boolean;
+  /** Files to commit in the first commit (path -> content). */
+  files?: Record<string, string>;
+  /** A parent folder name holding odd characters (spaces, quotes, unicode). */
+  parent?: string;
+}
+
+/**
+ * A real repository in a temp folder: branch `main`, fixed identity, `commit.gpgSign=false`,
+ * `gc.auto=0`, one commit, and optionally a bare local `origin` (no network).
+ */
+export function makeRepo(options: RepoOptions = {}): TestRepo {
+  const root = realpathSync(mkdtempSync(path.join(tmpdir(), "wt-test-")));
+  const base = options.parent ? path.join(root, options.parent) : root;
+  mkdirSync(base, { recursive: true });
+  const main = path.join(base, options.name ?? "app");
+  mkdirSync(main);
+  gitSync(main, "init", "-q", "-b", "main");
+  for (const [k, v] of Object.entries({
+    "commit.gpgSign": "false",
+    "gc.auto": "0",
+    "user.name": "wt test",
+    "user.email": "wt@example.invalid",
+  })) {
+    gitSync(main, "config", k, v);
+  }
+  const repo: TestRepo = {
+    root,
+    main,
+    origin: null,
+    write(rel, content) {
+      const file = path.join(main, rel);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, content);
+      return file;
+    },
+    git: (...args) => gitSync(main, ...args),
+    commitAll(message) {
+      gitSync(main, "add", "-A");
+      gitSync(main, "commit", "-q", "-m", message);
+    },
+    remove() {
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  repo.write("README.md", "# test repo\n");
+  for (const [rel, content] of Object.entries(options.files ?? {})) repo.write(rel, content);
+  repo.commitAll("initial commit");
+  if (options.origin) {
+    const origin = path.join(base, "origin.git");
+    gitSync(base, "init", "-q", "--bare", "-b", "main", origin);
+    repo.git("remote", "add", "origin", origin);
+    repo.git("push", "-q", "-u", "origin", "main");
+    repo.git("remote", "set-head", "origin", "main");
+    repo.origin = origin;
+  }
+  return repo;
+}
+
+/** Absolute path of the built CLI. */
+export const WT_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/wt.js");
+
+export interface WtRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Spawns the built `bin/wt.js` with `args` in `cwd` (NO_COLOR=1, no stdin) and waits for it.
+ * `env` adds variables; WT_* variables of the calling shell are removed first.
+ */
+export function runWt(cwd: string, args: string[], env: Record<string, string> = {}): Promise<WtRun> {
+  return new Promise((resolve, reject) => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("WT_")));
+    const child = spawn(process.execPath, [WT_BIN, ...args], {
+      cwd,
+      env: { ...clean, ...GIT_ENV, NO_COLOR: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Parses the JSON document a `--json` run printed, with a helpful failure. */
+export function json<T = Record<string, unknown>>(run: WtRun): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
+  }
+}
