@@ -3,7 +3,6 @@ import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { isValidBranchName, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import { git, gitOut } from "../git/run.js";
-import type { WtConfig } from "./config.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import {
   type DatabasePlan,
@@ -23,7 +22,7 @@ import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./n
 import { executePlan, type Step } from "./plan.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
 import { defaultBase, fetchBaseRemote, openSession, type Session } from "./session.js";
-import { deleteRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
+import { deleteRecord, readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 
 export interface CreateOptions {
   /** The id the user typed: `101`, `auth-fix`. */
@@ -507,10 +506,17 @@ async function finishHooks(
       label: "postCreate hook",
     });
   }
-  await markReady(repo.stateDir, record, config);
-}
-
-async function markReady(stateDir: string, record: WorktreeRecord, _config: WtConfig): Promise<void> {
-  record.state = "ready";
-  await writeRecord(stateDir, record);
+  // Under the lock, and only if the record is still this worktree's: a cleanup may have run
+  // while the hooks did.
+  await withRepoLock(
+    repo.stateDir,
+    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, purpose: `wt create ${record.id}` },
+    async () => {
+      const current = await readRecord(repo.stateDir, record.id);
+      if (current?.path !== record.path) return;
+      current.state = "ready";
+      await writeRecord(repo.stateDir, current);
+      record.state = "ready";
+    },
+  );
 }

@@ -24,6 +24,7 @@ export interface ShellCommandOptions {
  *   InterruptedError when `signal` aborts.
  */
 export async function runShellCommand(command: string, options: ShellCommandOptions): Promise<void> {
+  if (options.signal?.aborted) throw new InterruptedError();
   const { execa } = await import("execa");
   const child = execa(command, {
     shell: true,
@@ -32,14 +33,31 @@ export async function runShellCommand(command: string, options: ShellCommandOpti
     extendEnv: true,
     stdin: "ignore",
     reject: false,
-    cancelSignal: options.signal,
-    forceKillAfterDelay: 3000,
+    // Its own process group, so an abort stops the whole command (`sleep` under `sh -c`
+    // included) and not just the shell, whose orphans would hold the output pipes open.
+    detached: true,
   });
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  let forceTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    killGroup("SIGTERM");
+    forceTimer = setTimeout(() => killGroup("SIGKILL"), 3000);
+    forceTimer.unref();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.output) {
     child.stdout?.pipe(options.output, { end: false });
     child.stderr?.pipe(options.output, { end: false });
   }
   const result = await child;
+  options.signal?.removeEventListener("abort", onAbort);
+  if (forceTimer) clearTimeout(forceTimer);
   if (options.signal?.aborted) throw new InterruptedError();
   if (result.exitCode !== 0 || result.failed) {
     throw new CommandFailedError(

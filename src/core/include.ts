@@ -5,6 +5,7 @@ import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { splitNul } from "../git/parse.js";
 import { git } from "../git/run.js";
+import { CommandFailedError } from "./errors.js";
 import { lstatOrNull, safeJoin } from "./fs-safe.js";
 
 /** The file at the main worktree root that lists what to bring into new worktrees. */
@@ -207,7 +208,7 @@ function runCp(args: string[], signal?: AbortSignal): Promise<boolean> {
     child.on("close", (code) => {
       if (code === 0) resolve(true);
       else if (/unrecognized|illegal|invalid option|usage/i.test(stderr)) resolve(false);
-      else reject(new Error(`cp ${args.join(" ")} failed: ${stderr.trim()}`));
+      else reject(new CommandFailedError(`cp ${args.join(" ")}`, code, stderr));
     });
   });
 }

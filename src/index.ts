@@ -1,0 +1,15 @@
+/**
+ * The `wt` library: the functions the CLI calls, with plain data in and out. Errors are
+ * `WtError` subclasses carrying the CLI's exit code, a machine-readable `code` and a `hint`.
+ */
+export { type CleanupOptions, type CleanupResult, cleanupWorktrees } from "./core/cleanup.js";
+export { type ConfigFlags, DEFAULT_CONFIG, loadConfig, type WtConfig } from "./core/config.js";
+export type { WtContext } from "./core/context.js";
+export { type CreateOptions, type CreateResult, createWorktree } from "./core/create.js";
+export { type EnvFormat, formatVariables, type Variables } from "./core/envfile.js";
+export * from "./core/errors.js";
+export { fnv1a32, preferredSlot } from "./core/ports.js";
+export { findWorktree, worktreeEnv, worktreePath } from "./core/resolve.js";
+export { runInWorktree } from "./core/run.js";
+export type { WorktreeRecord } from "./core/state.js";
+export { getStatus, type StatusResult, type StatusRow } from "./core/status.js";
