@@ -141,7 +141,11 @@ async function writeSqlite(template: string | null, temp: string, busyTimeoutMs:
     throw sqliteBusyOr(e, template);
   }
   try {
+    // A read first: under a writer's EXCLUSIVE lock it waits the busy timeout, then fails
+    // with SQLITE_BUSY, where the backup call alone would finish without writing a file.
+    source.prepare("SELECT count(*) FROM sqlite_master").get();
     await source.backup(temp);
+    await access(temp);
   } catch (e) {
     throw sqliteBusyOr(e, template);
   } finally {

@@ -119,9 +119,14 @@ export interface WtRun {
  * `env` adds variables; WT_* variables of the calling shell are removed first.
  */
 export function runWt(cwd: string, args: string[], env: Record<string, string> = {}): Promise<WtRun> {
+  return runWtWith(WT_BIN, cwd, args, env);
+}
+
+/** `runWt` with another copy of the binary (e.g. one whose node_modules lacks a package). */
+export function runWtWith(bin: string, cwd: string, args: string[], env: Record<string, string> = {}): Promise<WtRun> {
   return new Promise((resolve, reject) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("WT_")));
-    const child = spawn(process.execPath, [WT_BIN, ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       cwd,
       env: { ...clean, ...GIT_ENV, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],

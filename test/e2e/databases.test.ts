@@ -1,0 +1,263 @@
+import { execFileSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
+import { duckdbWriter, sqliteExclusiveWriter, sqliteWalWriter, startWriter, type Writer } from "../helpers/writers.js";
+
+let repo: TestRepo;
+let writers: Writer[] = [];
+afterEach(async () => {
+  for (const w of writers) await w.kill();
+  writers = [];
+  repo?.remove();
+});
+
+interface CreateJson {
+  path: string;
+  databases: { engine: string; path: string; env: string; source: string }[];
+}
+
+function configure(r: TestRepo, config: object, ignore = "data/\n") {
+  r.write(".gitignore", ignore);
+  r.write("wt.config.json", JSON.stringify(config));
+  r.commitAll("config");
+}
+
+function sqliteCount(file: string, table = "items"): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+async function duckdbCount(file: string): Promise<number> {
+  const instance = await DuckDBInstance.create(file, { access_mode: "READ_ONLY" });
+  try {
+    const c = await instance.connect();
+    const reader = await c.runAndReadAll("SELECT count(*)::INTEGER AS n FROM trips");
+    const n = reader.getRowObjects()[0]?.n as number;
+    c.closeSync();
+    return n;
+  } finally {
+    instance.closeSync();
+  }
+}
+
+describe("SQLite databases", () => {
+  it("copies a WAL-mode template through the backup API while a writer holds un-checkpointed rows", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/agent-{name}.db", template: "data/agent.db" }] });
+    mkdirSync(path.join(repo.main, "data"));
+    const template = path.join(repo.main, "data", "agent.db");
+    writers.push(await startWriter(repo.root, "wal-writer", sqliteWalWriter(template, 500)));
+    // The rows live only in the -wal file: a plain copy of agent.db would miss them.
+    expect(statSync(`${template}-wal`).size).toBeGreaterThan(0);
+
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = json<CreateJson>(run);
+    const target = path.join(doc.path, "data", "agent-issue-101.db");
+    expect(doc.databases).toEqual([{ engine: "sqlite", path: target, env: "DATABASE_PATH", source: "template" }]);
+    // Nothing the copy made is left beside it (checked before anything opens the copy).
+    expect(readdirSync(path.join(doc.path, "data")).sort()).toEqual(["agent-issue-101.db"]);
+    expect(sqliteCount(target)).toBe(500);
+    const check = new Database(target, { readonly: true });
+    expect(check.pragma("integrity_check", { simple: true })).toBe("ok");
+    check.close();
+    expect(gitStatus(doc.path)).toBe("");
+    const env = readFileSync(path.join(doc.path, ".env.local"), "utf8");
+    expect(env).toContain(`DATABASE_PATH=${target}`);
+  });
+
+  it("gives exit 4 naming the file when a writer holds the template locked", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/{name}.db", template: "data/agent.db" }] });
+    mkdirSync(path.join(repo.main, "data"));
+    const template = path.join(repo.main, "data", "agent.db");
+    writers.push(await startWriter(repo.root, "exclusive", sqliteExclusiveWriter(template)));
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code).toBe(4);
+    expect(json<{ error: { message: string } }>(run).error.message).toContain(template);
+    expect(repo.git("branch", "--list", "feature/issue-101")).toBe("");
+  });
+
+  it("makes a valid empty database, removes stale sidecars first, and init sees DATABASE_PATH", async () => {
+    repo = makeRepo();
+    const outside = path.join(repo.root, "dbs");
+    mkdirSync(outside);
+    const target = path.join(outside, "issue-101.db");
+    for (const s of ["-wal", "-shm", "-journal"]) writeFileSync(`${target}${s}`, "stale garbage from another database");
+    configure(repo, {
+      databases: [{ path: `${outside}/{name}.db`, init: 'printf %s "$DATABASE_PATH" > init-saw.txt' }],
+    });
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = json<CreateJson>(run);
+    expect(doc.databases[0]?.source).toBe("empty");
+    expect(readFileSync(path.join(doc.path, "init-saw.txt"), "utf8")).toBe(target);
+    for (const s of ["-wal", "-shm", "-journal"]) expect(existsSync(`${target}${s}`)).toBe(false);
+    const db = new Database(target, { fileMustExist: true });
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+    expect(readFileSync(target).subarray(0, 15).toString()).toBe("SQLite format 3");
+    db.close();
+
+    // Cleanup removes the database outside the worktree with its sidecars, and nothing else.
+    writeFileSync(`${target}-wal`, "");
+    writeFileSync(path.join(outside, "not-made-by-wt.db"), "keep me");
+    const clean = await runWt(repo.main, ["cleanup", "101", "--force"]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(readdirSync(outside)).toEqual(["not-made-by-wt.db"]);
+  });
+
+  it("refuses a missing template with exit 3 naming the path, before anything is made", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/{name}.db", template: "data/nope.db" }] });
+    const run = await runWt(repo.main, ["create", "101"]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(path.join(repo.main, "data", "nope.db"));
+    expect(repo.git("branch", "--list", "feature/issue-101")).toBe("");
+  });
+
+  it("two databases per worktree, each in the env file, wt env and status with sizes", async () => {
+    repo = makeRepo();
+    configure(repo, {
+      databases: [{ path: "data/app-{name}.db", env: "APP_DB" }, { path: "data/{name}.duckdb" }],
+    });
+    const run = await runWt(repo.main, ["create", "7", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = json<CreateJson>(run);
+    expect(doc.databases.map((d) => [d.engine, d.env])).toEqual([
+      ["sqlite", "APP_DB"],
+      ["duckdb", "DUCKDB_PATH"],
+    ]);
+    const env = json<Record<string, string>>(await runWt(repo.main, ["env", "7", "--format", "json"]));
+    expect(env.APP_DB).toBe(path.join(doc.path, "data", "app-issue-7.db"));
+    expect(env.DUCKDB_PATH).toBe(path.join(doc.path, "data", "issue-7.duckdb"));
+    const status = json<{ worktrees: { id: string | null; databases: { size: number | null }[] }[] }>(
+      await runWt(repo.main, ["status", "7", "--json"]),
+    );
+    const sizes = status.worktrees[0]?.databases.map((d) => d.size) ?? [];
+    expect(sizes).toHaveLength(2);
+    for (const s of sizes) expect(s).toBeGreaterThan(0);
+    expect(gitStatus(doc.path)).toBe("");
+    expect(await duckdbOpens(env.DUCKDB_PATH as string)).toBe(true);
+  });
+});
+
+function gitStatus(cwd: string): string {
+  return execFileSync("git", ["status", "--porcelain"], { cwd, encoding: "utf8" }).trim();
+}
+
+async function duckdbOpens(file: string): Promise<boolean> {
+  const instance = await DuckDBInstance.create(file, { access_mode: "READ_ONLY" });
+  const c = await instance.connect();
+  await c.run("SELECT 1");
+  c.closeSync();
+  instance.closeSync();
+  return true;
+}
+
+describe("DuckDB databases (seed 004)", () => {
+  it("refuses a template a live writer holds (exit 4 with its pid), then copies the rows from its .wal", async () => {
+    repo = makeRepo({ name: "fagligfredag" });
+    configure(repo, {
+      worktreeDir: "../{repo}-{name}",
+      databases: [{ path: "data/nyc_taxi.duckdb", template: "data/nyc_taxi.duckdb" }],
+    });
+    mkdirSync(path.join(repo.main, "data"));
+    const template = path.join(repo.main, "data", "nyc_taxi.duckdb");
+    const writer = await startWriter(repo.root, "duck-writer", duckdbWriter(template, 1000));
+    writers.push(writer);
+
+    const busy = await runWt(repo.main, ["create", "feature-api", "--json"]);
+    expect(busy.code).toBe(4);
+    const message = json<{ error: { message: string } }>(busy).error.message;
+    expect(message).toContain(template);
+    expect(message).toContain(`pid ${writer.pid}`);
+    expect(existsSync(path.join(repo.root, "fagligfredag-feature-api"))).toBe(false);
+
+    // A crashed writer leaves its rows in the .wal file only.
+    await writer.kill();
+    writers = [];
+    expect(existsSync(`${template}.wal`)).toBe(true);
+
+    const a = await runWt(repo.main, ["create", "feature-api", "--json"]);
+    expect(a.code, a.stderr).toBe(0);
+    const b = await runWt(repo.main, ["create", "feature-tests", "--json"]);
+    expect(b.code, b.stderr).toBe(0);
+    const dbA = json<CreateJson>(a).databases[0]?.path as string;
+    const dbB = json<CreateJson>(b).databases[0]?.path as string;
+    expect(dbA).toBe(path.join(repo.root, "fagligfredag-feature-api", "data", "nyc_taxi.duckdb"));
+    expect(dbA).not.toBe(dbB);
+    expect(json<CreateJson>(a).databases[0]?.env).toBe("DUCKDB_PATH");
+
+    // Both copies open at once, read-write, each with every row: DuckDB's one-writer lock is per file.
+    const ia = await DuckDBInstance.create(dbA);
+    const ib = await DuckDBInstance.create(dbB);
+    const ca = await ia.connect();
+    const cb = await ib.connect();
+    await ca.run("INSERT INTO trips VALUES (-1, 0)");
+    const na = (await ca.runAndReadAll("SELECT count(*)::INTEGER AS n FROM trips")).getRowObjects()[0]?.n;
+    const nb = (await cb.runAndReadAll("SELECT count(*)::INTEGER AS n FROM trips")).getRowObjects()[0]?.n;
+    expect([na, nb]).toEqual([1001, 1000]);
+    ca.closeSync();
+    cb.closeSync();
+    ia.closeSync();
+    ib.closeSync();
+    expect(await duckdbCount(template)).toBe(1000);
+
+    const clean = await runWt(repo.main, ["cleanup", "feature-api", "feature-tests", "--json"]);
+    expect(clean.code, clean.stderr).toBe(0);
+    for (const f of [dbA, dbB, `${dbA}.wal`, `${dbB}.wal`]) expect(existsSync(f)).toBe(false);
+    expect(existsSync(template)).toBe(true);
+  });
+
+  it("an empty DuckDB database is a real DuckDB file", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/{name}.duckdb" }] });
+    const run = await runWt(repo.main, ["create", "5", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const file = json<CreateJson>(run).databases[0]?.path as string;
+    expect(statSync(file).size).toBeGreaterThan(0);
+    expect(await duckdbOpens(file)).toBe(true);
+  });
+});
+
+describe("engines are optional dependencies", () => {
+  it("a configured engine whose package is missing is exit 2 naming the package", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/{name}.duckdb" }] });
+    // A copy of the built package whose node_modules lacks both engines.
+    const pkg = path.join(repo.root, "pkg");
+    const here = path.resolve(import.meta.dirname, "../..");
+    mkdirSync(path.join(pkg, "node_modules"), { recursive: true });
+    cpSync(path.join(here, "dist"), path.join(pkg, "dist"), { recursive: true });
+    cpSync(path.join(here, "bin"), path.join(pkg, "bin"), { recursive: true });
+    for (const f of ["package.json", "wt.config.schema.json"]) cpSync(path.join(here, f), path.join(pkg, f));
+    for (const name of readdirSync(path.join(here, "node_modules"))) {
+      if (name === "better-sqlite3" || name === "@duckdb" || name.startsWith(".")) continue;
+      symlinkSync(path.join(here, "node_modules", name), path.join(pkg, "node_modules", name));
+    }
+    const run = await runWtWith(path.join(pkg, "bin", "wt.js"), repo.main, ["create", "101", "--json"]);
+    expect(run.code).toBe(2);
+    const error = json<{ error: { code: string; message: string; hint: string } }>(run).error;
+    expect(error.code).toBe("missing-package");
+    expect(error.message).toContain("@duckdb/node-api");
+    expect(error.hint).toContain("npm install @duckdb/node-api");
+    expect(repo.git("branch", "--list", "feature/issue-101")).toBe("");
+  });
+});

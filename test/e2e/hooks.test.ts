@@ -1,0 +1,93 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+
+let repo: TestRepo;
+afterEach(() => repo?.remove());
+
+function configure(r: TestRepo, hooks: object, extra: object = {}) {
+  r.write("wt.config.json", JSON.stringify({ hooks, ...extra }));
+  r.commitAll("config");
+}
+
+describe("hooks", () => {
+  it("postCreate runs in the worktree with its variables; output goes to stderr, JSON stays clean", async () => {
+    repo = makeRepo();
+    configure(repo, { postCreate: ['echo "hook says $PORT in $(pwd)"', 'printf %s "$WT_BRANCH" > hook-branch.txt'] });
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = json<{ path: string }>(run);
+    expect(run.stderr).toContain(`hook says 3101 in ${doc.path}`);
+    expect(run.stdout).not.toContain("hook says");
+    expect(readFileSync(path.join(doc.path, "hook-branch.txt"), "utf8")).toBe("feature/issue-101");
+  });
+
+  it("a branch named to inject runs no command in any hook", async () => {
+    repo = makeRepo();
+    const hook = 'printf %s "$WT_BRANCH" > "$WT_MAIN/../seen-$WT_ID.txt"';
+    configure(repo, { postCreate: [hook], preCleanup: [hook], postCleanup: [hook] });
+    for (const [id, branch] of [
+      ["a", "feature/$(touch${IFS}pwned)"],
+      ["b", "feature/`touch${IFS}pwned2`"],
+      ["c", "feature/x;touch${IFS}pwned3"],
+    ] as const) {
+      const run = await runWt(repo.main, ["create", id, "--branch", branch]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(readFileSync(path.join(repo.root, `seen-${id}.txt`), "utf8")).toBe(branch);
+      const clean = await runWt(repo.main, ["cleanup", id, "--delete-branch"]);
+      expect(clean.code, clean.stderr).toBe(0);
+    }
+    for (const dir of [repo.main, repo.root, path.join(repo.root, "app-worktrees")]) {
+      for (const f of ["pwned", "pwned2", "pwned3"]) expect(existsSync(path.join(dir, f))).toBe(false);
+    }
+  });
+
+  it("a failing postCreate gives exit 6, keeps the worktree as incomplete, and the next create retries it", async () => {
+    repo = makeRepo();
+    const flag = path.join(repo.root, "hook-may-pass");
+    configure(repo, { postCreate: [`test -f '${flag}' || { echo "setup failed" >&2; exit 9; }`] });
+    const first = await runWt(repo.main, ["create", "101"]);
+    expect(first.code).toBe(6);
+    expect(first.stderr).toContain("setup failed");
+    const folder = path.join(repo.root, "app-worktrees", "issue-101");
+    expect(existsSync(folder)).toBe(true);
+    const status = json<{ worktrees: { id: string | null; state: string }[] }>(
+      await runWt(repo.main, ["status", "101", "--json"]),
+    );
+    expect(status.worktrees[0]?.state).toBe("incomplete");
+
+    writeFileSync(flag, "");
+    const second = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(json<{ created: boolean }>(second).created).toBe(false);
+    const after = json<{ worktrees: { state: string }[] }>(await runWt(repo.main, ["status", "101", "--json"]));
+    expect(after.worktrees[0]?.state).toBe("ok");
+  });
+
+  it("--no-hooks skips postCreate", async () => {
+    repo = makeRepo();
+    configure(repo, { postCreate: ["touch hook-ran"] });
+    const run = await runWt(repo.main, ["create", "101", "--no-hooks", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(path.join(json<{ path: string }>(run).path, "hook-ran"))).toBe(false);
+  });
+
+  it("a failing preCleanup aborts the cleanup unless --force; postCleanup runs in the main worktree", async () => {
+    repo = makeRepo();
+    const out = path.join(repo.root, "post-cleanup-pwd.txt");
+    configure(repo, { preCleanup: ["echo refusing >&2; exit 3"], postCleanup: [`pwd > '${out}'`] });
+    expect((await runWt(repo.main, ["create", "101"])).code).toBe(0);
+    const folder = path.join(repo.root, "app-worktrees", "issue-101");
+    const refused = await runWt(repo.main, ["cleanup", "101"]);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain("refusing");
+    expect(existsSync(folder)).toBe(true);
+    expect(existsSync(out)).toBe(false);
+
+    const forced = await runWt(repo.main, ["cleanup", "101", "--force"]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(existsSync(folder)).toBe(false);
+    expect(readFileSync(out, "utf8").trim()).toBe(repo.main);
+  });
+});
