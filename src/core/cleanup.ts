@@ -10,6 +10,7 @@ import { BusyError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtErr
 import { removeExcludes } from "./exclude.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
+import { editedCopies } from "./include.js";
 import { withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
 import { openSession, type Session } from "./session.js";
@@ -41,6 +42,8 @@ export interface RemovedWorktree {
   branchKept: string | null;
   /** With --dry-run: the steps that would run. */
   plan?: string[];
+  /** Files wt copied in that were edited since (listed, not kept: git ignores them). */
+  editedCopies?: string[];
 }
 
 /** The JSON document of `wt cleanup` (CONTRACT.md). */
@@ -230,7 +233,12 @@ async function removeOne(
     out.branchKept = `not merged into ${record.base} (${ahead} commit(s) only on ${record.branch})`;
   }
 
+  const edited = folderExists ? await editedCopies(record.path, record.included) : [];
+  if (edited.length > 0) out.editedCopies = edited;
   if (hooks && folderExists) plan.push(...config.hooks.preCleanup.map((c) => `run preCleanup hook: ${c}`));
+  plan.push(
+    ...edited.map((p) => `delete ${p}: copied by wt and EDITED since (ignored by git, so not an uncommitted change)`),
+  );
   const links = record.included.filter((i) => i.mode === "symlink");
   plan.push(...links.map((l) => `unlink ${l.path} (never followed)`));
   plan.push(...record.databases.map((d) => `delete database ${d.path} and its sidecars`));
@@ -244,6 +252,7 @@ async function removeOne(
     return out;
   }
 
+  for (const p of edited) warn(`${record.id}: ${p} was copied by wt and edited since; it goes with the worktree`);
   if (hooks && folderExists && config.hooks.preCleanup.length > 0) {
     try {
       await runHooks(config.hooks.preCleanup, {

@@ -16,7 +16,7 @@ import { ConflictError, UsageError } from "./errors.js";
 import { exactPattern, removeExcludes, setExcludes } from "./exclude.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
 import { runHooks, runShellCommand } from "./hooks.js";
-import { bringEntry, type IncludePlanEntry, planIncludes } from "./include.js";
+import { bringEntry, fingerprintFile, type IncludePlanEntry, planIncludes } from "./include.js";
 import { withRepoLock } from "./lock.js";
 import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
 import { executePlan, type Step } from "./plan.js";
@@ -107,7 +107,17 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
     const records = await readRecords(repo.stateDir);
     const existing = records.find((r) => idKey(r.id) === idKey(options.id));
     if (existing) {
-      return { result: await completeExisting(session, existing, ctx, warn), record: existing };
+      const result = await completeExisting(session, existing, ctx, warn);
+      if (existing.state !== "hooks-pending") return { result, record: null };
+      // Another create may be running the hooks right now (parallel creates of one id):
+      // leave them to it rather than installing twice at once.
+      if (existing.pid !== process.pid && processAlive(existing.pid)) {
+        warn(`postCreate hooks of ${existing.id} are running in another wt (pid ${existing.pid})`);
+        return { result, record: null };
+      }
+      existing.pid = process.pid;
+      await writeRecord(repo.stateDir, existing);
+      return { result, record: existing };
     }
     return createNew(session, ctx, {
       id: options.id,
@@ -132,7 +142,7 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
     { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, purpose: `wt create ${options.id}` },
     run,
   );
-  if (record && record.state !== "ready") {
+  if (record) {
     await finishHooks(session, record, ctx, options.hooks !== false, warn);
   }
   result.warnings = warnings;
@@ -187,7 +197,16 @@ async function createNew(
     w.warn(`using port slot ${slot.slot} instead of ${slot.preferred} (${why})`);
   }
   const ports = portsForSlot(config.ports, slot.slot);
-  const includes = await planIncludes(repo.mainPath, config.include.symlink, config.envFile, ctx.signal);
+  const includes = repo.bare
+    ? []
+    : await planIncludes(repo.mainPath, config.include.symlink, config.envFile, ctx.signal);
+  for (const e of includes) {
+    if (e.mode === "symlink" && path.basename(e.path) === "node_modules") {
+      w.warn(
+        `${e.path} is a symlink to the main worktree's: an install (npm/pnpm/yarn) inside this worktree changes the main worktree's dependencies`,
+      );
+    }
+  }
   const databases = await planDatabases(config.databases, repo.mainPath, w.worktree, w.values);
 
   const record: WorktreeRecord = {
@@ -266,7 +285,11 @@ async function createNew(
         run: async () => {
           if (await bringEntry(repo.mainPath, w.worktree, entry, ctx.signal)) {
             brought.push(entry);
-            record.included.push({ path: entry.path, mode: entry.mode });
+            const fingerprint =
+              entry.mode === "copy" && !entry.isDirectory && entry.path !== config.envFile
+                ? await fingerprintFile(path.join(w.worktree, entry.path))
+                : undefined;
+            record.included.push({ path: entry.path, mode: entry.mode, ...(fingerprint ? { fingerprint } : {}) });
           } else {
             w.warn(`not bringing ${entry.path}: the branch already has it (the branch's own content wins)`);
           }
@@ -373,6 +396,16 @@ function excludePatterns(
     patterns.push(`${exactPattern(path.relative(mainPath, record.path).split(path.sep).join("/"))}/`);
   }
   return patterns;
+}
+
+/** True when a process with this id exists (signal 0 checks without sending anything). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function formatPorts(ports: Record<string, number>): string {

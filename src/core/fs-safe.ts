@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { ConflictError } from "./errors.js";
@@ -43,7 +44,7 @@ export async function safeJoin(root: string, rel: string): Promise<string> {
 }
 
 /** `lstat` that answers null for a missing path. */
-export async function lstatOrNull(p: string): Promise<Awaited<ReturnType<typeof lstat>> | null> {
+export async function lstatOrNull(p: string): Promise<Stats | null> {
   try {
     return await lstat(p);
   } catch (e) {

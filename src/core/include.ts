@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { cp, mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import path from "node:path";
@@ -7,6 +8,7 @@ import { splitNul } from "../git/parse.js";
 import { git } from "../git/run.js";
 import { CommandFailedError } from "./errors.js";
 import { lstatOrNull, safeJoin } from "./fs-safe.js";
+import type { FileFingerprint, IncludedEntry } from "./state.js";
 
 /** The file at the main worktree root that lists what to bring into new worktrees. */
 export const INCLUDE_FILE = ".worktreeinclude";
@@ -211,4 +213,35 @@ function runCp(args: string[], signal?: AbortSignal): Promise<boolean> {
       else reject(new CommandFailedError(`cp ${args.join(" ")}`, code, stderr));
     });
   });
+}
+
+const HASH_LIMIT = 1024 * 1024;
+
+/**
+ * What a copied file is now: size and SHA-256 (size and mtime for files over 1 MiB), or null
+ * when it is gone or no longer a regular file.
+ */
+export async function fingerprintFile(file: string): Promise<FileFingerprint | null> {
+  const st = await lstatOrNull(file);
+  if (!st?.isFile()) return null;
+  if (st.size > HASH_LIMIT) return { size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+  return {
+    size: st.size,
+    sha256: createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex"),
+  };
+}
+
+/** The copied files of a worktree that differ from what `wt` copied (edited by the user since). */
+export async function editedCopies(worktree: string, included: readonly IncludedEntry[]): Promise<string[]> {
+  const edited: string[] = [];
+  for (const entry of included) {
+    if (!entry.fingerprint) continue;
+    const now = await fingerprintFile(path.join(worktree, entry.path));
+    if (now === null) continue;
+    const was = entry.fingerprint;
+    if (now.size !== was.size || now.sha256 !== was.sha256 || now.mtimeMs !== was.mtimeMs) edited.push(entry.path);
+  }
+  return edited;
 }

@@ -8,7 +8,10 @@ export interface Step {
   /** What the step does, as `--dry-run` prints it ("create branch feature/issue-101 at 1a2b3c4"). */
   title: string;
   run: () => Promise<void>;
-  /** Undoes `run`. Runs without the abort signal: a second Ctrl-C must not stop a rollback. */
+  /**
+   * Undoes `run`, also after a `run` that failed half-way, so it must tolerate partial work.
+   * Runs without the abort signal: a second Ctrl-C must not stop a rollback.
+   */
   undo?: () => Promise<void>;
 }
 
@@ -32,8 +35,10 @@ export async function executePlan(steps: readonly Step[], options: ExecuteOption
     for (const step of steps) {
       if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
       options.onStep?.(step.title);
-      await step.run();
+      // Pushed before it runs: a step that fails or is interrupted half-way (git killed
+      // mid-checkout) is undone too, so every undo must tolerate a partial run.
       done.push(step);
+      await step.run();
     }
     if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
   } catch (error) {

@@ -8,6 +8,15 @@ export interface IncludedEntry {
   /** Relative to the worktree root, `/`-separated, no trailing slash. */
   path: string;
   mode: "copy" | "symlink";
+  /** For a copied file: what it was right after the copy, to tell the user it was edited since. */
+  fingerprint?: FileFingerprint;
+}
+
+/** Size and SHA-256 of a file (files over 1 MiB: size and mtime in ms, to stay fast). */
+export interface FileFingerprint {
+  size: number;
+  sha256?: string;
+  mtimeMs?: number;
 }
 
 /** A database file `wt` made for a worktree. */

@@ -64,16 +64,18 @@ export async function resolveRepo(cwd: string): Promise<RepoContext> {
   }
   const [commonDirRaw = "", bareRaw = "false"] = (revParse as { stdout: string }).stdout.split("\n");
   const commonDir = realpathSync(commonDirRaw);
-  const bare = bareRaw.trim() === "true";
+  let bare = bareRaw.trim() === "true";
   let mainPath: string;
   if (bare) {
     mainPath = commonDir;
   } else if (path.basename(commonDir) === ".git") {
     mainPath = path.dirname(commonDir);
   } else {
-    // A separate git dir (`git init --separate-git-dir`, submodules): ask git.
+    // A separate git dir (`git init --separate-git-dir`, submodules), or a linked worktree
+    // of a bare repository (where --is-bare-repository answers false): ask git.
     const first = (await listWorktrees(absCwd))[0];
     mainPath = first ? realpathSync(first.path) : path.dirname(commonDir);
+    bare = first?.bare === true;
   }
   const repoName = path.basename(mainPath).replace(/\.git$/, "") || "repo";
   return { cwd: absCwd, commonDir, mainPath, bare, repoName, stateDir: path.join(commonDir, "wt") };

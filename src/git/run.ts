@@ -52,12 +52,22 @@ export function git(args: readonly string[], options: GitOptions): Promise<GitRe
       cwd: options.cwd,
       env: { ...process.env, ...BASE_ENV, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
+      // Its own process group: a Ctrl-C at the terminal reaches wt, which stops the git it
+      // is running through `signal` and rolls back; the rollback's own git commands must not
+      // be killed by a second Ctrl-C.
+      detached: true,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
-    const onAbort = () => child.kill("SIGTERM");
+    const onAbort = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
+      } catch {
+        child.kill("SIGTERM");
+      }
+    };
     options.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (e) => {
       options.signal?.removeEventListener("abort", onAbort);
