@@ -157,6 +157,9 @@ async function checkSafe(
     );
   }
   if ((await lstatOrNull(record.path)) === null || entry === null) return;
+  // A create that never finished (its wt was killed) holds only what that run and its init
+  // made: finishing it is the point of cleaning it up.
+  if (record.state === "creating") return;
   const status = parseStatusV2(
     (await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], { cwd: record.path })).stdout,
   ).filter((e) => e.kind !== "ignored");

@@ -11,7 +11,7 @@ import {
   removeDatabaseFiles,
   SIDECAR_SUFFIXES,
 } from "./databases.js";
-import { expandEnvEntries, type Variables, worktreeVariables, writeEnvFile } from "./envfile.js";
+import { checkValues, expandEnvEntries, type Variables, worktreeVariables, writeEnvFile } from "./envfile.js";
 import { ConflictError, UsageError } from "./errors.js";
 import { exactPattern, removeExcludes, setExcludes } from "./exclude.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
@@ -237,6 +237,8 @@ async function createNew(
   const baseVars = worktreeVariables(record, repo.mainPath);
   record.env = expandEnvEntries(config.env, baseVars);
   const vars = worktreeVariables(record, repo.mainPath);
+  // Refuse values the env file cannot hold (a newline in a path) before anything exists.
+  checkValues(vars);
   record.excludes = excludePatterns(record, includes, repo.mainPath, databases);
 
   const addArgs = [

@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { BusyError } from "./errors.js";
@@ -39,7 +39,6 @@ export async function withRepoLock<T>(stateDir: string, options: LockOptions, fn
   const target = path.join(stateDir, "repo");
   const lockDir = path.join(stateDir, "repo.lock");
   const ownerFile = path.join(stateDir, "repo.lock-owner.json");
-  const staleBefore = await lockAge(lockDir);
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(target, {
@@ -69,10 +68,12 @@ export async function withRepoLock<T>(stateDir: string, options: LockOptions, fn
     }
     throw e;
   }
-  if (staleBefore !== null && staleBefore > LOCK_STALE_MS) {
-    const owner = await readOwner(ownerFile);
+  // Every holder removes its owner file before releasing; one still there means its holder
+  // died with the lock held, and proper-lockfile has just taken the stale lock over.
+  const previous = await readOwner(ownerFile);
+  if (previous) {
     options.onWarning?.(
-      `took over a repository lock left by a process that stopped${owner ? ` (pid ${owner.pid}, ${owner.purpose})` : ""}`,
+      `took over a repository lock left by a process that stopped (pid ${previous.pid}, ${previous.purpose}, since ${previous.since})`,
     );
   }
   const owner: Owner = { pid: process.pid, purpose: options.purpose, since: new Date().toISOString() };
@@ -80,18 +81,10 @@ export async function withRepoLock<T>(stateDir: string, options: LockOptions, fn
   try {
     return await fn();
   } finally {
+    await rm(ownerFile, { force: true });
     await release().catch(() => {
       // Already compromised and reported through onWarning.
     });
-  }
-}
-
-/** Milliseconds since the lock was last refreshed, or null when nobody holds it. */
-async function lockAge(lockDir: string): Promise<number | null> {
-  try {
-    return Date.now() - (await stat(lockDir)).mtimeMs;
-  } catch {
-    return null;
   }
 }
 

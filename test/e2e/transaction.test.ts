@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { GIT_ENV, json, makeRepo, runWt, type TestRepo, WT_BIN } from "../helpers/repo.js";
@@ -93,9 +93,14 @@ describe("repository lock", () => {
     mkdirSync(lock, { recursive: true });
     const old = new Date(Date.now() - 60_000);
     utimesSync(lock, old, old);
+    // What a SIGKILLed holder leaves: the lock folder and its owner note.
+    writeFileSync(
+      path.join(repo.main, ".git", "wt", "repo.lock-owner.json"),
+      JSON.stringify({ pid: 999999, purpose: "wt create 7", since: old.toISOString() }),
+    );
     const run = await runWt(repo.main, ["create", "101", "--json"], { WT_LOCK_TIMEOUT: "1" });
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/took over a repository lock/);
+    expect(run.stderr).toMatch(/took over a repository lock .*pid 999999, wt create 7/);
     expect(json<{ warnings: string[] }>(run).warnings.join("\n")).toMatch(/took over/);
   });
 });

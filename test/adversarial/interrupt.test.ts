@@ -1,0 +1,128 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { footprint, startWt, waitUntil } from "../helpers/footprint.js";
+import { makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+
+/**
+ * SIGINT and SIGTERM delivered while each step of `wt create` runs: exit 130 and nothing that
+ * run made is left. Each test waits for a file that only that step makes (the observable
+ * signal that the step is under way), then sends the signal.
+ */
+let repo: TestRepo;
+let worktrees: string;
+const target = () => path.join(worktrees, "issue-101");
+const dbFiles = () => {
+  const f = path.join(target(), "data", "issue-101.db");
+  return [f, `${f}-wal`, `${f}-shm`, `${f}-journal`];
+};
+
+beforeAll(() => {
+  repo = makeRepo();
+  worktrees = path.join(repo.root, "app-worktrees");
+  // A tracked tree large enough that `git worktree add` takes a while.
+  for (let d = 0; d < 60; d++) {
+    const dir = path.join(repo.main, "src", `mod${d}`);
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 150; f++) writeFileSync(path.join(dir, `f${f}.ts`), `export const v${f} = ${f};\n`.repeat(20));
+  }
+  repo.write(".gitignore", "node_modules/\ndata/\n");
+  repo.write(".worktreeinclude", "node_modules/\n");
+  repo.commitAll("big tree");
+  // An ignored node_modules of 12,000 files, copied (not linked) into each worktree.
+  for (let p = 0; p < 600; p++) {
+    const dir = path.join(repo.main, "node_modules", `pkg${p}`, "lib");
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 20; f++) writeFileSync(path.join(dir, `m${f}.js`), "module.exports = 1;\n");
+  }
+  // A template big enough that its backup takes a moment.
+  mkdirSync(path.join(repo.main, "data"));
+  const db = new Database(path.join(repo.main, "data", "template.db"));
+  db.exec("CREATE TABLE blobs (b BLOB)");
+  const insert = db.prepare("INSERT INTO blobs VALUES (randomblob(65536))");
+  db.transaction(() => {
+    for (let i = 0; i < 1200; i++) insert.run();
+  })();
+  db.close();
+}, 180_000);
+
+afterAll(() => repo?.remove());
+
+function configure(init?: string) {
+  repo.write(
+    "wt.config.json",
+    JSON.stringify({
+      databases: [{ path: "data/{name}.db", template: "data/template.db", ...(init ? { init } : {}) }],
+    }),
+  );
+  if (repo.git("status", "--porcelain") !== "") repo.commitAll(`config ${init ?? ""}`);
+}
+
+const steps: { name: string; ready: () => boolean; init?: string }[] = [
+  { name: "git checkout of a large tree", ready: () => existsSync(path.join(target(), ".git")) },
+  { name: "include copy of a large node_modules", ready: () => existsSync(path.join(target(), "node_modules")) },
+  {
+    name: "database copy",
+    ready: () =>
+      existsSync(path.join(target(), "data")) &&
+      readdirSync(path.join(target(), "data")).some((f) => f.includes(".wt-") && f.endsWith(".tmp")),
+  },
+  {
+    name: "init",
+    init: `touch '${"INIT_MARKER"}'; sleep 30`,
+    ready: () => existsSync(path.join(target(), "INIT_MARKER")),
+  },
+];
+
+describe.each(["SIGINT", "SIGTERM"] as const)("%s during create", (signal) => {
+  it.each(steps)("$name: exit 130 and nothing left", async (step) => {
+    configure(step.init);
+    const before = footprint(repo.main, worktrees, dbFiles());
+    const run = startWt(repo.main, ["create", "101"]);
+    await waitUntil(step.ready, step.name, run);
+    run.child.kill(signal);
+    const { code } = await run.exit;
+    expect(code, run.stderr()).toBe(130);
+    expect(run.stderr()).toMatch(/rolling back/);
+    expect(footprint(repo.main, worktrees, dbFiles())).toEqual(before);
+    expect(existsSync(target())).toBe(false);
+  });
+});
+
+describe("a second Ctrl-C", () => {
+  it("does not stop the rollback", async () => {
+    configure();
+    const before = footprint(repo.main, worktrees, dbFiles());
+    const run = startWt(repo.main, ["create", "101"]);
+    await waitUntil(steps[1]?.ready as () => boolean, "the include copy", run);
+    run.child.kill("SIGINT");
+    await waitUntil(() => run.stderr().includes("rolling back"), "the rollback", run);
+    run.child.kill("SIGINT");
+    const { code } = await run.exit;
+    expect(code, run.stderr()).toBe(130);
+    expect(footprint(repo.main, worktrees, dbFiles())).toEqual(before);
+  });
+});
+
+describe("SIGKILL mid-create", () => {
+  it("leaves a worktree that status shows incomplete and cleanup finishes", async () => {
+    configure("touch INIT_MARKER; sleep 30");
+    const before = footprint(repo.main, worktrees, dbFiles());
+    const run = startWt(repo.main, ["create", "101"]);
+    await waitUntil(() => existsSync(path.join(target(), "INIT_MARKER")), "init", run);
+    run.child.kill("SIGKILL");
+    await run.exit;
+    // The init command runs in its own process group; a SIGKILLed wt cannot stop it.
+    const status = JSON.parse((await runWt(repo.main, ["status", "101", "--json"])).stdout) as {
+      worktrees: { state: string }[];
+    };
+    expect(status.worktrees[0]?.state).toBe("incomplete");
+    // git's own lock keeps `git worktree prune` away from the half-made worktree meanwhile.
+    expect(repo.git("worktree", "list", "--porcelain")).toContain("locked wt create in progress");
+    const clean = await runWt(repo.main, ["cleanup", "101"], { WT_LOCK_TIMEOUT: "30" });
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stderr).toMatch(/took over a repository lock/);
+    expect(footprint(repo.main, worktrees, dbFiles())).toEqual(before);
+  }, 90_000);
+});
