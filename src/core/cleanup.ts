@@ -1,4 +1,4 @@
-import { unlink } from "node:fs/promises";
+import { rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { isAncestor, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
@@ -15,6 +15,7 @@ import { withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
 import { openSession, type Session } from "./session.js";
 import { deleteRecord, readRecords, type WorktreeRecord } from "./state.js";
+import { deleteInBackground, moveToTrash, trashLeftovers } from "./trash.js";
 
 export interface CleanupOptions {
   ids?: string[];
@@ -110,10 +111,14 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
         result.skipped.push({ id: record.id, reason: e.message });
       }
     }
-    for (const { record, entry } of checked) {
-      const removed = await removeOne(session, record, entry, options, ctx, warn);
-      if (removed) result.removed.push(removed);
-      else result.skipped.push({ id: record.id, reason: "preCleanup hook failed" });
+    const trash = options.dryRun ? [] : await trashLeftovers(session.repo.stateDir);
+    try {
+      for (const { record, entry } of checked) {
+        const removed = await removeOne(session, record, entry, options, ctx, warn, trash);
+        if (removed) result.removed.push(removed);
+      }
+    } finally {
+      deleteInBackground(trash);
     }
   };
   if (options.dryRun) {
@@ -205,6 +210,7 @@ async function removeOne(
   options: CleanupOptions,
   ctx: WtContext,
   warn: (m: string) => void,
+  trash: string[],
 ): Promise<RemovedWorktree | null> {
   const { repo, config } = session;
   const cwd = repo.mainPath;
@@ -278,10 +284,17 @@ async function removeOne(
   }
   for (const db of record.databases) await removeDatabaseFiles(db.path);
   if (entry !== null) {
-    // `remove --force` also unregisters a worktree whose folder was deleted by hand; a
-    // second --force is git's way to override a lock.
+    const trashed = folderExists ? await moveToTrash(repo.stateDir, record.path) : null;
+    // `remove --force` also unregisters a worktree whose folder is gone (moved to the trash,
+    // or deleted by hand); a second --force is git's way to override a lock.
     const force = ["--force", ...(entry.locked !== null ? ["--force"] : [])];
-    await git(["worktree", "remove", ...force, "--", record.path], { cwd });
+    try {
+      await git(["worktree", "remove", ...force, "--", record.path], { cwd });
+    } catch (e) {
+      if (trashed) await rename(trashed, record.path).catch(() => {});
+      throw e;
+    }
+    if (trashed) trash.push(trashed);
   } else if (folderExists) {
     warn(`git no longer lists ${record.path} as a worktree; its folder is left in place`);
   }

@@ -110,7 +110,7 @@ export async function loadConfig(
     ...structuredClone(DEFAULT_CONFIG),
     ...fromFile,
     include: { symlink: fromFile.include?.symlink ?? [] },
-    hooks: { ...DEFAULT_CONFIG.hooks, ...fromFile.hooks },
+    hooks: { ...structuredClone(DEFAULT_CONFIG.hooks), ...fromFile.hooks },
     file: text === null ? null : file,
   } as WtConfig;
   applyEnvOverrides(config, env);
@@ -151,6 +151,7 @@ interface SchemaError {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  propertyName?: string;
 }
 
 /** `/databases/0/path` -> `databases[0].path`. */
@@ -167,6 +168,10 @@ function keyPath(instancePath: string, extra?: string): string {
 
 function describeSchemaError(err: SchemaError | undefined): string {
   if (!err) return "invalid configuration";
+  // ajv reports a bad key under `propertyNames` as that key's own error, naming it here.
+  if (err.propertyName !== undefined) {
+    return `invalid variable name "${keyPath(err.instancePath, err.propertyName)}" (a variable name is letters, digits and _, not starting with a digit)`;
+  }
   if (err.keyword === "additionalProperties") {
     return `unknown key "${keyPath(err.instancePath, String(err.params.additionalProperty))}"`;
   }
@@ -180,22 +185,13 @@ function describeSchemaError(err: SchemaError | undefined): string {
 }
 
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
-let cachedValidator: Validator | null = null;
 
-/** Ajv compiled from the shipped schema, so the schema users see is the one enforced. */
+/**
+ * The shipped schema, compiled ahead of time by scripts/gen-validator.mjs (ajv standalone),
+ * so the schema users see is the one enforced without compiling it at every start.
+ */
 async function schemaValidator(): Promise<Validator> {
-  if (cachedValidator) return cachedValidator;
-  const [{ default: AjvModule }, schemaText] = await Promise.all([
-    import("ajv"),
-    readFile(new URL("../../wt.config.schema.json", import.meta.url), "utf8"),
-  ]);
-  // ajv is CommonJS: under NodeNext its class is the default export's `default`.
-  const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (
-    opts: object,
-  ) => { compile(schema: object): Validator };
-  const ajv = new Ajv({ allErrors: false, strict: false });
-  cachedValidator = ajv.compile(JSON.parse(schemaText) as object);
-  return cachedValidator;
+  return (await import("./config-validate.generated.js")).default as Validator;
 }
 
 function applyEnvOverrides(config: WtConfig, env: Readonly<Record<string, string | undefined>>): void {

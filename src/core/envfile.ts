@@ -67,16 +67,28 @@ export function checkValues(vars: Variables): void {
   }
 }
 
-const BARE = /^[A-Za-z0-9_./:@%+,=-]*$/;
+const BARE = /^[A-Za-z0-9_./:@%+,=\\-]*$/;
 
-/** One `KEY=value` line that dotenv parses back to exactly `value`. */
+/**
+ * One `KEY=value` line that dotenv parses back to exactly `value`. dotenv has no escapes: a
+ * quoted value may not hold its own quote character, and a backslash right before the closing
+ * quote reads as an escaped quote, so a value that needs quotes may not end in a backslash.
+ * @throws UsageError (exit 2) for a value no dotenv line can hold.
+ */
 function dotenvLine(name: string, value: string): string {
   if (BARE.test(value)) return `${name}=${value}`;
-  if (!value.includes("'")) return `${name}='${value}'`;
-  // Inside double quotes dotenv turns the two characters `\n` into a newline.
-  if (!value.includes('"') && !/\\[nr]/.test(value)) return `${name}="${value}"`;
-  if (!value.includes("`")) return `${name}=\`${value}\``;
-  throw new UsageError(`cannot write ${name} in dotenv format: its value holds all of ' " and \``);
+  if (!value.endsWith("\\")) {
+    if (!value.includes("'")) return `${name}='${value}'`;
+    // Inside double quotes dotenv turns the two characters `\n` into a newline.
+    if (!value.includes('"') && !/\\[nr]/.test(value)) return `${name}="${value}"`;
+    if (!value.includes("`")) return `${name}=\`${value}\``;
+  }
+  // Unquoted, dotenv keeps everything up to a `#`, trimmed, and strips nothing else.
+  if (!/#/.test(value) && value === value.trim() && !/^['"`]/.test(value)) return `${name}=${value}`;
+  throw new UsageError(
+    `cannot write ${name} in dotenv format: its value ${value.endsWith("\\") ? "needs quotes and ends in a backslash" : "holds all of ' \" and `"}`,
+    "change the value (wt.config.json `env`, or the folder names in the path)",
+  );
 }
 
 const BLOCK_START = "# --- wt: this worktree's variables (kept up to date by wt) ---";

@@ -25,7 +25,13 @@ const end = (id: string) => `# wt:end ${id}`;
  * space protected (gitignore(5), "PATTERN FORMAT").
  */
 export function exactPattern(rel: string): string {
-  const escaped = rel.replace(/[\\*?[]/g, "\\$&").replace(/ $/, "\\ ");
+  const escaped = rel
+    .replace(/[\\*?[]/g, "\\$&")
+    // A newline would start a second pattern and git drops a trailing CR: a control
+    // character becomes `?`, which matches it (and any one character) in that place.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+    .replace(/[\u0000-\u001f\u007f]/g, "?")
+    .replace(/ $/, "\\ ");
   return `/${escaped}`;
 }
 

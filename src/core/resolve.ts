@@ -1,4 +1,4 @@
-import { type RepoContext, resolveRepo } from "../git/repo.js";
+import { discoverRepoFast, type RepoContext, resolveRepo } from "../git/repo.js";
 import type { WtContext } from "./context.js";
 import { type EnvFormat, formatVariables, type Variables, worktreeVariables } from "./envfile.js";
 import { WorktreeNotFoundError } from "./errors.js";
@@ -12,7 +12,7 @@ import { readRecord, type WorktreeRecord } from "./state.js";
  */
 export async function findWorktree(ctx: WtContext, id: string): Promise<{ repo: RepoContext; record: WorktreeRecord }> {
   validateId(id);
-  const repo = await resolveRepo(ctx.cwd);
+  const repo = discoverRepoFast(ctx.cwd, ctx.env) ?? (await resolveRepo(ctx.cwd));
   const record = await readRecord(repo.stateDir, id);
   if (!record) throw new WorktreeNotFoundError(id);
   return { repo, record };

@@ -2,7 +2,7 @@ import { realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
-import { listWorktrees, resolveRepo } from "../git/repo.js";
+import { listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
 import { git } from "../git/run.js";
 import type { WtContext } from "./context.js";
 import { WorktreeNotFoundError } from "./errors.js";
@@ -92,9 +92,20 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     unmanagedBase ??= defaultBase(repo).catch(() => null);
     return unmanagedBase;
   };
+  // Each distinct base resolved once: a worktree whose HEAD is its base's commit is 0/0
+  // without running rev-list (the common case right after `wt create`).
+  const baseCommits = new Map<string, Promise<string | null>>();
+  const commitOf = (base: string) => {
+    let p = baseCommits.get(base);
+    if (!p) {
+      p = resolveCommit(repo.mainPath, base).catch(() => null);
+      baseCommits.set(base, p);
+    }
+    return p;
+  };
   const mainReal = repo.mainPath;
   const worktrees = await mapLimit(selected, PARALLEL, ({ entry, record }) =>
-    buildRow(entry, record, entry !== null && realOr(entry.path) === mainReal && !repo.bare, baseFor(record)),
+    buildRow(entry, record, entry !== null && realOr(entry.path) === mainReal && !repo.bare, baseFor(record), commitOf),
   );
   return { main: repo.mainPath, worktrees };
 }
@@ -104,6 +115,7 @@ async function buildRow(
   record: WorktreeRecord | null,
   isMain: boolean,
   basePromise: Promise<string | null>,
+  commitOf: (base: string) => Promise<string | null>,
 ): Promise<StatusRow> {
   const folder = record?.path ?? (entry as WorktreeEntry).path;
   const exists = entry?.bare ? true : (await lstatOrNull(folder)) !== null;
@@ -129,7 +141,7 @@ async function buildRow(
   const canRunGit = exists && entry !== null && !entry.bare;
   const [changes, counts, listening, databases] = await Promise.all([
     canRunGit ? countChanges(folder) : Promise.resolve(0),
-    canRunGit && base ? aheadBehind(folder, base) : Promise.resolve(null),
+    canRunGit && base ? aheadBehind(folder, base, entry?.head ?? null, commitOf) : Promise.resolve(null),
     listeningPorts(record?.ports ?? {}),
     Promise.all((record?.databases ?? []).map(async (db) => ({ ...db, size: await sizeOf(db.path) }))),
   ]);
@@ -164,7 +176,13 @@ async function countChanges(worktree: string): Promise<number> {
 }
 
 /** `rev-list --left-right --count base...HEAD`: left = only on the base (behind), right = ahead. */
-async function aheadBehind(worktree: string, base: string): Promise<{ ahead: number; behind: number } | null> {
+async function aheadBehind(
+  worktree: string,
+  base: string,
+  head: string | null,
+  commitOf: (base: string) => Promise<string | null>,
+): Promise<{ ahead: number; behind: number } | null> {
+  if (head !== null && (await commitOf(base)) === head) return { ahead: 0, behind: 0 };
   try {
     const r = await git(["rev-list", "--left-right", "--count", "--end-of-options", `${base}...HEAD`], {
       cwd: worktree,
@@ -178,9 +196,9 @@ async function aheadBehind(worktree: string, base: string): Promise<{ ahead: num
 }
 
 async function listeningPorts(ports: Record<string, number>): Promise<Record<string, boolean>> {
-  const out: Record<string, boolean> = {};
-  for (const [name, port] of Object.entries(ports)) out[name] = !(await isPortFree(port));
-  return out;
+  const entries = Object.entries(ports);
+  const free = await Promise.all(entries.map(([, port]) => isPortFree(port)));
+  return Object.fromEntries(entries.map(([name], i) => [name, !free[i]]));
 }
 
 async function sizeOf(file: string): Promise<number | null> {
