@@ -6,7 +6,7 @@ import { git, gitOut } from "../git/run.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import { removeDatabaseFiles } from "./databases.js";
 import { worktreeVariables } from "./envfile.js";
-import { BusyError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
+import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
 import { removeExcludes } from "./exclude.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
@@ -104,7 +104,7 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
       const entry = entries.find((e) => path.resolve(e.path) === record.path) ?? null;
       if (options.merged && !(await branchMerged(session, record))) continue;
       try {
-        await checkSafe(session, record, entry, options.force === true);
+        await checkSafe(session, record, entry, entries, options.force === true);
         checked.push({ record, entry });
       } catch (e) {
         if (ids.length > 0 || !(e instanceof WtError)) throw e;
@@ -114,7 +114,7 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     const trash = options.dryRun ? [] : await trashLeftovers(session.repo.stateDir);
     try {
       for (const { record, entry } of checked) {
-        const removed = await removeOne(session, record, entry, options, ctx, warn, trash);
+        const removed = await removeOne(session, record, entry, options, ctx, warn, trash, entries);
         if (removed) result.removed.push(removed);
       }
     } finally {
@@ -147,6 +147,7 @@ async function checkSafe(
   session: Session,
   record: WorktreeRecord,
   entry: WorktreeEntry | null,
+  entries: readonly WorktreeEntry[],
   force: boolean,
 ): Promise<void> {
   const { repo } = session;
@@ -161,10 +162,16 @@ async function checkSafe(
       "locked",
     );
   }
+  if (entry === null) {
+    const moved = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
+    if (moved) {
+      throw new ConflictError(
+        `worktree ${record.id} is recorded at ${record.path}, but its branch ${record.branch} is checked out in ${moved.path} (moved with \`git worktree move\`?)`,
+        `move it back (\`git worktree move ${moved.path} ${record.path}\`) and run \`wt cleanup ${record.id}\` again`,
+      );
+    }
+  }
   if ((await lstatOrNull(record.path)) === null || entry === null) return;
-  // A create that never finished (its wt was killed) holds only what that run and its init
-  // made: finishing it is the point of cleaning it up.
-  if (record.state === "creating") return;
   const status = parseStatusV2(
     (await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], { cwd: record.path })).stdout,
   ).filter((e) => e.kind !== "ignored");
@@ -211,6 +218,7 @@ async function removeOne(
   ctx: WtContext,
   warn: (m: string) => void,
   trash: string[],
+  entries: readonly WorktreeEntry[],
 ): Promise<RemovedWorktree | null> {
   const { repo, config } = session;
   const cwd = repo.mainPath;
@@ -227,8 +235,10 @@ async function removeOne(
   };
 
   const branchExists = await refExists(cwd, `refs/heads/${record.branch}`);
+  const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
   let deleteBranch = false;
   if (!branchExists) out.branchKept = "the branch no longer exists";
+  else if (elsewhere) out.branchKept = `checked out in ${elsewhere.path}`;
   else if (options.keepBranch) out.branchKept = "--keep-branch";
   else if (options.deleteBranch) deleteBranch = true;
   else if (!record.createdBranch) out.branchKept = "the branch existed before wt create";

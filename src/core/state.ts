@@ -74,8 +74,11 @@ function recordFile(stateDir: string, id: string): string {
   return path.join(stateDir, RECORDS, `${idKey(id)}.json`);
 }
 
-/** All records, sorted by id. Unreadable files are skipped (they are reported by `status`). */
-export async function readRecords(stateDir: string): Promise<WorktreeRecord[]> {
+/**
+ * All records, sorted by id. An unreadable record file is skipped and passed to
+ * `onUnreadable` (status warns about it: its worktree then shows as unmanaged).
+ */
+export async function readRecords(stateDir: string, onUnreadable?: (file: string) => void): Promise<WorktreeRecord[]> {
   let names: string[];
   try {
     names = await readdir(path.join(stateDir, RECORDS));
@@ -87,9 +90,11 @@ export async function readRecords(stateDir: string): Promise<WorktreeRecord[]> {
     names
       .filter((n) => n.endsWith(".json"))
       .map(async (n) => {
+        const file = path.join(stateDir, RECORDS, n);
         try {
-          return JSON.parse(await readFile(path.join(stateDir, RECORDS, n), "utf8")) as WorktreeRecord;
+          return JSON.parse(await readFile(file, "utf8")) as WorktreeRecord;
         } catch {
+          onUnreadable?.(file);
           return null;
         }
       }),

@@ -65,7 +65,12 @@ const PARALLEL = 4;
 export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Promise<StatusResult> {
   for (const id of ids) validateId(id);
   const repo = await resolveRepo(ctx.cwd);
-  const [entries, records] = await Promise.all([listWorktrees(repo.mainPath), readRecords(repo.stateDir)]);
+  const [entries, records] = await Promise.all([
+    listWorktrees(repo.mainPath),
+    readRecords(repo.stateDir, (file) =>
+      ctx.onWarning?.(`cannot read the record ${file}; its worktree shows as unmanaged (delete the file to forget it)`),
+    ),
+  ]);
   const byPath = new Map(records.map((r) => [r.path, r]));
   const rows: { entry: WorktreeEntry | null; record: WorktreeRecord | null }[] = [];
   const seen = new Set<string>();

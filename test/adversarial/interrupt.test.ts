@@ -107,10 +107,13 @@ describe("a second Ctrl-C", () => {
 
 describe("SIGKILL mid-create", () => {
   it("leaves a worktree that status shows incomplete and cleanup finishes", async () => {
-    configure("touch INIT_MARKER; sleep 30");
+    // The marker is outside the worktree: an untracked file inside it would rightly make
+    // cleanup refuse (wt cannot tell it from the user's work).
+    const marker = path.join(repo.root, "KILL_MARKER");
+    configure(`touch '${marker}'; sleep 30`);
     const before = footprint(repo.main, worktrees, dbFiles());
     const run = startWt(repo.main, ["create", "101"]);
-    await waitUntil(() => existsSync(path.join(target(), "INIT_MARKER")), "init", run);
+    await waitUntil(() => existsSync(marker), "init", run);
     run.child.kill("SIGKILL");
     await run.exit;
     // The init command runs in its own process group; a SIGKILLed wt cannot stop it.
