@@ -107,8 +107,8 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
     const records = await readRecords(repo.stateDir);
     const existing = records.find((r) => idKey(r.id) === idKey(options.id));
     if (existing) {
-      const result = await completeExisting(session, existing, ctx, warn);
-      if (existing.state !== "hooks-pending") return { result, record: null };
+      const result = await completeExisting(session, existing, warn, options.dryRun === true);
+      if (options.dryRun || existing.state !== "hooks-pending") return { result, record: null };
       // Another create may be running the hooks right now (parallel creates of one id):
       // leave them to it rather than installing twice at once.
       if (existing.pid !== process.pid && processAlive(existing.pid)) {
@@ -184,6 +184,11 @@ async function createNew(
   }
   const localBranch = await refExists(repo.mainPath, `refs/heads/${w.branch}`);
   const remoteBranch = !localBranch && (await refExists(repo.mainPath, `refs/remotes/origin/${w.branch}`));
+  const startPoint = localBranch
+    ? `refs/heads/${w.branch}`
+    : remoteBranch
+      ? `refs/remotes/origin/${w.branch}`
+      : baseCommit;
 
   const slot = await allocateSlot({
     id: w.id,
@@ -199,7 +204,13 @@ async function createNew(
   const ports = portsForSlot(config.ports, slot.slot);
   const includes = repo.bare
     ? []
-    : await planIncludes(repo.mainPath, config.include.symlink, config.envFile, ctx.signal);
+    : await planIncludes(
+        repo.mainPath,
+        config.include.symlink,
+        config.envFile,
+        entries.map((e) => e.path),
+        ctx.signal,
+      );
   for (const e of includes) {
     if (e.mode === "symlink" && path.basename(e.path) === "node_modules") {
       w.warn(
@@ -239,6 +250,12 @@ async function createNew(
   const vars = worktreeVariables(record, repo.mainPath);
   // Refuse values the env file cannot hold (a newline in a path) before anything exists.
   checkValues(vars);
+  await refuseTrackedTargets(repo.mainPath, startPoint, w.worktree, [
+    { rel: config.envFile, what: "the env file (`envFile`)" },
+    ...databases
+      .filter((d) => isInside(w.worktree, d.path))
+      .map((d) => ({ rel: path.relative(w.worktree, d.path), what: `the database ${path.basename(d.path)}` })),
+  ]);
   record.excludes = excludePatterns(record, includes, repo.mainPath, databases);
 
   const addArgs = [
@@ -400,6 +417,29 @@ function excludePatterns(
   return patterns;
 }
 
+/**
+ * wt's files must never show in `git status`, and info/exclude cannot hide a tracked file:
+ * when the commit the worktree starts at tracks the env file or a database path, refuse
+ * (exit 3) before anything is made.
+ */
+async function refuseTrackedTargets(
+  cwd: string,
+  startPoint: string,
+  worktree: string,
+  targets: { rel: string; what: string }[],
+): Promise<void> {
+  for (const t of targets) {
+    const rel = t.rel.split(path.sep).join("/");
+    const r = await git(["cat-file", "-e", "--end-of-options", `${startPoint}:${rel}`], { cwd, okCodes: [1, 128] });
+    if (r.exitCode === 0) {
+      throw new ConflictError(
+        `the branch tracks ${rel}, which wt would write as ${t.what} in ${worktree}`,
+        "set another `envFile` (or database `path`) in wt.config.json, e.g. .env.wt",
+      );
+    }
+  }
+}
+
 /** True when a process with this id exists (signal 0 checks without sending anything). */
 function processAlive(pid: number): boolean {
   try {
@@ -476,8 +516,8 @@ async function removeWorktreeAndBranch(session: Session, worktree: string, branc
 async function completeExisting(
   session: Session,
   record: WorktreeRecord,
-  ctx: WtContext,
   warn: (m: string) => void,
+  dryRun: boolean,
 ): Promise<CreateResult> {
   const { repo } = session;
   if (record.state === "creating") {
@@ -493,15 +533,23 @@ async function completeExisting(
     );
   }
   const vars = worktreeVariables(record, repo.mainPath);
-  await writeEnvFile(record.path, record.envFile, vars);
-  await setExcludes(repo.commonDir, record.id, record.excludes);
+  const plan = [
+    `check worktree ${record.id} at ${record.path}`,
+    `rewrite ${record.envFile} (${Object.keys(vars).length} variables)`,
+    "restore its info/exclude entries",
+    ...(record.state === "hooks-pending" ? ["run the postCreate hooks that have not succeeded yet"] : []),
+  ];
+  if (!dryRun) {
+    await writeEnvFile(record.path, record.envFile, vars);
+    await setExcludes(repo.commonDir, record.id, record.excludes);
+  }
   for (const db of record.databases) {
     if ((await lstatOrNull(db.path)) === null)
       warn(`database ${db.path} is missing; run \`wt cleanup ${record.id}\` and create again to rebuild it`);
   }
-  void ctx;
   const head = (await gitOut(["rev-parse", "HEAD"], { cwd: record.path })).trim();
   return {
+    ...(dryRun ? { dryRun: true, plan } : {}),
     id: record.id,
     name: record.name,
     branch: record.branch,

@@ -7,7 +7,7 @@ import ignore, { type Ignore } from "ignore";
 import { splitNul } from "../git/parse.js";
 import { git } from "../git/run.js";
 import { CommandFailedError } from "./errors.js";
-import { lstatOrNull, safeJoin } from "./fs-safe.js";
+import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
 import type { FileFingerprint, IncludedEntry } from "./state.js";
 
 /** The file at the main worktree root that lists what to bring into new worktrees. */
@@ -38,6 +38,7 @@ export async function planIncludes(
   mainPath: string,
   symlinkPatterns: readonly string[],
   envFile: string,
+  otherWorktrees: readonly string[],
   signal?: AbortSignal,
 ): Promise<IncludePlanEntry[]> {
   let text: string;
@@ -75,8 +76,11 @@ export async function planIncludes(
   );
   const inner = anchoredPatterns(patterns);
   const found: { path: string; isDirectory: boolean }[] = [];
+  // Never read another worktree (`trees/1` while creating `trees/2`) or a nested repository.
+  const skip = otherWorktrees.map((p) => path.resolve(p)).filter((p) => p !== path.resolve(mainPath));
+  const walk: Walk = { mainPath, include, inner, found, skip };
   for (const c of outer) {
-    await collect(mainPath, c.path, c.isDirectory, include, inner, found);
+    await collect(walk, c.path, c.isDirectory);
   }
   return found
     .sort((a, b) => a.path.localeCompare(b.path))
@@ -130,22 +134,26 @@ function segmentRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-async function collect(
-  mainPath: string,
-  rel: string,
-  isDirectory: boolean,
-  include: Ignore,
-  inner: string[][],
-  found: { path: string; isDirectory: boolean }[],
-): Promise<void> {
-  if (matches(include, rel, isDirectory)) {
-    found.push({ path: rel, isDirectory });
+interface Walk {
+  mainPath: string;
+  include: Ignore;
+  inner: string[][];
+  found: { path: string; isDirectory: boolean }[];
+  skip: string[];
+}
+
+async function collect(walk: Walk, rel: string, isDirectory: boolean): Promise<void> {
+  const abs = path.join(walk.mainPath, rel);
+  if (walk.skip.some((p) => isInside(p, abs))) return;
+  if (isDirectory && (await lstatOrNull(path.join(abs, ".git"))) !== null) return;
+  if (matches(walk.include, rel, isDirectory)) {
+    walk.found.push({ path: rel, isDirectory });
     return;
   }
-  if (!isDirectory || !mayMatchInside(rel, inner)) return;
-  const children = await readdir(path.join(mainPath, rel), { withFileTypes: true });
+  if (!isDirectory || !mayMatchInside(rel, walk.inner)) return;
+  const children = await readdir(abs, { withFileTypes: true });
   for (const child of children) {
-    await collect(mainPath, `${rel}/${child.name}`, child.isDirectory(), include, inner, found);
+    await collect(walk, `${rel}/${child.name}`, child.isDirectory());
   }
 }
 

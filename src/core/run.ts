@@ -29,7 +29,10 @@ export async function runInWorktree(ctx: WtContext, id: string, command: string[
     return 128 + (signalsByName[result.signal as keyof typeof signalsByName] ?? 1);
   }
   if (result.exitCode === undefined) {
-    throw new UsageError(`could not run ${file}: ${result.shortMessage}`);
+    // As a shell does: 127 for a command that is not there, 126 for one that cannot run.
+    const code = (result as { code?: string }).code;
+    ctx.onWarning?.(`${file}: ${code === "ENOENT" ? "command not found" : (result.shortMessage ?? "cannot run")}`);
+    return code === "ENOENT" ? 127 : 126;
   }
   return result.exitCode;
 }
