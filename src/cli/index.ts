@@ -171,7 +171,9 @@ function buildProgram(): Command {
 /** Entry point of the `wt` binary: parses argv, runs the command, sets the exit code. */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  const wantsJson = argv.includes("--json");
+  // Before `--` only: `wt run 101 -- tool --json` does not ask wt for JSON.
+  const end = argv.indexOf("--");
+  const wantsJson = (end === -1 ? argv : argv.slice(0, end)).includes("--json");
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { readdir, rm, unlink } from "node:fs/promises";
+import { readdir, rm, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { isValidBranchName, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
@@ -279,6 +279,9 @@ async function createNew(
     addTitle = `add worktree ${w.worktree} with new branch ${w.branch} at ${w.base} (${baseCommit.slice(0, 8)})`;
   }
 
+  // `git worktree add` makes missing parent folders (`../app-worktrees/`): a rollback
+  // removes those it made, when they are empty.
+  const madeParents = await firstMissingAncestor(path.dirname(w.worktree));
   const brought: IncludePlanEntry[] = [];
   const steps: Step[] = [
     {
@@ -296,7 +299,10 @@ async function createNew(
       run: async () => {
         await git(addArgs, git0);
       },
-      undo: () => removeWorktreeAndBranch(session, w.worktree, record.createdBranch ? w.branch : null),
+      undo: async () => {
+        await removeWorktreeAndBranch(session, w.worktree, record.createdBranch ? w.branch : null);
+        await removeEmptyParents(path.dirname(w.worktree), madeParents);
+      },
     },
     ...includes.map(
       (entry): Step => ({
@@ -415,6 +421,34 @@ function excludePatterns(
     patterns.push(`${exactPattern(path.relative(mainPath, record.path).split(path.sep).join("/"))}/`);
   }
   return patterns;
+}
+
+/** The outermost folder on the way to `dir` that does not exist yet, or null. */
+async function firstMissingAncestor(dir: string): Promise<string | null> {
+  let missing: string | null = null;
+  let at = dir;
+  while ((await lstatOrNull(at)) === null) {
+    missing = at;
+    const parent = path.dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  return missing;
+}
+
+/** Removes `dir` and its parents up to `top` (inclusive) while they are empty. */
+async function removeEmptyParents(dir: string, top: string | null): Promise<void> {
+  if (top === null) return;
+  let at = dir;
+  for (;;) {
+    try {
+      await rmdir(at);
+    } catch {
+      return;
+    }
+    if (at === top) return;
+    at = path.dirname(at);
+  }
 }
 
 /**
