@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from "commander";
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
 import type { WtContext } from "../core/context.js";
 
 /**
@@ -23,7 +24,11 @@ export interface Io {
   err: (text: string) => void;
 }
 
-const VERSION = "0.1.0";
+/** The package version, read from package.json (one small file, no import). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
+}
 
 function makeIo(program: Command, signal?: AbortSignal): Io {
   const globals = program.opts<GlobalOptions>();
@@ -66,14 +71,16 @@ function interruptible(io: { err: (t: string) => void }): AbortController {
   return controller;
 }
 
-function buildProgram(): Command {
+/** Builds the commander program (commander is imported here, not at start-up). */
+export async function buildProgram(): Promise<Command> {
+  const { Command, Option } = await import("commander");
   const program = new Command();
   program
     .name("wt")
     .description(
-      "One isolated git worktree per issue: branch, folder, ports, included files, env file and databases,\nand a cleanup that never loses work.",
+      "One isolated git worktree per issue: branch, folder, ports, included files, env file and databases, and a cleanup that never loses work.",
     )
-    .version(VERSION, "--version", "print the version")
+    .version(version(), "--version", "print the version")
     .option("-C <dir>", "run as if wt was started in <dir>")
     .option("--json", "print one JSON document on stdout (errors too)")
     .option("-q, --quiet", "print only the essential result (create: the path)")
@@ -168,15 +175,36 @@ function buildProgram(): Command {
   return program;
 }
 
-/** Entry point of the `wt` binary: parses argv, runs the command, sets the exit code. */
+/**
+ * Entry point of the `wt` binary: parses argv, runs the command, sets the exit code.
+ * `wt --version`, `wt --help` and `wt path <id>` answer without loading commander: shell
+ * prompts call them in hot loops (README, Performance).
+ */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const args = argv.slice(2);
+  if (args.length === 1 && args[0] === "--version") {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+    const cached = cachedHelp();
+    if (cached !== null) {
+      process.stdout.write(cached);
+      return;
+    }
+  }
+  if (args.length === 2 && args[0] === "path" && !(args[1] as string).startsWith("-")) {
+    await fastPath(args[1] as string);
+    return;
+  }
+  const program = await buildProgram();
   // Before `--` only: `wt run 101 -- tool --json` does not ask wt for JSON.
   const end = argv.indexOf("--");
   const wantsJson = (end === -1 ? argv : argv.slice(0, end)).includes("--json");
   try {
     await program.parseAsync(argv);
   } catch (error) {
+    const { CommanderError } = await import("commander");
     if (error instanceof CommanderError) {
       if (
         error.code === "commander.helpDisplayed" ||
@@ -197,5 +225,24 @@ export async function main(argv: string[]): Promise<void> {
     }
     const { reportError } = await import("./report.js");
     process.exitCode = reportError(error, wantsJson);
+  }
+}
+
+/** `wt --help` as the build wrote it (scripts/gen-help.mjs), or null when there is none. */
+function cachedHelp(): string | null {
+  try {
+    return readFileSync(new URL("./help.txt", import.meta.url), "utf8");
+  } catch {
+    return null;
+  }
+}
+
+async function fastPath(id: string): Promise<void> {
+  try {
+    const { worktreePath } = await import("../core/resolve.js");
+    process.stdout.write(`${await worktreePath({ cwd: process.cwd(), env: process.env }, id)}\n`);
+  } catch (error) {
+    const { reportError } = await import("./report.js");
+    process.exitCode = reportError(error, false);
   }
 }

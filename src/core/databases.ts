@@ -144,7 +144,11 @@ async function writeSqlite(template: string | null, temp: string, busyTimeoutMs:
     // A read first: under a writer's EXCLUSIVE lock it waits the busy timeout, then fails
     // with SQLITE_BUSY, where the backup call alone would finish without writing a file.
     source.prepare("SELECT count(*) FROM sqlite_master").get();
-    await source.backup(temp);
+    // Pages stream through; a big cache only raises the peak memory (issue 5: <= 100 MB).
+    source.pragma("cache_size = -512");
+    // One step for the whole file: better-sqlite3 otherwise copies 100 pages per step and
+    // yields to the event loop between steps, which costs ~15% on a 100 MB database.
+    await source.backup(temp, { progress: () => 1_000_000 });
     await access(temp);
   } catch (e) {
     throw sqliteBusyOr(e, template);

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { writeAtomic } from "./atomic.js";
 import { ConfigError, UsageError } from "./errors.js";
 import { lstatOrNull, safeJoin } from "./fs-safe.js";
 import type { WorktreeRecord } from "./state.js";
@@ -130,7 +130,7 @@ export async function writeEnvFile(worktree: string, rel: string, vars: Variable
     existing = await readFile(file, "utf8");
   }
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, renderEnvFile(vars, existing), { mode: 0o600 });
+  await writeAtomic(file, renderEnvFile(vars, existing), { mode: 0o600 });
   return existing === null ? "created" : "merged";
 }
 

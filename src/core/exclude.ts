@@ -1,6 +1,6 @@
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { writeAtomic } from "./atomic.js";
 
 /**
  * Keeps what `wt` writes out of `git status` (agents run `git add -A`) through exact,
@@ -73,7 +73,7 @@ export async function setExcludes(commonDir: string, id: string, patterns: reado
   const block = patterns.length > 0 ? [begin(id), ...patterns, end(id)].join("\n") : "";
   const next = [body, block].filter((s) => s !== "").join("\n");
   await mkdir(path.dirname(excludeFile(commonDir)), { recursive: true });
-  await writeFileAtomic(excludeFile(commonDir), next === "" ? "" : `${next}\n`);
+  await writeAtomic(excludeFile(commonDir), next === "" ? "" : `${next}\n`);
 }
 
 /** Removes `id`'s block. Call under the repository lock. */

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { cp, mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import path from "node:path";
-import ignore, { type Ignore } from "ignore";
+import type { Ignore } from "ignore";
 import { splitNul } from "../git/parse.js";
 import { git } from "../git/run.js";
 import { CommandFailedError } from "./errors.js";
@@ -49,6 +49,7 @@ export async function planIncludes(
     throw e;
   }
   const patterns = text.split(/\r?\n/);
+  const { default: ignore } = await import("ignore");
   const include = ignore().add(patterns);
   const linked = ignore().add([...symlinkPatterns]);
   const listed = splitNul(

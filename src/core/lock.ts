@@ -1,6 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import lockfile from "proper-lockfile";
 import { BusyError } from "./errors.js";
 
 /**
@@ -39,6 +38,7 @@ export async function withRepoLock<T>(stateDir: string, options: LockOptions, fn
   const target = path.join(stateDir, "repo");
   const lockDir = path.join(stateDir, "repo.lock");
   const ownerFile = path.join(stateDir, "repo.lock-owner.json");
+  const { default: lockfile } = await import("proper-lockfile");
   let release: () => Promise<void>;
   try {
     release = await lockfile.lock(target, {

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { BusyError } from "./errors.js";
 
 /**
@@ -95,4 +96,27 @@ export async function isPortFree(port: number): Promise<boolean> {
   const got = await getPort({ port });
   clearLockedPorts();
   return got === port;
+}
+
+/**
+ * True when something accepts TCP connections on `port` at 127.0.0.1 or ::1: what `wt status`
+ * reports as "listening" (is this worktree's dev server up?). A refused connection answers at
+ * once, so this costs well under a millisecond per port, unlike a bind test on every
+ * interface.
+ * @param timeoutMs how long a silent (filtered) port may take before it counts as not listening
+ */
+export async function isListening(port: number, timeoutMs = 300): Promise<boolean> {
+  const probe = (host: string) =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(timeoutMs, () => done(false));
+      socket.once("connect", () => done(true));
+      socket.once("error", () => done(false));
+    });
+  const [v4, v6] = await Promise.all([probe("127.0.0.1"), probe("::1")]);
+  return v4 || v6;
 }

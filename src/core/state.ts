@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import writeFileAtomic from "write-file-atomic";
+import { writeAtomic } from "./atomic.js";
 import { idKey } from "./names.js";
 
 /** A path `.worktreeinclude` brought into a worktree. */
@@ -115,7 +115,7 @@ export async function readRecord(stateDir: string, id: string): Promise<Worktree
 /** Writes the record atomically (temp file + rename), so a crash never leaves half a record. */
 export async function writeRecord(stateDir: string, record: WorktreeRecord): Promise<void> {
   await mkdir(path.join(stateDir, RECORDS), { recursive: true });
-  await writeFileAtomic(recordFile(stateDir, record.id), `${JSON.stringify(record, null, 2)}\n`);
+  await writeAtomic(recordFile(stateDir, record.id), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** Removes the record of `id`; a missing one is fine. */

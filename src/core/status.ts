@@ -8,7 +8,7 @@ import type { WtContext } from "./context.js";
 import { WorktreeNotFoundError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
 import { idKey, validateId } from "./names.js";
-import { isPortFree } from "./ports.js";
+import { isListening } from "./ports.js";
 import { defaultBase } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 
@@ -202,8 +202,8 @@ async function aheadBehind(
 
 async function listeningPorts(ports: Record<string, number>): Promise<Record<string, boolean>> {
   const entries = Object.entries(ports);
-  const free = await Promise.all(entries.map(([, port]) => isPortFree(port)));
-  return Object.fromEntries(entries.map(([name], i) => [name, !free[i]]));
+  const up = await Promise.all(entries.map(([, port]) => isListening(port)));
+  return Object.fromEntries(entries.map(([name], i) => [name, up[i] === true]));
 }
 
 async function sizeOf(file: string): Promise<number | null> {
