@@ -9,7 +9,15 @@ import standaloneCode from "ajv/dist/standalone/index.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const schema = JSON.parse(readFileSync(`${root}wt.config.schema.json`, "utf8"));
-const ajv = new Ajv.default({ allErrors: false, strict: false, unicode: false, code: { source: true, esm: true } });
+const ajv = new Ajv.default({
+  allErrors: false,
+  strict: false,
+  // `unicode: false` keeps the generated code free of a CommonJS require (ucs2length);
+  // logger: false silences ajv's note that the option is deprecated.
+  unicode: false,
+  logger: false,
+  code: { source: true, esm: true },
+});
 const validate = ajv.compile(schema);
 const code = standaloneCode.default(ajv, validate);
 writeFileSync(

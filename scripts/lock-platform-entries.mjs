@@ -14,9 +14,7 @@ const packages = lock.packages;
 function platformOf(name) {
   const m = /-(android|darwin|linux|win32|freebsd)-(arm64|x64|ia32|arm)(?:-(musl|gnu))?$/.exec(name);
   if (!m) return null;
-  const out = { os: [m[1]], cpu: [m[2]] };
-  if (m[1] === "linux") out.libc = [m[3] === "musl" ? "musl" : "glibc"];
-  return out;
+  return { cpu: [m[2]], libc: m[1] === "linux" ? [m[3] === "musl" ? "musl" : "glibc"] : undefined, os: [m[1]] };
 }
 
 let added = 0;
@@ -26,7 +24,17 @@ for (const [key, entry] of Object.entries(packages)) {
     if (packages[at]) continue;
     const platform = platformOf(dep);
     if (!platform) throw new Error(`${dep} (optional dependency of ${key || "the root"}) is missing and is no platform package`);
-    packages[at] = { version, ...platform, optional: true, ...(entry.dev ? { dev: true } : {}) };
+    // Keys in the order npm writes them, so a later `npm install` leaves the lock as it is.
+    packages[at] = JSON.parse(
+      JSON.stringify({
+        version,
+        cpu: platform.cpu,
+        dev: entry.dev ? true : undefined,
+        libc: platform.libc,
+        optional: true,
+        os: platform.os,
+      }),
+    );
     added++;
   }
 }
