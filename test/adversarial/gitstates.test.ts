@@ -3,7 +3,6 @@ import {
   chmodSync,
   existsSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -13,7 +12,20 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitSync, json, makeRepo, runWt, type TestRepo, type WtRun } from "../helpers/repo.js";
+import type { CleanupResult, CreateResult, StatusResult, StatusRow } from "../../src/index.js";
+import { filesUnder, footprint as footprintOf } from "../helpers/footprint.js";
+import {
+  type ErrorJson,
+  gitSync,
+  json,
+  makeRepo,
+  runWt,
+  type TestRepo,
+  type WtRun,
+  worktreePaths,
+  worktreesDir,
+  wtJson,
+} from "../helpers/repo.js";
 
 /**
  * Adversarial tests: odd git states (locked, prunable, detached with unreachable commits,
@@ -21,92 +33,24 @@ import { gitSync, json, makeRepo, runWt, type TestRepo, type WtRun } from "../he
  * binary on real repositories.
  */
 
-interface CreateJson {
-  id: string;
-  path: string;
-  branch: string;
-}
-interface Row {
-  id: string | null;
-  path: string;
-  branch: string | null;
-  managed: boolean;
-  state: string;
-  reason?: string | null;
-}
-interface StatusJson {
-  main: string;
-  worktrees: Row[];
-}
-interface ErrorJson {
-  error: { code: string; message: string; hint: string | null; commits?: string[]; files?: string[] };
-}
-
-/** Every file below `dir` (relative, sorted), symlinks not followed. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const d of readdirSync(abs, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) walk(path.join(abs, d.name), r);
-      else out.push(r);
-    }
-  };
-  walk(dir, "");
-  return out.sort();
-}
-
-function worktreesDir(r: TestRepo): string {
-  return path.join(path.dirname(r.main), `${path.basename(r.main)}-worktrees`);
-}
-
-/** Registered worktree paths (`git worktree list --porcelain -z`, so odd paths stay exact). */
-function registered(cwd: string): string[] {
-  return gitSync(cwd, "worktree", "list", "--porcelain", "-z")
-    .split("\0")
-    .filter((f) => f.startsWith("worktree "))
-    .map((f) => f.slice("worktree ".length));
-}
-
 /**
- * What `wt` could have made or removed: branches, registered worktrees (with their lock and
- * prunable lines), records under .git/wt/worktrees, .git/info/exclude, folders in
- * `<repo>-worktrees`, and what lies beside the main worktree.
+ * What a refused run must leave as it was: see helpers/footprint.ts, here with each branch's
+ * commit, the worktrees' lock, prunable and HEAD lines, and what lies beside the main worktree.
  */
-function footprint(r: TestRepo) {
-  const gitDir = path.join(r.main, ".git");
-  const exclude = path.join(gitDir, "info", "exclude");
-  const wtDir = worktreesDir(r);
-  return {
-    branches: gitSync(r.main, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads")
-      .split("\n")
-      .filter(Boolean)
-      .sort(),
-    worktrees: gitSync(r.main, "worktree", "list", "--porcelain")
-      .split("\n")
-      .filter((l) => /^(worktree|locked|prunable|HEAD|branch|detached)\b/.test(l)),
-    records: filesUnder(path.join(gitDir, "wt", "worktrees")),
-    exclude: existsSync(exclude) ? readFileSync(exclude, "utf8") : null,
-    folders: existsSync(wtDir) ? readdirSync(wtDir).sort() : [],
-    beside: readdirSync(path.dirname(r.main)).sort(),
-  };
-}
+const footprint = (r: TestRepo) =>
+  footprintOf(r.main, { branchHeads: true, worktreeDetails: true, exactExclude: true, beside: true });
 
 function ok(run: WtRun): WtRun {
   expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
   return run;
 }
 
-async function create(r: TestRepo, id: string, ...extra: string[]): Promise<CreateJson> {
-  return json<CreateJson>(ok(await runWt(r.main, ["create", id, "--json", ...extra])));
-}
+const create = (r: TestRepo, id: string, ...extra: string[]) =>
+  wtJson<CreateResult>(r.main, ["create", id, "--json", ...extra]);
 
-async function status(cwd: string): Promise<StatusJson> {
-  return json<StatusJson>(ok(await runWt(cwd, ["status", "--json"])));
-}
+const status = (cwd: string) => wtJson<StatusResult>(cwd, ["status", "--json"]);
 
-function rowAt(st: StatusJson, folder: string): Row {
+function rowAt(st: StatusResult, folder: string): StatusRow {
   const found = st.worktrees.find((w) => w.path === folder);
   if (!found) throw new Error(`no row at ${folder} in ${JSON.stringify(st, null, 2)}`);
   return found;
@@ -147,7 +91,7 @@ describe("locked worktree", () => {
 
     ok(await runWt(repo.main, ["cleanup", "101", "--force"]));
     expect(existsSync(wt.path)).toBe(false);
-    expect(registered(repo.main)).toEqual([repo.main]);
+    expect(worktreePaths(repo.main)).toEqual([repo.main]);
     expect(filesUnder(path.join(repo.main, ".git", "wt", "worktrees"))).toEqual([]);
   });
 });
@@ -164,7 +108,7 @@ describe("prunable and missing worktrees", () => {
     // And cleanup never touches it: it is not wt's.
     const before = footprint(repo);
     const all = ok(await runWt(repo.main, ["cleanup", "--all", "--json"]));
-    expect(json<{ removed: unknown[] }>(all).removed).toEqual([]);
+    expect(json<CleanupResult>(all).removed).toEqual([]);
     expect(footprint(repo)).toEqual(before);
   });
 
@@ -176,7 +120,7 @@ describe("prunable and missing worktrees", () => {
     expect(row.state).toBe("missing");
     expect(row.managed).toBe(true);
     ok(await runWt(repo.main, ["cleanup", "101"]));
-    expect(registered(repo.main)).toEqual([repo.main]);
+    expect(worktreePaths(repo.main)).toEqual([repo.main]);
     expect(filesUnder(path.join(repo.main, ".git", "wt", "worktrees"))).toEqual([]);
     expect(readFileSync(path.join(repo.main, ".git", "info", "exclude"), "utf8")).not.toContain("wt:begin");
   });
@@ -208,7 +152,7 @@ describe("detached HEAD", () => {
 
     ok(await runWt(repo.main, ["cleanup", "101", "--force"]));
     expect(existsSync(wt.path)).toBe(false);
-    expect(registered(repo.main)).toEqual([repo.main]);
+    expect(worktreePaths(repo.main)).toEqual([repo.main]);
   });
 
   it("at a commit a branch holds: cleanup exits 0", async () => {
@@ -217,7 +161,7 @@ describe("detached HEAD", () => {
     gitSync(wt.path, "checkout", "-q", "--detach");
     ok(await runWt(repo.main, ["cleanup", "101"]));
     expect(existsSync(wt.path)).toBe(false);
-    expect(registered(repo.main)).toEqual([repo.main]);
+    expect(worktreePaths(repo.main)).toEqual([repo.main]);
   });
 });
 
@@ -295,7 +239,7 @@ describe("initialised submodules", () => {
     initSubmodule(wt.path);
     ok(await runWt(repo.main, ["cleanup", "101"]));
     expect(existsSync(wt.path)).toBe(false);
-    expect(registered(repo.main)).toEqual([repo.main]);
+    expect(worktreePaths(repo.main)).toEqual([repo.main]);
     expect(filesUnder(path.join(repo.main, ".git", "wt", "worktrees"))).toEqual([]);
   });
 
@@ -318,11 +262,11 @@ describe("bare repository with linked worktrees", () => {
     repo = makeRepo();
     const bare = path.join(repo.root, "proj.git");
     gitSync(repo.root, "clone", "-q", "--bare", repo.main, bare);
-    const created = json<CreateJson>(ok(await runWt(bare, ["create", "101", "--no-fetch", "--json"])));
+    const created = await wtJson<CreateResult>(bare, ["create", "101", "--no-fetch", "--json"]);
     const expected = path.join(repo.root, "proj-worktrees", "issue-101");
     expect(created.path).toBe(expected);
     expect(existsSync(path.join(expected, "README.md"))).toBe(true);
-    expect(registered(bare)).toContain(expected);
+    expect(worktreePaths(bare)).toContain(expected);
 
     const st = await status(expected);
     const row = rowAt(st, expected);
@@ -332,7 +276,7 @@ describe("bare repository with linked worktrees", () => {
 
     ok(await runWt(bare, ["cleanup", "101"]));
     expect(existsSync(expected)).toBe(false);
-    expect(registered(bare)).toEqual([bare]);
+    expect(worktreePaths(bare)).toEqual([bare]);
     expect(filesUnder(path.join(bare, "wt", "worktrees"))).toEqual([]);
   });
 });
@@ -347,9 +291,9 @@ describe("a failing git hook", () => {
     const run = await runWt(repo.main, ["create", "101"]);
     expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(6);
     expect(run.stderr).toContain("post-checkout hook says no");
-    expect(existsSync(path.join(worktreesDir(repo), "issue-101"))).toBe(false);
+    expect(existsSync(path.join(worktreesDir(repo.main), "issue-101"))).toBe(false);
     expect(gitSync(repo.main, "branch", "--list", "feature/issue-101")).toBe("");
-    expect(registered(repo.main)).toEqual([repo.main]);
+    expect(worktreePaths(repo.main)).toEqual([repo.main]);
     // Rolled back exactly: also the `<repo>-worktrees` folder `git worktree add` made for it.
     expect(footprint(repo)).toEqual(before);
   });

@@ -12,7 +12,19 @@ import {
 import path from "node:path";
 import { parse } from "dotenv";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GIT_ENV, gitSync, json, makeRepo, runWt, type TestRepo, type WtRun } from "../helpers/repo.js";
+import type { CreateResult, StatusResult } from "../../src/index.js";
+import { filesUnder, footprint as footprintOf } from "../helpers/footprint.js";
+import {
+  type ErrorJson,
+  GIT_ENV,
+  gitSync,
+  json,
+  makeRepo,
+  runWt,
+  type TestRepo,
+  type WtRun,
+  worktreesDir,
+} from "../helpers/repo.js";
 
 /**
  * Adversarial tests: hostile ids, branch and base names, odd paths, include lines that climb
@@ -21,65 +33,12 @@ import { GIT_ENV, gitSync, json, makeRepo, runWt, type TestRepo, type WtRun } fr
  * it was (`footprint`).
  */
 
-interface CreateJson {
-  id: string;
-  path: string;
-  branch: string;
-  envFile: string;
-  included: { path: string; mode: string }[];
-}
-interface ErrorJson {
-  error: { code: string; message: string; hint: string | null; [k: string]: unknown };
-}
-interface StatusJson {
-  main: string;
-  worktrees: { id: string | null; path: string; state: string; managed: boolean }[];
-}
-
-/** Every file below `dir` (relative, sorted), symlinks not followed. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const d of readdirSync(abs, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) walk(path.join(abs, d.name), r);
-      else out.push(r);
-    }
-  };
-  walk(dir, "");
-  return out.sort();
-}
-
-/** The default worktrees folder of a repo: `<parent of main>/<repo>-worktrees`. */
-function worktreesDir(r: TestRepo): string {
-  return path.join(path.dirname(r.main), `${path.basename(r.main)}-worktrees`);
-}
-
 /**
- * What `wt` could have made: branches, registered worktrees, records under .git/wt/worktrees,
- * .git/info/exclude, folders in `<repo>-worktrees`, what lies beside the main worktree, and
- * the main worktree's own status
- * (ignored files included, so a stray write into it shows).
+ * What a refused run must leave as it was: see helpers/footprint.ts, here with what lies
+ * beside the main worktree (a folder a failed create left behind shows) and the main
+ * worktree's own status, ignored files included, so a stray write into it shows.
  */
-function footprint(r: TestRepo) {
-  const gitDir = path.join(r.main, ".git");
-  const exclude = path.join(gitDir, "info", "exclude");
-  const wtDir = worktreesDir(r);
-  return {
-    branches: gitSync(r.main, "for-each-ref", "--format=%(refname)", "refs/heads").split("\n").filter(Boolean).sort(),
-    worktrees: gitSync(r.main, "worktree", "list", "--porcelain")
-      .split("\n")
-      .filter((l) => l.startsWith("worktree "))
-      .sort(),
-    records: filesUnder(path.join(gitDir, "wt", "worktrees")),
-    exclude: existsSync(exclude) ? readFileSync(exclude, "utf8") : null,
-    folders: existsSync(wtDir) ? readdirSync(wtDir).sort() : [],
-    // Everything beside the main worktree: a folder a failed create left behind shows here.
-    beside: readdirSync(path.dirname(r.main)).sort(),
-    mainStatus: gitSync(r.main, "status", "--porcelain", "--ignored", "--untracked-files=all"),
-  };
-}
+const footprint = (r: TestRepo) => footprintOf(r.main, { exactExclude: true, beside: true, mainStatus: "ignored" });
 
 /** Every path below `dir` whose name starts with `pwned` (symlinks not followed). */
 function pwnedFiles(dir: string): string[] {
@@ -136,13 +95,13 @@ const HOSTILE_IDS: [string, string][] = [
 
 describe("hostile ids are refused before anything is touched (exit 2)", () => {
   let repo: TestRepo;
-  let existing: CreateJson;
+  let existing: CreateResult;
   beforeAll(async () => {
     repo = makeRepo({ name: "app", origin: true });
     // A real managed worktree, so cleanup/path/env have something a bad id must not reach.
     const run = await runWt(repo.main, ["create", "101", "--no-fetch", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    existing = json<CreateJson>(run);
+    existing = json<CreateResult>(run);
   });
   afterAll(() => repo?.remove());
 
@@ -219,7 +178,7 @@ describe("hostile --branch values", () => {
     });
     const run = await runWt(repo.main, ["create", "101", "--branch", branch, "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const created = json<CreateJson>(run);
+    const created = json<CreateResult>(run);
     expect(created.branch).toBe(branch);
     expect(gitSync(repo.main, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}`)).toMatch(/^[0-9a-f]{40}$/);
     const env = parse(readFileSync(created.envFile, "utf8"));
@@ -263,8 +222,8 @@ describe("repository paths with spaces, quotes, unicode and $", () => {
     repo = makeRepo({ parent: `dir with 'quotes' "dq" $HOME \u00fc` });
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const created = json<CreateJson>(run);
-    expect(created.path).toBe(path.join(worktreesDir(repo), "issue-101"));
+    const created = json<CreateResult>(run);
+    expect(created.path).toBe(path.join(worktreesDir(repo.main), "issue-101"));
     expect(existsSync(created.path)).toBe(true);
 
     const env = await runWt(repo.main, ["env", "101"]);
@@ -283,7 +242,7 @@ describe("repository paths with spaces, quotes, unicode and $", () => {
     expect(st.stdout).toContain(created.path);
     const stJson = await runWt(created.path, ["status", "--json"]);
     expect(stJson.code, stJson.stderr).toBe(0);
-    const row = json<StatusJson>(stJson).worktrees.find((w) => w.id === "101");
+    const row = json<StatusResult>(stJson).worktrees.find((w) => w.id === "101");
     expect(row?.path).toBe(created.path);
     expect(row?.state).toBe("ok");
 
@@ -317,7 +276,7 @@ describe("newlines in paths", () => {
     gitSync(repo.main, "worktree", "add", "-q", "-b", "odd", odd);
     const run = await runWt(repo.main, ["status", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const st = json<StatusJson>(run);
+    const st = json<StatusResult>(run);
     expect(st.worktrees.map((w) => w.path).sort()).toEqual([repo.main, odd].sort());
     const row = st.worktrees.find((w) => w.path === odd);
     expect(row?.state).toBe("unmanaged");
@@ -349,12 +308,12 @@ describe(".worktreeinclude lines that climb out", () => {
     writeFileSync(path.join(repo.main, ".env"), "INSIDE=1\n");
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const created = json<CreateJson>(run);
+    const created = json<CreateResult>(run);
     expect(created.included.map((i) => i.path)).toEqual([".env"]);
     const files = filesUnder(created.path).filter((f) => f !== ".git");
     expect(files.sort()).toEqual([".env", ".env.local", ".gitignore", ".worktreeinclude", "README.md"].sort());
     // Nothing landed beside the worktree either.
-    expect(readdirSync(worktreesDir(repo))).toEqual(["issue-101"]);
+    expect(readdirSync(worktreesDir(repo.main))).toEqual(["issue-101"]);
     expect(readdirSync(beside).sort()).toEqual(["app", "app-worktrees", "outside.txt", "x"].sort());
     expect(readFileSync(path.join(beside, "outside.txt"), "utf8")).toBe("outside secret\n");
   });
@@ -374,7 +333,7 @@ describe("symlinks", () => {
     symlinkSync(secret, path.join(repo.main, ".env"));
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const created = json<CreateJson>(run);
+    const created = json<CreateResult>(run);
     const copied = path.join(created.path, ".env");
     expect(lstatSync(copied).isSymbolicLink()).toBe(true);
     expect(readlinkSync(copied)).toBe(secret);
@@ -468,7 +427,7 @@ describe("the env file and a symlink the branch commits", () => {
       expect(footprint(repo)).toEqual(before);
       return;
     }
-    const created = json<CreateJson>(run);
+    const created = json<CreateResult>(run);
     const st = lstatSync(created.envFile);
     expect(st.isFile()).toBe(true);
     expect(st.mode & 0o777).toBe(0o600);
@@ -488,7 +447,7 @@ describe("the env file and a symlink the branch commits", () => {
       expect(footprint(repo)).toEqual(before);
       return;
     }
-    const created = json<CreateJson>(run);
+    const created = json<CreateResult>(run);
     expect(gitSync(created.path, "status", "--porcelain")).toBe("");
     const clean = await runWt(repo.main, ["cleanup", "101"]);
     expect(clean.code, clean.stderr).toBe(0);

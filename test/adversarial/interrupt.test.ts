@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StatusResult } from "../../src/index.js";
 import { footprint, startWt, waitUntil } from "../helpers/footprint.js";
 import { makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
 
@@ -78,14 +79,14 @@ const steps: { name: string; ready: () => boolean; init?: string }[] = [
 describe.each(["SIGINT", "SIGTERM"] as const)("%s during create", (signal) => {
   it.each(steps)("$name: exit 130 and nothing left", async (step) => {
     configure(step.init);
-    const before = footprint(repo.main, worktrees, dbFiles());
+    const before = footprint(repo.main, { extra: dbFiles() });
     const run = startWt(repo.main, ["create", "101"]);
     await waitUntil(step.ready, step.name, run);
     run.child.kill(signal);
     const { code } = await run.exit;
     expect(code, run.stderr()).toBe(130);
     expect(run.stderr()).toMatch(/rolling back/);
-    expect(footprint(repo.main, worktrees, dbFiles())).toEqual(before);
+    expect(footprint(repo.main, { extra: dbFiles() })).toEqual(before);
     expect(existsSync(target())).toBe(false);
   });
 });
@@ -93,7 +94,7 @@ describe.each(["SIGINT", "SIGTERM"] as const)("%s during create", (signal) => {
 describe("a second Ctrl-C", () => {
   it("does not stop the rollback", async () => {
     configure();
-    const before = footprint(repo.main, worktrees, dbFiles());
+    const before = footprint(repo.main, { extra: dbFiles() });
     const run = startWt(repo.main, ["create", "101"]);
     await waitUntil(steps[1]?.ready as () => boolean, "the include copy", run);
     run.child.kill("SIGINT");
@@ -101,7 +102,7 @@ describe("a second Ctrl-C", () => {
     run.child.kill("SIGINT");
     const { code } = await run.exit;
     expect(code, run.stderr()).toBe(130);
-    expect(footprint(repo.main, worktrees, dbFiles())).toEqual(before);
+    expect(footprint(repo.main, { extra: dbFiles() })).toEqual(before);
   });
 });
 
@@ -111,21 +112,19 @@ describe("SIGKILL mid-create", () => {
     // cleanup refuse (wt cannot tell it from the user's work).
     const marker = path.join(repo.root, "KILL_MARKER");
     configure(`touch '${marker}'; sleep 30`);
-    const before = footprint(repo.main, worktrees, dbFiles());
+    const before = footprint(repo.main, { extra: dbFiles() });
     const run = startWt(repo.main, ["create", "101"]);
     await waitUntil(() => existsSync(marker), "init", run);
     run.child.kill("SIGKILL");
     await run.exit;
     // The init command runs in its own process group; a SIGKILLed wt cannot stop it.
-    const status = JSON.parse((await runWt(repo.main, ["status", "101", "--json"])).stdout) as {
-      worktrees: { state: string }[];
-    };
+    const status = JSON.parse((await runWt(repo.main, ["status", "101", "--json"])).stdout) as StatusResult;
     expect(status.worktrees[0]?.state).toBe("incomplete");
     // git's own lock keeps `git worktree prune` away from the half-made worktree meanwhile.
     expect(repo.git("worktree", "list", "--porcelain")).toContain("locked wt create in progress");
     const clean = await runWt(repo.main, ["cleanup", "101"], { WT_LOCK_TIMEOUT: "30" });
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stderr).toMatch(/took over a repository lock/);
-    expect(footprint(repo.main, worktrees, dbFiles())).toEqual(before);
+    expect(footprint(repo.main, { extra: dbFiles() })).toEqual(before);
   }, 90_000);
 });

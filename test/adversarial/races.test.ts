@@ -1,19 +1,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import type { CreateResult } from "../../src/index.js";
+import { type ErrorJson, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
 
 let repo: TestRepo;
 afterEach(() => repo?.remove());
-
-interface CreateJson {
-  id: string;
-  created: boolean;
-  slot: number;
-  path: string;
-  ports: Record<string, number>;
-  databases: { path: string }[];
-}
 
 const registered = (r: TestRepo, folder: string) =>
   r
@@ -26,7 +18,7 @@ describe("races", () => {
     repo = makeRepo({ origin: true });
     const runs = await Promise.all(Array.from({ length: 8 }, () => runWt(repo.main, ["create", "101", "--json"])));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const docs = runs.map((r) => json<CreateJson>(r));
+    const docs = runs.map((r) => json<CreateResult>(r));
     expect(docs.filter((d) => d.created)).toHaveLength(1);
     expect(new Set(docs.map((d) => d.path)).size).toBe(1);
     expect(new Set(docs.map((d) => d.slot))).toEqual(new Set([101]));
@@ -44,7 +36,7 @@ describe("races", () => {
     const ids = ["0", "10", "20", "3", "13", "5", "6", "7", "8", "9"];
     const runs = await Promise.all(ids.map((id) => runWt(repo.main, ["create", id, "--json"])));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const docs = runs.map((r) => json<CreateJson>(r));
+    const docs = runs.map((r) => json<CreateResult>(r));
     expect(new Set(docs.map((d) => d.slot)).size).toBe(10);
     expect(new Set(docs.map((d) => d.ports.PORT)).size).toBe(10);
     const dbs = docs.map((d) => d.databases[0]?.path as string);
@@ -53,7 +45,7 @@ describe("races", () => {
     // Past the last slot: exit 4.
     const full = await runWt(repo.main, ["create", "11", "--json"]);
     expect(full.code).toBe(4);
-    expect(json<{ error: { code: string } }>(full).error.code).toBe("slots-exhausted");
+    expect(json<ErrorJson>(full).error.code).toBe("slots-exhausted");
   });
 
   it("create racing cleanup of the same id ends in one consistent state", async () => {

@@ -1,61 +1,23 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitSync, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
-
-interface Removed {
-  id: string;
-  path: string;
-  branch: string;
-  branchDeleted: boolean;
-  branchKept: string | null;
-}
-interface Cleanup {
-  removed: Removed[];
-  skipped: { id: string; reason: string }[];
-}
-interface Created {
-  path: string;
-  slot: number;
-  ports: Record<string, number>;
-  envFile: string;
-  included: { path: string; mode: string }[];
-}
-interface ErrorDoc {
-  error: { code: string; message: string; hint: string | null } & Record<string, unknown>;
-}
-interface Row {
-  id: string | null;
-  path: string;
-  managed: boolean;
-  state: string;
-}
+import type { CleanupResult, CreateResult, StatusResult } from "../../src/index.js";
+import {
+  branchExists,
+  type ErrorJson,
+  gitSync,
+  json,
+  makeRepo,
+  runWt,
+  type TestRepo,
+  worktreePaths,
+  wtJson,
+} from "../helpers/repo.js";
 
 let repo: TestRepo;
 afterEach(() => repo?.remove());
 
-async function create(r: TestRepo, id: string): Promise<Created> {
-  const run = await runWt(r.main, ["create", id, "--json"]);
-  expect(run.code, run.stderr).toBe(0);
-  return json<Created>(run);
-}
-
-function branchExists(r: TestRepo, branch: string): boolean {
-  try {
-    r.git("rev-parse", "--verify", "--quiet", `refs/heads/${branch}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function worktreeList(r: TestRepo): string[] {
-  return r
-    .git("worktree", "list", "--porcelain")
-    .split("\n")
-    .filter((l) => l.startsWith("worktree "))
-    .map((l) => l.slice("worktree ".length));
-}
+const create = (r: TestRepo, id: string) => wtJson<CreateResult>(r.main, ["create", id, "--json"]);
 
 function commitIn(worktree: string, file: string, content = `${file}\n`): string {
   writeFileSync(path.join(worktree, file), content);
@@ -77,15 +39,15 @@ function excludeText(r: TestRepo): string {
 /** The worktree, its branch and its record are all still there. */
 async function expectIntact(r: TestRepo, id: string, folder: string, branch: string): Promise<void> {
   expect(existsSync(folder), "folder").toBe(true);
-  expect(worktreeList(r), "git worktree list").toContain(folder);
-  expect(branchExists(r, branch), "branch").toBe(true);
+  expect(worktreePaths(r.main), "git worktree list").toContain(folder);
+  expect(branchExists(r.main, branch), "branch").toBe(true);
   expect(await pathCode(r, id), "record").toBe(0);
 }
 
 /** The worktree, its registration and its record are gone. */
 async function expectGone(r: TestRepo, id: string, folder: string): Promise<void> {
   expect(existsSync(folder), "folder").toBe(false);
-  expect(worktreeList(r), "git worktree list").not.toContain(folder);
+  expect(worktreePaths(r.main), "git worktree list").not.toContain(folder);
   expect(await pathCode(r, id), "record").toBe(3);
 }
 
@@ -105,7 +67,7 @@ describe("wt cleanup refuses to lose uncommitted work", () => {
 
     const forced = await runWt(repo.main, ["cleanup", "101", "--force", "--json"]);
     expect(forced.code, forced.stderr).toBe(0);
-    expect(json<Cleanup>(forced).removed.map((r) => r.id)).toEqual(["101"]);
+    expect(json<CleanupResult>(forced).removed.map((r) => r.id)).toEqual(["101"]);
     await expectGone(repo, "101", made.path);
   });
 
@@ -139,7 +101,7 @@ describe("wt cleanup refuses to lose uncommitted work", () => {
     writeFileSync(path.join(made.path, "README.md"), "changed\n");
     const run = await runWt(repo.main, ["cleanup", "101", "--json"]);
     expect(run.code).toBe(5);
-    const doc = json<ErrorDoc>(run);
+    const doc = json<ErrorJson>(run);
     expect(Object.keys(doc)).toEqual(["error"]);
     expect(typeof doc.error.code).toBe("string");
     expect(doc.error.code).not.toBe("");
@@ -173,7 +135,7 @@ describe("wt cleanup refuses to lose uncommitted work", () => {
     writeFileSync(path.join(made.path, 'naïve "file" name.txt'), "new\n");
     const run = await runWt(repo.main, ["cleanup", "101", "--json"]);
     expect(run.code).toBe(5);
-    expect(json<ErrorDoc>(run).error.message).toContain('naïve "file" name.txt');
+    expect(json<ErrorJson>(run).error.message).toContain('naïve "file" name.txt');
     expect(run.stderr).toContain('naïve "file" name.txt');
     rmSync(path.join(made.path, 'naïve "file" name.txt'));
     const clean = await runWt(repo.main, ["cleanup", "101"]);
@@ -223,7 +185,7 @@ describe("wt cleanup and what wt made itself", () => {
 
     const run = await runWt(repo.main, ["cleanup", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<Cleanup>(run).removed.map((r) => r.id)).toEqual(["101"]);
+    expect(json<CleanupResult>(run).removed.map((r) => r.id)).toEqual(["101"]);
     await expectGone(repo, "101", made.path);
 
     // The symlink was removed, not followed: the main worktree's files are all there.
@@ -271,11 +233,11 @@ describe("wt cleanup and what wt made itself", () => {
     rmSync(made.path, { recursive: true, force: true });
     const run = await runWt(repo.main, ["cleanup", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<Cleanup>(run).removed).toEqual([
+    expect(json<CleanupResult>(run).removed).toEqual([
       expect.objectContaining({ id: "101", path: made.path, branchDeleted: true }),
     ]);
     await expectGone(repo, "101", made.path);
-    expect(branchExists(repo, "feature/issue-101")).toBe(false);
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(false);
     expect(excludeText(repo)).not.toContain("wt:begin 101");
   });
 
@@ -344,7 +306,7 @@ describe("wt cleanup and what wt made itself", () => {
     const b = await create(repo, "102");
     const self = await runWt(path.join(a.path, "src"), ["cleanup", "101", "--json"]);
     expect(self.code, self.stderr).toBe(0);
-    expect(json<Cleanup>(self).removed[0]?.path).toBe(a.path);
+    expect(json<CleanupResult>(self).removed[0]?.path).toBe(a.path);
     await expectGone(repo, "101", a.path);
     const c = await create(repo, "103");
     const other = await runWt(path.join(b.path, "src"), ["cleanup", "103"]);
@@ -358,7 +320,7 @@ describe("wt cleanup and what wt made itself", () => {
     const made = await create(repo, "101");
     const run = await runWt(repo.main, ["cleanup", "101", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<Cleanup>(run).removed.map((r) => r.id)).toEqual(["101"]);
+    expect(json<CleanupResult>(run).removed.map((r) => r.id)).toEqual(["101"]);
     await expectGone(repo, "101", made.path);
   });
 
@@ -389,23 +351,23 @@ describe("wt cleanup never touches what wt did not make", () => {
 
     const st = await runWt(repo.main, ["status", "--json"]);
     expect(st.code).toBe(0);
-    const rows = json<{ worktrees: Row[] }>(st).worktrees;
+    const rows = json<StatusResult>(st).worktrees;
     expect(rows.find((r) => r.path === plain)).toMatchObject({ id: null, managed: false, state: "unmanaged" });
 
     const all = await runWt(repo.main, ["cleanup", "--all", "--json"]);
     expect(all.code, all.stderr).toBe(0);
-    const doc = json<Cleanup>(all);
+    const doc = json<CleanupResult>(all);
     expect(doc.removed.map((r) => r.id)).toEqual(["101"]);
     expect(doc.removed.map((r) => r.path)).not.toContain(plain);
     expect(existsSync(made.path)).toBe(false);
     expect(existsSync(path.join(plain, "untracked-in-plain.txt"))).toBe(true);
-    expect(worktreeList(repo)).toContain(plain);
-    expect(branchExists(repo, "plain")).toBe(true);
+    expect(worktreePaths(repo.main)).toContain(plain);
+    expect(branchExists(repo.main, "plain")).toBe(true);
 
     const byName = await runWt(repo.main, ["cleanup", "plain"]);
     expect(byName.code).toBe(3);
     expect(existsSync(plain)).toBe(true);
-    expect(worktreeList(repo)).toContain(plain);
+    expect(worktreePaths(repo.main)).toContain(plain);
   });
 
   it("--all does not prune the registration of an unmanaged worktree whose folder is gone", async () => {
@@ -416,9 +378,9 @@ describe("wt cleanup never touches what wt did not make", () => {
     const made = await create(repo, "101");
     const run = await runWt(repo.main, ["cleanup", "--all", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<Cleanup>(run).removed.map((r) => r.id)).toEqual(["101"]);
+    expect(json<CleanupResult>(run).removed.map((r) => r.id)).toEqual(["101"]);
     expect(existsSync(made.path)).toBe(false);
-    expect(worktreeList(repo)).toContain(plain);
+    expect(worktreePaths(repo.main)).toContain(plain);
   });
 
   it("unknown id is exit 3; no ids and no --merged/--all is exit 2; an invalid id is exit 2 before anything is touched", async () => {
@@ -427,7 +389,7 @@ describe("wt cleanup never touches what wt did not make", () => {
 
     const unknown = await runWt(repo.main, ["cleanup", "999", "--json"]);
     expect(unknown.code).toBe(3);
-    expect(json<ErrorDoc>(unknown).error.message).toContain("999");
+    expect(json<ErrorJson>(unknown).error.message).toContain("999");
 
     const none = await runWt(repo.main, ["cleanup"]);
     expect(none.code).toBe(2);
@@ -455,7 +417,7 @@ describe("wt cleanup never touches what wt did not make", () => {
     const made = await create(repo, "Auth-Fix");
     const run = await runWt(repo.main, ["cleanup", "auth-fix", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<Cleanup>(run).removed.map((r) => r.id)).toEqual(["Auth-Fix"]);
+    expect(json<CleanupResult>(run).removed.map((r) => r.id)).toEqual(["Auth-Fix"]);
     expect(existsSync(made.path)).toBe(false);
   });
 });
@@ -466,10 +428,10 @@ describe("wt cleanup and branches", () => {
     const made = await create(repo, "101");
     const run = await runWt(repo.main, ["cleanup", "101", "--keep-branch", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<Cleanup>(run).removed[0];
+    const r = json<CleanupResult>(run).removed[0];
     expect(r).toMatchObject({ id: "101", branch: "feature/issue-101", branchDeleted: false });
     expect(typeof r?.branchKept).toBe("string");
-    expect(branchExists(repo, "feature/issue-101")).toBe(true);
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(true);
     await expectGone(repo, "101", made.path);
   });
 
@@ -480,10 +442,10 @@ describe("wt cleanup and branches", () => {
     const sha = commitIn(b.path, "work.txt");
     const run = await runWt(repo.main, ["cleanup", "101", "102", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const doc = json<Cleanup>(run);
+    const doc = json<CleanupResult>(run);
     expect(doc.removed.find((r) => r.id === "101")).toMatchObject({ branchDeleted: true, branchKept: null });
     expect(doc.removed.find((r) => r.id === "102")?.branchKept).toMatch(/not merged/);
-    expect(branchExists(repo, "feature/issue-101")).toBe(false);
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(false);
     expect(repo.git("rev-parse", "refs/heads/feature/issue-102")).toBe(sha);
   });
 
@@ -493,8 +455,8 @@ describe("wt cleanup and branches", () => {
     commitIn(made.path, "work.txt");
     const run = await runWt(repo.main, ["cleanup", "102", "--delete-branch", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<Cleanup>(run).removed[0]).toMatchObject({ id: "102", branchDeleted: true, branchKept: null });
-    expect(branchExists(repo, "feature/issue-102")).toBe(false);
+    expect(json<CleanupResult>(run).removed[0]).toMatchObject({ id: "102", branchDeleted: true, branchKept: null });
+    expect(branchExists(repo.main, "feature/issue-102")).toBe(false);
     await expectGone(repo, "102", made.path);
   });
 
@@ -504,8 +466,8 @@ describe("wt cleanup and branches", () => {
     const made = await create(repo, "101");
     const run = await runWt(repo.main, ["cleanup", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<Cleanup>(run).removed[0]?.branchDeleted).toBe(false);
-    expect(branchExists(repo, "feature/issue-101")).toBe(true);
+    expect(json<CleanupResult>(run).removed[0]?.branchDeleted).toBe(false);
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(true);
     expect(existsSync(made.path)).toBe(false);
   });
 
@@ -519,10 +481,10 @@ describe("wt cleanup and branches", () => {
     // `git branch -d` never deletes a branch checked out in a worktree: the branch is kept and
     // the rest of the cleanup completes.
     expect(run.code, run.stderr).toBe(0);
-    const r = json<Cleanup>(run).removed[0];
+    const r = json<CleanupResult>(run).removed[0];
     expect(r).toMatchObject({ id: "101", branchDeleted: false });
     expect(typeof r?.branchKept).toBe("string");
-    expect(branchExists(repo, "feature/issue-101")).toBe(true);
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(true);
     await expectGone(repo, "101", made.path);
   });
 
@@ -533,7 +495,7 @@ describe("wt cleanup and branches", () => {
     const sha = commitIn(withCommit.path, "work.txt");
     const run = await runWt(repo.main, ["cleanup", "--merged", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const doc = json<Cleanup>(run);
+    const doc = json<CleanupResult>(run);
     expect(doc.removed.map((r) => r.id)).toEqual(["102"]);
     expect(doc.removed[0]?.branchDeleted).toBe(true);
     await expectGone(repo, "102", empty.path);
@@ -545,7 +507,7 @@ describe("wt cleanup and branches", () => {
     repo.git("push", "-q", "origin", "main");
     const again = await runWt(repo.main, ["cleanup", "--merged", "--json"]);
     expect(again.code, again.stderr).toBe(0);
-    expect(json<Cleanup>(again).removed).toEqual([expect.objectContaining({ id: "101", branchDeleted: true })]);
+    expect(json<CleanupResult>(again).removed).toEqual([expect.objectContaining({ id: "101", branchDeleted: true })]);
     await expectGone(repo, "101", withCommit.path);
   });
 
@@ -559,7 +521,7 @@ describe("wt cleanup and branches", () => {
 
     const run = await runWt(repo.main, ["cleanup", "--all", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const doc = json<Cleanup>(run);
+    const doc = json<CleanupResult>(run);
     expect(doc.removed.map((r) => r.id).sort()).toEqual(["101", "103"]);
     expect(doc.skipped).toHaveLength(1);
     expect(doc.skipped[0]?.id).toBe("102");
@@ -586,7 +548,7 @@ describe("wt cleanup: locks, detached HEAD, dry run, slots", () => {
 
     const json4 = await runWt(repo.main, ["cleanup", "101", "--json"]);
     expect(json4.code).toBe(4);
-    expect(json<ErrorDoc>(json4).error.message).toContain("on usb");
+    expect(json<ErrorJson>(json4).error.message).toContain("on usb");
 
     const forced = await runWt(repo.main, ["cleanup", "101", "--force"]);
     expect(forced.code, forced.stderr).toBe(0);
@@ -601,8 +563,8 @@ describe("wt cleanup: locks, detached HEAD, dry run, slots", () => {
     const run = await runWt(repo.main, ["cleanup", "101"]);
     expect(run.code).toBe(4);
     expect(run.stderr).toContain("on usb");
-    expect(worktreeList(repo)).toContain(made.path);
-    expect(branchExists(repo, "feature/issue-101")).toBe(true);
+    expect(worktreePaths(repo.main)).toContain(made.path);
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(true);
     expect(await pathCode(repo, "101")).toBe(0);
     const forced = await runWt(repo.main, ["cleanup", "101", "--force"]);
     expect(forced.code, forced.stderr).toBe(0);
@@ -616,7 +578,7 @@ describe("wt cleanup: locks, detached HEAD, dry run, slots", () => {
     repo.git("worktree", "lock", "--reason", "on usb", locked.path);
     const run = await runWt(repo.main, ["cleanup", "--all", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const doc = json<Cleanup>(run);
+    const doc = json<CleanupResult>(run);
     expect(doc.removed.map((r) => r.id)).toEqual(["102"]);
     expect(doc.skipped.map((s) => s.id)).toEqual(["101"]);
     await expectIntact(repo, "101", locked.path, "feature/issue-101");
@@ -662,13 +624,13 @@ describe("wt cleanup: locks, detached HEAD, dry run, slots", () => {
 
     const asJson = await runWt(repo.main, ["cleanup", "101", "--dry-run", "--json"]);
     expect(asJson.code, asJson.stderr).toBe(0);
-    expect(json<Cleanup>(asJson).removed.map((r) => r.id)).toEqual(["101"]);
+    expect(json<CleanupResult>(asJson).removed.map((r) => r.id)).toEqual(["101"]);
 
     await expectIntact(repo, "101", made.path, "feature/issue-101");
     expect(readFileSync(made.envFile, "utf8")).toBe(envBefore);
     expect(excludeText(repo)).toBe(excludeBefore);
     const st = await runWt(repo.main, ["status", "101", "--json"]);
-    expect(json<{ worktrees: Row[] }>(st).worktrees[0]?.state).toBe("ok");
+    expect(json<StatusResult>(st).worktrees[0]?.state).toBe("ok");
   });
 
   it("--dry-run still refuses a dirty worktree", async () => {

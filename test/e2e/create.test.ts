@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import {
   existsSync,
   lstatSync,
@@ -15,29 +15,22 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse } from "dotenv";
 import { afterEach, describe, expect, it } from "vitest";
-import { GIT_ENV, gitSync, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import type { CreateResult } from "../../src/index.js";
+import { footprint as footprintOf } from "../helpers/footprint.js";
+import {
+  branchExists,
+  type ErrorJson,
+  gitOk,
+  gitSync,
+  json,
+  makeRepo,
+  runWt,
+  type TestRepo,
+  worktreePaths,
+  worktreesDir,
+} from "../helpers/repo.js";
 
 /** End-to-end tests of `wt create` (and path/env/run on what it made) with the built binary. */
-
-interface CreateJson {
-  id: string;
-  name: string;
-  branch: string;
-  path: string;
-  base: string;
-  head: string;
-  created: boolean;
-  slot: number;
-  ports: Record<string, number>;
-  envFile: string;
-  included: { path: string; mode: string }[];
-  databases: unknown[];
-  warnings: string[];
-}
-
-interface ErrorJson {
-  error: { code: string; message: string; hint: string | null };
-}
 
 let repo: TestRepo | undefined;
 const extraDirs: string[] = [];
@@ -53,17 +46,6 @@ function tempDir(): string {
   return d;
 }
 
-/** True when git exits 0 (for `rev-parse --verify`, `config --get`, ...). */
-function gitOk(cwd: string, ...args: string[]): boolean {
-  return (
-    spawnSync("git", args, { cwd, env: { ...process.env, ...GIT_ENV }, stdio: ["ignore", "pipe", "pipe"] }).status === 0
-  );
-}
-
-function branchExists(r: TestRepo, branch: string): boolean {
-  return gitOk(r.main, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}`);
-}
-
 function recordsDir(r: TestRepo): string {
   return path.join(r.main, ".git", "wt", "worktrees");
 }
@@ -75,33 +57,15 @@ function records(r: TestRepo): string[] {
 
 /** The default worktree folder of `name` beside the main worktree. */
 function defaultPath(r: TestRepo, name: string): string {
-  return path.join(path.dirname(r.main), `${path.basename(r.main)}-worktrees`, name);
+  return path.join(worktreesDir(r.main), name);
 }
 
-/** Everything a create can leave behind, to compare before and after a refused one. */
-function footprint(r: TestRepo) {
-  const folder = path.join(path.dirname(r.main), `${path.basename(r.main)}-worktrees`);
-  const exclude = path.join(r.main, ".git", "info", "exclude");
-  return {
-    branches: r.git("for-each-ref", "--format=%(refname) %(objectname)", "refs/heads").split("\n").sort(),
-    worktrees: r
-      .git("worktree", "list", "--porcelain")
-      .split("\n")
-      .filter((l) => l.startsWith("worktree ")),
-    records: records(r),
-    folders: existsSync(folder) ? readdirSync(folder).sort() : [],
-    exclude: existsSync(exclude) ? readFileSync(exclude, "utf8") : "",
-    mainStatus: r.git("status", "--porcelain", "--untracked-files=all"),
-  };
-}
-
-function worktreeListPaths(r: TestRepo): string[] {
-  return r
-    .git("worktree", "list", "--porcelain")
-    .split("\n")
-    .filter((l) => l.startsWith("worktree "))
-    .map((l) => l.slice("worktree ".length));
-}
+/**
+ * Everything a create can leave behind (helpers/footprint.ts), here with each branch's commit
+ * and the main worktree's status, to compare before and after a refused one.
+ */
+const footprint = (r: TestRepo) =>
+  footprintOf(r.main, { branchHeads: true, exactExclude: true, mainStatus: "untracked" });
 
 /** The `git worktree list --porcelain` block of `folder` (its lines). */
 function worktreeBlock(r: TestRepo, folder: string): string[] {
@@ -126,7 +90,7 @@ describe("seed 000: zero-config create", () => {
     const originMain = repo.git("rev-parse", "origin/main");
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     const wtPath = path.join(repo.root, "asyncAgent-worktrees", "issue-101");
     expect(r.path.endsWith(`${path.sep}asyncAgent-worktrees${path.sep}issue-101`)).toBe(true);
     expect(r).toEqual({
@@ -147,7 +111,7 @@ describe("seed 000: zero-config create", () => {
 
     // The folder, its registration (unlocked once done), and the branch without upstream.
     expect(lstatSync(wtPath).isDirectory()).toBe(true);
-    expect(worktreeListPaths(repo)).toContain(wtPath);
+    expect(worktreePaths(repo.main)).toContain(wtPath);
     const block = worktreeBlock(repo, wtPath);
     expect(block).toContain("branch refs/heads/feature/issue-101");
     expect(block.some((l) => l.startsWith("locked"))).toBe(false);
@@ -183,11 +147,11 @@ describe("seed 000: zero-config create", () => {
     repo = makeRepo({ name: "asyncAgent", origin: true });
     const first = await runWt(repo.main, ["create", "101", "--json"]);
     expect(first.code, first.stderr).toBe(0);
-    const a = json<CreateJson>(first);
+    const a = json<CreateResult>(first);
     const before = footprint(repo);
     const second = await runWt(repo.main, ["create", "101", "--json"]);
     expect(second.code, second.stderr).toBe(0);
-    const b = json<CreateJson>(second);
+    const b = json<CreateResult>(second);
     expect(b.created).toBe(false);
     expect(b.slot).toBe(101);
     expect(b.ports).toEqual({ PORT: 3101 });
@@ -200,11 +164,11 @@ describe("seed 000: zero-config create", () => {
 
   it("re-creates a deleted env file on the second run", async () => {
     repo = makeRepo({ name: "asyncAgent", origin: true });
-    const a = json<CreateJson>(await runWt(repo.main, ["create", "101", "--json"]));
+    const a = json<CreateResult>(await runWt(repo.main, ["create", "101", "--json"]));
     rmSync(a.envFile);
     const again = await runWt(repo.main, ["create", "101", "--json"]);
     expect(again.code, again.stderr).toBe(0);
-    expect(json<CreateJson>(again).created).toBe(false);
+    expect(json<CreateResult>(again).created).toBe(false);
     expect(lstatSync(a.envFile).mode & 0o777).toBe(0o600);
     expect(parse(readFileSync(a.envFile)).PORT).toBe("3101");
   });
@@ -241,7 +205,7 @@ describe("output modes", () => {
     expect(quiet.stdout).toBe(`${defaultPath(repo, "issue-101")}\n`);
     const asJson = await runWt(repo.main, ["create", "102", "--json"]);
     expect(asJson.code, asJson.stderr).toBe(0);
-    expect(json<CreateJson>(asJson).slot).toBe(102);
+    expect(json<CreateResult>(asJson).slot).toBe(102);
   });
 
   it("--dry-run prints a plan and creates nothing", async () => {
@@ -253,13 +217,13 @@ describe("output modes", () => {
     expect(run.stdout).toContain("feature/issue-104");
     expect(run.stdout).toMatch(/dry run/i);
     expect(footprint(repo)).toEqual(before);
-    expect(branchExists(repo, "feature/issue-104")).toBe(false);
+    expect(branchExists(repo.main, "feature/issue-104")).toBe(false);
     expect(existsSync(defaultPath(repo, "issue-104"))).toBe(false);
     expect(records(repo)).toEqual([]);
 
     const asJson = await runWt(repo.main, ["create", "104", "--dry-run", "--json"]);
     expect(asJson.code, asJson.stderr).toBe(0);
-    const plan = json<CreateJson & { dryRun?: boolean; plan?: string[] }>(asJson);
+    const plan = json<CreateResult>(asJson);
     expect(plan.dryRun).toBe(true);
     expect(plan.slot).toBe(104);
     expect(plan.ports).toEqual({ PORT: 3104 });
@@ -271,7 +235,7 @@ describe("output modes", () => {
 describe("checks and completes an existing worktree", () => {
   it("--dry-run on an existing worktree changes nothing (a deleted env file stays deleted)", async () => {
     repo = makeRepo({ origin: true });
-    const a = json<CreateJson>(await runWt(repo.main, ["create", "101", "--json"]));
+    const a = json<CreateResult>(await runWt(repo.main, ["create", "101", "--json"]));
     rmSync(a.envFile);
     const before = footprint(repo);
     const run = await runWt(repo.main, ["create", "101", "--dry-run"]);
@@ -285,13 +249,13 @@ describe("checks and completes an existing worktree", () => {
     mkdirSync(defaultPath(repo, "issue-101"), { recursive: true });
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<CreateJson>(run).created).toBe(true);
+    expect(json<CreateResult>(run).created).toBe(true);
     expect(existsSync(path.join(defaultPath(repo, "issue-101"), "README.md"))).toBe(true);
   });
 
   it("a recorded worktree whose folder was deleted by hand is exit 3 with a hint", async () => {
     repo = makeRepo({ origin: true });
-    const a = json<CreateJson>(await runWt(repo.main, ["create", "101", "--json"]));
+    const a = json<CreateResult>(await runWt(repo.main, ["create", "101", "--json"]));
     rmSync(a.path, { recursive: true, force: true });
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(3);
@@ -306,7 +270,7 @@ describe("no origin", () => {
     repo.git("checkout", "-q", "develop");
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(r.base).toBe("develop");
     expect(r.head).toBe(sha);
     expect(r.warnings).toEqual([]);
@@ -317,7 +281,7 @@ describe("no origin", () => {
     repo = makeRepo({ name: "mön app" });
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(r.path).toBe(path.join(repo.root, "mön app-worktrees", "issue-101"));
     expect(parse(readFileSync(r.envFile)).WT_PATH).toBe(r.path);
     expect(gitSync(r.path, "status", "--porcelain", "--untracked-files=all")).toBe("");
@@ -331,7 +295,7 @@ describe("branches", () => {
     expect(sha).not.toBe(repo.git("rev-parse", "origin/main"));
     const run = await runWt(repo.main, ["create", "7", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(r.head).toBe(sha);
     expect(r.created).toBe(true);
     expect(repo.git("rev-parse", "refs/heads/feature/issue-7")).toBe(sha);
@@ -353,7 +317,7 @@ describe("branches", () => {
 
     const run = await runWt(repo.main, ["create", "8", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(r.head).toBe(sha);
     expect(repo.git("rev-parse", "refs/heads/feature/issue-8")).toBe(sha);
     expect(repo.git("config", "--get", "branch.feature/issue-8.remote")).toBe("origin");
@@ -368,7 +332,7 @@ describe("branches", () => {
     repo.git("branch", "-q", "-D", "side");
     const run = await runWt(repo.main, ["create", "8", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<CreateJson>(run).head).toBe(sha);
+    expect(json<CreateResult>(run).head).toBe(sha);
     expect(repo.git("config", "--get", "branch.feature/issue-8.remote")).toBe("origin");
   });
 
@@ -402,7 +366,7 @@ describe("branches", () => {
     const run = await runWt(repo.main, ["create", "10"]);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toContain(folder);
-    expect(branchExists(repo, "feature/issue-10")).toBe(false);
+    expect(branchExists(repo.main, "feature/issue-10")).toBe(false);
     expect(readdirSync(folder)).toEqual(["mine.txt"]);
     expect(readFileSync(path.join(folder, "mine.txt"), "utf8")).toBe("keep me\n");
     expect(footprint(repo)).toEqual(before);
@@ -414,11 +378,11 @@ describe("--branch", () => {
     repo = makeRepo({ origin: true });
     const run = await runWt(repo.main, ["create", "20", "--branch", "topic/twenty", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(r.branch).toBe("topic/twenty");
     expect(r.path).toBe(defaultPath(repo, "issue-20"));
     expect(gitSync(r.path, "rev-parse", "--abbrev-ref", "HEAD")).toBe("topic/twenty");
-    expect(branchExists(repo, "feature/issue-20")).toBe(false);
+    expect(branchExists(repo.main, "feature/issue-20")).toBe(false);
 
     const before = footprint(repo);
     const bad = await runWt(repo.main, ["create", "21", "--branch", "bad..name"]);
@@ -436,11 +400,11 @@ describe("--base and fetching", () => {
     repo.write("wt.config.json", JSON.stringify({ base: "cfg-base" }));
     repo.commitAll("config");
 
-    const cfg = json<CreateJson>(await runWt(repo.main, ["create", "30", "--json"]));
+    const cfg = json<CreateResult>(await runWt(repo.main, ["create", "30", "--json"]));
     expect([cfg.base, cfg.head]).toEqual(["cfg-base", fromConfig]);
-    const env = json<CreateJson>(await runWt(repo.main, ["create", "31", "--json"], { WT_BASE: "env-base" }));
+    const env = json<CreateResult>(await runWt(repo.main, ["create", "31", "--json"], { WT_BASE: "env-base" }));
     expect([env.base, env.head]).toEqual(["env-base", fromEnv]);
-    const flag = json<CreateJson>(
+    const flag = json<CreateResult>(
       await runWt(repo.main, ["create", "32", "--base", first, "--json"], { WT_BASE: "env-base" }),
     );
     expect([flag.base, flag.head]).toEqual([first, first]);
@@ -455,14 +419,14 @@ describe("--base and fetching", () => {
 
     const bySha = await runWt(repo.main, ["create", "11", "--base", first, "--json"]);
     expect(bySha.code, bySha.stderr).toBe(0);
-    const a = json<CreateJson>(bySha);
+    const a = json<CreateResult>(bySha);
     expect(a.head).toBe(first);
     expect(a.base).toBe(first);
     expect(repo.git("rev-parse", "refs/heads/feature/issue-11")).toBe(first);
 
     const byBranch = await runWt(repo.main, ["create", "12", "--base", "develop", "--json"]);
     expect(byBranch.code, byBranch.stderr).toBe(0);
-    const b = json<CreateJson>(byBranch);
+    const b = json<CreateResult>(byBranch);
     expect(b.head).toBe(devSha);
     expect(b.base).toBe("develop");
     expect(existsSync(path.join(b.path, "dev.txt"))).toBe(true);
@@ -487,7 +451,7 @@ describe("--base and fetching", () => {
 
     const noFetch = await runWt(repo.main, ["create", "14", "--no-fetch", "--json"]);
     expect(noFetch.code, noFetch.stderr).toBe(0);
-    const a = json<CreateJson>(noFetch);
+    const a = json<CreateResult>(noFetch);
     expect(a.warnings).toEqual([]);
     expect(noFetch.stderr).not.toMatch(/warning/i);
     expect(a.head).toBe(originMain);
@@ -495,7 +459,7 @@ describe("--base and fetching", () => {
 
     const fetching = await runWt(repo.main, ["create", "15", "--json"]);
     expect(fetching.code, fetching.stderr).toBe(0);
-    const b = json<CreateJson>(fetching);
+    const b = json<CreateResult>(fetching);
     expect(fetching.stderr).toMatch(/warning:.*fetch/i);
     expect(b.warnings.length).toBe(1);
     expect(b.warnings[0]).toMatch(/fetch/i);
@@ -516,7 +480,7 @@ describe("--base and fetching", () => {
 
     const run = await runWt(repo.main, ["create", "16", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<CreateJson>(run).head).toBe(newest);
+    expect(json<CreateResult>(run).head).toBe(newest);
   });
 });
 
@@ -562,8 +526,8 @@ describe("ids", () => {
     expect(a.code, a.stderr).toBe(0);
     const b = await runWt(repo.main, ["create", "AUTH-fix", "--json"]);
     expect(b.code, b.stderr).toBe(0);
-    expect(json<CreateJson>(b).created).toBe(false);
-    expect(json<CreateJson>(b).path).toBe(json<CreateJson>(a).path);
+    expect(json<CreateResult>(b).created).toBe(false);
+    expect(json<CreateResult>(b).path).toBe(json<CreateResult>(a).path);
     expect(records(repo)).toEqual(["auth-fix.json"]);
   });
 });
@@ -583,7 +547,7 @@ describe("where wt runs from", () => {
     const env = { GIT_CEILING_DIRECTORIES: path.dirname(plain) };
     const abs = await runWt(plain, ["-C", repo.main, "create", "101", "--json"], env);
     expect(abs.code, abs.stderr).toBe(0);
-    expect(json<CreateJson>(abs).path).toBe(defaultPath(repo, "issue-101"));
+    expect(json<CreateResult>(abs).path).toBe(defaultPath(repo, "issue-101"));
     expect(readdirSync(plain)).toEqual([]);
 
     const rel = await runWt(repo.root, ["-C", "app", "path", "101"]);
@@ -595,7 +559,7 @@ describe("where wt runs from", () => {
     repo = makeRepo({ origin: true, files: { "src/deep/file.txt": "x\n" } });
     const created = await runWt(path.join(repo.main, "src", "deep"), ["create", "101", "--json"]);
     expect(created.code, created.stderr).toBe(0);
-    const wtPath = json<CreateJson>(created).path;
+    const wtPath = json<CreateResult>(created).path;
     expect(wtPath).toBe(defaultPath(repo, "issue-101"));
 
     const from = [repo.main, path.join(repo.main, "src"), wtPath, path.join(wtPath, "src", "deep")];
@@ -607,7 +571,7 @@ describe("where wt runs from", () => {
     // Creating from inside a linked worktree puts the new one beside the main worktree too.
     const second = await runWt(path.join(wtPath, "src"), ["create", "102", "--json"]);
     expect(second.code, second.stderr).toBe(0);
-    const r = json<CreateJson>(second);
+    const r = json<CreateResult>(second);
     expect(r.path).toBe(defaultPath(repo, "issue-102"));
     expect(r.slot).toBe(102);
     expect(parse(readFileSync(r.envFile)).WT_MAIN).toBe(repo.main);
@@ -619,7 +583,7 @@ describe("seed 002: worktreeDir inside the repository", () => {
     repo = makeRepo({ origin: true, files: { "wt.config.json": JSON.stringify({ worktreeDir: "trees/{id}" }) } });
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(r.path).toBe(path.join(repo.main, "trees", "101"));
     expect(r.name).toBe("issue-101");
     expect(r.branch).toBe("feature/issue-101");
@@ -634,7 +598,7 @@ describe("env and run", () => {
     repo = makeRepo({ name: "asyncAgent", origin: true, parent: "dir with 'quote' $HOME and \"dq\"" });
     const created = await runWt(repo.main, ["create", "101", "--json"]);
     expect(created.code, created.stderr).toBe(0);
-    const wtPath = json<CreateJson>(created).path;
+    const wtPath = json<CreateResult>(created).path;
     const expected = {
       WT_ID: "101",
       WT_NAME: "issue-101",
@@ -673,7 +637,7 @@ describe("env and run", () => {
     repo = makeRepo({ origin: true });
     const created = await runWt(repo.main, ["create", "101", "--json"]);
     expect(created.code, created.stderr).toBe(0);
-    const wtPath = json<CreateJson>(created).path;
+    const wtPath = json<CreateResult>(created).path;
     const run = await runWt(repo.main, ["run", "101", "--", "sh", "-c", 'echo "$PORT"; pwd -P; exit 3']);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toBe(`3101\n${wtPath}\n`);
@@ -703,11 +667,11 @@ describe("env and run", () => {
 describe("env file edge cases", () => {
   it('variables exported by `eval "$(wt env 101)"` in the calling shell do not leak into another create', async () => {
     repo = makeRepo({ origin: true });
-    const a = json<CreateJson>(await runWt(repo.main, ["create", "101", "--json"]));
+    const a = json<CreateResult>(await runWt(repo.main, ["create", "101", "--json"]));
     const inherited = parse(readFileSync(a.envFile));
     const run = await runWt(repo.main, ["create", "102", "--json"], inherited);
     expect(run.code, run.stderr).toBe(0);
-    const b = json<CreateJson>(run);
+    const b = json<CreateResult>(run);
     expect([b.name, b.branch, b.path, b.slot]).toEqual([
       "issue-102",
       "feature/issue-102",
@@ -724,7 +688,7 @@ describe("env file edge cases", () => {
     commitOnBranch(repo, "feature/issue-40", ".env.local", "TRACKED=1\n");
     const run = await runWt(repo.main, ["create", "40", "--json"]);
     if (run.code === 0) {
-      const r = json<CreateJson>(run);
+      const r = json<CreateResult>(run);
       // CONTRACT "What wt writes": none of wt's files shows in the worktree's git status.
       expect(gitSync(r.path, "status", "--porcelain", "--untracked-files=all")).toBe("");
     } else {
@@ -777,7 +741,7 @@ describe("usage", () => {
     repo = makeRepo({ origin: true });
     const run = await runWt(repo.main, ["create", "101", "--json", "--verbose"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(json<CreateJson>(run).slot).toBe(101);
+    expect(json<CreateResult>(run).slot).toBe(101);
     expect(run.stderr.length).toBeGreaterThan(0);
   });
 
@@ -816,6 +780,6 @@ describe("config validation", () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain("portSlots");
     expect(run.stderr).toContain("wt.config.json");
-    expect(branchExists(repo, "feature/issue-101")).toBe(false);
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(false);
   });
 });

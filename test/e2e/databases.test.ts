@@ -13,7 +13,8 @@ import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
+import type { CreateResult, StatusResult } from "../../src/index.js";
+import { type ErrorJson, json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
 import { duckdbWriter, sqliteExclusiveWriter, sqliteWalWriter, startWriter, type Writer } from "../helpers/writers.js";
 
 let repo: TestRepo;
@@ -23,11 +24,6 @@ afterEach(async () => {
   writers = [];
   repo?.remove();
 });
-
-interface CreateJson {
-  path: string;
-  databases: { engine: string; path: string; env: string; source: string }[];
-}
 
 function configure(r: TestRepo, config: object, ignore = "data/\n") {
   r.write(".gitignore", ignore);
@@ -69,7 +65,7 @@ describe("SQLite databases", () => {
 
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const doc = json<CreateJson>(run);
+    const doc = json<CreateResult>(run);
     const target = path.join(doc.path, "data", "agent-issue-101.db");
     expect(doc.databases).toEqual([{ engine: "sqlite", path: target, env: "DATABASE_PATH", source: "template" }]);
     // Nothing the copy made is left beside it (checked before anything opens the copy).
@@ -91,7 +87,7 @@ describe("SQLite databases", () => {
     writers.push(await startWriter(repo.root, "exclusive", sqliteExclusiveWriter(template)));
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code).toBe(4);
-    expect(json<{ error: { message: string } }>(run).error.message).toContain(template);
+    expect(json<ErrorJson>(run).error.message).toContain(template);
     expect(repo.git("branch", "--list", "feature/issue-101")).toBe("");
   });
 
@@ -106,7 +102,7 @@ describe("SQLite databases", () => {
     });
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const doc = json<CreateJson>(run);
+    const doc = json<CreateResult>(run);
     expect(doc.databases[0]?.source).toBe("empty");
     expect(readFileSync(path.join(doc.path, "init-saw.txt"), "utf8")).toBe(target);
     for (const s of ["-wal", "-shm", "-journal"]) expect(existsSync(`${target}${s}`)).toBe(false);
@@ -139,7 +135,7 @@ describe("SQLite databases", () => {
     });
     const run = await runWt(repo.main, ["create", "7", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const doc = json<CreateJson>(run);
+    const doc = json<CreateResult>(run);
     expect(doc.databases.map((d) => [d.engine, d.env])).toEqual([
       ["sqlite", "APP_DB"],
       ["duckdb", "DUCKDB_PATH"],
@@ -147,9 +143,7 @@ describe("SQLite databases", () => {
     const env = json<Record<string, string>>(await runWt(repo.main, ["env", "7", "--format", "json"]));
     expect(env.APP_DB).toBe(path.join(doc.path, "data", "app-issue-7.db"));
     expect(env.DUCKDB_PATH).toBe(path.join(doc.path, "data", "issue-7.duckdb"));
-    const status = json<{ worktrees: { id: string | null; databases: { size: number | null }[] }[] }>(
-      await runWt(repo.main, ["status", "7", "--json"]),
-    );
+    const status = json<StatusResult>(await runWt(repo.main, ["status", "7", "--json"]));
     const sizes = status.worktrees[0]?.databases.map((d) => d.size) ?? [];
     expect(sizes).toHaveLength(2);
     for (const s of sizes) expect(s).toBeGreaterThan(0);
@@ -185,7 +179,7 @@ describe("DuckDB databases (seed 004)", () => {
 
     const busy = await runWt(repo.main, ["create", "feature-api", "--json"]);
     expect(busy.code).toBe(4);
-    const message = json<{ error: { message: string } }>(busy).error.message;
+    const message = json<ErrorJson>(busy).error.message;
     expect(message).toContain(template);
     expect(message).toContain(`pid ${writer.pid}`);
     expect(existsSync(path.join(repo.root, "fagligfredag-feature-api"))).toBe(false);
@@ -199,11 +193,11 @@ describe("DuckDB databases (seed 004)", () => {
     expect(a.code, a.stderr).toBe(0);
     const b = await runWt(repo.main, ["create", "feature-tests", "--json"]);
     expect(b.code, b.stderr).toBe(0);
-    const dbA = json<CreateJson>(a).databases[0]?.path as string;
-    const dbB = json<CreateJson>(b).databases[0]?.path as string;
+    const dbA = json<CreateResult>(a).databases[0]?.path as string;
+    const dbB = json<CreateResult>(b).databases[0]?.path as string;
     expect(dbA).toBe(path.join(repo.root, "fagligfredag-feature-api", "data", "nyc_taxi.duckdb"));
     expect(dbA).not.toBe(dbB);
-    expect(json<CreateJson>(a).databases[0]?.env).toBe("DUCKDB_PATH");
+    expect(json<CreateResult>(a).databases[0]?.env).toBe("DUCKDB_PATH");
 
     // Both copies open at once, read-write, each with every row: DuckDB's one-writer lock is per file.
     const ia = await DuckDBInstance.create(dbA);
@@ -231,7 +225,7 @@ describe("DuckDB databases (seed 004)", () => {
     configure(repo, { databases: [{ path: "data/{name}.duckdb" }] });
     const run = await runWt(repo.main, ["create", "5", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const file = json<CreateJson>(run).databases[0]?.path as string;
+    const file = json<CreateResult>(run).databases[0]?.path as string;
     expect(statSync(file).size).toBeGreaterThan(0);
     expect(await duckdbOpens(file)).toBe(true);
   });
@@ -254,7 +248,7 @@ describe("engines are optional dependencies", () => {
     }
     const run = await runWtWith(path.join(pkg, "bin", "wt.js"), repo.main, ["create", "101", "--json"]);
     expect(run.code).toBe(2);
-    const error = json<{ error: { code: string; message: string; hint: string } }>(run).error;
+    const error = json<ErrorJson>(run).error;
     expect(error.code).toBe("missing-package");
     expect(error.message).toContain("@duckdb/node-api");
     expect(error.hint).toContain("npm install @duckdb/node-api");

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { CreateResult, StatusResult } from "../../src/index.js";
 import { json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
 
 let repo: TestRepo;
@@ -17,7 +18,7 @@ describe("hooks", () => {
     configure(repo, { postCreate: ['echo "hook says $PORT in $(pwd)"', 'printf %s "$WT_BRANCH" > hook-branch.txt'] });
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const doc = json<{ path: string }>(run);
+    const doc = json<CreateResult>(run);
     expect(run.stderr).toContain(`hook says 3101 in ${doc.path}`);
     expect(run.stdout).not.toContain("hook says");
     expect(readFileSync(path.join(doc.path, "hook-branch.txt"), "utf8")).toBe("feature/issue-101");
@@ -52,16 +53,14 @@ describe("hooks", () => {
     expect(first.stderr).toContain("setup failed");
     const folder = path.join(repo.root, "app-worktrees", "issue-101");
     expect(existsSync(folder)).toBe(true);
-    const status = json<{ worktrees: { id: string | null; state: string }[] }>(
-      await runWt(repo.main, ["status", "101", "--json"]),
-    );
+    const status = json<StatusResult>(await runWt(repo.main, ["status", "101", "--json"]));
     expect(status.worktrees[0]?.state).toBe("incomplete");
 
     writeFileSync(flag, "");
     const second = await runWt(repo.main, ["create", "101", "--json"]);
     expect(second.code, second.stderr).toBe(0);
-    expect(json<{ created: boolean }>(second).created).toBe(false);
-    const after = json<{ worktrees: { state: string }[] }>(await runWt(repo.main, ["status", "101", "--json"]));
+    expect(json<CreateResult>(second).created).toBe(false);
+    const after = json<StatusResult>(await runWt(repo.main, ["status", "101", "--json"]));
     expect(after.worktrees[0]?.state).toBe("ok");
   });
 
@@ -70,7 +69,7 @@ describe("hooks", () => {
     configure(repo, { postCreate: ["touch hook-ran"] });
     const run = await runWt(repo.main, ["create", "101", "--no-hooks", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(existsSync(path.join(json<{ path: string }>(run).path, "hook-ran"))).toBe(false);
+    expect(existsSync(path.join(json<CreateResult>(run).path, "hook-ran"))).toBe(false);
   });
 
   it("a failing preCleanup aborts the cleanup unless --force; postCleanup runs in the main worktree", async () => {

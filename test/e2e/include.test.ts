@@ -14,18 +14,10 @@ import {
 import path from "node:path";
 import { parse } from "dotenv";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitSync, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import type { CreateResult } from "../../src/index.js";
+import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, wtJson } from "../helpers/repo.js";
 
 /** End-to-end tests of `.worktreeinclude`: what is brought, how, and what never is. */
-
-interface CreateJson {
-  path: string;
-  head: string;
-  created: boolean;
-  envFile: string;
-  included: { path: string; mode: "copy" | "symlink" }[];
-  warnings: string[];
-}
 
 let repo: TestRepo | undefined;
 afterEach(() => {
@@ -42,7 +34,7 @@ function status(cwd: string): string {
 }
 
 /** `included` as path and mode, sorted (other fields, such as a fingerprint, are not compared). */
-function sortedIncluded(r: CreateJson): { path: string; mode: string }[] {
+function sortedIncluded(r: CreateResult): { path: string; mode: string }[] {
   return r.included
     .map(({ path, mode }) => ({ path, mode }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -54,11 +46,8 @@ function setup(files: Record<string, string>): TestRepo {
   return r;
 }
 
-async function create(r: TestRepo, id: string, ...extra: string[]): Promise<CreateJson> {
-  const run = await runWt(r.main, ["create", id, "--no-fetch", "--json", ...extra]);
-  expect(run.code, run.stderr).toBe(0);
-  return json<CreateJson>(run);
-}
+const create = (r: TestRepo, id: string, ...extra: string[]) =>
+  wtJson<CreateResult>(r.main, ["create", id, "--no-fetch", "--json", ...extra]);
 
 describe(".worktreeinclude: copy and symlink", () => {
   it("copies .env, links node_modules, and the worktree's git status stays empty", async () => {
@@ -233,7 +222,7 @@ describe(".worktreeinclude: which paths are brought", () => {
 
     const run = await runWt(repo.main, ["create", "5", "--no-fetch", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(readFileSync(path.join(r.path, "settings.local"), "utf8")).toBe("from the branch\n");
     expect(r.included).toEqual([]);
     expect(status(r.path)).toBe("");
@@ -403,7 +392,7 @@ describe("nothing is written through a symlink", () => {
     // Nothing lands outside, whatever the outcome.
     expect(readdirSync(outside)).toEqual([]);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3);
-    expect(json<{ error: { message: string } }>(run).error.message).toMatch(/symlink/);
+    expect(json<ErrorJson>(run).error.message).toMatch(/symlink/);
     // Rolled back: no folder, no record; the pre-existing branch is kept as it was.
     expect(existsSync(path.join(repo.root, "app-worktrees", "issue-66"))).toBe(false);
     expect(existsSync(path.join(repo.main, ".git", "wt", "worktrees", "66.json"))).toBe(false);
@@ -424,7 +413,7 @@ describe("nothing is written through a symlink", () => {
     expect(readFileSync(outside, "utf8")).toBe("UNTOUCHED=1\n");
     expect(statSync(outside).mode & 0o777).not.toBe(0);
     if (run.code === 0) {
-      const file = path.join(json<CreateJson>(run).path, ".env.local");
+      const file = path.join(json<CreateResult>(run).path, ".env.local");
       expect(lstatSync(file).isSymbolicLink()).toBe(false);
       expect(parse(readFileSync(file)).PORT).toBe("3067");
     } else {
@@ -445,7 +434,7 @@ describe("nothing is written through a symlink", () => {
 
     const run = await runWt(repo.main, ["create", "68", "--no-fetch", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(readFileSync(outside, "utf8")).toBe("OUTSIDE=1\n");
     expect(readlinkSync(path.join(r.path, ".env"))).toBe(outside);
     expect(r.included).toEqual([]);

@@ -3,27 +3,13 @@ import net from "node:net";
 import path from "node:path";
 import { parse } from "dotenv";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitSync, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import type { CreateResult, StatusResult } from "../../src/index.js";
+import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, wtJson } from "../helpers/repo.js";
 
 /**
  * End-to-end tests of port slots. Tests that hold a port use the base 23000 (not 3000), so
  * they cannot move the slots of create.test.ts running in the other worker.
  */
-
-interface CreateJson {
-  id: string;
-  path: string;
-  created: boolean;
-  slot: number;
-  ports: Record<string, number>;
-  envFile: string;
-  warnings: string[];
-}
-
-interface StatusJson {
-  main: string;
-  worktrees: { id: string | null; ports: Record<string, number>; listening: Record<string, boolean> }[];
-}
 
 let repo: TestRepo | undefined;
 const servers: net.Server[] = [];
@@ -74,11 +60,8 @@ function repoWithConfig(config: object): TestRepo {
   return makeRepo({ origin: true, files: { "wt.config.json": JSON.stringify(config) } });
 }
 
-async function create(r: TestRepo, id: string, env: Record<string, string> = {}): Promise<CreateJson> {
-  const run = await runWt(r.main, ["create", id, "--no-fetch", "--json"], env);
-  expect(run.code, run.stderr).toBe(0);
-  return json<CreateJson>(run);
-}
+const create = (r: TestRepo, id: string, env: Record<string, string> = {}) =>
+  wtJson<CreateResult>(r.main, ["create", id, "--no-fetch", "--json"], env);
 
 describe("slot allocation", () => {
   it("a busy port moves the slot (and every port with it), with a warning", async () => {
@@ -86,7 +69,7 @@ describe("slot allocation", () => {
     await listen(23101);
     const run = await runWt(repo.main, ["create", "101", "--no-fetch", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const r = json<CreateJson>(run);
+    const r = json<CreateResult>(run);
     expect(r.slot).toBe(102);
     expect(r.ports).toEqual({ PORT: 23102, OTHER_PORT: 24102 });
     expect(run.stderr).toMatch(/warning:.*slot/);
@@ -115,7 +98,7 @@ describe("slot allocation", () => {
     const server = await listen(23101);
     const again = await runWt(repo.main, ["create", "101", "--no-fetch", "--json"]);
     expect(again.code, again.stderr).toBe(0);
-    const r = json<CreateJson>(again);
+    const r = json<CreateResult>(again);
     expect(r.created).toBe(false);
     expect(r.slot).toBe(101);
     expect(r.ports).toEqual({ PORT: 23101 });
@@ -123,7 +106,7 @@ describe("slot allocation", () => {
 
     const status = await runWt(repo.main, ["status", "--json"]);
     expect(status.code, status.stderr).toBe(0);
-    const row = json<StatusJson>(status).worktrees.find((w) => w.id === "101");
+    const row = json<StatusResult>(status).worktrees.find((w) => w.id === "101");
     expect(row?.ports).toEqual({ PORT: 23101 });
     expect(row?.listening).toEqual({ PORT: true });
 
@@ -131,7 +114,7 @@ describe("slot allocation", () => {
     expect(JSON.parse(env.stdout).PORT).toBe("23101");
 
     await close(server);
-    const after = json<StatusJson>(await runWt(repo.main, ["status", "101", "--json"]));
+    const after = json<StatusResult>(await runWt(repo.main, ["status", "101", "--json"]));
     expect(after.worktrees.map((w) => [w.id, w.listening])).toEqual([["101", { PORT: false }]]);
   });
 
@@ -141,7 +124,7 @@ describe("slot allocation", () => {
     expect([a.slot, a.ports.PORT]).toEqual([101, 3101]);
     const run = await runWt(repo.main, ["create", "1101", "--no-fetch", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const b = json<CreateJson>(run);
+    const b = json<CreateResult>(run);
     expect(b.slot).toBe(102);
     expect(b.ports).toEqual({ PORT: 3102 });
     expect(run.stderr).toMatch(/slot/);
@@ -166,7 +149,7 @@ describe("slot allocation", () => {
     const before = records(repo);
     const run = await runWt(repo.main, ["create", "11", "--no-fetch", "--json"]);
     expect(run.code, run.stderr).toBe(4);
-    expect(json<{ error: { code: string } }>(run).error.code).toBe("slots-exhausted");
+    expect(json<ErrorJson>(run).error.code).toBe("slots-exhausted");
     expect(records(repo)).toEqual(before);
     expect(repo.git("branch", "--list", "feature/issue-11")).toBe("");
     expect(existsSync(path.join(repo.root, "app-worktrees", "issue-11"))).toBe(false);
@@ -234,7 +217,7 @@ describe("concurrency", () => {
     const ids = ["301", "1301", "2301", "3301"];
     const runs = await Promise.all(ids.map((id) => runWt(r0.main, ["create", id, "--no-fetch", "--json"])));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    const results = runs.map((run) => json<CreateJson>(run));
+    const results = runs.map((run) => json<CreateResult>(run));
     expect(results.map((r) => r.id)).toEqual(ids);
     expect(new Set(results.map((r) => r.slot))).toEqual(new Set([301, 302, 303, 304]));
     expect(new Set(results.map((r) => r.ports.PORT))).toEqual(new Set([3301, 3302, 3303, 3304]));
@@ -254,7 +237,7 @@ describe("concurrency", () => {
     const ids = ["201", "202", "203", "204"];
     const runs = await Promise.all(ids.map((id) => runWt(r0.main, ["create", id, "--no-fetch", "--json"])));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    expect(runs.map((run) => json<CreateJson>(run).slot)).toEqual([201, 202, 203, 204]);
+    expect(runs.map((run) => json<CreateResult>(run).slot)).toEqual([201, 202, 203, 204]);
     expect(records(r0)).toHaveLength(4);
   });
 
@@ -269,7 +252,7 @@ describe("concurrency", () => {
     const ids = ["501", "502", "503", "504"];
     const runs = await Promise.all(ids.map((id) => runWt(r0.main, ["create", id, "--json"])));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    for (const r of runs.map((run) => json<CreateJson & { head: string }>(run))) {
+    for (const r of runs.map((run) => json<CreateResult>(run))) {
       if (r.head !== newest) expect(r.warnings.join("\n")).toMatch(/fetch/);
     }
     expect(r0.git("rev-parse", "origin/main")).toBe(newest);
@@ -281,7 +264,7 @@ describe("concurrency", () => {
     repo = r0;
     const runs = await Promise.all([1, 2].map(() => runWt(r0.main, ["create", "401", "--no-fetch", "--json"])));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    const results = runs.map((run) => json<CreateJson>(run));
+    const results = runs.map((run) => json<CreateResult>(run));
     expect(results.map((r) => r.created).sort()).toEqual([false, true]);
     expect(results[0]?.path).toBe(results[1]?.path);
     expect(results[0]?.slot).toBe(401);
@@ -323,7 +306,7 @@ describe("port configuration is checked", () => {
       repo = repoWithConfig(config);
       const run = await runWt(repo.main, ["create", "101", "--no-fetch", "--dry-run", "--json"]);
       expect(run.code, run.stderr).toBe(0);
-      expect(json<CreateJson>(run).ports).toEqual(ports);
+      expect(json<CreateResult>(run).ports).toEqual(ports);
     });
   }
 

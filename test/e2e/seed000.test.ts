@@ -1,7 +1,8 @@
 import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitSync, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import type { CleanupResult, CreateResult, StatusResult } from "../../src/index.js";
+import { branchExists, gitSync, json, makeRepo, runWt, type TestRepo, worktreePaths, wtJson } from "../helpers/repo.js";
 
 /**
  * Seed 000_08702b5094c0b49f.txt ("Git Worktrees + Amp: Quick Start"), replayed through the
@@ -9,63 +10,10 @@ import { gitSync, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.j
  * 102 and 103, ports 3101/3102, commit, merge, push and cleanup.
  */
 
-interface Row {
-  id: string | null;
-  name: string;
-  branch: string | null;
-  path: string;
-  head: string | null;
-  managed: boolean;
-  state: string;
-  dirty: boolean;
-  changes: number;
-  ahead: number | null;
-  behind: number | null;
-  ports: Record<string, number>;
-  listening: Record<string, boolean>;
-  databases: unknown[];
-}
-interface Status {
-  main: string;
-  worktrees: Row[];
-}
-interface Removed {
-  id: string;
-  path: string;
-  branch: string;
-  branchDeleted: boolean;
-  branchKept: string | null;
-}
-interface Cleanup {
-  removed: Removed[];
-  skipped: { id: string; reason: string }[];
-}
-
 let repo: TestRepo;
 afterEach(() => repo?.remove());
 
-async function status(cwd: string): Promise<Status> {
-  const run = await runWt(cwd, ["status", "--json"]);
-  expect(run.code, run.stderr).toBe(0);
-  return json<Status>(run);
-}
-
-function branchExists(cwd: string, branch: string): boolean {
-  try {
-    gitSync(cwd, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Paths `git worktree list --porcelain` reports. */
-function worktreeList(cwd: string): string[] {
-  return gitSync(cwd, "worktree", "list", "--porcelain")
-    .split("\n")
-    .filter((l) => l.startsWith("worktree "))
-    .map((l) => l.slice("worktree ".length));
-}
+const status = (cwd: string) => wtJson<StatusResult>(cwd, ["status", "--json"]);
 
 function commitIn(worktree: string, file: string, content: string, message: string): string {
   writeFileSync(path.join(worktree, file), content);
@@ -89,7 +37,7 @@ describe("seed 000: Git Worktrees + Amp quick start", () => {
     ] as const) {
       const run = await runWt(repo.main, ["create", id, "--json"]);
       expect(run.code, run.stderr).toBe(0);
-      const doc = json<{ path: string; branch: string; ports: Record<string, number>; created: boolean }>(run);
+      const doc = json<CreateResult>(run);
       expect(doc.path).toBe(folder);
       expect(doc.branch).toBe(`feature/issue-${id}`);
       expect(doc.ports).toEqual({ PORT: port });
@@ -129,7 +77,7 @@ describe("seed 000: Git Worktrees + Amp quick start", () => {
     // ./scripts/cleanup-worktree.sh 101 102
     const clean = await runWt(repo.main, ["cleanup", "101", "102", "--json"]);
     expect(clean.code, clean.stderr).toBe(0);
-    const doc = json<Cleanup>(clean);
+    const doc = json<CleanupResult>(clean);
     expect(doc.skipped).toEqual([]);
     expect(doc.removed.map((r) => r.id).sort()).toEqual(["101", "102"]);
     const r101 = doc.removed.find((r) => r.id === "101");
@@ -146,7 +94,7 @@ describe("seed 000: Git Worktrees + Amp quick start", () => {
 
     expect(existsSync(p101)).toBe(false);
     expect(existsSync(p102)).toBe(false);
-    expect(worktreeList(repo.main)).toEqual([main]);
+    expect(worktreePaths(repo.main)).toEqual([main]);
     st = await status(repo.main);
     expect(st.worktrees.map((r) => r.path)).toEqual([main]);
     expect(st.worktrees[0]?.managed).toBe(false);
@@ -157,7 +105,7 @@ describe("seed 000: Git Worktrees + Amp quick start", () => {
     const p103 = path.join(repo.root, "asyncAgent-worktrees", "issue-103");
     const create = await runWt(repo.main, ["create", "103", "--json"]);
     expect(create.code, create.stderr).toBe(0);
-    expect(json<{ ports: Record<string, number> }>(create).ports).toEqual({ PORT: 3103 });
+    expect(json<CreateResult>(create).ports).toEqual({ PORT: 3103 });
     const sha = commitIn(p103, "feature-103.txt", "done\n", "feat: implement issue 103");
 
     // Back in the main repo: git checkout main; git pull origin main; merge; push.
@@ -173,13 +121,13 @@ describe("seed 000: Git Worktrees + Amp quick start", () => {
 
     const clean = await runWt(repo.main, ["cleanup", "103", "--json"]);
     expect(clean.code, clean.stderr).toBe(0);
-    expect(json<Cleanup>(clean).removed).toEqual([
+    expect(json<CleanupResult>(clean).removed).toEqual([
       expect.objectContaining({ id: "103", branch: "feature/issue-103", branchDeleted: true, branchKept: null }),
     ]);
     expect(branchExists(repo.main, "feature/issue-103")).toBe(false);
     expect(existsSync(p103)).toBe(false);
     // The work itself lives on in main.
     expect(repo.git("show", "HEAD:feature-103.txt")).toBe("done");
-    expect(worktreeList(repo.main)).toEqual([realpathSync(repo.main)]);
+    expect(worktreePaths(repo.main)).toEqual([realpathSync(repo.main)]);
   });
 });

@@ -2,28 +2,8 @@ import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSy
 import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { gitSync, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
-
-interface Row {
-  id: string | null;
-  name: string;
-  branch: string | null;
-  path: string;
-  head: string | null;
-  managed: boolean;
-  state: string;
-  dirty: boolean;
-  changes: number;
-  ahead: number | null;
-  behind: number | null;
-  ports: Record<string, number>;
-  listening: Record<string, boolean>;
-  databases: unknown[];
-}
-interface Status {
-  main: string;
-  worktrees: Row[];
-}
+import type { CreateResult, StatusResult, StatusRow } from "../../src/index.js";
+import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, wtJson } from "../helpers/repo.js";
 
 let repo: TestRepo;
 let server: Server | null = null;
@@ -33,25 +13,17 @@ afterEach(async () => {
   repo?.remove();
 });
 
-async function status(cwd: string, ...ids: string[]): Promise<Status> {
-  const run = await runWt(cwd, ["status", ...ids, "--json"]);
-  expect(run.code, run.stderr).toBe(0);
-  return json<Status>(run);
-}
+const status = (cwd: string, ...ids: string[]) => wtJson<StatusResult>(cwd, ["status", ...ids, "--json"]);
 
-async function create(r: TestRepo, id: string): Promise<{ path: string; ports: Record<string, number> }> {
-  const run = await runWt(r.main, ["create", id, "--json"]);
-  expect(run.code, run.stderr).toBe(0);
-  return json<{ path: string; ports: Record<string, number> }>(run);
-}
+const create = (r: TestRepo, id: string) => wtJson<CreateResult>(r.main, ["create", id, "--json"]);
 
-function row(st: Status, id: string): Row {
+function row(st: StatusResult, id: string): StatusRow {
   const found = st.worktrees.find((r) => r.id === id);
   if (!found) throw new Error(`no row with id ${id} in ${JSON.stringify(st, null, 2)}`);
   return found;
 }
 
-function rowAt(st: Status, folder: string): Row {
+function rowAt(st: StatusResult, folder: string): StatusRow {
   const found = st.worktrees.find((r) => r.path === folder);
   if (!found) throw new Error(`no row at ${folder} in ${JSON.stringify(st, null, 2)}`);
   return found;
@@ -161,7 +133,7 @@ describe("wt status", () => {
     rmSync(made.path, { recursive: true, force: true });
     const run = await runWt(repo.main, ["status", "--json"]);
     expect(run.code).toBe(0);
-    const r = row(json<Status>(run), "101");
+    const r = row(json<StatusResult>(run), "101");
     expect(r.state).toBe("missing");
     expect(r.managed).toBe(true);
     expect(r.path).toBe(made.path);
@@ -220,7 +192,7 @@ describe("wt status", () => {
 
     const nope = await runWt(repo.main, ["status", "nope", "--json"]);
     expect(nope.code).toBe(3);
-    const doc = json<{ error: { code: string; message: string; hint: string | null } }>(nope);
+    const doc = json<ErrorJson>(nope);
     expect(Object.keys(doc)).toEqual(["error"]);
     expect(doc.error.message).toContain("nope");
 
@@ -290,7 +262,7 @@ describe("wt status", () => {
     // -C works as well.
     const viaC = await runWt(repo.root, ["-C", made.path, "status", "--json"]);
     expect(viaC.code, viaC.stderr).toBe(0);
-    expect(json<Status>(viaC).main).toBe(main);
+    expect(json<StatusResult>(viaC).main).toBe(main);
   });
 
   it("exits 0 whatever the rows say, even when a worktree's .git file is broken", async () => {
@@ -300,7 +272,7 @@ describe("wt status", () => {
     writeFileSync(path.join(a.path, ".git"), "gitdir: /nonexistent/nowhere\n");
     const run = await runWt(repo.main, ["status", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const st = json<Status>(run);
+    const st = json<StatusResult>(run);
     expect(row(st, "102").state).toBe("ok");
     expect(row(st, "101").managed).toBe(true);
   });

@@ -1,27 +1,94 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { GIT_ENV, gitSync, WT_BIN } from "./repo.js";
+import { GIT_ENV, gitSync, WT_BIN, worktreesDir } from "./repo.js";
+
+/** Every file below `dir` (relative, sorted), symlinks not followed; [] when it is missing. */
+export function filesUnder(dir: string): string[] {
+  return entriesUnder(dir).filter((e) => !e.endsWith("/"));
+}
+
+/** Every entry below `dir` (relative, sorted; folders end in `/`), symlinks not followed. */
+function entriesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const d of readdirSync(abs, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) {
+        out.push(`${r}/`);
+        walk(path.join(abs, d.name), r);
+      } else out.push(r);
+    }
+  };
+  walk(dir, "");
+  return out.sort();
+}
+
+export interface FootprintOptions {
+  /** The worktrees folder whose entries are recorded; default `<repo>-worktrees` beside the main worktree. */
+  worktreesDir?: string;
+  /** Paths recorded by whether they exist (database files, sidecars). */
+  extra?: string[];
+  /** Each branch with the commit it points at, not only its name. */
+  branchHeads?: boolean;
+  /** The worktree list's HEAD, branch, detached, locked and prunable lines, not only the paths. */
+  worktreeDetails?: boolean;
+  /** .git/info/exclude byte for byte (null when missing) instead of without its trailing newlines. */
+  exactExclude?: boolean;
+  /** What lies beside the main worktree: a folder a failed run left there shows. */
+  beside?: boolean;
+  /**
+   * `git status --porcelain --untracked-files=all` of the main worktree; `"ignored"` adds
+   * `--ignored`, so a stray write into it shows even where git ignores it.
+   */
+  mainStatus?: "untracked" | "ignored";
+}
 
 /**
- * Everything `wt create` can leave behind in a repository, to compare before and after a
- * refused, failed or interrupted run: branches, registered worktrees, records, the
- * info/exclude file, the worktrees folder and any extra paths (database files, sidecars).
+ * Everything `wt` can leave behind in a repository, to compare before and after a refused,
+ * failed or interrupted run: branches, registered worktrees, git's admin folders, records
+ * under .git/wt/worktrees, the info/exclude file, the worktrees folder, and what `options`
+ * adds (extra paths, branch heads, lock/prunable/HEAD lines, what lies beside the main
+ * worktree, the main worktree's status).
  */
-export function footprint(main: string, worktreesDir: string, extra: string[] = []) {
+export function footprint(main: string, options: FootprintOptions = {}) {
   const gitDir = path.join(main, ".git");
-  const records = path.join(gitDir, "wt", "worktrees");
   const exclude = path.join(gitDir, "info", "exclude");
+  const folder = options.worktreesDir ?? worktreesDir(main);
+  const excludeText = existsSync(exclude) ? readFileSync(exclude, "utf8") : null;
+  const worktreeLine = options.worktreeDetails
+    ? (l: string) => /^(worktree|locked|prunable|HEAD|branch|detached)\b/.test(l)
+    : (l: string) => l.startsWith("worktree ");
+  const status = options.mainStatus;
   return {
-    branches: gitSync(main, "branch", "--format=%(refname:short)").split("\n").sort(),
-    worktrees: gitSync(main, "worktree", "list", "--porcelain")
+    branches: gitSync(
+      main,
+      "for-each-ref",
+      options.branchHeads ? "--format=%(refname) %(objectname)" : "--format=%(refname)",
+      "refs/heads",
+    )
       .split("\n")
-      .filter((l) => l.startsWith("worktree ")),
+      .filter(Boolean)
+      .sort(),
+    worktrees: gitSync(main, "worktree", "list", "--porcelain").split("\n").filter(worktreeLine),
     adminDirs: existsSync(path.join(gitDir, "worktrees")) ? readdirSync(path.join(gitDir, "worktrees")).sort() : [],
-    records: existsSync(records) ? readdirSync(records).sort() : [],
-    exclude: existsSync(exclude) ? readFileSync(exclude, "utf8").replace(/\n+$/, "") : "",
-    folders: existsSync(worktreesDir) ? readdirSync(worktreesDir).sort() : [],
-    extra: extra.filter((p) => existsSync(p)),
+    records: entriesUnder(path.join(gitDir, "wt", "worktrees")),
+    exclude: options.exactExclude ? excludeText : (excludeText ?? "").replace(/\n+$/, ""),
+    folders: existsSync(folder) ? readdirSync(folder).sort() : [],
+    ...(options.extra ? { extra: options.extra.filter((p) => existsSync(p)) } : {}),
+    ...(options.beside ? { beside: readdirSync(path.dirname(main)).sort() } : {}),
+    ...(status
+      ? {
+          mainStatus: gitSync(
+            main,
+            "status",
+            "--porcelain",
+            ...(status === "ignored" ? ["--ignored"] : []),
+            "--untracked-files=all",
+          ),
+        }
+      : {}),
   };
 }
 

@@ -1,8 +1,9 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 
 /** Fixed identity and no background work, so tests behave the same on every machine. */
 export const GIT_ENV: Record<string, string> = {
@@ -22,6 +23,31 @@ export function gitSync(cwd: string, ...args: string[]): string {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   }).trim();
+}
+
+/** True when git exits 0 (for `rev-parse --verify`, `config --get`, ...). */
+export function gitOk(cwd: string, ...args: string[]): boolean {
+  return (
+    spawnSync("git", args, { cwd, env: { ...process.env, ...GIT_ENV }, stdio: ["ignore", "pipe", "pipe"] }).status === 0
+  );
+}
+
+/** True when the repository at `cwd` has the local branch `branch`. */
+export function branchExists(cwd: string, branch: string): boolean {
+  return gitOk(cwd, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}`);
+}
+
+/** Registered worktree paths (`git worktree list --porcelain -z`, so odd paths stay exact). */
+export function worktreePaths(cwd: string): string[] {
+  return gitSync(cwd, "worktree", "list", "--porcelain", "-z")
+    .split("\0")
+    .filter((f) => f.startsWith("worktree "))
+    .map((f) => f.slice("worktree ".length));
+}
+
+/** The default worktrees folder of the main worktree `main`: `<parent of main>/<repo>-worktrees`. */
+export function worktreesDir(main: string): string {
+  return path.join(path.dirname(main), `${path.basename(main)}-worktrees`);
 }
 
 export interface TestRepo {
@@ -151,4 +177,23 @@ export function json<T = Record<string, unknown>>(run: WtRun): T {
   } catch {
     throw new Error(`stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
   }
+}
+
+/** The JSON document a refused `--json` run prints (CONTRACT.md); details such as `files` or `commits` sit beside. */
+export interface ErrorJson {
+  error: {
+    code: string;
+    message: string;
+    hint: string | null;
+    files?: string[];
+    commits?: string[];
+    [k: string]: unknown;
+  };
+}
+
+/** Runs the built `wt` (see `runWt`), expects exit 0 and returns the JSON document it printed. */
+export async function wtJson<T>(cwd: string, args: string[], env: Record<string, string> = {}): Promise<T> {
+  const run = await runWt(cwd, args, env);
+  expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
+  return json<T>(run);
 }
