@@ -57,8 +57,11 @@ db.pragma("wal_autocheckpoint = 0");
 db.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, note TEXT)");
 const insert = db.prepare("INSERT INTO items (note) VALUES (?)");
 for (let i = 0; i < ${rows}; i++) insert.run("row " + i);
+const KEEP = db;
 console.log("ready");
-setInterval(() => {}, 1000);
+// Referenced from a live timer: an unreferenced connection may be garbage-collected (and
+// closed, releasing its lock) once the module has run, as Node 22 does.
+setInterval(() => KEEP, 1000);
 `;
 }
 
@@ -71,8 +74,11 @@ db.pragma("journal_mode = DELETE");
 db.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, note TEXT)");
 db.exec("BEGIN EXCLUSIVE");
 db.prepare("INSERT INTO items (note) VALUES ('held')").run();
+const KEEP = db;
 console.log("ready");
-setInterval(() => {}, 1000);
+// Referenced from a live timer: an unreferenced connection may be garbage-collected (and
+// closed, releasing its lock) once the module has run, as Node 22 does.
+setInterval(() => KEEP, 1000);
 `;
 }
 
@@ -84,7 +90,10 @@ const instance = await DuckDBInstance.create(${JSON.stringify(db)}, { autoinstal
 const c = await instance.connect();
 await c.run("CREATE TABLE IF NOT EXISTS trips (id INTEGER, fare DOUBLE)");
 await c.run("INSERT INTO trips SELECT range, range * 1.5 FROM range(${rows})");
+const KEEP = [instance, c];
 console.log("ready");
-setInterval(() => {}, 1000);
+// Referenced from a live timer: an unreferenced connection may be garbage-collected (and
+// closed, releasing its lock) once the module has run, as Node 22 does.
+setInterval(() => KEEP, 1000);
 `;
 }
