@@ -29,8 +29,11 @@ describe("hooks", () => {
     const hook = 'printf %s "$WT_BRANCH" > "$WT_MAIN/../seen-$WT_ID.txt"';
     configure(repo, { postCreate: [hook], preCleanup: [hook], postCleanup: [hook] });
     for (const [id, branch] of [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text the branch name smuggles in
       ["a", "feature/$(touch${IFS}pwned)"],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text the branch name smuggles in
       ["b", "feature/`touch${IFS}pwned2`"],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text the branch name smuggles in
       ["c", "feature/x;touch${IFS}pwned3"],
     ] as const) {
       const run = await runWt(repo.main, ["create", id, "--branch", branch]);
