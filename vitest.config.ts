@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    setupFiles: ["test/setup/retain-sqlite.ts"],
     // Real git, real files and the built binary: generous limits on 2-core machines.
     testTimeout: 60_000,
     hookTimeout: 60_000,

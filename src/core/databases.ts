@@ -117,18 +117,37 @@ function missingEngine(pkg: string, engine: string, cause: unknown): UsageError 
 }
 
 /**
- * SQLite: the online backup API (https://sqlite.org/backup.html) through better-sqlite3, so
- * pages still in the template's `-wal` are part of the copy, even while a writer has it open.
+ * better-sqlite3 12 wraps its objects in Node's raw `ObjectWrap`, whose destructor aborts
+ * Node >= 24.19 when the garbage collector finalises it outside a JavaScript context
+ * ("Assertion failed: (env) != nullptr" in RemoveEnvironmentCleanupHook; WiseLibs/better-sqlite3
+ * #1515, fixed in better-sqlite3 13, which needs Node 22). `wt` runs once and exits, so it keeps
+ * every connection reachable until then and creates no other wrapper objects: statements run
+ * through `exec`, which makes none.
+ */
+const retained: unknown[] = [];
+
+/** A SQL string literal: single quotes doubled (https://sqlite.org/lang_expr.html). */
+function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/**
+ * SQLite: `VACUUM INTO` (https://sqlite.org/lang_vacuum.html#vacuuminto) writes a
+ * transactionally consistent snapshot of the template taken by the engine, so pages still in
+ * the template's `-wal` are part of the copy, even while a writer has it open; a writer's
+ * lock makes it wait the busy timeout, then fail with SQLITE_BUSY (exit 4). It does what the
+ * online backup API does in one statement, with a small page cache (it streams) and without
+ * the Backup wrapper object that would need garbage collection (see `retained`).
  * Without a template: a database whose header is written (a real, valid SQLite file).
  */
 async function writeSqlite(template: string | null, temp: string, busyTimeoutMs: number): Promise<void> {
   const Database = await loadSqlite();
   if (template === null) {
     const db = new Database(temp);
+    retained.push(db);
     try {
       // Writing the header makes a real one-page database rather than a 0-byte file.
-      db.pragma("user_version = 1");
-      db.pragma("user_version = 0");
+      db.exec("PRAGMA user_version = 1; PRAGMA user_version = 0;");
     } finally {
       db.close();
     }
@@ -137,18 +156,16 @@ async function writeSqlite(template: string | null, temp: string, busyTimeoutMs:
   let source: InstanceType<SqliteModule>;
   try {
     source = new Database(template, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+    retained.push(source);
   } catch (e) {
     throw sqliteBusyOr(e, template);
   }
   try {
-    // A read first: under a writer's EXCLUSIVE lock it waits the busy timeout, then fails
-    // with SQLITE_BUSY, where the backup call alone would finish without writing a file.
-    source.prepare("SELECT count(*) FROM sqlite_master").get();
-    // Pages stream through; a big cache only raises the peak memory (issue 5: <= 100 MB).
-    source.pragma("cache_size = -512");
-    // One step for the whole file: better-sqlite3 otherwise copies 100 pages per step and
-    // yields to the event loop between steps, which costs ~15% on a 100 MB database.
-    await source.backup(temp, { progress: () => 1_000_000 });
+    // Pages stream through; a big cache would only raise the peak memory (issue 5: <= 100 MB).
+    source.exec("PRAGMA cache_size = -512");
+    // Synchronous: the event loop (and the repository lock's refresh) waits for it. At about
+    // 700 MB/s here, a template would need several GB to outlast the lock's 5 s stale time.
+    source.exec(`VACUUM INTO ${sqlString(temp)}`);
     await access(temp);
   } catch (e) {
     throw sqliteBusyOr(e, template);

@@ -54,7 +54,7 @@ async function duckdbCount(file: string): Promise<number> {
 }
 
 describe("SQLite databases", () => {
-  it("copies a WAL-mode template through the backup API while a writer holds un-checkpointed rows", async () => {
+  it("copies a WAL-mode template through the engine (VACUUM INTO) while a writer holds un-checkpointed rows", async () => {
     repo = makeRepo();
     configure(repo, { databases: [{ path: "data/agent-{name}.db", template: "data/agent.db" }] });
     mkdirSync(path.join(repo.main, "data"));

@@ -52,15 +52,15 @@ export function sqliteWalWriter(db: string, rows: number): string {
   return `
 import Database from ${JSON.stringify(SQLITE_MODULE)};
 const db = new Database(${JSON.stringify(db)});
-db.pragma("journal_mode = WAL");
-db.pragma("wal_autocheckpoint = 0");
+db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;");
 db.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, note TEXT)");
 const insert = db.prepare("INSERT INTO items (note) VALUES (?)");
 for (let i = 0; i < ${rows}; i++) insert.run("row " + i);
-const KEEP = db;
+const KEEP = [db, insert];
 console.log("ready");
 // Referenced from a live timer: an unreferenced connection may be garbage-collected (and
-// closed, releasing its lock) once the module has run, as Node 22 does.
+// closed, releasing its lock) once the module has run, as Node 22 does; and on Node 24 a
+// collected better-sqlite3 object aborts the process (see src/core/databases.ts).
 setInterval(() => KEEP, 1000);
 `;
 }
@@ -70,14 +70,15 @@ export function sqliteExclusiveWriter(db: string): string {
   return `
 import Database from ${JSON.stringify(SQLITE_MODULE)};
 const db = new Database(${JSON.stringify(db)});
-db.pragma("journal_mode = DELETE");
+db.exec("PRAGMA journal_mode = DELETE");
 db.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, note TEXT)");
 db.exec("BEGIN EXCLUSIVE");
-db.prepare("INSERT INTO items (note) VALUES ('held')").run();
+db.exec("INSERT INTO items (note) VALUES ('held')");
 const KEEP = db;
 console.log("ready");
 // Referenced from a live timer: an unreferenced connection may be garbage-collected (and
-// closed, releasing its lock) once the module has run, as Node 22 does.
+// closed, releasing its lock) once the module has run, as Node 22 does; and on Node 24 a
+// collected better-sqlite3 object aborts the process (see src/core/databases.ts).
 setInterval(() => KEEP, 1000);
 `;
 }
@@ -93,7 +94,8 @@ await c.run("INSERT INTO trips SELECT range, range * 1.5 FROM range(${rows})");
 const KEEP = [instance, c];
 console.log("ready");
 // Referenced from a live timer: an unreferenced connection may be garbage-collected (and
-// closed, releasing its lock) once the module has run, as Node 22 does.
+// closed, releasing its lock) once the module has run, as Node 22 does; and on Node 24 a
+// collected better-sqlite3 object aborts the process (see src/core/databases.ts).
 setInterval(() => KEEP, 1000);
 `;
 }
