@@ -97,7 +97,9 @@ describe("wt status", () => {
   });
 
   it("listening turns true while something listens on the worktree's port", async () => {
-    repo = makeRepo();
+    // A port of its own: listening on the default 3101 would push a parallel test file's
+    // `wt create 101` to slot 102.
+    repo = makeRepo({ files: { "wt.config.json": JSON.stringify({ ports: { PORT: 26000 } }) } });
     const made = await create(repo, "101");
     const port = made.ports.PORT as number;
     const s = createServer();
