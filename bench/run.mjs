@@ -47,10 +47,12 @@ const T_START = performance.now();
 function usage(code) {
   process.stdout.write(
     [
-      "usage: node bench/run.mjs [<repo>] [--runs N] [--quick] [--keep]",
+      "usage: node bench/run.mjs [<repo>] [--runs N] [--quick] [--only SECTIONS] [--keep]",
       "  <repo>     benchmark a temp clone of this repository instead of the generated fixture",
       "  --runs N   timed runs per side and row (default 10; one extra warm-up run is discarded)",
       "  --quick    3 runs per side (smoke test)",
+      `  --only S   only these sections, comma-separated (${SECTIONS.join(", ")}); prints the`,
+      "             table without rewriting bench/results.md",
       "  --keep     keep the temp folder and print its path",
       "",
     ].join("\n"),
@@ -58,7 +60,8 @@ function usage(code) {
   process.exit(code);
 }
 
-const opts = { repo: null, runs: 10, keep: false, quick: false };
+const SECTIONS = ["startup", "create", "copy", "sqlite", "status"];
+const opts = { repo: null, runs: 10, keep: false, quick: false, only: null };
 {
   const argv = process.argv.slice(2);
   let runsGiven = false;
@@ -67,7 +70,15 @@ const opts = { repo: null, runs: 10, keep: false, quick: false };
     if (a === "--help" || a === "-h") usage(0);
     else if (a === "--quick") opts.quick = true;
     else if (a === "--keep") opts.keep = true;
-    else if (a === "--runs" || a.startsWith("--runs=")) {
+    else if (a === "--only" || a.startsWith("--only=")) {
+      const v = (a === "--only" ? argv[++i] : a.slice("--only=".length)) ?? "";
+      opts.only = v.split(",").filter(Boolean);
+      const unknown = opts.only.filter((x) => !SECTIONS.includes(x));
+      if (opts.only.length === 0 || unknown.length > 0) {
+        process.stderr.write(`bench: --only takes sections among ${SECTIONS.join(", ")}, got ${v}\n`);
+        usage(2);
+      }
+    } else if (a === "--runs" || a.startsWith("--runs=")) {
       const v = a === "--runs" ? argv[++i] : a.slice("--runs=".length);
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) {
@@ -644,7 +655,7 @@ async function benchCopyMode(fx, symlinkRun) {
     note: "`git worktree add -b` + `cp -a --reflink=auto` node_modules, .env",
   });
   // The include step alone, derived: wt's copy-mode create minus its symlink-mode create.
-  const derived = [median(r.createA) - median(symlinkRun.createA)];
+  const derived = [symlinkRun ? median(r.createA) - median(symlinkRun.createA) : Number.NaN];
   rows.push({
     name: "include step alone (derived: copy-mode minus symlink-mode create medians)",
     wt: fmtMs(derived[0]),
@@ -835,15 +846,16 @@ async function main() {
   log(
     `fixture ready in ${((performance.now() - tFix) / 1000).toFixed(1)} s: ${fx.tracked} tracked files, ${fx.modules} files in node_modules`,
   );
-  const symlinkRun = await (async () => {
-    await benchStartup(fx);
-    return benchCreateCleanup(fx);
-  })();
-  await benchCopyMode(fx, symlinkRun);
-  await benchSqlite(fx);
-  await benchStatus(fx);
+  const want = (section) => opts.only === null || opts.only.includes(section);
+  if (want("startup")) await benchStartup(fx);
+  const symlinkRun = want("create") ? await benchCreateCleanup(fx) : null;
+  if (want("copy")) await benchCopyMode(fx, symlinkRun);
+  if (want("sqlite")) await benchSqlite(fx);
+  if (want("status")) await benchStatus(fx);
 
-  if (hasGnuTime) {
+  if (hasGnuTime && memory.length === 0) {
+    // --only without a section that measures memory.
+  } else if (hasGnuTime) {
     const peak = memory.reduce((m, x) => (x.mb > m.mb ? x : m), memory[0]);
     rows.push({
       name: `peak memory (max RSS of any wt command: ${peak.label})`,
@@ -923,8 +935,12 @@ async function main() {
     "",
   ].join("\n");
   process.stdout.write(`\n${report}`);
-  writeFileSync(RESULTS, report);
-  process.stdout.write(`\nwritten to ${RESULTS}\n`);
+  if (opts.only === null) {
+    writeFileSync(RESULTS, report);
+    process.stdout.write(`\nwritten to ${RESULTS}\n`);
+  } else {
+    process.stdout.write(`\n--only ${opts.only.join(",")}: ${RESULTS} left as it was\n`);
+  }
   return failed;
 }
 

@@ -31,7 +31,10 @@ function version(): string {
 }
 
 function makeIo(program: Command, signal?: AbortSignal): Io {
-  const globals = program.opts<GlobalOptions>();
+  return ioFor(program.opts<GlobalOptions>(), signal);
+}
+
+function ioFor(globals: GlobalOptions, signal?: AbortSignal): Io {
   const quiet = globals.quiet === true;
   const cwd = globals.C ? (globals.C.startsWith("/") ? globals.C : `${process.cwd()}/${globals.C}`) : process.cwd();
   return {
@@ -177,8 +180,8 @@ export async function buildProgram(): Promise<Command> {
 
 /**
  * Entry point of the `wt` binary: parses argv, runs the command, sets the exit code.
- * `wt --version`, `wt --help` and `wt path <id>` answer without loading commander: shell
- * prompts call them in hot loops (README, Performance).
+ * `wt --version`, `wt --help`, `wt path <id>` and plain `wt status [<id>...] [--json]` answer
+ * without loading commander: shell prompts and agents call them in hot loops (README, Performance).
  */
 export async function main(argv: string[]): Promise<void> {
   const args = argv.slice(2);
@@ -195,6 +198,11 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (args.length === 2 && args[0] === "path" && !(args[1] as string).startsWith("-")) {
     await fastPath(args[1] as string);
+    return;
+  }
+  // `wt status [<id>...] [--json]`: agents poll it; nothing here needs commander's parser.
+  if (args[0] === "status" && args.slice(1).every((a) => a === "--json" || !a.startsWith("-"))) {
+    await fastStatus(args.slice(1));
     return;
   }
   const program = await buildProgram();
@@ -234,6 +242,20 @@ function cachedHelp(): string | null {
     return readFileSync(new URL("./help.txt", import.meta.url), "utf8");
   } catch {
     return null;
+  }
+}
+
+async function fastStatus(args: string[]): Promise<void> {
+  const json = args.includes("--json");
+  try {
+    const { statusCommand } = await import("./commands/status.js");
+    await statusCommand(
+      ioFor({ json }),
+      args.filter((a) => a !== "--json"),
+    );
+  } catch (error) {
+    const { reportError } = await import("./report.js");
+    process.exitCode = reportError(error, json);
   }
 }
 

@@ -8,6 +8,7 @@ import { splitNul } from "../git/parse.js";
 import { git } from "../git/run.js";
 import { CommandFailedError } from "./errors.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
+import { compareText } from "./names.js";
 import type { FileFingerprint, IncludedEntry } from "./state.js";
 
 /** The file at the main worktree root that lists what to bring into new worktrees. */
@@ -84,7 +85,7 @@ export async function planIncludes(
     await collect(walk, c.path, c.isDirectory);
   }
   return found
-    .sort((a, b) => a.path.localeCompare(b.path))
+    .sort((a, b) => compareText(a.path, b.path))
     .map((f) => ({
       ...f,
       mode: f.path !== envFile && matches(linked, f.path, f.isDirectory) ? "symlink" : "copy",

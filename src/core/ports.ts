@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { BusyError } from "./errors.js";
 
@@ -96,6 +97,36 @@ export async function isPortFree(port: number): Promise<boolean> {
   const got = await getPort({ port });
   clearLockedPorts();
   return got === port;
+}
+
+/**
+ * The TCP ports something listens on in this network namespace, from the kernel's socket
+ * tables `/proc/net/tcp` and `/proc/net/tcp6` (proc(5): `local_address` is `HEXIP:HEXPORT`,
+ * state `st` 0A is TCP_LISTEN). One read answers for every worktree of `wt status`, where a
+ * connect probe per port would cost ~0.3 ms of CPU each (issue 5).
+ * @returns the listening ports, or null where the tables cannot be read (not Linux): then use
+ *   `isListening`.
+ */
+export function readListeningPorts(): Set<number> | null {
+  const ports = new Set<number>();
+  let readAny = false;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    readAny = true;
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (fields[3] !== "0A" || !local) continue;
+      const port = Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16);
+      if (Number.isInteger(port)) ports.add(port);
+    }
+  }
+  return readAny ? ports : null;
 }
 
 /**

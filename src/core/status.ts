@@ -1,14 +1,15 @@
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
-import { listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
+import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
 import { git } from "../git/run.js";
+import { statusMany } from "../git/status.js";
 import type { WtContext } from "./context.js";
 import { WorktreeNotFoundError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
 import { idKey, validateId } from "./names.js";
-import { isListening } from "./ports.js";
+import { isListening, readListeningPorts } from "./ports.js";
 import { defaultBase } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 
@@ -64,13 +65,26 @@ const PARALLEL = 4;
  */
 export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Promise<StatusResult> {
   for (const id of ids) validateId(id);
-  const repo = await resolveRepo(ctx.cwd);
-  const [entries, records] = await Promise.all([
-    listWorktrees(repo.mainPath),
-    readRecords(repo.stateDir, (file) =>
-      ctx.onWarning?.(`cannot read the record ${file}; its worktree shows as unmanaged (delete the file to forget it)`),
-    ),
-  ]);
+  // The filesystem finds an ordinary repository without starting git, and git's version is
+  // asked only when the listing fails (a git older than 2.36 has no `worktree list -z`).
+  const fast = discoverRepoFast(ctx.cwd, ctx.env);
+  const repo = fast ?? (await resolveRepo(ctx.cwd));
+  const listed = listWorktrees(repo.mainPath);
+  listed.catch(() => {}); // awaited below
+  const records = await readRecords(repo.stateDir, (file) =>
+    ctx.onWarning?.(`cannot read the record ${file}; its worktree shows as unmanaged (delete the file to forget it)`),
+  );
+  // The statuses are most of the time: start those of the main worktree and of the managed
+  // worktrees now, while git lists the worktrees; the listing decides which outputs are used.
+  const wanted = ids.length > 0 ? records.filter((r) => ids.some((id) => idKey(id) === idKey(r.id))) : records;
+  const early = [...(ids.length > 0 || repo.bare ? [] : [repo.mainPath]), ...wanted.map((r) => r.path)].filter((f) =>
+    existsSync(f),
+  );
+  const earlyOutputs = statusMany(early, PARALLEL);
+  const entries = await listed.catch(async (e: unknown) => {
+    await assertGitVersion(repo.mainPath); // a too-old git explains the failure better than the failure does
+    throw e;
+  });
   const byPath = new Map(records.map((r) => [r.path, r]));
   const rows: { entry: WorktreeEntry | null; record: WorktreeRecord | null }[] = [];
   const seen = new Set<string>();
@@ -109,21 +123,50 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     return p;
   };
   const mainReal = repo.mainPath;
-  const worktrees = await mapLimit(selected, PARALLEL, ({ entry, record }) =>
-    buildRow(entry, record, entry !== null && realOr(entry.path) === mainReal && !repo.bare, baseFor(record), commitOf),
+  const facts = await Promise.all(
+    selected.map(async ({ entry, record }) => {
+      const folder = record?.path ?? (entry as WorktreeEntry).path;
+      const exists = entry?.bare ? true : (await lstatOrNull(folder)) !== null;
+      return { entry, record, folder, exists, canRunGit: exists && entry !== null && !entry.bare };
+    }),
+  );
+  const earlyIndex = new Map(early.map((folder, k) => [folder, k]));
+  const late = facts.filter((f) => f.canRunGit && !earlyIndex.has(f.folder)).map((f) => f.folder);
+  const lateOutputs = late.length > 0 ? statusMany(late, PARALLEL) : Promise.resolve([]);
+  const lateIndex = new Map(late.map((folder, k) => [folder, k]));
+  const statusOf = async (f: RowFacts): Promise<string | null> => {
+    if (!f.canRunGit) return null;
+    const k = earlyIndex.get(f.folder);
+    if (k !== undefined) return (await earlyOutputs)[k] ?? null;
+    return (await lateOutputs)[lateIndex.get(f.folder) ?? -1] ?? null;
+  };
+  // Rows wait on the statuses but do everything else (ports, sizes, bases) meanwhile; only
+  // the rev-lists of worktrees that moved off their base share a limit.
+  const revLists = revListLimit();
+  const listeners = facts.some((f) => Object.keys(f.record?.ports ?? {}).length > 0) ? readListeningPorts() : null;
+  const worktrees = await Promise.all(
+    facts.map((f) =>
+      buildRow(
+        f,
+        f.entry !== null && realOr(f.entry.path) === mainReal && !repo.bare,
+        statusOf(f),
+        baseFor(f.record),
+        listeners,
+        (base, head) => aheadBehind(f.folder, base, head, commitOf, revLists),
+      ),
+    ),
   );
   return { main: repo.mainPath, worktrees };
 }
 
 async function buildRow(
-  entry: WorktreeEntry | null,
-  record: WorktreeRecord | null,
+  { entry, record, folder, exists, canRunGit }: RowFacts,
   isMain: boolean,
+  statusOutput: Promise<string | null>,
   basePromise: Promise<string | null>,
-  commitOf: (base: string) => Promise<string | null>,
+  listeners: Set<number> | null,
+  countsAgainst: (base: string, head: string | null) => Promise<{ ahead: number; behind: number } | null>,
 ): Promise<StatusRow> {
-  const folder = record?.path ?? (entry as WorktreeEntry).path;
-  const exists = entry?.bare ? true : (await lstatOrNull(folder)) !== null;
   let state: WorktreeState;
   let reason: string | null = null;
   if (record && record.state !== "ready") {
@@ -142,14 +185,14 @@ async function buildRow(
   } else {
     state = record || isMain ? "ok" : "unmanaged";
   }
-  const base = await basePromise;
-  const canRunGit = exists && entry !== null && !entry.bare;
-  const [changes, counts, listening, databases] = await Promise.all([
-    canRunGit ? countChanges(folder) : Promise.resolve(0),
-    canRunGit && base ? aheadBehind(folder, base, entry?.head ?? null, commitOf) : Promise.resolve(null),
-    listeningPorts(record?.ports ?? {}),
+  const [output, base, listening, databases] = await Promise.all([
+    statusOutput,
+    basePromise,
+    listeningPorts(record?.ports ?? {}, listeners),
     Promise.all((record?.databases ?? []).map(async (db) => ({ ...db, size: await sizeOf(db.path) }))),
   ]);
+  const changes = output === null ? 0 : countChanges(output);
+  const counts = canRunGit && base ? await countsAgainst(base, entry?.head ?? null) : null;
   return {
     id: record?.id ?? null,
     name: record?.name ?? path.basename(folder),
@@ -170,28 +213,47 @@ async function buildRow(
   };
 }
 
-/** Number of paths `git status` reports (untracked included, ignored excluded). */
-async function countChanges(worktree: string): Promise<number> {
-  try {
-    const r = await git(["status", "--porcelain=v2", "-z"], { cwd: worktree });
-    return parseStatusV2(r.stdout).filter((e) => e.kind !== "ignored").length;
-  } catch {
-    return 0;
-  }
+interface RowFacts {
+  entry: WorktreeEntry | null;
+  record: WorktreeRecord | null;
+  /** The folder the row is about (the record's when there is one). */
+  folder: string;
+  exists: boolean;
+  /** True when git can run in the folder (it exists, git lists it, it is not bare). */
+  canRunGit: boolean;
 }
 
-/** `rev-list --left-right --count base...HEAD`: left = only on the base (behind), right = ahead. */
+/** Number of paths a `git status --porcelain=v2 -z` output reports (untracked included, ignored excluded). */
+function countChanges(output: string): number {
+  return parseStatusV2(output).filter((e) => e.kind !== "ignored").length;
+}
+
+/** Runs at most `PARALLEL` rev-lists at once (p-limit, imported only when a row needs one). */
+function revListLimit(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let limit: ((fn: () => Promise<unknown>) => Promise<unknown>) | null = null;
+  return async <T>(fn: () => Promise<T>) => {
+    limit ??= (await import("p-limit")).default(PARALLEL);
+    return (await limit(fn)) as T;
+  };
+}
+
+/**
+ * Ahead/behind of a worktree's HEAD against its base: 0/0 without running git when HEAD is
+ * the base's commit, else `rev-list --left-right --count base...HEAD` (left = only on the
+ * base = behind, right = ahead). Null when git cannot tell.
+ */
 async function aheadBehind(
   worktree: string,
   base: string,
   head: string | null,
   commitOf: (base: string) => Promise<string | null>,
+  limit: <T>(fn: () => Promise<T>) => Promise<T>,
 ): Promise<{ ahead: number; behind: number } | null> {
   if (head !== null && (await commitOf(base)) === head) return { ahead: 0, behind: 0 };
   try {
-    const r = await git(["rev-list", "--left-right", "--count", "--end-of-options", `${base}...HEAD`], {
-      cwd: worktree,
-    });
+    const r = await limit(() =>
+      git(["rev-list", "--left-right", "--count", "--end-of-options", `${base}...HEAD`], { cwd: worktree }),
+    );
     const [behind, ahead] = r.stdout.trim().split(/\s+/).map(Number);
     if (behind === undefined || ahead === undefined || Number.isNaN(behind) || Number.isNaN(ahead)) return null;
     return { ahead, behind };
@@ -200,9 +262,16 @@ async function aheadBehind(
   }
 }
 
-async function listeningPorts(ports: Record<string, number>): Promise<Record<string, boolean>> {
+/**
+ * Which of a row's ports something listens on: the kernel's socket tables when readable
+ * (read once per run: `listeners`), else a connect probe per port.
+ */
+async function listeningPorts(
+  ports: Record<string, number>,
+  listeners: Set<number> | null,
+): Promise<Record<string, boolean>> {
   const entries = Object.entries(ports);
-  const up = await Promise.all(entries.map(([, port]) => isListening(port)));
+  const up = await Promise.all(entries.map(([, port]) => (listeners ? listeners.has(port) : isListening(port))));
   return Object.fromEntries(entries.map(([name], i) => [name, up[i] === true]));
 }
 
@@ -216,22 +285,8 @@ async function sizeOf(file: string): Promise<number | null> {
 
 function realOr(p: string): string {
   try {
-    return realpathSync(p);
+    return realpathSync.native(p);
   } catch {
     return p;
   }
-}
-
-/** Maps with at most `limit` calls in flight, keeping order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -131,3 +131,28 @@ function afterFields(line: string, n: number): string {
 export function splitNul(output: string): string[] {
   return output.split("\0").filter((s) => s !== "");
 }
+
+/**
+ * Splits the output of several `git status --porcelain=v2 -z` runs, each followed by a
+ * `\x01wt-end <exit code>` field (`statusMany`), into one output per run. A status entry
+ * never starts with \x01, and the original path of a rename (the NUL field after a `2 `
+ * entry) is skipped over, whatever its name.
+ * @returns per run: its output (NUL-terminated entries, as git wrote them) and exit code.
+ */
+export function splitStatusRuns(output: string): { output: string; code: number }[] {
+  const fields = output.split("\0");
+  const runs: { output: string; code: number }[] = [];
+  let current: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as string;
+    if (field.startsWith("\x01wt-end ")) {
+      runs.push({ output: current.map((f) => `${f}\0`).join(""), code: Number(field.slice(8)) });
+      current = [];
+      continue;
+    }
+    if (field === "") continue;
+    current.push(field);
+    if (field.startsWith("2 ") && i + 1 < fields.length) current.push(fields[++i] as string);
+  }
+  return runs;
+}

@@ -34,19 +34,12 @@ export function parseGitVersion(text: string): [number, number, number] | null {
 }
 
 /**
- * Finds the repository around `cwd`.
- * @throws UsageError (exit 2) when `cwd` is not inside a git repository, or git is older
- *   than `MIN_GIT_VERSION`.
+ * Refuses a git older than `MIN_GIT_VERSION` (`git version`). A git whose version text
+ * does not parse is let through.
+ * @throws UsageError (exit 2, code `unsupported-git`) when git is too old.
  */
-export async function resolveRepo(cwd: string): Promise<RepoContext> {
-  const absCwd = path.resolve(cwd);
-  const [version, revParse] = await Promise.all([
-    gitOut(["version"], { cwd: absCwd }).catch(() => ""),
-    git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"], {
-      cwd: absCwd,
-    }).catch((e: unknown) => e),
-  ]);
-  const v = parseGitVersion(version);
+export async function assertGitVersion(cwd: string): Promise<void> {
+  const v = parseGitVersion(await gitOut(["version"], { cwd }).catch(() => ""));
   if (v && (v[0] < MIN_GIT_VERSION[0] || (v[0] === MIN_GIT_VERSION[0] && v[1] < MIN_GIT_VERSION[1]))) {
     throw new UsageError(
       `git ${v.join(".")} is too old: wt needs git ${MIN_GIT_VERSION.join(".")} or newer`,
@@ -54,6 +47,21 @@ export async function resolveRepo(cwd: string): Promise<RepoContext> {
       "unsupported-git",
     );
   }
+}
+
+/**
+ * Finds the repository around `cwd`.
+ * @throws UsageError (exit 2) when `cwd` is not inside a git repository, or git is older
+ *   than `MIN_GIT_VERSION`.
+ */
+export async function resolveRepo(cwd: string): Promise<RepoContext> {
+  const absCwd = path.resolve(cwd);
+  const [, revParse] = await Promise.all([
+    assertGitVersion(absCwd),
+    git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"], {
+      cwd: absCwd,
+    }).catch((e: unknown) => e),
+  ]);
   if (revParse instanceof CommandFailedError || revParse instanceof Error) {
     const detail = revParse instanceof CommandFailedError ? revParse.stderrTail : String(revParse);
     throw new UsageError(
@@ -142,6 +150,12 @@ export async function isAncestor(cwd: string, ancestor: string, descendant: stri
 export function discoverRepoFast(cwd: string, env: Readonly<Record<string, string | undefined>>): RepoContext | null {
   if (env.GIT_DIR || env.GIT_WORK_TREE || env.GIT_COMMON_DIR) return null;
   let dir = path.resolve(cwd);
+  try {
+    // A folder that does not exist (`-C typo`) is not inside the repository above it.
+    if (!statSync(dir).isDirectory()) return null;
+  } catch {
+    return null;
+  }
   for (;;) {
     const dotGit = path.join(dir, ".git");
     let st: ReturnType<typeof statSync> | undefined;

@@ -43,12 +43,20 @@ const BASE_ENV: Record<string, string> = {
  *   cannot be started; InterruptedError when `signal` aborts.
  */
 export function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  return gitEnvCommand("git", args, options);
+}
+
+/**
+ * Runs `command <args>` the way `git()` runs git (same environment, process group, errors):
+ * for the POSIX `sh` that drives many git runs at once (`statusMany`).
+ */
+export function gitEnvCommand(command: string, args: readonly string[], options: GitOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
       reject(new InterruptedError());
       return;
     }
-    const child = spawn("git", args, {
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...BASE_ENV, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
@@ -71,7 +79,9 @@ export function git(args: readonly string[], options: GitOptions): Promise<GitRe
     options.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (e) => {
       options.signal?.removeEventListener("abort", onAbort);
-      reject(new CommandFailedError(`git ${args.join(" ")}`, null, e.message, "is git installed and on PATH?"));
+      reject(
+        new CommandFailedError(`${command} ${args.join(" ")}`, null, e.message, `is ${command} installed and on PATH?`),
+      );
     });
     child.on("close", (code, sig) => {
       options.signal?.removeEventListener("abort", onAbort);
@@ -86,7 +96,7 @@ export function git(args: readonly string[], options: GitOptions): Promise<GitRe
         resolve({ stdout, stderr, exitCode });
         return;
       }
-      reject(new CommandFailedError(`git ${args.join(" ")}`, code, stderr || (sig ? `killed by ${sig}` : "")));
+      reject(new CommandFailedError(`${command} ${args.join(" ")}`, code, stderr || (sig ? `killed by ${sig}` : "")));
     });
     child.stdin.on("error", () => {
       // git may exit before reading all of stdin; its exit code tells what happened.

@@ -308,7 +308,14 @@ describe("git older than the minimum", () => {
     const fake = path.join(fakeDir, "git");
     writeFileSync(
       fake,
-      `#!/bin/sh\nif [ "$1" = "version" ] || [ "$1" = "--version" ]; then echo "git version 2.30.1"; exit 0; fi\nexec ${realGit} "$@"\n`,
+      [
+        "#!/bin/sh",
+        'if [ "$1" = "version" ] || [ "$1" = "--version" ]; then echo "git version 2.30.1"; exit 0; fi',
+        // Like git before 2.36, no `worktree list -z`: `wt status` asks the version only then.
+        'case " $* " in *" worktree list "*" -z "*) echo "error: unknown switch `z\'" >&2; exit 129;; esac',
+        `exec ${realGit} "$@"`,
+        "",
+      ].join("\n"),
     );
     chmodSync(fake, 0o755);
     const env = { PATH: `${fakeDir}${path.delimiter}${process.env.PATH ?? ""}` };

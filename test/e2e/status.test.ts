@@ -300,5 +300,31 @@ describe("wt status", () => {
     const run = await runWt(outside, ["status", "--json"], { GIT_CEILING_DIRECTORIES: repo.root });
     expect(run.code).toBe(2);
     expect(Object.keys(json(run))).toEqual(["error"]);
+    // -C naming a folder that does not exist, inside the repository: not "the repository above".
+    await create(repo, "101");
+    for (const args of [["status"], ["path", "101"], ["env", "101"]]) {
+      const missing = await runWt(repo.main, ["-C", "no/such/folder", ...args]);
+      expect(missing.code, args.join(" ")).toBe(2);
+      expect(missing.stderr).toMatch(/not inside a git repository/);
+    }
+  });
+
+  it("each of many worktrees gets its own counts (statuses run in groups)", async () => {
+    repo = makeRepo({ files: { "a.txt": "a\n" } });
+    const made: CreateResult[] = [];
+    for (let i = 1; i <= 9; i++) made.push(await create(repo, String(200 + i)));
+    for (const [k, m] of made.entries()) {
+      for (let j = 0; j < k; j++) writeFileSync(path.join(m.path, `new-${j}.txt`), "x\n");
+    }
+    writeFileSync(path.join(repo.main, "a.txt"), "main changed\n");
+    const st = await status(repo.main);
+    expect(made.map((m) => row(st, m.id).changes)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(rowAt(st, realpathSync(repo.main)).changes).toBe(1);
+    // Asking for some ids gives the same counts.
+    const some = await status(repo.main, "209", "202");
+    expect(some.worktrees.map((r) => [r.id, r.changes])).toEqual([
+      ["209", 8],
+      ["202", 1],
+    ]);
   });
 });

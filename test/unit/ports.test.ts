@@ -1,8 +1,17 @@
-import { createServer, type Server } from "node:net";
+import { existsSync } from "node:fs";
+import { connect, createServer, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { BusyError, WtError } from "../../src/core/errors.js";
-import { allocateSlot, fnv1a32, isPortFree, portsForSlot, preferredSlot } from "../../src/core/ports.js";
+import {
+  allocateSlot,
+  fnv1a32,
+  isListening,
+  isPortFree,
+  portsForSlot,
+  preferredSlot,
+  readListeningPorts,
+} from "../../src/core/ports.js";
 
 describe("fnv1a32", () => {
   // Test vectors of the reference implementation (http://www.isthe.com/chongo/tech/comp/fnv/).
@@ -309,5 +318,36 @@ describe("isPortFree (real sockets)", () => {
       preferred: 0,
       skipped: [{ slot: 0, reason: `PORT=${busyPort} is in use` }],
     });
+  });
+
+  const hasProcTables = existsSync("/proc/net/tcp");
+  it.runIf(hasProcTables)(
+    "readListeningPorts sees listeners on 127.0.0.1, 0.0.0.0 and ::1, and not once closed",
+    async () => {
+      const hosts = ["127.0.0.1", "0.0.0.0", ...(hasIpv6Loopback ? ["::1"] : [])];
+      const opened = await Promise.all(hosts.map((h) => listen(h)));
+      const ports = opened.map(portOf);
+      const seen = readListeningPorts();
+      expect(seen).not.toBeNull();
+      for (const [i, port] of ports.entries()) expect(seen?.has(port), hosts[i]).toBe(true);
+      // isListening agrees for the loopback ones.
+      expect(await isListening(ports[0] as number)).toBe(true);
+      for (const s of opened) await close(s);
+      const after = readListeningPorts();
+      for (const port of ports) expect(after?.has(port)).toBe(false);
+      expect(await isListening(ports[0] as number)).toBe(false);
+    },
+  );
+
+  it.runIf(hasProcTables)("readListeningPorts ignores connected sockets: only listeners count", async () => {
+    const server = await listen("127.0.0.1");
+    const port = portOf(server);
+    const client = connect({ host: "127.0.0.1", port });
+    await new Promise<void>((r) => client.once("connect", () => r()));
+    const localPort = client.localPort as number;
+    const seen = readListeningPorts();
+    expect(seen?.has(port)).toBe(true);
+    expect(seen?.has(localPort)).toBe(false);
+    client.destroy();
   });
 });

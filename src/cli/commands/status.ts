@@ -1,9 +1,13 @@
 import { getStatus } from "../../core/status.js";
 import type { Io } from "../index.js";
-import { makeChalk, renderStatus } from "../render.js";
 
-/** `wt status [<id>...]`: a table, or the JSON document. */
+/** `wt status [<id>...]`: a table, or the JSON document (which needs no table renderer). */
 export async function statusCommand(io: Io, ids: string[]): Promise<void> {
   const result = await getStatus(io.ctx, ids);
-  io.out(io.globals.json ? `${JSON.stringify(result, null, 2)}\n` : renderStatus(result, makeChalk()));
+  if (io.globals.json) {
+    io.out(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  const { makeChalk, renderStatus } = await import("../render.js");
+  io.out(renderStatus(result, makeChalk()));
 }
