@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
-import { access, copyFile, mkdir, rename, rm } from "node:fs/promises";
+import { access, copyFile, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.js";
+import { copyInChildProcess } from "./copy.js";
 import { BusyError, ConflictError, UsageError, WtError } from "./errors.js";
 import { safeJoin } from "./fs-safe.js";
 import { expandTemplate } from "./names.js";
@@ -132,12 +133,20 @@ function sqlString(text: string): string {
 }
 
 /**
- * SQLite: `VACUUM INTO` (https://sqlite.org/lang_vacuum.html#vacuuminto) writes a
- * transactionally consistent snapshot of the template taken by the engine, so pages still in
- * the template's `-wal` are part of the copy, even while a writer has it open; a writer's
- * lock makes it wait the busy timeout, then fail with SQLITE_BUSY (exit 4). It does what the
- * online backup API does in one statement, with a small page cache (it streams) and without
- * the Backup wrapper object that would need garbage collection (see `retained`).
+ * SQLite, a template in rollback-journal mode (the database file alone holds every committed
+ * page): the file is cloned by `cp` while this process holds a SHARED lock inside a read
+ * transaction. Under SHARED no writer can change the file (https://sqlite.org/lockingv3.html,
+ * "SHARED"), so the clone is the consistent database, byte for byte, as fast as the filesystem
+ * copies (a copy-on-write clone on btrfs, XFS or APFS); `cp` runs in a child process because
+ * closing a descriptor of the file here would drop the lock (`copyInChildProcess`). A writer
+ * holding the file locked makes it wait the busy timeout, then fail with SQLITE_BUSY (exit 4).
+ *
+ * A template in WAL mode (committed pages may still be in its `-wal`), or where no `cp` runs:
+ * `VACUUM INTO` (https://sqlite.org/lang_vacuum.html#vacuuminto) writes a transactionally
+ * consistent snapshot taken by the engine, `-wal` pages included, with a small page cache
+ * (it streams) and without the Backup wrapper object that would need garbage collection (see
+ * `retained`).
+ *
  * Without a template: a database whose header is written (a real, valid SQLite file).
  */
 async function writeSqlite(template: string | null, temp: string, busyTimeoutMs: number): Promise<void> {
@@ -153,6 +162,8 @@ async function writeSqlite(template: string | null, temp: string, busyTimeoutMs:
     }
     return;
   }
+  // Read before the engine opens the file: closing this descriptor later would drop its locks.
+  const cloneable = (await sqliteJournalMode(template)) === "rollback";
   let source: InstanceType<SqliteModule>;
   try {
     source = new Database(template, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
@@ -161,6 +172,7 @@ async function writeSqlite(template: string | null, temp: string, busyTimeoutMs:
     throw sqliteBusyOr(e, template);
   }
   try {
+    if (cloneable && (await cloneUnderSharedLock(source, template, temp))) return;
     // Pages stream through; a big cache would only raise the peak memory (issue 5: <= 100 MB).
     source.exec("PRAGMA cache_size = -512");
     // Synchronous: the event loop (and the repository lock's refresh) waits for it. At about
@@ -171,6 +183,49 @@ async function writeSqlite(template: string | null, temp: string, busyTimeoutMs:
     throw sqliteBusyOr(e, template);
   } finally {
     source.close();
+  }
+}
+
+/**
+ * Clones `template` to `temp` inside a read transaction of `source` (SHARED lock held from the
+ * first read to COMMIT). Returns false, leaving nothing at `temp`, when no `cp` can run or the
+ * clone turns out not to be a rollback-journal database (the template switched to WAL before
+ * the lock was taken): then the caller uses `VACUUM INTO`.
+ * @throws the engine's SQLITE_BUSY when a writer keeps the lock past the busy timeout.
+ */
+async function cloneUnderSharedLock(
+  source: InstanceType<SqliteModule>,
+  template: string,
+  temp: string,
+): Promise<boolean> {
+  source.exec("BEGIN; SELECT 1 FROM sqlite_master LIMIT 1;");
+  let cloned = false;
+  try {
+    cloned = await copyInChildProcess(template, temp);
+  } finally {
+    source.exec("COMMIT");
+  }
+  if (cloned && (await sqliteJournalMode(temp)) === "rollback") return true;
+  await removeDatabaseFiles(temp);
+  return false;
+}
+
+/**
+ * The journal mode a SQLite file's header records: bytes 18 and 19 (file format write and read
+ * versions) are 1 for rollback journal, 2 for WAL (https://sqlite.org/fileformat.html, 1.3.3).
+ * @returns "rollback", "wal", or null for anything else (too short, not SQLite).
+ */
+async function sqliteJournalMode(file: string): Promise<"rollback" | "wal" | null> {
+  const handle = await open(file, "r");
+  try {
+    const header = Buffer.alloc(100);
+    const { bytesRead } = await handle.read(header, 0, 100, 0);
+    if (bytesRead < 100 || header.subarray(0, 16).toString("latin1") !== "SQLite format 3\0") return null;
+    if (header[18] === 1 && header[19] === 1) return "rollback";
+    if (header[18] === 2 && header[19] === 2) return "wal";
+    return null;
+  } finally {
+    await handle.close();
   }
 }
 
@@ -217,7 +272,8 @@ async function writeDuckdb(template: string | null, temp: string): Promise<void>
     const connection = await instance.connect();
     try {
       await connection.run("CHECKPOINT");
-      if (template !== null) await copyFile(template, temp);
+      // cp in a child process: closing a descriptor of the file here would drop DuckDB's lock.
+      if (template !== null && !(await copyInChildProcess(template, temp))) await copyFile(template, temp);
     } finally {
       connection.closeSync();
     }

@@ -1,12 +1,10 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { constants } from "node:fs";
-import { cp, mkdir, readdir, readFile, symlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import path from "node:path";
 import type { Ignore } from "ignore";
 import { splitNul } from "../git/parse.js";
 import { git } from "../git/run.js";
-import { CommandFailedError } from "./errors.js";
+import { copyTree } from "./copy.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
 import { compareText } from "./names.js";
 import type { FileFingerprint, IncludedEntry } from "./state.js";
@@ -182,47 +180,6 @@ export async function bringEntry(
     await copyTree(source, target, signal);
   }
   return true;
-}
-
-/**
- * Copies a file or folder the way `cp -a` does: modes, times and symlinks kept verbatim,
- * copy-on-write clones where the filesystem offers them (`--reflink=auto` on Linux, `-c`
- * clonefile on macOS). Falls back to `fs.promises.cp` where no such `cp` exists.
- */
-export async function copyTree(source: string, target: string, signal?: AbortSignal): Promise<void> {
-  const flags =
-    process.platform === "linux" ? ["-a", "--reflink=auto"] : process.platform === "darwin" ? ["-a", "-c"] : null;
-  if (flags) {
-    const ok = await runCp([...flags, "--", source, target], signal);
-    if (ok) return;
-  }
-  await cp(source, target, {
-    recursive: true,
-    verbatimSymlinks: true,
-    preserveTimestamps: true,
-    errorOnExist: true,
-    force: false,
-    mode: constants.COPYFILE_FICLONE,
-  });
-}
-
-function runCp(args: string[], signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("cp", args, { stdio: ["ignore", "ignore", "pipe"], signal });
-    let stderr = "";
-    child.stderr.on("data", (b: Buffer) => {
-      stderr += b.toString();
-    });
-    child.on("error", (e) => {
-      if ((e as Error).name === "AbortError") reject(e);
-      else resolve(false);
-    });
-    child.on("close", (code) => {
-      if (code === 0) resolve(true);
-      else if (/unrecognized|illegal|invalid option|usage/i.test(stderr)) resolve(false);
-      else reject(new CommandFailedError(`cp ${args.join(" ")}`, code, stderr));
-    });
-  });
 }
 
 const HASH_LIMIT = 1024 * 1024;

@@ -15,7 +15,15 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult, StatusResult } from "../../src/index.js";
 import { type ErrorJson, json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
-import { duckdbWriter, sqliteExclusiveWriter, sqliteWalWriter, startWriter, type Writer } from "../helpers/writers.js";
+import {
+  duckdbWriter,
+  sqliteBusyWriter,
+  sqliteExclusiveWriter,
+  sqliteReservedWriter,
+  sqliteWalWriter,
+  startWriter,
+  type Writer,
+} from "../helpers/writers.js";
 
 let repo: TestRepo;
 let writers: Writer[] = [];
@@ -77,6 +85,58 @@ describe("SQLite databases", () => {
     expect(gitStatus(doc.path)).toBe("");
     const env = readFileSync(path.join(doc.path, ".env.local"), "utf8");
     expect(env).toContain(`DATABASE_PATH=${target}`);
+  });
+
+  it("clones a rollback-journal template byte for byte under a shared lock; a writer's uncommitted rows stay out", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/{name}.db", template: "data/agent.db" }] });
+    mkdirSync(path.join(repo.main, "data"));
+    const template = path.join(repo.main, "data", "agent.db");
+    const db = new Database(template);
+    db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE items (id INTEGER PRIMARY KEY, note TEXT);");
+    db.exec(
+      `INSERT INTO items (note) WITH RECURSIVE c(x) AS (VALUES(1) UNION ALL SELECT x + 1 FROM c WHERE x < 3000) SELECT printf('%0400d', x) FROM c`,
+    );
+    // Free pages inside the file: VACUUM INTO would drop them, a clone keeps them.
+    db.exec("DELETE FROM items WHERE id > 2000");
+    db.close();
+    const before = readFileSync(template);
+    writers.push(await startWriter(repo.root, "reserved", sqliteReservedWriter(template, 50)));
+
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const target = path.join(json<CreateResult>(run).path, "data", "issue-101.db");
+    expect(readdirSync(path.dirname(target))).toEqual(["issue-101.db"]);
+    expect(readFileSync(target).equals(before)).toBe(true);
+    expect(sqliteCount(target)).toBe(2000);
+    const check = new Database(target, { readonly: true });
+    expect(check.pragma("integrity_check", { simple: true })).toBe("ok");
+    check.close();
+  });
+
+  it("every copy of a template a writer keeps committing to is a whole committed state", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/{name}.db", template: "data/agent.db" }] });
+    mkdirSync(path.join(repo.main, "data"));
+    const template = path.join(repo.main, "data", "agent.db");
+    const db = new Database(template);
+    db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE items (id INTEGER PRIMARY KEY, note TEXT);");
+    db.exec(
+      `INSERT INTO items (note) WITH RECURSIVE c(x) AS (VALUES(1) UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT printf('%0400d', x) FROM c`,
+    );
+    db.close();
+    writers.push(await startWriter(repo.root, "busy", sqliteBusyWriter(template, 50)));
+    for (const id of ["101", "102", "103"]) {
+      const run = await runWt(repo.main, ["create", id, "--json"]);
+      expect(run.code, run.stderr).toBe(0);
+      const target = path.join(json<CreateResult>(run).path, "data", `issue-${id}.db`);
+      const check = new Database(target, { readonly: true });
+      expect(check.pragma("integrity_check", { simple: true }), id).toBe("ok");
+      check.close();
+      const n = sqliteCount(target);
+      expect(n).toBeGreaterThan(20000);
+      expect(n % 50, `${id}: ${n} rows`).toBe(0);
+    }
   });
 
   it("gives exit 4 naming the file when a writer holds the template locked", async () => {

@@ -99,3 +99,43 @@ console.log("ready");
 setInterval(() => KEEP, 1000);
 `;
 }
+
+/**
+ * A SQLite writer (rollback journal) inside an open `BEGIN IMMEDIATE` transaction: it holds
+ * the RESERVED lock with `rows` uncommitted rows, which readers may not see.
+ */
+export function sqliteReservedWriter(db: string, rows: number): string {
+  return `
+import Database from ${JSON.stringify(SQLITE_MODULE)};
+const db = new Database(${JSON.stringify(db)});
+db.exec("BEGIN IMMEDIATE");
+for (let i = 0; i < ${rows}; i++) db.exec("INSERT INTO items (note) VALUES ('uncommitted')");
+const KEEP = db;
+console.log("ready");
+// Referenced from a live timer (see sqliteWalWriter).
+setInterval(() => KEEP, 1000);
+`;
+}
+
+/**
+ * A SQLite writer (rollback journal) that commits `batch` rows at a time, every few
+ * milliseconds, until killed: a copy taken at any moment must hold a whole number of batches.
+ */
+export function sqliteBusyWriter(db: string, batch: number): string {
+  return `
+import Database from ${JSON.stringify(SQLITE_MODULE)};
+const db = new Database(${JSON.stringify(db)}, { timeout: 10000 });
+const pause = new Int32Array(new SharedArrayBuffer(4));
+const note = "x".repeat(400);
+let commits = 0;
+const KEEP = db;
+setInterval(() => KEEP, 1000);
+for (;;) {
+  db.exec("BEGIN IMMEDIATE");
+  for (let i = 0; i < ${batch}; i++) db.exec("INSERT INTO items (note) VALUES ('" + note + "')");
+  db.exec("COMMIT");
+  if (++commits === 3) console.log("ready");
+  Atomics.wait(pause, 0, 0, 3);
+}
+`;
+}

@@ -1,0 +1,59 @@
+import { spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { cp } from "node:fs/promises";
+import { CommandFailedError } from "./errors.js";
+
+/** `cp` flags for a copy-on-write clone where the filesystem offers one, or null (no such cp). */
+function cloneFlags(): string[] | null {
+  if (process.platform === "linux") return ["-a", "--reflink=auto"];
+  if (process.platform === "darwin") return ["-a", "-c"];
+  return null;
+}
+
+/**
+ * Copies a file or folder the way `cp -a` does: modes, times and symlinks kept verbatim,
+ * copy-on-write clones where the filesystem offers them (`--reflink=auto` on Linux, `-c`
+ * clonefile on macOS). Falls back to `fs.promises.cp` where no such `cp` exists.
+ * @throws CommandFailedError (exit 6) when `cp` fails; AbortError when `signal` aborts.
+ */
+export async function copyTree(source: string, target: string, signal?: AbortSignal): Promise<void> {
+  if (await copyInChildProcess(source, target, signal)) return;
+  await cp(source, target, {
+    recursive: true,
+    verbatimSymlinks: true,
+    preserveTimestamps: true,
+    errorOnExist: true,
+    force: false,
+    mode: constants.COPYFILE_FICLONE,
+  });
+}
+
+/**
+ * Copies with `cp` in a child process (a clone where the filesystem can), never opening the
+ * files in this process. That matters for a database file an engine in this process holds a
+ * POSIX lock on: closing any descriptor of a file drops every fcntl lock the process holds on
+ * it (fcntl(2); https://sqlite.org/howtocorrupt.html, 2.2).
+ * @returns false when no suitable `cp` exists (then nothing was copied).
+ * @throws CommandFailedError (exit 6) when `cp` ran and failed; AbortError when `signal` aborts.
+ */
+export async function copyInChildProcess(source: string, target: string, signal?: AbortSignal): Promise<boolean> {
+  const flags = cloneFlags();
+  if (!flags) return false;
+  const args = [...flags, "--", source, target];
+  return new Promise((resolve, reject) => {
+    const child = spawn("cp", args, { stdio: ["ignore", "ignore", "pipe"], signal });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.on("error", (e) => {
+      if ((e as Error).name === "AbortError") reject(e);
+      else resolve(false);
+    });
+    child.on("close", (code) => {
+      if (code === 0) resolve(true);
+      else if (/unrecognized|illegal|invalid option|usage/i.test(stderr)) resolve(false);
+      else reject(new CommandFailedError(`cp ${args.join(" ")}`, code, stderr));
+    });
+  });
+}
