@@ -3,8 +3,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
-import { git } from "../git/run.js";
-import { statusMany } from "../git/status.js";
+import { type FolderJob, gitInEach, statusMany } from "../git/status.js";
 import type { WtContext } from "./context.js";
 import { WorktreeNotFoundError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
@@ -140,19 +139,19 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     if (k !== undefined) return (await earlyOutputs)[k] ?? null;
     return (await lateOutputs)[lateIndex.get(f.folder) ?? -1] ?? null;
   };
-  // Rows wait on the statuses but do everything else (ports, sizes, bases) meanwhile; only
-  // the rev-lists of worktrees that moved off their base share a limit.
-  const revLists = revListLimit();
+  // Ahead/behind: 0/0 without git where HEAD is the base's commit (the common case right
+  // after `wt create`); the other worktrees' rev-lists run as one batch, like the statuses.
+  const counts = aheadBehindAll(facts, baseFor, commitOf);
   const listeners = facts.some((f) => Object.keys(f.record?.ports ?? {}).length > 0) ? readListeningPorts() : null;
   const worktrees = await Promise.all(
-    facts.map((f) =>
+    facts.map((f, i) =>
       buildRow(
         f,
         f.entry !== null && realOr(f.entry.path) === mainReal && !repo.bare,
         statusOf(f),
         baseFor(f.record),
         listeners,
-        (base, head) => aheadBehind(f.folder, base, head, commitOf, revLists),
+        counts.then((all) => all[i] ?? null),
       ),
     ),
   );
@@ -160,12 +159,12 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
 }
 
 async function buildRow(
-  { entry, record, folder, exists, canRunGit }: RowFacts,
+  { entry, record, folder, exists }: RowFacts,
   isMain: boolean,
   statusOutput: Promise<string | null>,
   basePromise: Promise<string | null>,
   listeners: Set<number> | null,
-  countsAgainst: (base: string, head: string | null) => Promise<{ ahead: number; behind: number } | null>,
+  countsPromise: Promise<AheadBehind | null>,
 ): Promise<StatusRow> {
   let state: WorktreeState;
   let reason: string | null = null;
@@ -192,7 +191,7 @@ async function buildRow(
     Promise.all((record?.databases ?? []).map(async (db) => ({ ...db, size: await sizeOf(db.path) }))),
   ]);
   const changes = output === null ? 0 : countChanges(output);
-  const counts = canRunGit && base ? await countsAgainst(base, entry?.head ?? null) : null;
+  const counts = await countsPromise;
   return {
     id: record?.id ?? null,
     name: record?.name ?? path.basename(folder),
@@ -228,38 +227,45 @@ function countChanges(output: string): number {
   return parseStatusV2(output).filter((e) => e.kind !== "ignored").length;
 }
 
-/** Runs at most `PARALLEL` rev-lists at once (p-limit, imported only when a row needs one). */
-function revListLimit(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let limit: ((fn: () => Promise<unknown>) => Promise<unknown>) | null = null;
-  return async <T>(fn: () => Promise<T>) => {
-    limit ??= (await import("p-limit")).default(PARALLEL);
-    return (await limit(fn)) as T;
-  };
+interface AheadBehind {
+  ahead: number;
+  behind: number;
 }
 
 /**
- * Ahead/behind of a worktree's HEAD against its base: 0/0 without running git when HEAD is
- * the base's commit, else `rev-list --left-right --count base...HEAD` (left = only on the
- * base = behind, right = ahead). Null when git cannot tell.
+ * Ahead/behind of every row's HEAD against its base (null where git cannot run or tell):
+ * 0/0 without running git when HEAD is the base's commit, else
+ * `rev-list --left-right --count base...HEAD` in the worktree (left = only on the base =
+ * behind, right = ahead), all of them through `gitInEach`.
  */
-async function aheadBehind(
-  worktree: string,
-  base: string,
-  head: string | null,
+async function aheadBehindAll(
+  facts: readonly RowFacts[],
+  baseFor: (record: WorktreeRecord | null) => Promise<string | null>,
   commitOf: (base: string) => Promise<string | null>,
-  limit: <T>(fn: () => Promise<T>) => Promise<T>,
-): Promise<{ ahead: number; behind: number } | null> {
-  if (head !== null && (await commitOf(base)) === head) return { ahead: 0, behind: 0 };
-  try {
-    const r = await limit(() =>
-      git(["rev-list", "--left-right", "--count", "--end-of-options", `${base}...HEAD`], { cwd: worktree }),
-    );
-    const [behind, ahead] = r.stdout.trim().split(/\s+/).map(Number);
-    if (behind === undefined || ahead === undefined || Number.isNaN(behind) || Number.isNaN(ahead)) return null;
-    return { ahead, behind };
-  } catch {
-    return null;
-  }
+): Promise<(AheadBehind | null)[]> {
+  const out: (AheadBehind | null)[] = new Array(facts.length).fill(null);
+  const jobs: FolderJob[] = [];
+  const rowOfJob: number[] = [];
+  await Promise.all(
+    facts.map(async (f, i) => {
+      if (!f.canRunGit) return;
+      const base = await baseFor(f.record);
+      if (!base) return;
+      const head = f.entry?.head ?? null;
+      if (head !== null && (await commitOf(base)) === head) {
+        out[i] = { ahead: 0, behind: 0 };
+        return;
+      }
+      jobs.push({ cwd: f.folder, lastArg: `${base}...HEAD` });
+      rowOfJob.push(i);
+    }),
+  );
+  const outputs = await gitInEach(["rev-list", "--left-right", "--count", "--end-of-options"], jobs, PARALLEL);
+  outputs.forEach((text, k) => {
+    const m = text === null ? null : /^(\d+)\s+(\d+)/.exec(text);
+    if (m) out[rowOfJob[k] as number] = { behind: Number(m[1]), ahead: Number(m[2]) };
+  });
+  return out;
 }
 
 /**

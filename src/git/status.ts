@@ -2,54 +2,84 @@ import { splitStatusRuns } from "./parse.js";
 import { git, gitEnvCommand } from "./run.js";
 
 /** `git status` as `wt status` reads it: porcelain v2, NUL-separated (git-status(1)). */
-const STATUS_ARGS = ["status", "--porcelain=v2", "-z"];
+export const STATUS_ARGS = ["status", "--porcelain=v2", "-z"] as const;
+
+/** One git run of `gitInEach`: the folder it runs in and an optional last argument. */
+export interface FolderJob {
+  /** Absolute folder (`git -C`). */
+  cwd: string;
+  /** Appended after the fixed arguments when given (user data: passed as an argument, never as script text). */
+  lastArg?: string;
+}
 
 /**
- * The POSIX shell loop that runs one group: for every folder given as an argument, its status
- * followed by a `\x01wt-end <exit code>` field, which no status entry can start with.
+ * The POSIX shell loop that runs one group: arguments come in pairs (folder, last argument or
+ * empty), and every run is followed by a `\x01wt-end <exit code>` NUL-terminated field, which no
+ * porcelain entry or count can start with. `fixed` is wt's own constant arguments, never user data.
  */
-const GROUP_SCRIPT = `for d do git -C "$d" ${STATUS_ARGS.join(" ")}; printf '\\001wt-end %d\\0' "$?"; done`;
+function groupScript(fixed: readonly string[]): string {
+  return `while [ "$#" -gt 1 ]; do d=$1; a=$2; shift 2; git -C "$d" ${fixed.join(" ")} \${a:+"$a"}; printf '\\001wt-end %d\\0' "$?"; done`;
+}
 
 /**
- * `git status --porcelain=v2 -z` in every folder of `worktrees`, `groups` folders at a time.
+ * `git -C <cwd> <args> [<lastArg>]` for every job, `groups` jobs at a time.
  *
- * Each group is one POSIX `sh` running its share of the statuses one after the other. Starting
- * a process from Node costs about 2 ms of its only thread (a fork of a large process), from
- * `sh` a fraction of that, and `wt status` of 50 worktrees must stay within 1.35x of raw git
- * run 4 at a time (issue 5). Where no `sh` can start, every status is its own git process.
+ * Each group is one POSIX `sh` running its share of the jobs one after the other. Starting a
+ * process from Node costs about 2 ms of its only thread (a fork of a large process), from `sh`
+ * a fraction of that, and `wt status` of 50 worktrees must stay within 1.35x of raw git run 4 at
+ * a time (issue 5). Where no `sh` can start, every job is its own git process.
  *
- * @param worktrees absolute worktree folders
- * @returns each folder's status output (NUL-terminated entries), or null where its `git status`
- *   failed (folder gone, not a worktree); same order as `worktrees`. Never rejects.
+ * @param args wt's fixed arguments (letters, digits, `-`, `=`, `.` only: they go into the script)
+ * @returns each job's stdout, or null where its git failed (folder gone, not a worktree, bad
+ *   revision); same order as `jobs`. Never rejects.
  */
-export async function statusMany(worktrees: readonly string[], groups = 4): Promise<(string | null)[]> {
-  const out: (string | null)[] = new Array(worktrees.length).fill(null);
-  const n = Math.min(groups, worktrees.length);
+export async function gitInEach(
+  args: readonly string[],
+  jobs: readonly FolderJob[],
+  groups = 4,
+): Promise<(string | null)[]> {
+  if (args.some((a) => !/^[\w=.-]+$/.test(a))) throw new Error(`gitInEach: not a plain argument in ${args.join(" ")}`);
+  const out: (string | null)[] = new Array(jobs.length).fill(null);
+  const n = Math.min(groups, jobs.length);
   await Promise.all(
     Array.from({ length: n }, async (_, g) => {
       const members: number[] = [];
-      for (let i = g; i < worktrees.length; i += n) members.push(i);
-      const runs = await statusGroup(members.map((i) => worktrees[i] as string));
+      for (let i = g; i < jobs.length; i += n) members.push(i);
+      const runs = await runGroup(
+        args,
+        members.map((i) => jobs[i] as FolderJob),
+      );
       for (const [k, i] of members.entries()) out[i] = runs[k] ?? null;
     }),
   );
   return out;
 }
 
-async function statusGroup(folders: readonly string[]): Promise<(string | null)[]> {
-  if (folders.length > 1) {
+/** `git status --porcelain=v2 -z` in every folder (`gitInEach`). */
+export function statusMany(worktrees: readonly string[], groups = 4): Promise<(string | null)[]> {
+  return gitInEach(
+    STATUS_ARGS,
+    worktrees.map((cwd) => ({ cwd })),
+    groups,
+  );
+}
+
+async function runGroup(args: readonly string[], jobs: readonly FolderJob[]): Promise<(string | null)[]> {
+  if (jobs.length > 1) {
     try {
-      const r = await gitEnvCommand("sh", ["-c", GROUP_SCRIPT, "sh", ...folders], { cwd: "/" });
+      const shArgs = jobs.flatMap((j) => [j.cwd, j.lastArg ?? ""]);
+      const r = await gitEnvCommand("sh", ["-c", groupScript(args), "sh", ...shArgs], { cwd: "/" });
       const runs = splitStatusRuns(r.stdout);
-      if (runs.length === folders.length) return runs.map((run) => (run.code === 0 ? run.output : null));
+      if (runs.length === jobs.length) return runs.map((run) => (run.code === 0 ? run.output : null));
     } catch {
-      // No sh here (or it was killed): one git process per folder below.
+      // No sh here (or it was killed): one git process per job below.
     }
   }
   const runs: (string | null)[] = [];
-  for (const folder of folders) {
+  for (const job of jobs) {
+    const full = job.lastArg ? [...args, job.lastArg] : [...args];
     runs.push(
-      await git(STATUS_ARGS, { cwd: folder }).then(
+      await git(full, { cwd: job.cwd }).then(
         (r) => r.stdout,
         () => null,
       ),

@@ -327,4 +327,35 @@ describe("wt status", () => {
       ["202", 1],
     ]);
   });
+
+  it("ahead/behind of many diverged worktrees, each its own (rev-lists run in groups)", async () => {
+    repo = makeRepo({ files: { "a.txt": "a\n" } });
+    const made: CreateResult[] = [];
+    for (let i = 1; i <= 6; i++) made.push(await create(repo, String(300 + i)));
+    for (const [k, m] of made.entries()) {
+      for (let j = 0; j <= k; j++) {
+        writeFileSync(path.join(m.path, `c${j}.txt`), `${j}\n`);
+        gitSync(m.path, "add", `c${j}.txt`);
+        gitSync(m.path, "commit", "-q", "-m", `c${j}`);
+      }
+    }
+    // The base (main) moves on by two commits after the worktrees were made.
+    for (const n of [1, 2]) {
+      writeFileSync(path.join(repo.main, `m${n}.txt`), "m\n");
+      gitSync(repo.main, "add", `m${n}.txt`);
+      gitSync(repo.main, "commit", "-q", "-m", `m${n}`);
+    }
+    const st = await status(repo.main);
+    expect(made.map((m) => [row(st, m.id).ahead, row(st, m.id).behind])).toEqual([
+      [1, 2],
+      [2, 2],
+      [3, 2],
+      [4, 2],
+      [5, 2],
+      [6, 2],
+    ]);
+    expect(made.map((m) => row(st, m.id).base)).toEqual(made.map(() => "main"));
+    // The main worktree is its own base: 0/0.
+    expect(rowAt(st, realpathSync(repo.main))).toMatchObject({ ahead: 0, behind: 0 });
+  });
 });

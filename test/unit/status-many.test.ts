@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { splitStatusRuns } from "../../src/git/parse.js";
-import { statusMany } from "../../src/git/status.js";
+import { gitInEach, statusMany } from "../../src/git/status.js";
 import { gitSync, makeRepo, type TestRepo } from "../helpers/repo.js";
 
 let repo: TestRepo | null = null;
@@ -89,6 +89,28 @@ describe("statusMany", () => {
 
   it("returns [] for no folders", async () => {
     expect(await statusMany([], 4)).toEqual([]);
+  });
+});
+
+describe("gitInEach", () => {
+  it("passes each job's last argument as data: shell syntax and option-like values do nothing", async () => {
+    const folders = sevenWorktrees();
+    const main = (repo as TestRepo).main;
+    const pwned = path.join(main, "pwned");
+    const jobs = [
+      { cwd: folders[0] as string, lastArg: "HEAD" },
+      { cwd: folders[1] as string, lastArg: `$(touch ${pwned})` },
+      { cwd: folders[2] as string, lastArg: `--output=${pwned}` },
+      { cwd: folders[3] as string },
+    ];
+    const out = await gitInEach(["rev-parse", "--verify", "--quiet", "--end-of-options"], jobs, 2);
+    const head = gitSync(folders[0] as string, "rev-parse", "HEAD");
+    expect(out).toEqual([`${head}\n`, null, null, null]);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it("refuses fixed arguments that are not plain words (they become script text)", async () => {
+    await expect(gitInEach(["status", "$(id)"], [{ cwd: "/" }])).rejects.toThrow(/not a plain argument/);
   });
 });
 
