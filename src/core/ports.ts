@@ -87,11 +87,42 @@ export async function allocateSlot(req: SlotRequest): Promise<SlotChoice> {
 }
 
 /**
- * True when nothing listens on `port` on any local address (get-port's check). get-port
- * keeps an in-process cache of ports it handed out; `wt` keeps its own registry, so the
- * cache is cleared before every check to get the machine's answer.
+ * How long to wait before asking again about a port that looked busy, in milliseconds. get-port
+ * tests a port by listening on it for a moment, so another `wt` (of another repository, whose
+ * lock does not serialise with ours) probing the same port makes it look busy for a few
+ * milliseconds; a server holding it is still there on the re-checks. Without them, two
+ * repositories creating issue 101 at once could push one of them to slot 102 for good (seen
+ * in this suite, whose test files run in parallel).
  */
-export async function isPortFree(port: number): Promise<boolean> {
+export const PORT_RECHECK_MS: readonly number[] = [25, 100];
+
+/**
+ * True when nothing listens on `port` on any local address (get-port's check), confirmed:
+ * a port that looks busy is asked about again after each of `recheckMs` and counts as free as
+ * soon as one answer says so.
+ * @param port TCP port, 1..65535
+ * @param recheckMs waits in milliseconds before each re-check of a busy answer
+ * @param probe one check (default `probePortFree`); tests pass a wrapper of the real one
+ */
+export async function isPortFree(
+  port: number,
+  recheckMs: readonly number[] = PORT_RECHECK_MS,
+  probe: (port: number) => Promise<boolean> = probePortFree,
+): Promise<boolean> {
+  if (await probe(port)) return true;
+  for (const ms of recheckMs) {
+    await new Promise((r) => setTimeout(r, ms));
+    if (await probe(port)) return true;
+  }
+  return false;
+}
+
+/**
+ * One get-port check of `port`: true when it could listen on it on every local address.
+ * get-port keeps an in-process cache of ports it handed out; `wt` keeps its own registry, so
+ * the cache is cleared before every check to get the machine's answer.
+ */
+export async function probePortFree(port: number): Promise<boolean> {
   const { default: getPort, clearLockedPorts } = await import("get-port");
   clearLockedPorts();
   const got = await getPort({ port });

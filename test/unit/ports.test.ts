@@ -8,6 +8,8 @@ import {
   fnv1a32,
   isListening,
   isPortFree,
+  PORT_RECHECK_MS,
+  probePortFree,
   portsForSlot,
   preferredSlot,
   readListeningPorts,
@@ -288,6 +290,35 @@ describe("isPortFree (real sockets)", () => {
     expect(await isPortFree(port)).toBe(true);
     expect(await isPortFree(port)).toBe(true);
     expect(await isPortFree(port)).toBe(true);
+  });
+
+  it("a port that looks busy only for a moment (another wt's probe) counts as free on the re-check", async () => {
+    const server = await listen("127.0.0.1");
+    const port = portOf(server);
+    const answers: boolean[] = [];
+    // The first real check sees the listener; then it goes away, as another process's get-port
+    // probe does a few milliseconds after it began.
+    const probe = async (p: number) => {
+      const free = await probePortFree(p);
+      answers.push(free);
+      if (answers.length === 1) await close(server);
+      return free;
+    };
+    expect(await isPortFree(port, [0], probe)).toBe(true);
+    expect(answers).toEqual([false, true]);
+  });
+
+  it("a port held through every re-check stays busy", async () => {
+    const server = await listen("127.0.0.1");
+    const port = portOf(server);
+    let probes = 0;
+    const probe = (p: number) => {
+      probes++;
+      return probePortFree(p);
+    };
+    expect(await isPortFree(port, [0, 0], probe)).toBe(false);
+    expect(probes).toBe(3);
+    expect(PORT_RECHECK_MS.length).toBeGreaterThan(0);
   });
 
   it("does not hold the port after checking it: a server can listen on it right away", async () => {
