@@ -9,9 +9,9 @@ import {
   isListening,
   isPortFree,
   PORT_RECHECK_MS,
-  probePortFree,
   portsForSlot,
   preferredSlot,
+  probePortFree,
   readListeningPorts,
 } from "../../src/core/ports.js";
 
