@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { type AheadBehind, aheadBehindOfRefs } from "../git/ahead-behind.js";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
 import { type FolderJob, gitInEach, statusMany } from "../git/status.js";
@@ -139,9 +140,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     if (k !== undefined) return (await earlyOutputs)[k] ?? null;
     return (await lateOutputs)[lateIndex.get(f.folder) ?? -1] ?? null;
   };
-  // Ahead/behind: 0/0 without git where HEAD is the base's commit (the common case right
-  // after `wt create`); the other worktrees' rev-lists run as one batch, like the statuses.
-  const counts = aheadBehindAll(facts, baseFor, commitOf);
+  const counts = aheadBehindAll(repo.mainPath, facts, baseFor, commitOf);
   const listeners = facts.some((f) => Object.keys(f.record?.ports ?? {}).length > 0) ? readListeningPorts() : null;
   const worktrees = await Promise.all(
     facts.map((f, i) =>
@@ -227,43 +226,58 @@ function countChanges(output: string): number {
   return parseStatusV2(output).filter((e) => e.kind !== "ignored").length;
 }
 
-interface AheadBehind {
-  ahead: number;
-  behind: number;
-}
-
 /**
- * Ahead/behind of every row's HEAD against its base (null where git cannot run or tell):
- * 0/0 without running git when HEAD is the base's commit, else
- * `rev-list --left-right --count base...HEAD` in the worktree (left = only on the base =
- * behind, right = ahead), all of them through `gitInEach`.
+ * Ahead/behind of every row's HEAD against its base (null where git cannot run or tell).
+ * 0/0 without running git when HEAD is the base's commit (the common case right after
+ * `wt create`). The other rows on a branch are counted by one `git for-each-ref` with git
+ * 2.41's `%(ahead-behind:<base>)` atom, a single graph walk for all of them; with an older git
+ * (it answers "unknown field name"), or for a detached HEAD, `rev-list --left-right --count
+ * base...HEAD` in the worktree (left = only on the base = behind, right = ahead), all of them
+ * through `gitInEach`.
  */
 async function aheadBehindAll(
+  mainPath: string,
   facts: readonly RowFacts[],
   baseFor: (record: WorktreeRecord | null) => Promise<string | null>,
   commitOf: (base: string) => Promise<string | null>,
 ): Promise<(AheadBehind | null)[]> {
   const out: (AheadBehind | null)[] = new Array(facts.length).fill(null);
-  const jobs: FolderJob[] = [];
-  const rowOfJob: number[] = [];
+  const pending: { row: number; folder: string; base: string; baseCommit: string | null; ref: string | null }[] = [];
   await Promise.all(
     facts.map(async (f, i) => {
       if (!f.canRunGit) return;
       const base = await baseFor(f.record);
       if (!base) return;
       const head = f.entry?.head ?? null;
-      if (head !== null && (await commitOf(base)) === head) {
+      const baseCommit = await commitOf(base);
+      if (head !== null && baseCommit === head) {
         out[i] = { ahead: 0, behind: 0 };
         return;
       }
-      jobs.push({ cwd: f.folder, lastArg: `${base}...HEAD` });
-      rowOfJob.push(i);
+      const ref = f.entry?.branch ? `refs/heads/${f.entry.branch}` : null;
+      pending.push({ row: i, folder: f.folder, base, baseCommit, ref });
     }),
   );
+  const onRefs = pending.filter((p) => p.ref !== null && p.baseCommit !== null);
+  const byRef =
+    onRefs.length > 0
+      ? await aheadBehindOfRefs(
+          mainPath,
+          [...new Set(onRefs.map((p) => p.ref as string))],
+          [...new Set(onRefs.map((p) => p.baseCommit as string))],
+        )
+      : null;
+  const rest: typeof pending = [];
+  for (const p of pending) {
+    const counts = p.ref && p.baseCommit ? byRef?.get(p.ref)?.get(p.baseCommit) : undefined;
+    if (counts) out[p.row] = counts;
+    else rest.push(p);
+  }
+  const jobs: FolderJob[] = rest.map((p) => ({ cwd: p.folder, lastArg: `${p.base}...HEAD` }));
   const outputs = await gitInEach(["rev-list", "--left-right", "--count", "--end-of-options"], jobs, PARALLEL);
   outputs.forEach((text, k) => {
     const m = text === null ? null : /^(\d+)\s+(\d+)/.exec(text);
-    if (m) out[rowOfJob[k] as number] = { behind: Number(m[1]), ahead: Number(m[2]) };
+    if (m) out[(rest[k] as (typeof rest)[number]).row] = { behind: Number(m[1]), ahead: Number(m[2]) };
   });
   return out;
 }
