@@ -2,6 +2,7 @@ import { Chalk, type ChalkInstance } from "chalk";
 import Table from "cli-table3";
 import type { CleanupResult } from "../core/cleanup.js";
 import type { CreateResult } from "../core/create.js";
+import { shQuote } from "../core/envfile.js";
 import type { StatusResult, StatusRow } from "../core/status.js";
 
 /**
@@ -128,6 +129,9 @@ export function renderCleanup(r: CleanupResult, c: ChalkInstance): string {
     }
     const branch = w.branchDeleted ? `branch ${w.branch} deleted` : `branch ${w.branch} kept: ${w.branchKept}`;
     lines.push(`${c.green("Removed")} ${w.id} (${w.path}); ${branch}`);
+    if (!w.branchDeleted && w.branchKept?.startsWith("not merged")) {
+      lines.push(`  merge it, or delete it with: git branch -D -- ${shQuote(w.branch)}`);
+    }
   }
   for (const s of r.skipped) lines.push(`${c.yellow("Skipped")} ${s.id}: ${s.reason}`);
   if (lines.length === 0) lines.push("Nothing to clean up.");

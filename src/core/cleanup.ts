@@ -176,7 +176,8 @@ async function checkSafe(
     (await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], { cwd: record.path })).stdout,
   ).filter((e) => e.kind !== "ignored");
   if (status.length > 0) {
-    const files = status.map((e) => `${e.xy} ${e.path}`);
+    // `git status --short` letters (porcelain v2 writes an unchanged side as `.`).
+    const files = status.map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
     const shown = files.slice(0, 20).join("\n  ");
     throw new DirtyWorktreeError(
       `worktree ${record.id} has uncommitted changes:\n  ${shown}${files.length > 20 ? `\n  … and ${files.length - 20} more` : ""}`,

@@ -135,7 +135,7 @@ export async function writeEnvFile(worktree: string, rel: string, vars: Variable
 }
 
 /** Single-quotes for POSIX shells: `'` becomes `'\''`. */
-function shQuote(value: string): string {
+export function shQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -60,7 +60,8 @@ describe("wt cleanup refuses to lose uncommitted work", () => {
 
     const run = await runWt(repo.main, ["cleanup", "101"]);
     expect(run.code).toBe(5);
-    expect(run.stderr).toContain("src/app.ts");
+    // Listed with `git status --short` letters.
+    expect(run.stderr).toContain("\n   M src/app.ts");
     expect(run.stdout).toBe("");
     await expectIntact(repo, "101", made.path, "feature/issue-101");
     expect(readFileSync(file, "utf8")).toBe("export const a = 2;\n");
@@ -433,6 +434,17 @@ describe("wt cleanup and branches", () => {
     expect(typeof r?.branchKept).toBe("string");
     expect(branchExists(repo.main, "feature/issue-101")).toBe(true);
     await expectGone(repo, "101", made.path);
+  });
+
+  it("the human report of a kept unmerged branch says how to delete it", async () => {
+    repo = makeRepo({ origin: true });
+    const made = await create(repo, "101");
+    commitIn(made.path, "work.txt");
+    const run = await runWt(repo.main, ["cleanup", "101"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("branch feature/issue-101 kept: not merged into origin/main (1 commit(s) only on");
+    expect(run.stdout).toContain("merge it, or delete it with: git branch -D -- 'feature/issue-101'");
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(true);
   });
 
   it("without flags a merged branch is deleted and an unmerged one kept", async () => {
