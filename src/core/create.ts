@@ -308,13 +308,20 @@ async function createNew(
       (entry): Step => ({
         title: `${entry.mode === "symlink" ? "link" : "copy"} ${entry.path}${entry.isDirectory ? "/" : ""}`,
         run: async () => {
+          const startedMs = Date.now();
           if (await bringEntry(repo.mainPath, w.worktree, entry, ctx.signal)) {
             brought.push(entry);
+            const copy = entry.mode === "copy";
             const fingerprint =
-              entry.mode === "copy" && !entry.isDirectory && entry.path !== config.envFile
+              copy && !entry.isDirectory && entry.path !== config.envFile
                 ? await fingerprintFile(path.join(w.worktree, entry.path))
                 : undefined;
-            record.included.push({ path: entry.path, mode: entry.mode, ...(fingerprint ? { fingerprint } : {}) });
+            record.included.push({
+              path: entry.path,
+              mode: entry.mode,
+              ...(fingerprint ? { fingerprint } : {}),
+              ...(copy && entry.isDirectory ? { copiedAtMs: startedMs } : {}),
+            });
           } else {
             w.warn(`not bringing ${entry.path}: the branch already has it (the branch's own content wins)`);
           }

@@ -200,15 +200,50 @@ export async function fingerprintFile(file: string): Promise<FileFingerprint | n
   };
 }
 
-/** The copied files of a worktree that differ from what `wt` copied (edited by the user since). */
+/** How many changed paths `editedCopies` names inside one copied folder before it counts the rest. */
+const FOLDER_LIST_LIMIT = 10;
+
+/**
+ * The copies of a worktree that differ from what `wt` copied (edited by the user since):
+ * a copied file whose size or SHA-256 changed, and inside a copied folder every entry whose
+ * mtime is after the copy began (`copiedAtMs`; a folder's own mtime moves when an entry is
+ * added or removed). Symlinks inside are looked at, never followed.
+ * @returns worktree-relative paths, at most `FOLDER_LIST_LIMIT` per folder followed by a line
+ *   `<folder>/ (and N more changed entries)`
+ */
 export async function editedCopies(worktree: string, included: readonly IncludedEntry[]): Promise<string[]> {
   const edited: string[] = [];
   for (const entry of included) {
-    if (!entry.fingerprint) continue;
-    const now = await fingerprintFile(path.join(worktree, entry.path));
-    if (now === null) continue;
-    const was = entry.fingerprint;
-    if (now.size !== was.size || now.sha256 !== was.sha256 || now.mtimeMs !== was.mtimeMs) edited.push(entry.path);
+    if (entry.fingerprint) {
+      const now = await fingerprintFile(path.join(worktree, entry.path));
+      if (now === null) continue;
+      const was = entry.fingerprint;
+      if (now.size !== was.size || now.sha256 !== was.sha256 || now.mtimeMs !== was.mtimeMs) edited.push(entry.path);
+    } else if (entry.copiedAtMs !== undefined) {
+      const changed = await changedInFolder(path.join(worktree, entry.path), entry.copiedAtMs);
+      edited.push(
+        ...changed.slice(0, FOLDER_LIST_LIMIT).map((rel) => (rel === "" ? `${entry.path}/` : `${entry.path}/${rel}`)),
+      );
+      if (changed.length > FOLDER_LIST_LIMIT) {
+        edited.push(`${entry.path}/ (and ${changed.length - FOLDER_LIST_LIMIT} more changed entries)`);
+      }
+    }
   }
   return edited;
+}
+
+/** Entries of `folder` (itself included, as "") whose mtime is after `sinceMs`, sorted. */
+async function changedInFolder(folder: string, sinceMs: number): Promise<string[]> {
+  const top = await lstatOrNull(folder);
+  if (!top?.isDirectory()) return [];
+  const names = await readdir(folder, { recursive: true });
+  const out: string[] = top.mtimeMs > sinceMs ? [""] : [];
+  const CHUNK = 256;
+  for (let i = 0; i < names.length; i += CHUNK) {
+    const stats = await Promise.all(names.slice(i, i + CHUNK).map((n) => lstatOrNull(path.join(folder, n))));
+    stats.forEach((st, k) => {
+      if (st && st.mtimeMs > sinceMs) out.push((names[i + k] as string).split(path.sep).join("/"));
+    });
+  }
+  return out.sort(compareText);
 }

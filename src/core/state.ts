@@ -11,6 +11,12 @@ export interface IncludedEntry {
   mode: "copy" | "symlink";
   /** For a copied file: what it was right after the copy, to tell the user it was edited since. */
   fingerprint?: FileFingerprint;
+  /**
+   * For a copied folder: when the copy began (ms since the epoch). The copy keeps the main
+   * worktree's times (`cp -a`), so anything in it changed later (a file edited or added, an
+   * entry removed from a folder) has a later mtime.
+   */
+  copiedAtMs?: number;
 }
 
 /** Size and SHA-256 of a file (files over 1 MiB: size and mtime in ms, to stay fast). */

@@ -696,3 +696,61 @@ describe("wt cleanup of a worktree moved by hand", () => {
     expect(repo.git("branch", "--list", "feature/issue-102")).not.toBe("");
   });
 });
+
+describe("wt cleanup lists copies the user edited since wt made them", () => {
+  /** A repository whose .worktreeinclude copies an ignored `.env`, `config.local.json` and `dist/`. */
+  function repoWithCopies(): TestRepo {
+    const r = makeRepo({ origin: true });
+    r.write(".gitignore", ".env\nconfig.local.json\ndist/\n");
+    r.write(".worktreeinclude", ".env\nconfig.local.json\ndist/\n");
+    r.commitAll("include copies");
+    r.git("push", "-q", "origin", "main");
+    r.write(".env", "API_KEY=main\n");
+    r.write("config.local.json", "{}\n");
+    mkdirSync(path.join(r.main, "dist", "sub"), { recursive: true });
+    for (let i = 0; i < 15; i++) r.write(`dist/sub/f${i}.js`, `${i}\n`);
+    r.write("dist/index.js", "main\n");
+    r.write("dist/gone.js", "main\n");
+    return r;
+  }
+
+  it("an edited copied file and changes inside a copied folder are in the plan and warned about; untouched copies are not", async () => {
+    repo = repoWithCopies();
+    const made = await create(repo, "101");
+    expect(made.included.map((i) => [i.path, i.mode])).toEqual([
+      [".env", "copy"],
+      ["config.local.json", "copy"],
+      ["dist", "copy"],
+    ]);
+    writeFileSync(path.join(made.path, ".env"), "API_KEY=rotated in the worktree\n");
+    writeFileSync(path.join(made.path, "dist", "index.js"), "edited\n");
+    writeFileSync(path.join(made.path, "dist", "new.js"), "added\n");
+    rmSync(path.join(made.path, "dist", "gone.js"));
+
+    const plan = await runWt(repo.main, ["cleanup", "101", "--dry-run", "--json"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    const planned = json<CleanupResult>(plan).removed[0];
+    expect(planned?.editedCopies).toEqual([".env", "dist/", "dist/index.js", "dist/new.js"]);
+    expect(planned?.plan).toContain(
+      "delete .env: copied by wt and EDITED since (ignored by git, so not an uncommitted change)",
+    );
+    expect(planned?.plan?.join("\n")).not.toMatch(/config\.local\.json|dist\/sub/);
+    expect(existsSync(path.join(made.path, "dist", "new.js"))).toBe(true);
+
+    const run = await runWt(repo.main, ["cleanup", "101"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("101: .env was copied by wt and edited since; it goes with the worktree");
+    expect(run.stderr).toContain("101: dist/new.js was copied by wt and edited since");
+    expect(run.stderr).not.toContain("config.local.json");
+  });
+
+  it("many changes inside one copied folder are counted after the first ten", async () => {
+    repo = repoWithCopies();
+    const made = await create(repo, "101");
+    for (let i = 0; i < 15; i++) writeFileSync(path.join(made.path, "dist", "sub", `f${i}.js`), "rebuilt\n");
+    const plan = json<CleanupResult>(await runWt(repo.main, ["cleanup", "101", "--dry-run", "--json"])).removed[0];
+    expect(plan?.editedCopies).toHaveLength(11);
+    expect(plan?.editedCopies?.[0]).toBe("dist/sub/f0.js");
+    expect(plan?.editedCopies?.[10]).toBe("dist/ (and 5 more changed entries)");
+  });
+});
