@@ -11,8 +11,9 @@ import type { StatusResult, StatusRow } from "../core/status.js";
  */
 export function makeChalk(env: NodeJS.ProcessEnv = process.env, isTTY = process.stdout.isTTY === true): ChalkInstance {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return new Chalk({ level: 0 });
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0" && env.FORCE_COLOR !== "false")
-    return new Chalk({ level: 1 });
+  // FORCE_COLOR=0 (or false) turns colour off even on a terminal, as chalk and Node read it.
+  if (env.FORCE_COLOR === "0" || env.FORCE_COLOR === "false") return new Chalk({ level: 0 });
+  if (env.FORCE_COLOR !== undefined) return new Chalk({ level: 1 });
   return new Chalk({ level: isTTY ? 1 : 0 });
 }
 

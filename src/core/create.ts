@@ -379,7 +379,8 @@ async function createNew(
     onWarning: w.warn,
   });
   result.head = (await gitOut(["rev-parse", "HEAD"], { cwd: w.worktree })).trim();
-  result.included = record.included;
+  // The contract's shape: what was brought and how (the record's fingerprints stay in the record).
+  result.included = record.included.map((e) => ({ path: e.path, mode: e.mode }));
   return { result, record };
 }
 
@@ -601,7 +602,7 @@ async function completeExisting(
     slot: record.slot,
     ports: record.ports,
     envFile: path.join(record.path, record.envFile),
-    included: record.included,
+    included: record.included.map((e) => ({ path: e.path, mode: e.mode })),
     databases: record.databases,
     warnings: [],
   };

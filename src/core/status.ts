@@ -194,7 +194,9 @@ async function buildRow(
   return {
     id: record?.id ?? null,
     name: record?.name ?? path.basename(folder),
-    branch: record?.branch ?? entry?.branch ?? null,
+    // What is checked out now (an agent may have switched branches); the record only for a
+    // worktree git no longer lists.
+    branch: entry ? entry.branch : (record?.branch ?? null),
     path: folder,
     head: entry?.head ?? null,
     managed: record !== null,

@@ -717,10 +717,11 @@ describe("wt cleanup lists copies the user edited since wt made them", () => {
   it("an edited copied file and changes inside a copied folder are in the plan and warned about; untouched copies are not", async () => {
     repo = repoWithCopies();
     const made = await create(repo, "101");
-    expect(made.included.map((i) => [i.path, i.mode])).toEqual([
-      [".env", "copy"],
-      ["config.local.json", "copy"],
-      ["dist", "copy"],
+    // Exactly the contract's shape: no fingerprint or copy time from the record.
+    expect(made.included).toEqual([
+      { path: ".env", mode: "copy" },
+      { path: "config.local.json", mode: "copy" },
+      { path: "dist", mode: "copy" },
     ]);
     writeFileSync(path.join(made.path, ".env"), "API_KEY=rotated in the worktree\n");
     writeFileSync(path.join(made.path, "dist", "index.js"), "edited\n");

@@ -467,6 +467,24 @@ describe("--base and fetching", () => {
     expect(b.created).toBe(true);
   });
 
+  it('"fetch": false in wt.config.json and WT_FETCH=false are heard; WT_FETCH=true outranks the file', async () => {
+    repo = makeRepo({ origin: true, files: { "wt.config.json": JSON.stringify({ fetch: false }) } });
+    renameSync(repo.origin as string, `${repo.origin}.moved`);
+    const fromFile = await runWt(repo.main, ["create", "16", "--json"]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(json<CreateResult>(fromFile).warnings).toEqual([]);
+
+    const envOn = await runWt(repo.main, ["create", "17", "--json"], { WT_FETCH: "true" });
+    expect(envOn.code, envOn.stderr).toBe(0);
+    expect(json<CreateResult>(envOn).warnings.join("\n")).toMatch(/fetch/i);
+
+    repo.write("wt.config.json", "{}\n");
+    repo.commitAll("fetch by default");
+    const envOff = await runWt(repo.main, ["create", "18", "--json"], { WT_FETCH: "false" });
+    expect(envOff.code, envOff.stderr).toBe(0);
+    expect(json<CreateResult>(envOff).warnings).toEqual([]);
+  });
+
   it("fetches the base first: a commit pushed to origin by someone else is the start", async () => {
     repo = makeRepo({ origin: true });
     const clone = path.join(repo.root, "other-clone");

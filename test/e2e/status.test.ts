@@ -129,6 +129,18 @@ describe("wt status", () => {
     expect(row(await status(repo.main), "101")).toMatchObject({ ahead: 2, behind: 1 });
   });
 
+  it("shows the branch checked out now, not the one wt made, and null for a detached HEAD", async () => {
+    repo = makeRepo({ origin: true });
+    const made = await create(repo, "101");
+    gitSync(made.path, "switch", "-q", "-c", "other-branch");
+    writeFileSync(path.join(made.path, "o.txt"), "o\n");
+    gitSync(made.path, "add", "o.txt");
+    gitSync(made.path, "commit", "-q", "-m", "o");
+    expect(row(await status(repo.main), "101")).toMatchObject({ branch: "other-branch", ahead: 1, behind: 0 });
+    gitSync(made.path, "switch", "-q", "--detach", "HEAD");
+    expect(row(await status(repo.main), "101")).toMatchObject({ branch: null, ahead: 1, behind: 0 });
+  });
+
   it("state missing: the folder was deleted by hand", async () => {
     repo = makeRepo();
     const made = await create(repo, "101");

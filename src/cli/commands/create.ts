@@ -8,8 +8,10 @@ export async function createCommand(io: Io, id: string, opts: Record<string, unk
     id,
     base: opts.base as string | undefined,
     branch: opts.branch as string | undefined,
-    fetch: opts.fetch as boolean | undefined,
-    hooks: opts.hooks as boolean | undefined,
+    // commander gives `--no-x` options a default of true: only an explicit --no-x is a flag,
+    // else wt.config.json and WT_FETCH would never be heard (flags > env > file > defaults).
+    fetch: opts.fetch === false ? false : undefined,
+    hooks: opts.hooks === false ? false : undefined,
     dryRun: opts.dryRun === true,
   });
   if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
