@@ -8,7 +8,7 @@ import { removeDatabaseFiles } from "./databases.js";
 import { worktreeVariables } from "./envfile.js";
 import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
 import { removeExcludes } from "./exclude.js";
-import { isInside, lstatOrNull } from "./fs-safe.js";
+import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
 import { editedCopies } from "./include.js";
 import { withRepoLock } from "./lock.js";
@@ -293,7 +293,21 @@ async function removeOne(
     const st = await lstatOrNull(at);
     if (st?.isSymbolicLink()) await unlink(at);
   }
-  for (const db of record.databases) await removeDatabaseFiles(db.path);
+  for (const db of record.databases) {
+    // Inside the worktree, never through a symlinked folder the branch has put on the way
+    // since (the folder itself goes with the worktree, links unfollowed).
+    if (isInside(record.path, db.path)) {
+      const through = await safeJoin(record.path, path.relative(record.path, db.path)).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      if (through !== null) {
+        warn(`${record.id}: not deleting ${db.path} separately: ${through}`);
+        continue;
+      }
+    }
+    await removeDatabaseFiles(db.path);
+  }
   if (entry !== null) {
     const trashed = folderExists ? await moveToTrash(repo.stateDir, record.path) : null;
     // `remove --force` also unregisters a worktree whose folder is gone (moved to the trash,

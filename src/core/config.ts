@@ -265,8 +265,43 @@ export function checkConfig(config: WtConfig, where: string): void {
   ] as const) {
     if (value.trim() === "") throw new ConfigError(`${where}: "${key}" may not be empty`);
   }
-  if (path.isAbsolute(config.envFile) || config.envFile.split(/[\\/]/).includes("..")) {
+  if (path.isAbsolute(config.envFile)) {
     throw new ConfigError(`${where}: "envFile" must be a path inside the worktree, got ${config.envFile}`);
+  }
+  checkInsideWorktree(where, "envFile", config.envFile);
+  config.databases.forEach((db, i) => {
+    const key = `databases[${i}].path`;
+    if (path.isAbsolute(db.path)) {
+      // Outside the worktree only the placeholders keep worktrees apart: without one every
+      // worktree would share (and each create would replace) a single file.
+      if (!/\{(id|name)\}/.test(db.path)) {
+        throw new ConfigError(
+          `${where}: "${key}" is an absolute path without {id} or {name} (${db.path}): every worktree would share that one database`,
+        );
+      }
+    } else {
+      checkInsideWorktree(where, key, db.path);
+    }
+  });
+}
+
+/**
+ * A worktree-relative path wt writes: it must name a file below the worktree's root, not the
+ * root itself, nothing above it (`..`) and nothing in git's own `.git` (the linked worktree's
+ * `.git` file ties it to the repository).
+ * @throws ConfigError (exit 2)
+ */
+function checkInsideWorktree(where: string, key: string, value: string): void {
+  const parts = value.split(/[\\/]/).filter((p) => p !== "" && p !== ".");
+  if (
+    parts.length === 0 ||
+    parts.includes("..") ||
+    parts.some((p) => p.toLowerCase() === ".git") ||
+    /[\\/]$/.test(value)
+  ) {
+    throw new ConfigError(
+      `${where}: "${key}" must name a file inside the worktree (not its root, not above it, not in .git), got ${JSON.stringify(value)}`,
+    );
   }
 }
 

@@ -8,8 +8,8 @@ import {
   type DatabasePlan,
   planDatabases,
   provisionDatabase,
-  removeDatabaseFiles,
   SIDECAR_SUFFIXES,
+  unprovisionDatabase,
 } from "./databases.js";
 import { checkValues, expandEnvEntries, type Variables, worktreeVariables, writeEnvFile } from "./envfile.js";
 import { ConflictError, UsageError } from "./errors.js";
@@ -389,7 +389,7 @@ function databaseSteps(db: DatabasePlan, worktree: string, vars: Variables, ctx:
     {
       title: `${db.template ? `copy ${db.engine} template ${db.template} to` : `create empty ${db.engine} database`} ${db.path}`,
       run: () => provisionDatabase(db),
-      undo: () => removeDatabaseFiles(db.path),
+      undo: () => unprovisionDatabase(db),
     },
   ];
   if (db.init) {

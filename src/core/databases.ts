@@ -3,8 +3,8 @@ import { access, copyFile, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.js";
 import { copyInChildProcess } from "./copy.js";
-import { BusyError, ConflictError, UsageError, WtError } from "./errors.js";
-import { safeJoin } from "./fs-safe.js";
+import { BusyError, ConfigError, ConflictError, UsageError, WtError } from "./errors.js";
+import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
 import { expandTemplate } from "./names.js";
 
 /** One database `wt` will make for a worktree. */
@@ -12,6 +12,12 @@ export interface DatabasePlan {
   engine: "sqlite" | "duckdb";
   /** Absolute target path. */
   path: string;
+  /**
+   * The worktree when the target is inside it: the path is checked again for symlinked
+   * folders right before the file is written, since the branch's checkout (which comes after
+   * planning) may have put one on the way.
+   */
+  worktree: string | null;
   env: string;
   /** Absolute template path in the main worktree, or null for an empty database. */
   template: string | null;
@@ -26,10 +32,14 @@ export interface DatabasePlan {
 export const SIDECAR_SUFFIXES = ["-wal", "-shm", "-journal", ".wal"] as const;
 
 /**
- * Resolves the config's `databases` for one worktree: paths expanded ({repo} {id} {name}),
- * relative ones inside the worktree (checked for symlinked folders), templates in the main
- * worktree.
- * @throws ConflictError (exit 3, code `template-missing`) naming a template that does not exist.
+ * Resolves the config's `databases` for one new worktree: paths expanded ({repo} {id}
+ * {name}), relative ones inside the worktree (checked for symlinked folders), templates in the
+ * main worktree. A target outside the worktree must not be in the main worktree (wt writes
+ * nothing there), must not be a template, and must not exist yet: wt never replaces a file it
+ * did not make (its own stale sidecars aside), so two worktrees can never share one database.
+ * @throws ConfigError (exit 2) for a target in the main worktree, a target that is a template,
+ *   or two entries with one target; ConflictError (exit 3) for a missing template (code
+ *   `template-missing`) or an outside target that already exists (code `conflict`).
  */
 export async function planDatabases(
   databases: readonly DatabaseConfig[],
@@ -39,8 +49,25 @@ export async function planDatabases(
 ): Promise<DatabasePlan[]> {
   const plans: DatabasePlan[] = [];
   for (const [i, db] of databases.entries()) {
-    const rel = expandTemplate(db.path, values, `databases[${i}].path`);
-    const target = path.isAbsolute(rel) ? rel : await safeJoin(worktree, rel);
+    const key = `databases[${i}].path`;
+    const rel = expandTemplate(db.path, values, key);
+    const target = path.isAbsolute(rel) ? path.resolve(rel) : await safeJoin(worktree, rel);
+    const inWorktree = isInside(worktree, target);
+    if (!inWorktree && isInside(mainPath, target)) {
+      throw new ConfigError(
+        `${key}: ${target} is inside the main worktree, where wt writes nothing`,
+        "use a path relative to the worktree (data/agent-{name}.db) or one outside the main worktree",
+      );
+    }
+    if (plans.some((p) => p.path === target)) {
+      throw new ConfigError(`${key}: ${target} is also the path of an earlier database entry`);
+    }
+    if (!inWorktree && (await lstatOrNull(target)) !== null) {
+      throw new ConflictError(
+        `a file already exists at the database path ${target} (${key}); wt never replaces a file it did not make`,
+        "move that file away, or point the path elsewhere (with {id} or {name} in it)",
+      );
+    }
     let template: string | null = null;
     if (db.template) {
       template = path.resolve(mainPath, expandTemplate(db.template, values, `databases[${i}].template`));
@@ -57,12 +84,29 @@ export async function planDatabases(
     plans.push({
       engine: databaseEngine(db),
       path: target,
+      worktree: inWorktree ? worktree : null,
       env: databaseEnvName(db),
       template,
       init: db.init ?? null,
     });
   }
   return plans;
+}
+
+/**
+ * Undoes `provisionDatabase` (also when it stopped half-way): removes the file and its
+ * sidecars, except where a folder on the way inside the worktree is a symlink, which wt never
+ * goes through (then `provisionDatabase` refused before writing anything).
+ */
+export async function unprovisionDatabase(plan: DatabasePlan): Promise<void> {
+  if (plan.worktree !== null) {
+    const safe = await safeJoin(plan.worktree, path.relative(plan.worktree, plan.path)).then(
+      () => true,
+      () => false,
+    );
+    if (!safe) return;
+  }
+  await removeDatabaseFiles(plan.path);
 }
 
 /** Removes a database file and its sidecars; missing files are fine. */
@@ -75,9 +119,12 @@ export async function removeDatabaseFiles(file: string): Promise<void> {
  * or a valid empty database. Written under a temporary name in the same folder, then renamed
  * into place; stale sidecars at the target are removed first.
  * @throws BusyError (exit 4) when a writer holds the template so that no consistent copy can
- *   be taken; UsageError (exit 2) when the engine package is not installed.
+ *   be taken; UsageError (exit 2) when the engine package is not installed; ConflictError
+ *   (exit 3) when a folder on the way inside the worktree is a symlink.
  */
 export async function provisionDatabase(plan: DatabasePlan, busyTimeoutMs = 2000): Promise<void> {
+  // The checkout may have put a symlinked folder (committed by the branch) on the way.
+  if (plan.worktree !== null) await safeJoin(plan.worktree, path.relative(plan.worktree, plan.path));
   await mkdir(path.dirname(plan.path), { recursive: true });
   await removeDatabaseFiles(plan.path);
   const temp = path.join(path.dirname(plan.path), `.${path.basename(plan.path)}.wt-${process.pid}.tmp`);

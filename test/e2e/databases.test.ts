@@ -5,6 +5,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -186,6 +187,80 @@ describe("SQLite databases", () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(path.join(repo.main, "data", "nope.db"));
     expect(repo.git("branch", "--list", "feature/issue-101")).toBe("");
+  });
+
+  it("never replaces a file it did not make: an existing file at an outside database path is exit 3, kept, nothing made", async () => {
+    repo = makeRepo();
+    const outside = path.join(repo.root, "dbs");
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, "issue-101.db"), "precious");
+    configure(repo, { databases: [{ path: `${outside}/{name}.db` }] });
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(3);
+    expect(json<ErrorJson>(run).error.message).toContain(path.join(outside, "issue-101.db"));
+    expect(readFileSync(path.join(outside, "issue-101.db"), "utf8")).toBe("precious");
+    expect(repo.git("branch", "--list", "feature/issue-101")).toBe("");
+    // Another id has its own file.
+    const other = await runWt(repo.main, ["create", "102", "--json"]);
+    expect(other.code, other.stderr).toBe(0);
+    expect(json<CreateResult>(other).databases[0]?.path).toBe(path.join(outside, "issue-102.db"));
+  });
+
+  it("refuses database paths that would be shared or land in the main worktree (exit 2), touching nothing", async () => {
+    repo = makeRepo();
+    mkdirSync(path.join(repo.main, "data"));
+    const template = path.join(repo.main, "data", "agent.db");
+    const t = new Database(template);
+    t.exec("CREATE TABLE items (n INTEGER); INSERT INTO items VALUES (1);");
+    t.close();
+    const cases = [
+      { path: path.join(repo.root, "shared.db") },
+      { path: path.join(repo.main, "data", "{name}.db") },
+      { path: template, template: "data/agent.db" },
+    ];
+    for (const db of cases) {
+      configure(repo, { databases: [db] });
+      const run = await runWt(repo.main, ["create", "101", "--json"]);
+      expect(run.code, `${db.path}: ${run.stderr}`).toBe(2);
+      expect(json<ErrorJson>(run).error.message).toContain("databases[0].path");
+      expect(repo.git("branch", "--list", "feature/issue-101")).toBe("");
+    }
+    expect(sqliteCount(template)).toBe(1);
+    expect(readdirSync(path.join(repo.main, "data"))).toEqual(["agent.db"]);
+  });
+
+  it("never writes a database through a folder symlink the branch commits", async () => {
+    repo = makeRepo();
+    const outside = path.join(repo.root, "outside");
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, "issue-101.db"), "victim");
+    configure(repo, { databases: [{ path: "data/{name}.db" }] }, "");
+    symlinkSync(outside, path.join(repo.main, "data"));
+    repo.commitAll("data is a link to a folder outside");
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(3);
+    expect(json<ErrorJson>(run).error.message).toMatch(/symlink/);
+    expect(readFileSync(path.join(outside, "issue-101.db"), "utf8")).toBe("victim");
+    expect(readdirSync(outside)).toEqual(["issue-101.db"]);
+    expect(repo.git("branch", "--list", "feature/issue-101")).toBe("");
+  });
+
+  it("cleanup does not delete through a folder symlink put where the database folder was", async () => {
+    repo = makeRepo();
+    const outside = path.join(repo.root, "outside");
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, "issue-101.db"), "victim");
+    configure(repo, { databases: [{ path: "data/{name}.db" }] });
+    const made = json<CreateResult>(await runWt(repo.main, ["create", "101", "--json"]));
+    const data = path.join(made.path, "data");
+    for (const f of readdirSync(data)) rmSync(path.join(data, f));
+    rmSync(data, { recursive: true });
+    symlinkSync(outside, data);
+    const clean = await runWt(repo.main, ["cleanup", "101", "--force"]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stderr).toMatch(/not deleting .*issue-101\.db separately/);
+    expect(readFileSync(path.join(outside, "issue-101.db"), "utf8")).toBe("victim");
+    expect(existsSync(made.path)).toBe(false);
   });
 
   it("two databases per worktree, each in the env file, wt env and status with sizes", async () => {

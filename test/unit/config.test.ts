@@ -307,8 +307,8 @@ describe("loadConfig: reserved and duplicate variables", () => {
     expect(config.databases.map(databaseEnvName)).toEqual(["DATABASE_PATH", "DUCKDB_PATH"]);
   });
 
-  it.each([["/etc/passwd"], ["../outside.env"], ["sub/../../x"]])(
-    "rejects envFile %j outside the worktree",
+  it.each([["/etc/passwd"], ["../outside.env"], ["sub/../../x"], ["."], ["./"], [".git"], ["sub/.GIT/x"], ["config/"]])(
+    "rejects envFile %j: not a file inside the worktree",
     async (envFile) => {
       writeConfig({ envFile });
       const err = await configError(loadConfig(dir, {}));
@@ -320,6 +320,34 @@ describe("loadConfig: reserved and duplicate variables", () => {
     writeConfig({ envFile: "config/.env.local" });
     expect((await loadConfig(dir, {})).envFile).toBe("config/.env.local");
   });
+
+  it("applies the same rule to WT_ENV_FILE", async () => {
+    const err = await configError(loadConfig(dir, { WT_ENV_FILE: ".git" }));
+    expect(err.message).toContain("envFile");
+  });
+
+  it.each([["../shared.db"], [".git/x.db"], ["data/"], ["."]])(
+    "rejects databases[0].path %j: not a file inside the worktree",
+    async (dbPath) => {
+      writeConfig({ databases: [{ path: dbPath }] });
+      const err = await configError(loadConfig(dir, {}));
+      expect(err.message).toContain("databases[0].path");
+    },
+  );
+
+  it("rejects an absolute database path without {id} or {name}: every worktree would share it", async () => {
+    writeConfig({ databases: [{ path: "/srv/data/app.db" }] });
+    const err = await configError(loadConfig(dir, {}));
+    expect(err.message).toMatch(/databases\[0\]\.path.*without \{id\} or \{name\}/);
+  });
+
+  it.each([["/srv/data/{id}.db"], ["/srv/{name}/app.duckdb"], ["data/app.db"], ["./data/app-{repo}.db"]])(
+    "accepts databases[0].path %j",
+    async (dbPath) => {
+      writeConfig({ databases: [{ path: dbPath }] });
+      expect((await loadConfig(dir, {})).databases[0]?.path).toBe(dbPath);
+    },
+  );
 });
 
 describe("loadConfig: WT_* overrides and precedence", () => {
