@@ -209,11 +209,40 @@ async function writeSqlite(template: string | null, temp: string, busyTimeoutMs:
     }
     return;
   }
+  try {
+    await copySqlite(Database, template, temp, busyTimeoutMs, true);
+  } catch (e) {
+    // A hot journal (a writer died mid-transaction) must be rolled back before anyone can read
+    // the file, and a read-only connection may not do that (SQLITE_READONLY_ROLLBACK,
+    // https://sqlite.org/rescode.html#readonly_rollback). A read-write connection rolls it back
+    // on its first read, as SQLite does for whoever opens the file next, and copies from there.
+    const code = (e as { code?: string }).code ?? "";
+    if (!code.startsWith("SQLITE_READONLY") || !(await exists(`${template}-journal`))) throw e;
+    await removeDatabaseFiles(temp);
+    await copySqlite(Database, template, temp, busyTimeoutMs, false);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The template branch of `writeSqlite`, through a read-only connection unless `readonly` is false. */
+async function copySqlite(
+  Database: SqliteModule,
+  template: string,
+  temp: string,
+  busyTimeoutMs: number,
+  readonly: boolean,
+): Promise<void> {
   // Read before the engine opens the file: closing this descriptor later would drop its locks.
   const cloneable = (await sqliteJournalMode(template)) === "rollback";
   let source: InstanceType<SqliteModule>;
   try {
-    source = new Database(template, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+    source = new Database(template, { readonly, fileMustExist: true, timeout: busyTimeoutMs });
     retained.push(source);
   } catch (e) {
     throw sqliteBusyOr(e, template);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, watch, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { footprint, startWt, waitUntil } from "../helpers/footprint.js";
@@ -47,39 +47,57 @@ function stepsBeforeSignal(stderr: string): string[] {
     .map((l) => l.slice(4));
 }
 
-const steps = [
-  {
-    name: "git checkout of a large tree",
-    // git has written the worktree's .git file, but not yet the index its checkout ends with.
-    during: () =>
-      existsSync(path.join(target(), ".git")) &&
-      !existsSync(path.join(repo.main, ".git", "worktrees", "issue-101", "index")),
-    title: /^add worktree .*issue-101 with new branch feature\/issue-101 at /,
-  },
-  {
-    name: "include copy of a large node_modules",
-    // The copy has begun and has not made every package folder yet.
-    during: () => {
-      const copy = path.join(target(), "node_modules");
-      return existsSync(copy) && readdirSync(copy).length < PACKAGES;
-    },
-    title: /^copy node_modules\/$/,
-  },
-];
+/** The folder git keeps for the worktree (HEAD, index, lock) in the main repository. */
+const adminDir = () => path.join(repo.main, ".git", "worktrees", "issue-101");
 
 describe.each(["SIGINT", "SIGTERM"] as const)("%s inside one step of create", (signal) => {
-  it.each(steps)("$name: the signal lands in that step; exit 130 and nothing left", async (step) => {
+  it("git checkout of a large tree: the signal lands in it; exit 130 and nothing left", async () => {
     const before = footprint(repo.main);
     const run = startWt(repo.main, ["--verbose", "create", "101"]);
-    await waitUntil(step.during, `${step.name} under way`, run);
+    // git has written the worktree's .git file but not yet the index its checkout ends with.
+    await waitUntil(
+      () => existsSync(path.join(target(), ".git")) && !existsSync(path.join(adminDir(), "index")),
+      "the checkout under way",
+      run,
+    );
     run.child.kill(signal);
     const { code } = await run.exit;
     expect(code, run.stderr()).toBe(130);
-    const titles = stepsBeforeSignal(run.stderr());
-    // The last step that began before the signal is the one it was meant for.
-    expect(titles.at(-1), run.stderr()).toMatch(step.title);
-    expect(run.stderr()).toMatch(new RegExp(`${signal}: stopping and rolling back`));
+    // The last step that began before the signal is the checkout.
+    expect(stepsBeforeSignal(run.stderr()).at(-1), run.stderr()).toMatch(
+      /^add worktree .*issue-101 with new branch feature\/issue-101 at /,
+    );
     expect(footprint(repo.main)).toEqual(before);
     expect(existsSync(target())).toBe(false);
+  });
+
+  it("include copy of a large node_modules: the signal lands in it and stops it; exit 130 and nothing left", async () => {
+    const before = footprint(repo.main);
+    const run = startWt(repo.main, ["--verbose", "create", "101"]);
+    const copy = path.join(target(), "node_modules");
+    // The copy has begun and has not made every package folder yet.
+    await waitUntil(() => existsSync(copy) && readdirSync(copy).length < PACKAGES, "the copy under way", run);
+    // Every package folder the copy makes from now on, and its own removal, in order (inotify).
+    const made = new Set(readdirSync(copy));
+    let removed = false;
+    const watcher = watch(copy, (_event, name) => {
+      if (name === "node_modules") removed = true;
+      else if (name) made.add(name);
+    });
+    watcher.on("error", () => {});
+    run.child.kill(signal);
+    const { code } = await run.exit;
+    try {
+      expect(code, run.stderr()).toBe(130);
+      expect(stepsBeforeSignal(run.stderr()).at(-1), run.stderr()).toBe("copy node_modules/");
+      expect(footprint(repo.main)).toEqual(before);
+      expect(existsSync(target())).toBe(false);
+      // The rollback removed the copy; once that event is in, every earlier one is.
+      await waitUntil(() => removed, "the copy's removal to be reported");
+    } finally {
+      watcher.close();
+    }
+    // The copy was stopped, not left to finish before the rollback.
+    expect(made.size).toBeLessThan(PACKAGES);
   });
 });

@@ -18,6 +18,7 @@ import type { CreateResult, StatusResult } from "../../src/index.js";
 import { type ErrorJson, json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
 import {
   duckdbWriter,
+  SQLITE_MODULE,
   sqliteBusyWriter,
   sqliteExclusiveWriter,
   sqliteReservedWriter,
@@ -110,6 +111,41 @@ describe("SQLite databases", () => {
     expect(readdirSync(path.dirname(target))).toEqual(["issue-101.db"]);
     expect(readFileSync(target).equals(before)).toBe(true);
     expect(sqliteCount(target)).toBe(2000);
+    const check = new Database(target, { readonly: true });
+    expect(check.pragma("integrity_check", { simple: true })).toBe("ok");
+    check.close();
+  });
+
+  it("a rollback-journal template a writer died in (hot journal): the copy is the committed state", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/{name}.db", template: "data/agent.db" }] });
+    mkdirSync(path.join(repo.main, "data"));
+    const template = path.join(repo.main, "data", "agent.db");
+    const db = new Database(template);
+    db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE items (id INTEGER PRIMARY KEY, note TEXT);");
+    db.exec("INSERT INTO items (note) VALUES ('committed 1'), ('committed 2')");
+    db.close();
+    // A writer that spills an uncommitted transaction into the file (tiny cache), then dies.
+    const script = path.join(repo.root, "dies.cjs");
+    writeFileSync(
+      script,
+      `const Database = require(${JSON.stringify(SQLITE_MODULE)});
+const db = new Database(${JSON.stringify(template)});
+db.exec("PRAGMA cache_size = 1; BEGIN");
+for (let i = 0; i < 300; i++) db.exec("INSERT INTO items (note) VALUES (hex(randomblob(4000)))");
+process.kill(process.pid, "SIGKILL");`,
+    );
+    try {
+      execFileSync(process.execPath, [script]);
+    } catch {
+      // killed, as planned
+    }
+    expect(existsSync(`${template}-journal`)).toBe(true);
+
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const target = path.join(json<CreateResult>(run).path, "data", "issue-101.db");
+    expect(sqliteCount(target)).toBe(2);
     const check = new Database(target, { readonly: true });
     expect(check.pragma("integrity_check", { simple: true })).toBe("ok");
     check.close();

@@ -1,0 +1,105 @@
+import { existsSync, mkdirSync, readdirSync, watch, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { footprint, startWt, waitUntil } from "/work/main/test/helpers/footprint.js";
+import { makeRepo, type TestRepo, worktreesDir } from "/work/main/test/helpers/repo.js";
+
+/**
+ * SIGINT and SIGTERM that provably land inside one step of `wt create`. interrupt.test.ts
+ * waits for a file the step makes, but that file stays after the step, so its signal may
+ * arrive in a later one. Here each signal is sent while a condition holds that is true only
+ * while the step runs, and `--verbose` (each step's title on stderr before it runs) shows
+ * which step was under way when wt started rolling back.
+ */
+let repo: TestRepo;
+const PACKAGES = 800;
+const target = () => path.join(worktreesDir(repo.main), "issue-101");
+
+beforeAll(() => {
+  repo = makeRepo();
+  // A tracked tree of 12,000 files: git's checkout of it takes a while.
+  for (let d = 0; d < 80; d++) {
+    const dir = path.join(repo.main, "src", `mod${d}`);
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 150; f++) writeFileSync(path.join(dir, `f${f}.ts`), `export const v${f} = ${f};\n`.repeat(20));
+  }
+  repo.write(".gitignore", "node_modules/\n");
+  repo.write(".worktreeinclude", "node_modules/\n");
+  repo.commitAll("big tree");
+  // An ignored node_modules of 16,000 files in PACKAGES folders, copied into each worktree.
+  for (let p = 0; p < PACKAGES; p++) {
+    const dir = path.join(repo.main, "node_modules", `pkg${p}`, "lib");
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 20; f++) writeFileSync(path.join(dir, `m${f}.js`), "module.exports = 1;\n");
+  }
+}, 180_000);
+
+afterAll(() => repo?.remove());
+
+/** The step titles `--verbose` printed before the signal's "rolling back" line. */
+function stepsBeforeSignal(stderr: string): string[] {
+  const lines = stderr.split("\n");
+  const at = lines.findIndex((l) => /^SIG(INT|TERM): stopping and rolling back/.test(l));
+  expect(at, stderr).toBeGreaterThan(0);
+  return lines
+    .slice(0, at)
+    .filter((l) => l.startsWith("  · "))
+    .map((l) => l.slice(4));
+}
+
+/** The folder git keeps for the worktree (HEAD, index, lock) in the main repository. */
+const adminDir = () => path.join(repo.main, ".git", "worktrees", "issue-101");
+
+describe.each(["SIGINT", "SIGTERM"] as const)("%s inside one step of create", (signal) => {
+  it("git checkout of a large tree: the signal lands in it; exit 130 and nothing left", async () => {
+    const before = footprint(repo.main);
+    const run = startWt(repo.main, ["--verbose", "create", "101"]);
+    // git has written the worktree's .git file but not yet the index its checkout ends with.
+    await waitUntil(
+      () => existsSync(path.join(target(), ".git")) && !existsSync(path.join(adminDir(), "index")),
+      "the checkout under way",
+      run,
+    );
+    run.child.kill(signal);
+    const { code } = await run.exit;
+    expect(code, run.stderr()).toBe(130);
+    // The last step that began before the signal is the checkout.
+    expect(stepsBeforeSignal(run.stderr()).at(-1), run.stderr()).toMatch(
+      /^add worktree .*issue-101 with new branch feature\/issue-101 at /,
+    );
+    expect(footprint(repo.main)).toEqual(before);
+    expect(existsSync(target())).toBe(false);
+  });
+
+  it("include copy of a large node_modules: the signal lands in it and stops it; exit 130 and nothing left", async () => {
+    const before = footprint(repo.main);
+    const run = startWt(repo.main, ["--verbose", "create", "101"]);
+    const copy = path.join(target(), "node_modules");
+    // The copy has begun and has not made every package folder yet.
+    await waitUntil(() => existsSync(copy) && readdirSync(copy).length < PACKAGES, "the copy under way", run);
+    // Every package folder the copy makes from now on, and its own removal, in order (inotify).
+    const made = new Set(readdirSync(copy));
+    let removed = false;
+    const watcher = watch(copy, (_event, name) => {
+      if (name === "node_modules") removed = true;
+      else if (name) made.add(name);
+    });
+    watcher.on("error", () => {});
+    const t0 = Date.now(); run.child.kill(signal);
+    const { code } = await run.exit;
+    console.log("exit after", Date.now() - t0, "made", made.size, "removed", removed);
+    try {
+      expect(code, run.stderr()).toBe(130);
+      expect(stepsBeforeSignal(run.stderr()).at(-1), run.stderr()).toBe("copy node_modules/");
+      expect(footprint(repo.main)).toEqual(before);
+      expect(existsSync(target())).toBe(false);
+      // The rollback removed the copy; once that event is in, every earlier one is.
+      await waitUntil(() => removed, "the copy's removal to be reported");
+      console.log("removed after", Date.now() - t0);
+    } finally {
+      watcher.close();
+    }
+    // The copy was stopped, not left to finish before the rollback.
+    expect(made.size).toBeLessThan(PACKAGES);
+  });
+});
