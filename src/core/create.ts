@@ -12,7 +12,7 @@ import {
   unprovisionDatabase,
 } from "./databases.js";
 import { checkValues, expandEnvEntries, type Variables, worktreeVariables, writeEnvFile } from "./envfile.js";
-import { ConflictError, UsageError } from "./errors.js";
+import { ConflictError, InterruptedError, UsageError } from "./errors.js";
 import { exactPattern, removeExcludes, setExcludes } from "./exclude.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
 import { runHooks, runShellCommand } from "./hooks.js";
@@ -103,7 +103,7 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
     if (warning) warn(warning);
   }
 
-  const run = async (): Promise<{ result: CreateResult; record: WorktreeRecord | null }> => {
+  const run = async (): Promise<CreateRun> => {
     const records = await readRecords(repo.stateDir);
     const existing = records.find((r) => idKey(r.id) === idKey(options.id));
     if (existing) {
@@ -137,16 +137,56 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
   if (options.dryRun) {
     return (await run()).result;
   }
-  const { result, record } = await withRepoLock(
+  const { result, record, rollback } = await withRepoLock(
     repo.stateDir,
     { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, purpose: `wt create ${options.id}` },
     run,
   );
   if (record) {
-    await finishHooks(session, record, ctx, options.hooks !== false, warn);
+    try {
+      await finishHooks(
+        session,
+        record,
+        ctx,
+        { enabled: options.hooks !== false, fresh: rollback !== undefined },
+        warn,
+      );
+    } catch (e) {
+      // Ctrl-C during the hooks of a worktree this run made: undo the whole create, as for
+      // any other step (CONTRACT.md); a failing hook keeps it (exit 6, retried next time).
+      if (e instanceof InterruptedError && rollback) await rollBackCreate(session, record, ctx, rollback, warn);
+      throw e;
+    }
   }
   result.warnings = warnings;
   return result;
+}
+
+/** What one locked run of `createWorktree` made: the result, the record whose postCreate hooks
+ * are to run (null when none are), and, for a worktree this run made, the plan's undo. */
+interface CreateRun {
+  result: CreateResult;
+  record: WorktreeRecord | null;
+  rollback?: () => Promise<void>;
+}
+
+/** Undoes a create whose hooks were interrupted, under the lock, if the record is still its. */
+async function rollBackCreate(
+  session: Session,
+  record: WorktreeRecord,
+  ctx: WtContext,
+  rollback: () => Promise<void>,
+  warn: (m: string) => void,
+): Promise<void> {
+  await withRepoLock(
+    session.repo.stateDir,
+    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, purpose: `wt create ${record.id} (rollback)` },
+    async () => {
+      const current = await readRecord(session.repo.stateDir, record.id);
+      if (current?.path !== record.path || current.pid !== process.pid) return;
+      await rollback();
+    },
+  );
 }
 
 interface NewWorktree {
@@ -163,11 +203,7 @@ interface NewWorktree {
   dryRun: boolean;
 }
 
-async function createNew(
-  session: Session,
-  ctx: WtContext,
-  w: NewWorktree,
-): Promise<{ result: CreateResult; record: WorktreeRecord | null }> {
+async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Promise<CreateRun> {
   const { repo, config } = session;
   const git0 = { cwd: repo.mainPath, signal: ctx.signal };
   const entries = await listWorktrees(repo.mainPath, ctx.signal);
@@ -342,6 +378,7 @@ async function createNew(
     {
       title: "mark the worktree ready",
       run: async () => {
+        result.head = (await gitOut(["rev-parse", "HEAD"], { cwd: w.worktree })).trim();
         record.state = "hooks-pending";
         record.pid = process.pid;
         await writeRecord(repo.stateDir, record);
@@ -373,15 +410,14 @@ async function createNew(
     }
     return { result, record: null };
   }
-  await executePlan(steps, {
+  const rollback = await executePlan(steps, {
     signal: ctx.signal,
     onStep: ctx.onProgress,
     onWarning: w.warn,
   });
-  result.head = (await gitOut(["rev-parse", "HEAD"], { cwd: w.worktree })).trim();
   // The contract's shape: what was brought and how (the record's fingerprints stay in the record).
   result.included = record.included.map((e) => ({ path: e.path, mode: e.mode }));
-  return { result, record };
+  return { result, record, rollback };
 }
 
 function databaseSteps(db: DatabasePlan, worktree: string, vars: Variables, ctx: WtContext): Step[] {
@@ -616,12 +652,21 @@ async function finishHooks(
   session: Session,
   record: WorktreeRecord,
   ctx: WtContext,
-  enabled: boolean,
+  { enabled, fresh }: { enabled: boolean; fresh: boolean },
   warn: (m: string) => void,
 ): Promise<void> {
   const { repo, config } = session;
   if (!enabled) {
-    if (config.hooks.postCreate.length > 0) warn("postCreate hooks skipped (--no-hooks)");
+    if (config.hooks.postCreate.length > 0) {
+      if (!fresh) {
+        // The hooks failed in an earlier run: skipping them now does not make them succeed.
+        warn(
+          `postCreate hooks skipped (--no-hooks); they have not succeeded yet and run on the next \`wt create ${record.id}\``,
+        );
+        return;
+      }
+      warn("postCreate hooks skipped (--no-hooks)");
+    }
   } else {
     await runHooks(config.hooks.postCreate, {
       cwd: record.path,

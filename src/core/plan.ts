@@ -28,9 +28,21 @@ export interface ExecuteOptions {
  * Runs `steps` in order. On any error, or when `signal` aborts between or during steps,
  * undoes every completed step (newest first) and rethrows; an abort is rethrown as
  * `InterruptedError` (exit 130).
+ * @returns once every step ran: a function that undoes them all (newest first), for a
+ *   caller whose later work, outside the plan, is interrupted (create's postCreate hooks)
  */
-export async function executePlan(steps: readonly Step[], options: ExecuteOptions = {}): Promise<void> {
+export async function executePlan(steps: readonly Step[], options: ExecuteOptions = {}): Promise<() => Promise<void>> {
   const done: Step[] = [];
+  const undoDone = async () => {
+    for (const step of [...done].reverse()) {
+      if (!step.undo) continue;
+      try {
+        await step.undo();
+      } catch (undoError) {
+        options.onWarning?.(`could not undo "${step.title}": ${(undoError as Error).message}`);
+      }
+    }
+  };
   try {
     for (const step of steps) {
       if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
@@ -42,17 +54,11 @@ export async function executePlan(steps: readonly Step[], options: ExecuteOption
     }
     if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
   } catch (error) {
-    for (const step of done.reverse()) {
-      if (!step.undo) continue;
-      try {
-        await step.undo();
-      } catch (undoError) {
-        options.onWarning?.(`could not undo "${step.title}": ${(undoError as Error).message}`);
-      }
-    }
+    await undoDone();
     if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
     throw error;
   }
+  return undoDone;
 }
 
 function signalName(signal: AbortSignal): string {

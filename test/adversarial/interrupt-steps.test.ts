@@ -47,28 +47,51 @@ function stepsBeforeSignal(stderr: string): string[] {
     .map((l) => l.slice(4));
 }
 
+/**
+ * Watches `folder` (inotify): the names of entries made or removed in it, and whether the
+ * folder itself was removed. Events arrive in order, so once its removal is reported every
+ * earlier event has been.
+ */
+function watchFolder(folder: string): { seen: Set<string>; removed: () => boolean; close: () => void } {
+  const seen = new Set<string>();
+  let gone = false;
+  const watcher = watch(folder, (_event, name) => {
+    if (name === path.basename(folder)) gone = true;
+    else if (name) seen.add(name);
+  });
+  watcher.on("error", () => {});
+  return { seen, removed: () => gone, close: () => watcher.close() };
+}
+
 /** The folder git keeps for the worktree (HEAD, index, lock) in the main repository. */
 const adminDir = () => path.join(repo.main, ".git", "worktrees", "issue-101");
 
 describe.each(["SIGINT", "SIGTERM"] as const)("%s inside one step of create", (signal) => {
-  it("git checkout of a large tree: the signal lands in it; exit 130 and nothing left", async () => {
+  it("git checkout of a large tree: the signal lands in it and stops it; exit 130 and nothing left", async () => {
     const before = footprint(repo.main);
     const run = startWt(repo.main, ["--verbose", "create", "101"]);
+    const index = path.join(adminDir(), "index");
     // git has written the worktree's .git file but not yet the index its checkout ends with.
-    await waitUntil(
-      () => existsSync(path.join(target(), ".git")) && !existsSync(path.join(adminDir(), "index")),
-      "the checkout under way",
-      run,
-    );
+    await waitUntil(() => existsSync(path.join(target(), ".git")) && !existsSync(index), "the checkout under way", run);
+    // Whether the checkout ever writes its index, and the admin folder's removal, in order (inotify).
+    const { seen, removed, close } = watchFolder(adminDir());
+    if (existsSync(index)) seen.add("index");
     run.child.kill(signal);
     const { code } = await run.exit;
-    expect(code, run.stderr()).toBe(130);
-    // The last step that began before the signal is the checkout.
-    expect(stepsBeforeSignal(run.stderr()).at(-1), run.stderr()).toMatch(
-      /^add worktree .*issue-101 with new branch feature\/issue-101 at /,
-    );
-    expect(footprint(repo.main)).toEqual(before);
-    expect(existsSync(target())).toBe(false);
+    try {
+      expect(code, run.stderr()).toBe(130);
+      // The last step that began before the signal is the checkout.
+      expect(stepsBeforeSignal(run.stderr()).at(-1), run.stderr()).toMatch(
+        /^add worktree .*issue-101 with new branch feature\/issue-101 at /,
+      );
+      expect(footprint(repo.main)).toEqual(before);
+      expect(existsSync(target())).toBe(false);
+      await waitUntil(removed, "the admin folder's removal to be reported");
+    } finally {
+      close();
+    }
+    // git was stopped, not left to finish the checkout before the rollback.
+    expect(seen.has("index"), [...seen].join(" ")).toBe(false);
   });
 
   it("include copy of a large node_modules: the signal lands in it and stops it; exit 130 and nothing left", async () => {
@@ -78,13 +101,8 @@ describe.each(["SIGINT", "SIGTERM"] as const)("%s inside one step of create", (s
     // The copy has begun and has not made every package folder yet.
     await waitUntil(() => existsSync(copy) && readdirSync(copy).length < PACKAGES, "the copy under way", run);
     // Every package folder the copy makes from now on, and its own removal, in order (inotify).
-    const made = new Set(readdirSync(copy));
-    let removed = false;
-    const watcher = watch(copy, (_event, name) => {
-      if (name === "node_modules") removed = true;
-      else if (name) made.add(name);
-    });
-    watcher.on("error", () => {});
+    const { seen: made, removed, close } = watchFolder(copy);
+    for (const name of readdirSync(copy)) made.add(name);
     run.child.kill(signal);
     const { code } = await run.exit;
     try {
@@ -93,9 +111,9 @@ describe.each(["SIGINT", "SIGTERM"] as const)("%s inside one step of create", (s
       expect(footprint(repo.main)).toEqual(before);
       expect(existsSync(target())).toBe(false);
       // The rollback removed the copy; once that event is in, every earlier one is.
-      await waitUntil(() => removed, "the copy's removal to be reported");
+      await waitUntil(removed, "the copy's removal to be reported");
     } finally {
-      watcher.close();
+      close();
     }
     // The copy was stopped, not left to finish before the rollback.
     expect(made.size).toBeLessThan(PACKAGES);

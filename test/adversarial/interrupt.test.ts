@@ -50,17 +50,18 @@ beforeAll(() => {
 
 afterAll(() => repo?.remove());
 
-function configure(init?: string) {
+function configure(init?: string, postCreate?: string) {
   repo.write(
     "wt.config.json",
     JSON.stringify({
       databases: [{ path: "data/{name}.db", template: "data/template.db", ...(init ? { init } : {}) }],
+      ...(postCreate ? { hooks: { postCreate: [postCreate] } } : {}),
     }),
   );
   if (repo.git("status", "--porcelain") !== "") repo.commitAll(`config ${init ?? ""}`);
 }
 
-const steps: { name: string; ready: () => boolean; init?: string }[] = [
+const steps: { name: string; ready: () => boolean; init?: string; postCreate?: string }[] = [
   { name: "git checkout of a large tree", ready: () => existsSync(path.join(target(), ".git")) },
   { name: "include copy of a large node_modules", ready: () => existsSync(path.join(target(), "node_modules")) },
   {
@@ -74,11 +75,17 @@ const steps: { name: string; ready: () => boolean; init?: string }[] = [
     init: `touch '${"INIT_MARKER"}'; sleep 30`,
     ready: () => existsSync(path.join(target(), "INIT_MARKER")),
   },
+  {
+    // After the plan, outside the lock: Ctrl-C still undoes the whole create.
+    name: "postCreate hook",
+    postCreate: `touch '${"HOOK_MARKER"}'; sleep 30`,
+    ready: () => existsSync(path.join(target(), "HOOK_MARKER")),
+  },
 ];
 
 describe.each(["SIGINT", "SIGTERM"] as const)("%s during create", (signal) => {
   it.each(steps)("$name: exit 130 and nothing left", async (step) => {
-    configure(step.init);
+    configure(step.init, step.postCreate);
     const before = footprint(repo.main, { extra: dbFiles() });
     const run = startWt(repo.main, ["create", "101"]);
     await waitUntil(step.ready, step.name, run);

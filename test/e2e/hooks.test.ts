@@ -67,6 +67,25 @@ describe("hooks", () => {
     expect(after.worktrees[0]?.state).toBe("ok");
   });
 
+  it("--no-hooks on a worktree whose postCreate failed leaves it incomplete; the next create still retries", async () => {
+    repo = makeRepo();
+    const flag = path.join(repo.root, "hook-may-pass");
+    const ran = path.join(repo.root, "hook-ran");
+    configure(repo, { postCreate: [`test -f '${flag}' || exit 9`, `touch '${ran}'`] });
+    expect((await runWt(repo.main, ["create", "101"])).code).toBe(6);
+    const skipped = await runWt(repo.main, ["create", "101", "--no-hooks", "--json"]);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(json<CreateResult>(skipped).warnings.join("\n")).toMatch(/have not succeeded yet/);
+    const status = json<StatusResult>(await runWt(repo.main, ["status", "101", "--json"]));
+    expect(status.worktrees[0]?.state).toBe("incomplete");
+    expect(existsSync(ran)).toBe(false);
+
+    writeFileSync(flag, "");
+    expect((await runWt(repo.main, ["create", "101"])).code).toBe(0);
+    expect(existsSync(ran)).toBe(true);
+    expect(json<StatusResult>(await runWt(repo.main, ["status", "101", "--json"])).worktrees[0]?.state).toBe("ok");
+  });
+
   it("--no-hooks skips postCreate", async () => {
     repo = makeRepo();
     configure(repo, { postCreate: ["touch hook-ran"] });
