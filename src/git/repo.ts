@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { CommandFailedError, UsageError } from "../core/errors.js";
 import { parseWorktreeList, type WorktreeEntry } from "./parse.js";
@@ -56,6 +56,14 @@ export async function assertGitVersion(cwd: string): Promise<void> {
  */
 export async function resolveRepo(cwd: string): Promise<RepoContext> {
   const absCwd = path.resolve(cwd);
+  // Spawning in a missing folder fails as ENOENT, which reads like "git is not installed".
+  if (!existsSync(absCwd)) {
+    throw new UsageError(
+      `no such folder: ${absCwd}`,
+      "pass -C an existing folder inside a repository",
+      "not-a-repository",
+    );
+  }
   const [, revParse] = await Promise.all([
     assertGitVersion(absCwd),
     git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"], {

@@ -314,10 +314,11 @@ describe("wt status", () => {
     expect(Object.keys(json(run))).toEqual(["error"]);
     // -C naming a folder that does not exist, inside the repository: not "the repository above".
     await create(repo, "101");
-    for (const args of [["status"], ["path", "101"], ["env", "101"]]) {
+    for (const args of [["status"], ["path", "101"], ["env", "101"], ["create", "102"], ["cleanup", "101"]]) {
       const missing = await runWt(repo.main, ["-C", "no/such/folder", ...args]);
       expect(missing.code, args.join(" ")).toBe(2);
-      expect(missing.stderr).toMatch(/not inside a git repository/);
+      // Said as it is, not as git's "spawn ENOENT" (which reads like git is missing).
+      expect(missing.stderr).toContain(`no such folder: ${path.join(repo.main, "no", "such", "folder")}`);
     }
   });
 
