@@ -1,4 +1,4 @@
-import { rename, unlink } from "node:fs/promises";
+import { rename, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { isAncestor, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
@@ -320,6 +320,10 @@ async function removeOne(
       throw e;
     }
     if (trashed) trash.push(trashed);
+    // The folder of worktrees (`../app-worktrees/`) goes with its last one; rmdir only ever
+    // removes an empty folder, and nothing in the main worktree (`trees/`) is touched.
+    const parent = path.dirname(record.path);
+    if (!isInside(repo.mainPath, parent) && !isInside(parent, repo.mainPath)) await rmdir(parent).catch(() => {});
   } else if (folderExists) {
     warn(`git no longer lists ${record.path} as a worktree; its folder is left in place`);
   }

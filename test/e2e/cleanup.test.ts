@@ -436,6 +436,25 @@ describe("wt cleanup and branches", () => {
     await expectGone(repo, "101", made.path);
   });
 
+  it("the folder of worktrees goes with the last one; trees/ inside the main worktree stays", async () => {
+    repo = makeRepo();
+    const a = await create(repo, "101");
+    const b = await create(repo, "102");
+    const folder = path.dirname(a.path);
+    expect((await runWt(repo.main, ["cleanup", "101"])).code).toBe(0);
+    expect(existsSync(folder)).toBe(true);
+    expect(existsSync(b.path)).toBe(true);
+    expect((await runWt(repo.main, ["cleanup", "102"])).code).toBe(0);
+    expect(existsSync(folder)).toBe(false);
+
+    repo.write("wt.config.json", JSON.stringify({ worktreeDir: "trees/{id}" }));
+    repo.commitAll("trees");
+    const t = await create(repo, "7");
+    expect((await runWt(repo.main, ["cleanup", "7"])).code).toBe(0);
+    expect(existsSync(t.path)).toBe(false);
+    expect(existsSync(path.join(repo.main, "trees"))).toBe(true);
+  });
+
   it("the human report of a kept unmerged branch says how to delete it", async () => {
     repo = makeRepo({ origin: true });
     const made = await create(repo, "101");
