@@ -41,6 +41,28 @@ function configure(r: TestRepo, config: object, ignore = "data/\n") {
   r.commitAll("config");
 }
 
+/** A folder beside the repository holding `issue-101.db` with `content`: a file wt did not make. */
+function outsideFolderWith(r: TestRepo, folder: string, content: string): string {
+  const outside = path.join(r.root, folder);
+  mkdirSync(outside);
+  writeFileSync(path.join(outside, "issue-101.db"), content);
+  return outside;
+}
+
+/**
+ * A repository (in `repo`) whose worktrees copy `data/agent.db`, a rollback-journal SQLite
+ * template with an empty `items` table, still open in this process.
+ */
+function rollbackJournalTemplate(): { template: string; db: InstanceType<typeof Database> } {
+  repo = makeRepo();
+  configure(repo, { databases: [{ path: "data/{name}.db", template: "data/agent.db" }] });
+  mkdirSync(path.join(repo.main, "data"));
+  const template = path.join(repo.main, "data", "agent.db");
+  const db = new Database(template);
+  db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE items (id INTEGER PRIMARY KEY, note TEXT);");
+  return { template, db };
+}
+
 function sqliteCount(file: string, table = "items"): number {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
@@ -90,12 +112,7 @@ describe("SQLite databases", () => {
   });
 
   it("clones a rollback-journal template byte for byte under a shared lock; a writer's uncommitted rows stay out", async () => {
-    repo = makeRepo();
-    configure(repo, { databases: [{ path: "data/{name}.db", template: "data/agent.db" }] });
-    mkdirSync(path.join(repo.main, "data"));
-    const template = path.join(repo.main, "data", "agent.db");
-    const db = new Database(template);
-    db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE items (id INTEGER PRIMARY KEY, note TEXT);");
+    const { template, db } = rollbackJournalTemplate();
     db.exec(
       `INSERT INTO items (note) WITH RECURSIVE c(x) AS (VALUES(1) UNION ALL SELECT x + 1 FROM c WHERE x < 3000) SELECT printf('%0400d', x) FROM c`,
     );
@@ -117,12 +134,7 @@ describe("SQLite databases", () => {
   });
 
   it("a rollback-journal template a writer died in (hot journal): the copy is the committed state", async () => {
-    repo = makeRepo();
-    configure(repo, { databases: [{ path: "data/{name}.db", template: "data/agent.db" }] });
-    mkdirSync(path.join(repo.main, "data"));
-    const template = path.join(repo.main, "data", "agent.db");
-    const db = new Database(template);
-    db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE items (id INTEGER PRIMARY KEY, note TEXT);");
+    const { template, db } = rollbackJournalTemplate();
     db.exec("INSERT INTO items (note) VALUES ('committed 1'), ('committed 2')");
     db.close();
     // A writer that spills an uncommitted transaction into the file (tiny cache), then dies.
@@ -152,12 +164,7 @@ process.kill(process.pid, "SIGKILL");`,
   });
 
   it("every copy of a template a writer keeps committing to is a whole committed state", async () => {
-    repo = makeRepo();
-    configure(repo, { databases: [{ path: "data/{name}.db", template: "data/agent.db" }] });
-    mkdirSync(path.join(repo.main, "data"));
-    const template = path.join(repo.main, "data", "agent.db");
-    const db = new Database(template);
-    db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE items (id INTEGER PRIMARY KEY, note TEXT);");
+    const { template, db } = rollbackJournalTemplate();
     db.exec(
       `INSERT INTO items (note) WITH RECURSIVE c(x) AS (VALUES(1) UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT printf('%0400d', x) FROM c`,
     );
@@ -227,9 +234,7 @@ process.kill(process.pid, "SIGKILL");`,
 
   it("never replaces a file it did not make: an existing file at an outside database path is exit 3, kept, nothing made", async () => {
     repo = makeRepo();
-    const outside = path.join(repo.root, "dbs");
-    mkdirSync(outside);
-    writeFileSync(path.join(outside, "issue-101.db"), "precious");
+    const outside = outsideFolderWith(repo, "dbs", "precious");
     configure(repo, { databases: [{ path: `${outside}/{name}.db` }] });
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(3);
@@ -267,9 +272,7 @@ process.kill(process.pid, "SIGKILL");`,
 
   it("never writes a database through a folder symlink the branch commits", async () => {
     repo = makeRepo();
-    const outside = path.join(repo.root, "outside");
-    mkdirSync(outside);
-    writeFileSync(path.join(outside, "issue-101.db"), "victim");
+    const outside = outsideFolderWith(repo, "outside", "victim");
     configure(repo, { databases: [{ path: "data/{name}.db" }] }, "");
     symlinkSync(outside, path.join(repo.main, "data"));
     repo.commitAll("data is a link to a folder outside");
@@ -283,9 +286,7 @@ process.kill(process.pid, "SIGKILL");`,
 
   it("cleanup does not delete through a folder symlink put where the database folder was", async () => {
     repo = makeRepo();
-    const outside = path.join(repo.root, "outside");
-    mkdirSync(outside);
-    writeFileSync(path.join(outside, "issue-101.db"), "victim");
+    const outside = outsideFolderWith(repo, "outside", "victim");
     configure(repo, { databases: [{ path: "data/{name}.db" }] });
     const made = json<CreateResult>(await runWt(repo.main, ["create", "101", "--json"]));
     const data = path.join(made.path, "data");
