@@ -50,6 +50,7 @@ function ioFor(globals: GlobalOptions, signal?: AbortSignal): Io {
       output: quiet ? null : process.stderr,
       onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
       onProgress: globals.verbose ? (m) => process.stderr.write(`  · ${m}\n`) : undefined,
+      onNotice: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
     },
   };
 }

@@ -131,6 +131,7 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     {
       timeoutMs: lockTimeoutMs(ctx.env),
       onWarning: warn,
+      onWait: ctx.onNotice,
       purpose: `wt cleanup ${ids.join(" ") || (options.all ? "--all" : "--merged")}`,
     },
     work,

@@ -17,6 +17,8 @@ export interface WtContext {
   onWarning?: (message: string) => void;
   /** Progress lines (stderr, with --verbose). */
   onProgress?: (message: string) => void;
+  /** Notes for whoever watches, such as waiting for another wt (stderr unless --quiet; not in JSON). */
+  onNotice?: (message: string) => void;
 }
 
 /** Milliseconds to wait for the repository lock: `WT_LOCK_TIMEOUT` seconds, default 60. */

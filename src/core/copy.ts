@@ -43,15 +43,19 @@ export async function copyInChildProcess(source: string, target: string, signal?
   return new Promise((resolve, reject) => {
     const child = spawn("cp", args, { stdio: ["ignore", "ignore", "pipe"], signal });
     let stderr = "";
+    let aborted: Error | null = null;
     child.stderr.on("data", (b: Buffer) => {
       stderr += b.toString();
     });
     child.on("error", (e) => {
-      if ((e as Error).name === "AbortError") reject(e);
+      // An abort kills cp; reject once it has exited ("close"), so that a rollback never
+      // removes a folder cp is still writing into.
+      if ((e as Error).name === "AbortError") aborted = e;
       else resolve(false);
     });
     child.on("close", (code) => {
-      if (code === 0) resolve(true);
+      if (aborted) reject(aborted);
+      else if (code === 0) resolve(true);
       else if (/unrecognized|illegal|invalid option|usage/i.test(stderr)) resolve(false);
       else reject(new CommandFailedError(`cp ${args.join(" ")}`, code, stderr));
     });

@@ -139,7 +139,7 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
   }
   const { result, record, rollback } = await withRepoLock(
     repo.stateDir,
-    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, purpose: `wt create ${options.id}` },
+    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, onWait: ctx.onNotice, purpose: `wt create ${options.id}` },
     run,
   );
   if (record) {
@@ -180,7 +180,12 @@ async function rollBackCreate(
 ): Promise<void> {
   await withRepoLock(
     session.repo.stateDir,
-    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, purpose: `wt create ${record.id} (rollback)` },
+    {
+      timeoutMs: lockTimeoutMs(ctx.env),
+      onWarning: warn,
+      onWait: ctx.onNotice,
+      purpose: `wt create ${record.id} (rollback)`,
+    },
     async () => {
       const current = await readRecord(session.repo.stateDir, record.id);
       if (current?.path !== record.path || current.pid !== process.pid) return;
@@ -680,7 +685,7 @@ async function finishHooks(
   // while the hooks did.
   await withRepoLock(
     repo.stateDir,
-    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, purpose: `wt create ${record.id}` },
+    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, onWait: ctx.onNotice, purpose: `wt create ${record.id}` },
     async () => {
       const current = await readRecord(repo.stateDir, record.id);
       if (current?.path !== record.path) return;

@@ -16,6 +16,8 @@ export interface LockOptions {
   onWarning?: (message: string) => void;
   /** What this process is doing, recorded for the message another waiter sees. */
   purpose: string;
+  /** Told once, when the lock is held by another `wt` and this one starts to wait for it. */
+  onWait?: (message: string) => void;
 }
 
 /** Milliseconds after its last refresh that a lock counts as abandoned (proper-lockfile minimum: 2000). */
@@ -39,24 +41,30 @@ export async function withRepoLock<T>(stateDir: string, options: LockOptions, fn
   const lockDir = path.join(stateDir, "repo.lock");
   const ownerFile = path.join(stateDir, "repo.lock-owner.json");
   const { default: lockfile } = await import("proper-lockfile");
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(target, {
+  const attempt = (retries: number) =>
+    lockfile.lock(target, {
       realpath: false,
       lockfilePath: lockDir,
       stale: LOCK_STALE_MS,
       update: LOCK_UPDATE_MS,
-      retries: {
-        retries: Math.max(0, Math.ceil(options.timeoutMs / 100)),
-        factor: 1,
-        minTimeout: 50,
-        maxTimeout: 150,
-        randomize: true,
-      },
+      retries: { retries, factor: 1, minTimeout: 50, maxTimeout: 150, randomize: true },
       onCompromised: (err) => {
         options.onWarning?.(`the repository lock was lost while held (${err.message})`);
       },
     });
+  let release: () => Promise<void>;
+  try {
+    try {
+      release = await attempt(0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ELOCKED" || options.timeoutMs <= 0) throw e;
+      // Say so rather than sit silent for up to WT_LOCK_TIMEOUT seconds.
+      const owner = await readOwner(ownerFile);
+      options.onWait?.(
+        `waiting for another wt to release the repository lock${owner ? ` (pid ${owner.pid}, ${owner.purpose})` : ""}, up to ${Math.round(options.timeoutMs / 1000)} s`,
+      );
+      release = await attempt(Math.ceil(options.timeoutMs / 100));
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ELOCKED") {
       const owner = await readOwner(ownerFile);

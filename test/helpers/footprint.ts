@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { GIT_ENV, gitSync, WT_BIN, worktreesDir } from "./repo.js";
+import { gitSync, WT_BIN, worktreesDir, wtEnv } from "./repo.js";
 
 /** Every file below `dir` (relative, sorted), symlinks not followed; [] when it is missing. */
 export function filesUnder(dir: string): string[] {
@@ -103,7 +103,7 @@ export interface Started {
 export function startWt(cwd: string, args: string[], env: Record<string, string> = {}): Started {
   const child = spawn(process.execPath, [WT_BIN, ...args], {
     cwd,
-    env: { ...process.env, ...GIT_ENV, NO_COLOR: "1", ...env },
+    env: wtEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";

@@ -149,12 +149,21 @@ export function runWt(cwd: string, args: string[], env: Record<string, string> =
 }
 
 /** `runWt` with another copy of the binary (e.g. one whose node_modules lacks a package). */
+/**
+ * The environment a spawned `wt` gets: this process's without any `WT_*` (a developer's shell
+ * may export WT_LOCK_TIMEOUT or, after `eval "$(wt env 101)"`, WT_ID), plus git's fixed
+ * identity, NO_COLOR and `extra`.
+ */
+export function wtEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("WT_")));
+  return { ...clean, ...GIT_ENV, NO_COLOR: "1", ...extra };
+}
+
 export function runWtWith(bin: string, cwd: string, args: string[], env: Record<string, string> = {}): Promise<WtRun> {
   return new Promise((resolve, reject) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("WT_")));
     const child = spawn(process.execPath, [bin, ...args], {
       cwd,
-      env: { ...clean, ...GIT_ENV, NO_COLOR: "1", ...env },
+      env: wtEnv(env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
