@@ -189,6 +189,24 @@ describe("hostile --branch values", () => {
     expect(shEval(shown.stdout, "WT_BRANCH")).toBe(branch);
     expectNotPwned(repo);
   });
+
+  it("--branch in NFC and in NFD are kept byte for byte: each worktree its own branch, cleanup deletes only its own", async () => {
+    repo = makeRepo();
+    const nfc = "feature/caf\u00e9";
+    const nfd = "feature/cafe\u0301";
+    const a = await runWt(repo.main, ["create", "a", "--branch", nfc, "--json"]);
+    const b = await runWt(repo.main, ["create", "b", "--branch", nfd, "--json"]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(Buffer.from(json<CreateResult>(a).branch)).toEqual(Buffer.from(nfc));
+    expect(Buffer.from(json<CreateResult>(b).branch)).toEqual(Buffer.from(nfd));
+    const heads = () => gitSync(repo?.main as string, "for-each-ref", "--format=%(refname)", "refs/heads/feature/");
+    expect(heads().split("\n").sort()).toEqual([`refs/heads/${nfc}`, `refs/heads/${nfd}`].sort());
+    const clean = await runWt(repo.main, ["cleanup", "a", "--delete-branch", "--json"]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(heads()).toBe(`refs/heads/${nfd}`);
+    expect(existsSync(json<CreateResult>(b).path)).toBe(true);
+  });
 });
 
 describe("hostile --base values", () => {
