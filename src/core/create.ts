@@ -154,7 +154,18 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
     } catch (e) {
       // Ctrl-C during the hooks of a worktree this run made: undo the whole create, as for
       // any other step (CONTRACT.md); a failing hook keeps it (exit 6, retried next time).
-      if (e instanceof InterruptedError && rollback) await rollBackCreate(session, record, ctx, rollback, warn);
+      if (e instanceof InterruptedError && rollback) {
+        try {
+          await rollBackCreate(session, record, ctx, rollback, warn);
+        } catch (undoError) {
+          // Still exit 130, but say what was not undone rather than claim it was.
+          throw new InterruptedError(
+            "SIGINT",
+            `interrupted during the postCreate hooks, and the rollback could not run (${(undoError as Error).message}); worktree ${record.id} is left incomplete`,
+            `run \`wt cleanup ${record.id}\` to remove it`,
+          );
+        }
+      }
       throw e;
     }
   }

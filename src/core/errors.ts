@@ -130,8 +130,12 @@ export class CommandFailedError extends WtError {
 
 /** Exit 130: the run was interrupted (SIGINT/SIGTERM) and what it made was rolled back. */
 export class InterruptedError extends WtError {
-  constructor(signal = "SIGINT") {
-    super("interrupted", ExitCode.interrupted, `interrupted by ${signal}; what this run made was rolled back`);
+  constructor(
+    signal = "SIGINT",
+    message = `interrupted by ${signal}; what this run made was rolled back`,
+    hint: string | null = null,
+  ) {
+    super("interrupted", ExitCode.interrupted, message, hint);
   }
 }
 

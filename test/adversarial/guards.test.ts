@@ -236,3 +236,39 @@ describe("a stale DuckDB .wal at a database target", () => {
     }
   });
 });
+
+describe("Ctrl-C during postCreate hooks when the rollback cannot take the lock", () => {
+  it("still exits 130, says the worktree is left incomplete, and cleanup removes it later", async () => {
+    repo = makeRepo();
+    gate = path.join(repo.root, "gate");
+    mkdirSync(gate);
+    const g = gate;
+    // Worktree 1's hook signals and sleeps; worktree 2's init holds the lock until released.
+    const hook = `if [ "$WT_ID" = 1 ]; then touch '${g}/hook-1'; sleep 30; fi`;
+    const init = `if [ "$WT_ID" = 2 ]; then touch '${g}/started'; while [ -d '${g}' ] && [ ! -e '${g}/release' ]; do sleep 0.05; done; fi`;
+    repo.write(".gitignore", "data/\n");
+    repo.write(
+      "wt.config.json",
+      JSON.stringify({ databases: [{ path: "data/{name}.db", init }], hooks: { postCreate: [hook] } }),
+    );
+    repo.commitAll("config");
+    const one = startWt(repo.main, ["create", "1", "--json"], { WT_LOCK_TIMEOUT: "1" });
+    started.push(one);
+    await waitUntil(() => existsSync(path.join(g, "hook-1")), "worktree 1's postCreate hook", one);
+    const two = startWt(repo.main, ["create", "2", "--json"]);
+    started.push(two);
+    await waitUntil(() => existsSync(path.join(g, "started")), "worktree 2 holding the lock", two);
+    one.child.kill("SIGINT");
+    const { code } = await one.exit;
+    expect(code, one.stderr()).toBe(130);
+    const error = JSON.parse(one.stdout()).error as ErrorJson["error"];
+    expect(error.message).toMatch(/rollback could not run .*worktree 1 is left incomplete/);
+    expect(error.hint).toBe("run `wt cleanup 1` to remove it");
+
+    writeFileSync(path.join(g, "release"), "");
+    expect((await two.exit).code, two.stderr()).toBe(0);
+    const clean = await runWt(repo.main, ["cleanup", "1"]);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(branchExists(repo.main, "feature/issue-1")).toBe(false);
+  });
+});
