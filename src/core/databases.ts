@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, copyFile, mkdir, open, rename, rm } from "node:fs/promises";
+import { access, copyFile, link, mkdir, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.js";
 import { copyInChildProcess } from "./copy.js";
@@ -22,6 +22,8 @@ export interface DatabasePlan {
   /** Absolute template path in the main worktree, or null for an empty database. */
   template: string | null;
   init: string | null;
+  /** Set by `provisionDatabase` once the file is in place: what `unprovisionDatabase` may remove outside the worktree. */
+  placed?: boolean;
 }
 
 /**
@@ -65,7 +67,7 @@ export async function planDatabases(
     if (!inWorktree && (await lstatOrNull(target)) !== null) {
       throw new ConflictError(
         `a file already exists at the database path ${target} (${key}); wt never replaces a file it did not make`,
-        "move that file away, or point the path elsewhere (with {id} or {name} in it)",
+        "move that file away, or point the path elsewhere (with {repo} and {id} or {name} in it)",
       );
     }
     let template: string | null = null;
@@ -96,9 +98,12 @@ export async function planDatabases(
 /**
  * Undoes `provisionDatabase` (also when it stopped half-way): removes the file and its
  * sidecars, except where a folder on the way inside the worktree is a symlink, which wt never
- * goes through (then `provisionDatabase` refused before writing anything).
+ * goes through (then `provisionDatabase` refused before writing anything), and except outside
+ * the worktree when this run did not place the file.
  */
 export async function unprovisionDatabase(plan: DatabasePlan): Promise<void> {
+  // Outside the worktree, a file this run did not place may be another repository's.
+  if (plan.worktree === null && !plan.placed) return;
   if (plan.worktree !== null) {
     const safe = await safeJoin(plan.worktree, path.relative(plan.worktree, plan.path)).then(
       () => true,
@@ -126,16 +131,51 @@ export async function provisionDatabase(plan: DatabasePlan, busyTimeoutMs = 2000
   // The checkout may have put a symlinked folder (committed by the branch) on the way.
   if (plan.worktree !== null) await safeJoin(plan.worktree, path.relative(plan.worktree, plan.path));
   await mkdir(path.dirname(plan.path), { recursive: true });
-  await removeDatabaseFiles(plan.path);
+  // Inside the new worktree the file is this create's alone; outside it only the sidecars of a
+  // file that is not there are stale, and the file itself is never replaced (below).
+  if (plan.worktree !== null) await removeDatabaseFiles(plan.path);
+  else await removeSidecars(plan.path);
   const temp = path.join(path.dirname(plan.path), `.${path.basename(plan.path)}.wt-${process.pid}.tmp`);
   await removeDatabaseFiles(temp);
   try {
     if (plan.engine === "sqlite") await writeSqlite(plan.template, temp, busyTimeoutMs);
     else await writeDuckdb(plan.template, temp);
-    await rename(temp, plan.path);
+    if (plan.worktree !== null) await rename(temp, plan.path);
+    else await placeExclusively(temp, plan.path);
+    plan.placed = true;
   } finally {
     await removeDatabaseFiles(temp);
   }
+}
+
+/**
+ * Puts `temp` at `target` only if nothing is there: `link(2)` fails with EEXIST rather than
+ * replace, where `rename(2)` would silently replace (another repository's create of the same
+ * outside path, whose lock is not ours, may have won the race since planning); where the
+ * filesystem has no hard links, an exclusive copy (COPYFILE_EXCL).
+ * @throws ConflictError (exit 3) when a file appeared at `target`
+ */
+async function placeExclusively(temp: string, target: string): Promise<void> {
+  try {
+    try {
+      await link(temp, target);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") throw e;
+      await copyFile(temp, target, constants.COPYFILE_EXCL);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    throw new ConflictError(
+      `a file appeared at the database path ${target} while wt was making it (another repository's wt?); wt never replaces a file it did not make`,
+      "give each repository its own path: put {repo} and {id} or {name} in databases[].path",
+    );
+  }
+}
+
+/** Removes the sidecars of `file` (not the file). */
+async function removeSidecars(file: string): Promise<void> {
+  await Promise.all(SIDECAR_SUFFIXES.map((s) => rm(`${file}${s}`, { force: true })));
 }
 
 type SqliteModule = typeof import("better-sqlite3");
