@@ -4,7 +4,7 @@ import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { isAncestor, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import { git, gitOut } from "../git/run.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
-import { removeDatabaseFiles } from "./databases.js";
+import { removeDatabaseFiles, SIDECAR_SUFFIXES } from "./databases.js";
 import { worktreeVariables } from "./envfile.js";
 import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
 import { removeExcludes } from "./exclude.js";
@@ -254,7 +254,12 @@ async function removeOne(
     out.branchKept = `not merged into ${record.base} (${ahead} commit(s) only on ${record.branch})`;
   }
 
-  const edited = folderExists ? await editedCopies(record.path, record.included) : [];
+  // wt's own writes inside a copied folder (its env file, databases) are not the user's edits.
+  const own = new Set([
+    path.join(record.path, record.envFile),
+    ...record.databases.flatMap((d) => [d.path, ...SIDECAR_SUFFIXES.map((x) => `${d.path}${x}`)]),
+  ]);
+  const edited = folderExists ? await editedCopies(record.path, record.included, own) : [];
   if (edited.length > 0) out.editedCopies = edited;
   if (hooks && folderExists) plan.push(...config.hooks.preCleanup.map((c) => `run preCleanup hook: ${c}`));
   plan.push(

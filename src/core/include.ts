@@ -204,14 +204,21 @@ export async function fingerprintFile(file: string): Promise<FileFingerprint | n
 const FOLDER_LIST_LIMIT = 10;
 
 /**
- * The copies of a worktree that differ from what `wt` copied (edited by the user since):
- * a copied file whose size or SHA-256 changed, and inside a copied folder every entry whose
- * mtime is after the copy began (`copiedAtMs`; a folder's own mtime moves when an entry is
- * added or removed). Symlinks inside are looked at, never followed.
+ * The copies of a worktree that differ from what `wt` copied (edited since): a copied file
+ * whose size or SHA-256 changed, and inside a copied folder every regular file whose mtime is
+ * after the copy began (`copiedAtMs`: the copy keeps the main worktree's times). The walk never
+ * goes through a symlink (links inside copies are kept verbatim and may point anywhere), skips
+ * folders it cannot read, and leaves out `own`: the files wt itself wrote there since (the env
+ * file, database files and their sidecars). A file removed from a copied folder is not noticed.
+ * @param own absolute paths of wt's own files in the worktree
  * @returns worktree-relative paths, at most `FOLDER_LIST_LIMIT` per folder followed by a line
- *   `<folder>/ (and N more changed entries)`
+ *   `<folder>/ (and N more changed files)`
  */
-export async function editedCopies(worktree: string, included: readonly IncludedEntry[]): Promise<string[]> {
+export async function editedCopies(
+  worktree: string,
+  included: readonly IncludedEntry[],
+  own: ReadonlySet<string> = new Set(),
+): Promise<string[]> {
   const edited: string[] = [];
   for (const entry of included) {
     if (entry.fingerprint) {
@@ -220,30 +227,41 @@ export async function editedCopies(worktree: string, included: readonly Included
       const was = entry.fingerprint;
       if (now.size !== was.size || now.sha256 !== was.sha256 || now.mtimeMs !== was.mtimeMs) edited.push(entry.path);
     } else if (entry.copiedAtMs !== undefined) {
-      const changed = await changedInFolder(path.join(worktree, entry.path), entry.copiedAtMs);
-      edited.push(
-        ...changed.slice(0, FOLDER_LIST_LIMIT).map((rel) => (rel === "" ? `${entry.path}/` : `${entry.path}/${rel}`)),
-      );
+      const changed: string[] = [];
+      await collectChanged(path.join(worktree, entry.path), entry.path, entry.copiedAtMs, own, changed);
+      changed.sort(compareText);
+      edited.push(...changed.slice(0, FOLDER_LIST_LIMIT));
       if (changed.length > FOLDER_LIST_LIMIT) {
-        edited.push(`${entry.path}/ (and ${changed.length - FOLDER_LIST_LIMIT} more changed entries)`);
+        edited.push(`${entry.path}/ (and ${changed.length - FOLDER_LIST_LIMIT} more changed files)`);
       }
     }
   }
   return edited;
 }
 
-/** Entries of `folder` (itself included, as "") whose mtime is after `sinceMs`, sorted. */
-async function changedInFolder(folder: string, sinceMs: number): Promise<string[]> {
-  const top = await lstatOrNull(folder);
-  if (!top?.isDirectory()) return [];
-  const names = await readdir(folder, { recursive: true });
-  const out: string[] = top.mtimeMs > sinceMs ? [""] : [];
-  const CHUNK = 256;
-  for (let i = 0; i < names.length; i += CHUNK) {
-    const stats = await Promise.all(names.slice(i, i + CHUNK).map((n) => lstatOrNull(path.join(folder, n))));
-    stats.forEach((st, k) => {
-      if (st && st.mtimeMs > sinceMs) out.push((names[i + k] as string).split(path.sep).join("/"));
-    });
+/** Adds to `out` the regular files below `dir` (relative name `rel`) changed after `sinceMs`. */
+async function collectChanged(
+  dir: string,
+  rel: string,
+  sinceMs: number,
+  own: ReadonlySet<string>,
+  out: string[],
+): Promise<void> {
+  let children: import("node:fs").Dirent[];
+  try {
+    children = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return; // unreadable or gone: nothing to report from here
   }
-  return out.sort(compareText);
+  const files: string[] = [];
+  for (const child of children) {
+    const abs = path.join(dir, child.name);
+    // Dirent types come from the entry itself, never from a link's target.
+    if (child.isDirectory()) await collectChanged(abs, `${rel}/${child.name}`, sinceMs, own, out);
+    else if (child.isFile() && !own.has(abs)) files.push(child.name);
+  }
+  const stats = await Promise.all(files.map((name) => lstatOrNull(path.join(dir, name))));
+  stats.forEach((st, i) => {
+    if (st?.isFile() && st.mtimeMs > sinceMs) out.push(`${rel}/${files[i]}`);
+  });
 }

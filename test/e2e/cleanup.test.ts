@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CleanupResult, CreateResult, StatusResult } from "../../src/index.js";
@@ -750,7 +750,8 @@ describe("wt cleanup lists copies the user edited since wt made them", () => {
     const plan = await runWt(repo.main, ["cleanup", "101", "--dry-run", "--json"]);
     expect(plan.code, plan.stderr).toBe(0);
     const planned = json<CleanupResult>(plan).removed[0];
-    expect(planned?.editedCopies).toEqual([".env", "dist/", "dist/index.js", "dist/new.js"]);
+    // (A file removed from a copied folder is not noticed: only files still there have times.)
+    expect(planned?.editedCopies).toEqual([".env", "dist/index.js", "dist/new.js"]);
     expect(planned?.plan).toContain(
       "delete .env: copied by wt and EDITED since (ignored by git, so not an uncommitted change)",
     );
@@ -771,6 +772,36 @@ describe("wt cleanup lists copies the user edited since wt made them", () => {
     const plan = json<CleanupResult>(await runWt(repo.main, ["cleanup", "101", "--dry-run", "--json"])).removed[0];
     expect(plan?.editedCopies).toHaveLength(11);
     expect(plan?.editedCopies?.[0]).toBe("dist/sub/f0.js");
-    expect(plan?.editedCopies?.[10]).toBe("dist/ (and 5 more changed entries)");
+    expect(plan?.editedCopies?.[10]).toBe("dist/ (and 5 more changed files)");
+  });
+
+  it("never walks through links inside a copied folder, and wt's own files there are not edits", async () => {
+    repo = makeRepo({ origin: true });
+    const elsewhere = path.join(repo.root, "elsewhere");
+    mkdirSync(elsewhere);
+    writeFileSync(path.join(elsewhere, "far.txt"), "far\n");
+    repo.write(".gitignore", "data/\n");
+    repo.write(".worktreeinclude", "data/\n");
+    repo.write(
+      "wt.config.json",
+      JSON.stringify({ envFile: "data/.env.local", databases: [{ path: "data/{name}.db" }] }),
+    );
+    repo.commitAll("copied data/ that wt also writes into");
+    repo.write("data/seed.csv", "a,b\n");
+    // A link loop and a link out of the worktree, both kept verbatim by the copy.
+    symlinkSync(".", path.join(repo.main, "data", "loop"));
+    symlinkSync(elsewhere, path.join(repo.main, "data", "out"));
+    const made = await create(repo, "101");
+    expect(lstatSync(path.join(made.path, "data", "loop")).isSymbolicLink()).toBe(true);
+    // Changed after the copy, but outside the worktree: not the worktree's to report.
+    writeFileSync(path.join(elsewhere, "far.txt"), "changed\n");
+
+    const plan = json<CleanupResult>(await runWt(repo.main, ["cleanup", "101", "--dry-run", "--json"])).removed[0];
+    expect(plan?.editedCopies).toBeUndefined();
+    writeFileSync(path.join(made.path, "data", "seed.csv"), "a,b\n1,2\n");
+    const again = json<CleanupResult>(await runWt(repo.main, ["cleanup", "101", "--dry-run", "--json"])).removed[0];
+    expect(again?.editedCopies).toEqual(["data/seed.csv"]);
+    expect((await runWt(repo.main, ["cleanup", "101"])).code).toBe(0);
+    expect(readFileSync(path.join(elsewhere, "far.txt"), "utf8")).toBe("changed\n");
   });
 });
