@@ -14,7 +14,7 @@ import { editedCopies } from "./include.js";
 import { withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
 import { openSession, type Session } from "./session.js";
-import { deleteRecord, readRecords, type WorktreeRecord } from "./state.js";
+import { deleteRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 import { deleteInBackground, moveToTrash, trashLeftovers } from "./trash.js";
 
 export interface CleanupOptions {
@@ -326,10 +326,7 @@ async function removeOne(
       throw e;
     }
     if (trashed) trash.push(trashed);
-    // The folder of worktrees (`../app-worktrees/`) goes with its last one; rmdir only ever
-    // removes an empty folder, and nothing in the main worktree (`trees/`) is touched.
-    const parent = path.dirname(record.path);
-    if (!isInside(repo.mainPath, parent) && !isInside(parent, repo.mainPath)) await rmdir(parent).catch(() => {});
+    await removeMadeFolder(repo.stateDir, repo.mainPath, record);
   } else if (folderExists) {
     warn(`git no longer lists ${record.path} as a worktree; its folder is left in place`);
   }
@@ -349,4 +346,28 @@ async function removeOne(
     });
   }
   return out;
+}
+
+/**
+ * The folder `git worktree add` made for a worktree (`../app-worktrees/`, recorded as
+ * `madeFolder`) goes with the last worktree in it: removed (rmdir, so only when empty) from the
+ * worktree's parent up to it, or, while other worktrees are still inside, handed over to one of
+ * their records. A folder wt did not make, or one in the main worktree, is never removed.
+ * Runs under the repository lock.
+ */
+async function removeMadeFolder(stateDir: string, mainPath: string, record: WorktreeRecord): Promise<void> {
+  const made = record.madeFolder;
+  if (!made || isInside(made, mainPath) || isInside(mainPath, made)) return;
+  for (let at = path.dirname(record.path); isInside(made, at); at = path.dirname(at)) {
+    try {
+      await rmdir(at);
+    } catch {
+      break;
+    }
+    if (at === made) return;
+  }
+  const heir = (await readRecords(stateDir)).find(
+    (r) => idKey(r.id) !== idKey(record.id) && !r.madeFolder && isInside(made, r.path),
+  );
+  if (heir) await writeRecord(stateDir, { ...heir, madeFolder: made });
 }

@@ -334,6 +334,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   // `git worktree add` makes missing parent folders (`../app-worktrees/`): a rollback
   // removes those it made, when they are empty.
   const madeParents = await firstMissingAncestor(path.dirname(w.worktree));
+  if (madeParents !== null) record.madeFolder = madeParents;
   const brought: IncludePlanEntry[] = [];
   const steps: Step[] = [
     {

@@ -73,6 +73,11 @@ export interface WorktreeRecord {
   pid: number;
   /** ISO time of creation. */
   createdAt: string;
+  /**
+   * The outermost folder `git worktree add` had to make for this worktree (`../app-worktrees`),
+   * or one handed over by a worktree cleaned up before it: cleanup removes it once empty.
+   */
+  madeFolder?: string;
 }
 
 const RECORDS = "worktrees";

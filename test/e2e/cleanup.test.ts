@@ -436,7 +436,7 @@ describe("wt cleanup and branches", () => {
     await expectGone(repo, "101", made.path);
   });
 
-  it("the folder of worktrees goes with the last one; trees/ inside the main worktree stays", async () => {
+  it("the folder of worktrees wt made goes with the last one; one the user made, or trees/ in the main worktree, stays", async () => {
     repo = makeRepo();
     const a = await create(repo, "101");
     const b = await create(repo, "102");
@@ -453,6 +453,14 @@ describe("wt cleanup and branches", () => {
     expect((await runWt(repo.main, ["cleanup", "7"])).code).toBe(0);
     expect(existsSync(t.path)).toBe(false);
     expect(existsSync(path.join(repo.main, "trees"))).toBe(true);
+
+    const mine = path.join(repo.root, "my-worktrees");
+    mkdirSync(mine);
+    repo.write("wt.config.json", JSON.stringify({ worktreeDir: `${mine}/{name}` }));
+    repo.commitAll("the user's own folder");
+    await create(repo, "8");
+    expect((await runWt(repo.main, ["cleanup", "8"])).code).toBe(0);
+    expect(existsSync(mine)).toBe(true);
   });
 
   it("the human report of a kept unmerged branch says how to delete it", async () => {
