@@ -259,7 +259,15 @@ async function writeSqlite(template: string | null, temp: string, busyTimeoutMs:
     const code = (e as { code?: string }).code ?? "";
     if (!code.startsWith("SQLITE_READONLY") || !(await exists(`${template}-journal`))) throw e;
     await removeDatabaseFiles(temp);
-    await copySqlite(Database, template, temp, busyTimeoutMs, false);
+    try {
+      await copySqlite(Database, template, temp, busyTimeoutMs, false);
+    } catch (again) {
+      if (again instanceof WtError) throw again;
+      throw new BusyError(
+        `the template database ${template} was left mid-transaction by a writer that died (a hot journal), and wt could not roll it back: ${(again as Error).message}`,
+        "open it once with sqlite3 as a user who may write its folder (that rolls it back), then run the command again",
+      );
+    }
   }
 }
 
