@@ -16,6 +16,8 @@ const t0 = performance.now();
 await provisionDatabase({
   engine: "sqlite",
   path: path.resolve(target),
+  // As for a database inside the new worktree (the usual `data/agent-{name}.db`).
+  worktree: path.dirname(path.resolve(target)),
   env: "DATABASE_PATH",
   template: path.resolve(template),
   init: null,
