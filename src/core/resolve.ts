@@ -1,6 +1,6 @@
-import { discoverRepoFast, type RepoContext, resolveRepo } from "../git/repo.js";
+import { discoverRepoFast, type RepoContext } from "../git/discover.js";
 import type { WtContext } from "./context.js";
-import { type EnvFormat, formatVariables, type Variables, worktreeVariables } from "./envfile.js";
+import type { EnvFormat, Variables } from "./envfile.js";
 import { WorktreeNotFoundError } from "./errors.js";
 import { validateId } from "./names.js";
 import { readRecord, type WorktreeRecord } from "./state.js";
@@ -12,7 +12,8 @@ import { readRecord, type WorktreeRecord } from "./state.js";
  */
 export async function findWorktree(ctx: WtContext, id: string): Promise<{ repo: RepoContext; record: WorktreeRecord }> {
   validateId(id);
-  const repo = discoverRepoFast(ctx.cwd, ctx.env) ?? (await resolveRepo(ctx.cwd));
+  // The git runner and the env file code load only when needed: `wt path` runs in prompts.
+  const repo = discoverRepoFast(ctx.cwd, ctx.env) ?? (await (await import("../git/repo.js")).resolveRepo(ctx.cwd));
   const record = await readRecord(repo.stateDir, id);
   if (!record) throw new WorktreeNotFoundError(id);
   return { repo, record };
@@ -26,10 +27,13 @@ export async function worktreePath(ctx: WtContext, id: string): Promise<string> 
 /** `wt env <id>`: the worktree's variables (WT_*, ports, databases, env entries). */
 export async function worktreeEnv(ctx: WtContext, id: string): Promise<Variables> {
   const { repo, record } = await findWorktree(ctx, id);
+  const { worktreeVariables } = await import("./envfile.js");
   return worktreeVariables(record, repo.mainPath);
 }
 
 /** `wt env <id> --format <format>` as text. */
 export async function worktreeEnvText(ctx: WtContext, id: string, format: EnvFormat): Promise<string> {
-  return formatVariables(await worktreeEnv(ctx, id), format);
+  const vars = await worktreeEnv(ctx, id);
+  const { formatVariables } = await import("./envfile.js");
+  return formatVariables(vars, format);
 }

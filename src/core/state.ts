@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { writeAtomic } from "./atomic.js";
 import { compareText, idKey } from "./names.js";
 
 /** A path `.worktreeinclude` brought into a worktree. */
@@ -116,7 +115,8 @@ export async function readRecords(stateDir: string, onUnreadable?: (file: string
 /** The record of `id` (case-insensitive), or null. */
 export async function readRecord(stateDir: string, id: string): Promise<WorktreeRecord | null> {
   try {
-    return JSON.parse(await readFile(recordFile(stateDir, id), "utf8")) as WorktreeRecord;
+    // Synchronous: a few hundred bytes, and `wt path` reads nothing else.
+    return JSON.parse(readFileSync(recordFile(stateDir, id), "utf8")) as WorktreeRecord;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw e;
@@ -126,6 +126,8 @@ export async function readRecord(stateDir: string, id: string): Promise<Worktree
 /** Writes the record atomically (temp file + rename), so a crash never leaves half a record. */
 export async function writeRecord(stateDir: string, record: WorktreeRecord): Promise<void> {
   await mkdir(path.join(stateDir, RECORDS), { recursive: true });
+  // Loaded on the first write: `wt path` and `wt status` only read records.
+  const { writeAtomic } = await import("./atomic.js");
   await writeAtomic(recordFile(stateDir, record.id), `${JSON.stringify(record, null, 2)}\n`);
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { type AheadBehind, aheadBehindOfRefs } from "../git/ahead-behind.js";
+import type { AheadBehind } from "../git/ahead-behind.js";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
 import { type FolderJob, gitInEach, statusMany } from "../git/status.js";
@@ -261,9 +261,10 @@ async function aheadBehindAll(
     }),
   );
   const onRefs = pending.filter((p) => p.ref !== null && p.baseCommit !== null);
+  // Imported only when some worktree has moved off its base: every module costs start-up time.
   const byRef =
     onRefs.length > 0
-      ? await aheadBehindOfRefs(
+      ? await (await import("../git/ahead-behind.js")).aheadBehindOfRefs(
           mainPath,
           [...new Set(onRefs.map((p) => p.ref as string))],
           [...new Set(onRefs.map((p) => p.baseCommit as string))],

@@ -1,30 +1,17 @@
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { CommandFailedError, UsageError } from "../core/errors.js";
+import type { RepoContext } from "./discover.js";
 import { parseWorktreeList, type WorktreeEntry } from "./parse.js";
 import { git, gitOut } from "./run.js";
+
+export { discoverRepoFast, type RepoContext } from "./discover.js";
 
 /**
  * The oldest git `wt` supports: 2.36 added `git worktree list -z` (paths with newlines),
  * and `worktree add --lock --reason` (2.35) marks a worktree that is still being created.
  */
 export const MIN_GIT_VERSION: readonly [number, number] = [2, 36];
-
-/** Where a command runs: the repository as git sees it from `cwd`. */
-export interface RepoContext {
-  /** The folder `wt` was asked to work from (absolute). */
-  cwd: string;
-  /** `git rev-parse --git-common-dir`, absolute and real. */
-  commonDir: string;
-  /** The main worktree (absolute, real). For a bare repository: the bare repository folder. */
-  mainPath: string;
-  /** True when the repository is bare (it then has only linked worktrees). */
-  bare: boolean;
-  /** Folder name of the main worktree (bare: without a trailing `.git`): `{repo}` in templates. */
-  repoName: string;
-  /** `<commonDir>/wt`: records, lock and trash of `wt`. */
-  stateDir: string;
-}
 
 /** Parses `git version 2.39.5` (and vendor suffixes) into [major, minor, patch]. */
 export function parseGitVersion(text: string): [number, number, number] | null {
@@ -146,60 +133,4 @@ export async function isAncestor(cwd: string, ancestor: string, descendant: stri
     okCodes: [1],
   });
   return r.exitCode === 0;
-}
-
-/**
- * Finds the repository around `cwd` from the filesystem alone (no git process), for the
- * commands that only read wt's records (`wt path`, `wt env`): a shell prompt calls them often.
- * Follows git's layout (gitrepository-layout(5)): a `.git` folder, or a `.git` file holding
- * `gitdir: <path>` whose folder has a `commondir` file. Returns null whenever the layout is
- * anything else (bare repositories, GIT_DIR set, separate git dirs): then use `resolveRepo`.
- */
-export function discoverRepoFast(cwd: string, env: Readonly<Record<string, string | undefined>>): RepoContext | null {
-  if (env.GIT_DIR || env.GIT_WORK_TREE || env.GIT_COMMON_DIR) return null;
-  let dir = path.resolve(cwd);
-  try {
-    // A folder that does not exist (`-C typo`) is not inside the repository above it.
-    if (!statSync(dir).isDirectory()) return null;
-  } catch {
-    return null;
-  }
-  for (;;) {
-    const dotGit = path.join(dir, ".git");
-    let st: ReturnType<typeof statSync> | undefined;
-    try {
-      st = statSync(dotGit);
-    } catch {
-      st = undefined;
-    }
-    if (st?.isDirectory()) return fastContext(cwd, realpathSync(dotGit));
-    if (st?.isFile()) {
-      const m = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"));
-      if (!m) return null;
-      const gitDir = path.resolve(dir, (m[1] as string).trim());
-      let common: string;
-      try {
-        common = path.resolve(gitDir, readFileSync(path.join(gitDir, "commondir"), "utf8").trim());
-      } catch {
-        return null;
-      }
-      return fastContext(cwd, realpathSync(common));
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
-
-function fastContext(cwd: string, commonDir: string): RepoContext | null {
-  if (path.basename(commonDir) !== ".git") return null;
-  const mainPath = path.dirname(commonDir);
-  return {
-    cwd: path.resolve(cwd),
-    commonDir,
-    mainPath,
-    bare: false,
-    repoName: path.basename(mainPath) || "repo",
-    stateDir: path.join(commonDir, "wt"),
-  };
 }
