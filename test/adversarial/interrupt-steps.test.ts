@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, watch, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, watch } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { footprint, startWt, waitUntil } from "../helpers/footprint.js";
+import { addBigTree, footprint, startWt, waitUntil } from "../helpers/footprint.js";
 import { makeRepo, type TestRepo, worktreesDir } from "../helpers/repo.js";
 
 /**
@@ -17,21 +17,9 @@ const target = () => path.join(worktreesDir(repo.main), "issue-101");
 
 beforeAll(() => {
   repo = makeRepo();
-  // A tracked tree of 12,000 files: git's checkout of it takes a while.
-  for (let d = 0; d < 80; d++) {
-    const dir = path.join(repo.main, "src", `mod${d}`);
-    mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < 150; f++) writeFileSync(path.join(dir, `f${f}.ts`), `export const v${f} = ${f};\n`.repeat(20));
-  }
-  repo.write(".gitignore", "node_modules/\n");
-  repo.write(".worktreeinclude", "node_modules/\n");
-  repo.commitAll("big tree");
-  // An ignored node_modules of 16,000 files in PACKAGES folders, copied into each worktree.
-  for (let p = 0; p < PACKAGES; p++) {
-    const dir = path.join(repo.main, "node_modules", `pkg${p}`, "lib");
-    mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < 20; f++) writeFileSync(path.join(dir, `m${f}.js`), "module.exports = 1;\n");
-  }
+  // 12,000 tracked files (git's checkout takes a while) and an ignored node_modules of 16,000
+  // files in PACKAGES folders, copied into each worktree.
+  addBigTree(repo, 80, PACKAGES);
 }, 180_000);
 
 afterAll(() => repo?.remove());

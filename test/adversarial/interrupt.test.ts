@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatusResult } from "../../src/index.js";
-import { footprint, startWt, waitUntil } from "../helpers/footprint.js";
+import { addBigTree, footprint, startWt, waitUntil } from "../helpers/footprint.js";
 import { makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
 
 /**
@@ -22,21 +22,9 @@ const dbFiles = () => {
 beforeAll(() => {
   repo = makeRepo();
   worktrees = path.join(repo.root, "app-worktrees");
-  // A tracked tree large enough that `git worktree add` takes a while.
-  for (let d = 0; d < 60; d++) {
-    const dir = path.join(repo.main, "src", `mod${d}`);
-    mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < 150; f++) writeFileSync(path.join(dir, `f${f}.ts`), `export const v${f} = ${f};\n`.repeat(20));
-  }
-  repo.write(".gitignore", "node_modules/\ndata/\n");
-  repo.write(".worktreeinclude", "node_modules/\n");
-  repo.commitAll("big tree");
-  // An ignored node_modules of 12,000 files, copied (not linked) into each worktree.
-  for (let p = 0; p < 600; p++) {
-    const dir = path.join(repo.main, "node_modules", `pkg${p}`, "lib");
-    mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < 20; f++) writeFileSync(path.join(dir, `m${f}.js`), "module.exports = 1;\n");
-  }
+  // 9,000 tracked files (git's checkout takes a while) and an ignored node_modules of 12,000
+  // files, copied (not linked) into each worktree.
+  addBigTree(repo, 60, 600, "node_modules/\ndata/\n");
   // A template big enough that its backup takes a moment.
   mkdirSync(path.join(repo.main, "data"));
   const db = new Database(path.join(repo.main, "data", "template.db"));

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { gitSync, WT_BIN, worktreesDir, wtEnv } from "./repo.js";
+import { gitSync, type TestRepo, WT_BIN, worktreesDir, wtEnv } from "./repo.js";
 
 /** Every file below `dir` (relative, sorted), symlinks not followed; [] when it is missing. */
 export function filesUnder(dir: string): string[] {
@@ -139,4 +139,25 @@ export function waitUntil(check: () => boolean, what: string, started?: Started,
     };
     poll();
   });
+}
+
+/**
+ * Makes `repo` slow to check out and to copy into a worktree: `modules` × 150 tracked files
+ * under src/, committed with `ignore` as .gitignore, and an ignored node_modules of
+ * `packages` × 20 files that `.worktreeinclude` copies.
+ */
+export function addBigTree(repo: TestRepo, modules: number, packages: number, ignore = "node_modules/\n"): void {
+  for (let d = 0; d < modules; d++) {
+    const dir = path.join(repo.main, "src", `mod${d}`);
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 150; f++) writeFileSync(path.join(dir, `f${f}.ts`), `export const v${f} = ${f};\n`.repeat(20));
+  }
+  repo.write(".gitignore", ignore);
+  repo.write(".worktreeinclude", "node_modules/\n");
+  repo.commitAll("big tree");
+  for (let p = 0; p < packages; p++) {
+    const dir = path.join(repo.main, "node_modules", `pkg${p}`, "lib");
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < 20; f++) writeFileSync(path.join(dir, `m${f}.js`), "module.exports = 1;\n");
+  }
 }
