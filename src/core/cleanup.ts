@@ -8,7 +8,7 @@ import { removeDatabaseFiles, SIDECAR_SUFFIXES } from "./databases.js";
 import { worktreeVariables } from "./envfile.js";
 import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
 import { removeExcludes } from "./exclude.js";
-import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
+import { isInside, lstatOrNull, refusalInside } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
 import { editedCopies } from "./include.js";
 import { withRepoLock } from "./lock.js";
@@ -303,10 +303,7 @@ async function removeOne(
     // Inside the worktree, never through a symlinked folder the branch has put on the way
     // since (the folder itself goes with the worktree, links unfollowed).
     if (isInside(record.path, db.path)) {
-      const through = await safeJoin(record.path, path.relative(record.path, db.path)).then(
-        () => null,
-        (e: Error) => e.message,
-      );
+      const through = await refusalInside(record.path, db.path);
       if (through !== null) {
         warn(`${record.id}: not deleting ${db.path} separately: ${through}`);
         continue;

@@ -4,7 +4,7 @@ import path from "node:path";
 import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.js";
 import { copyInChildProcess } from "./copy.js";
 import { BusyError, ConfigError, ConflictError, UsageError, WtError } from "./errors.js";
-import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
+import { isInside, lstatOrNull, refusalInside, safeJoin } from "./fs-safe.js";
 import { expandTemplate } from "./names.js";
 
 /** One database `wt` will make for a worktree. */
@@ -104,13 +104,7 @@ export async function planDatabases(
 export async function unprovisionDatabase(plan: DatabasePlan): Promise<void> {
   // Outside the worktree, a file this run did not place may be another repository's.
   if (plan.worktree === null && !plan.placed) return;
-  if (plan.worktree !== null) {
-    const safe = await safeJoin(plan.worktree, path.relative(plan.worktree, plan.path)).then(
-      () => true,
-      () => false,
-    );
-    if (!safe) return;
-  }
+  if (plan.worktree !== null && (await refusalInside(plan.worktree, plan.path)) !== null) return;
   await removeDatabaseFiles(plan.path);
 }
 
@@ -122,7 +116,8 @@ export async function removeDatabaseFiles(file: string): Promise<void> {
 /**
  * Writes the database of `plan`: a consistent copy of the template taken through the engine,
  * or a valid empty database. Written under a temporary name in the same folder, then renamed
- * into place; stale sidecars at the target are removed first.
+ * into place (inside the worktree) or linked there only if nothing is (outside it, see
+ * `placeExclusively`); stale sidecars at the target are removed first.
  * @throws BusyError (exit 4) when a writer holds the template so that no consistent copy can
  *   be taken; UsageError (exit 2) when the engine package is not installed; ConflictError
  *   (exit 3) when a folder on the way inside the worktree is a symlink.

@@ -59,3 +59,15 @@ export function isInside(parent: string, child: string): boolean {
   const rel = path.relative(parent, child);
   return rel === "" || (!rel.startsWith(`..${path.sep}`) && rel !== ".." && !path.isAbsolute(rel));
 }
+
+/**
+ * Why wt may not write or delete `target` below `root` (a symlinked or non-folder component on
+ * the way, or a path that leaves `root`: `safeJoin`'s refusal), or null when it may.
+ * @param target absolute path inside `root`
+ */
+export async function refusalInside(root: string, target: string): Promise<string | null> {
+  return safeJoin(root, path.relative(root, target)).then(
+    () => null,
+    (e: Error) => e.message,
+  );
+}
