@@ -1,28 +1,14 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { WtContext } from "../core/context.js";
+import type { CleanupCommandOptions } from "./commands/cleanup.js";
+import type { CreateCommandOptions } from "./commands/create.js";
+import type { EnvCommandOptions } from "./commands/env.js";
+import type { GlobalOptions, Io } from "./io.js";
 
 /**
  * The `wt` program. Only commander is imported up front; each action imports its command
  * module on demand so `wt --help` and `wt path 101` start fast.
  */
-
-export interface GlobalOptions {
-  C?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-}
-
-/** Output and context shared by every command. */
-export interface Io {
-  globals: GlobalOptions;
-  ctx: WtContext;
-  /** Writes data to stdout. */
-  out: (text: string) => void;
-  /** Writes to stderr unless --quiet (warnings are shown even then). */
-  err: (text: string) => void;
-}
 
 /** The package version, read from package.json (one small file, no import). */
 function version(): string {
@@ -30,29 +16,10 @@ function version(): string {
     .version;
 }
 
-function makeIo(program: Command, signal?: AbortSignal): Io {
+/** The `Io` of a command run through commander (io.ts is loaded only then: `wt --version` never needs it). */
+async function makeIo(program: Command, signal?: AbortSignal): Promise<Io> {
+  const { ioFor } = await import("./io.js");
   return ioFor(program.opts<GlobalOptions>(), signal);
-}
-
-function ioFor(globals: GlobalOptions, signal?: AbortSignal): Io {
-  const quiet = globals.quiet === true;
-  const cwd = globals.C ? (globals.C.startsWith("/") ? globals.C : `${process.cwd()}/${globals.C}`) : process.cwd();
-  return {
-    globals,
-    out: (t) => process.stdout.write(t),
-    err: (t) => {
-      if (!quiet) process.stderr.write(t);
-    },
-    ctx: {
-      cwd,
-      env: process.env,
-      signal,
-      output: quiet ? null : process.stderr,
-      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-      onProgress: globals.verbose ? (m) => process.stderr.write(`  · ${m}\n`) : undefined,
-      onNotice: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
-    },
-  };
 }
 
 /**
@@ -106,9 +73,9 @@ export async function buildProgram(): Promise<Command> {
       "after",
       '\nExamples:\n  wt create 101\n  wt create auth-fix --base develop\n  cd "$(wt create 101 -q)"',
     )
-    .action(async (id: string, opts: Record<string, unknown>) => {
+    .action(async (id: string, opts: CreateCommandOptions) => {
       const controller = interruptible({ err: () => {} });
-      const io = makeIo(program, controller.signal);
+      const io = await makeIo(program, controller.signal);
       const { createCommand } = await import("./commands/create.js");
       await createCommand(io, id, opts);
     });
@@ -118,7 +85,7 @@ export async function buildProgram(): Promise<Command> {
     .description("show every worktree: state, changes, ahead/behind, ports and databases")
     .argument("[id...]", "only these worktrees")
     .action(async (ids: string[]) => {
-      const io = makeIo(program);
+      const io = await makeIo(program);
       const { statusCommand } = await import("./commands/status.js");
       await statusCommand(io, ids);
     });
@@ -134,9 +101,9 @@ export async function buildProgram(): Promise<Command> {
     .option("--delete-branch", "delete the branch even when it is not merged")
     .option("--no-hooks", "do not run preCleanup/postCleanup hooks")
     .option("--dry-run", "print the plan and change nothing")
-    .action(async (ids: string[], opts: Record<string, unknown>) => {
+    .action(async (ids: string[], opts: CleanupCommandOptions) => {
       const controller = interruptible({ err: () => {} });
-      const io = makeIo(program, controller.signal);
+      const io = await makeIo(program, controller.signal);
       const { cleanupCommand } = await import("./commands/cleanup.js");
       await cleanupCommand(io, ids, opts);
     });
@@ -147,7 +114,7 @@ export async function buildProgram(): Promise<Command> {
     .argument("<id>")
     .addHelpText("after", '\nExample:\n  cd "$(wt path 101)"')
     .action(async (id: string) => {
-      const io = makeIo(program);
+      const io = await makeIo(program);
       const { pathCommand } = await import("./commands/path.js");
       await pathCommand(io, id);
     });
@@ -158,8 +125,8 @@ export async function buildProgram(): Promise<Command> {
     .argument("<id>")
     .addOption(new Option("--format <format>", "output format").choices(["sh", "dotenv", "json", "fish"]).default("sh"))
     .addHelpText("after", '\nExamples:\n  eval "$(wt env 101)"\n  wt env 101 --format fish | source')
-    .action(async (id: string, opts: { format: "sh" | "dotenv" | "json" | "fish" }) => {
-      const io = makeIo(program);
+    .action(async (id: string, opts: EnvCommandOptions) => {
+      const io = await makeIo(program);
       const { envCommand } = await import("./commands/env.js");
       await envCommand(io, id, opts.format);
     });
@@ -171,7 +138,7 @@ export async function buildProgram(): Promise<Command> {
     .argument("<command...>", "the command and its arguments, after --")
     .addHelpText("after", "\nExample:\n  wt run 101 -- npm run dev")
     .action(async (id: string, command: string[]) => {
-      const io = makeIo(program);
+      const io = await makeIo(program);
       const { runCommand } = await import("./commands/run.js");
       await runCommand(io, id, command);
     });
@@ -249,7 +216,7 @@ function cachedHelp(): string | null {
 async function fastStatus(args: string[]): Promise<void> {
   const json = args.includes("--json");
   try {
-    const { statusCommand } = await import("./commands/status.js");
+    const [{ statusCommand }, { ioFor }] = await Promise.all([import("./commands/status.js"), import("./io.js")]);
     await statusCommand(
       ioFor({ json }),
       args.filter((a) => a !== "--json"),

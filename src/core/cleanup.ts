@@ -47,7 +47,7 @@ export interface RemovedWorktree {
   editedCopies?: string[];
 }
 
-/** The JSON document of `wt cleanup` (CONTRACT.md). */
+/** The JSON document of `wt cleanup` (docs/contract.md). */
 export interface CleanupResult {
   removed: RemovedWorktree[];
   skipped: { id: string; reason: string }[];

@@ -39,7 +39,7 @@ export interface CreateOptions {
   dryRun?: boolean;
 }
 
-/** The JSON document of `wt create` (CONTRACT.md). */
+/** The JSON document of `wt create` (docs/contract.md). */
 export interface CreateResult {
   id: string;
   name: string;
@@ -153,7 +153,7 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
       );
     } catch (e) {
       // Ctrl-C during the hooks of a worktree this run made: undo the whole create, as for
-      // any other step (CONTRACT.md); a failing hook keeps it (exit 6, retried next time).
+      // any other step (docs/contract.md); a failing hook keeps it (exit 6, retried next time).
       if (e instanceof InterruptedError && rollback) {
         try {
           await rollBackCreate(session, record, ctx, rollback, warn);

@@ -12,7 +12,7 @@ export type Variables = Record<string, string>;
 export type EnvFormat = "sh" | "dotenv" | "json" | "fish";
 
 /**
- * Every variable of a worktree (CONTRACT.md, "Env file"): `WT_ID`, `WT_NAME`, `WT_BRANCH`,
+ * Every variable of a worktree (docs/contract.md, "Env file"): `WT_ID`, `WT_NAME`, `WT_BRANCH`,
  * `WT_PATH`, `WT_MAIN`, `WT_SLOT`, the ports, the databases (absolute paths), then the
  * config's `env` entries (already expanded in the record).
  */

@@ -5,7 +5,7 @@ import { ConflictError } from "./errors.js";
 
 /**
  * Guards for "nothing is read or written outside the two worktrees, and nothing is written
- * through a symlink" (CONTRACT.md, `.worktreeinclude`).
+ * through a symlink" (docs/contract.md, `.worktreeinclude`).
  */
 
 /**

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { WtConfig } from "./config.js";
 import { ConfigError, UsageError } from "./errors.js";
 
-/** Valid ids (CONTRACT.md, "Words"): a letter or digit, then up to 63 of `A-Za-z0-9._-`. */
+/** Valid ids (docs/contract.md, "Words"): a letter or digit, then up to 63 of `A-Za-z0-9._-`. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**

@@ -16,7 +16,7 @@ export function fnv1a32(text: string): number {
 }
 
 /**
- * The slot an id asks for (CONTRACT.md, "Ports"): the id itself modulo `portSlots` when it
+ * The slot an id asks for (docs/contract.md, "Ports"): the id itself modulo `portSlots` when it
  * is all digits (issue 101 -> slot 101 -> PORT 3101), else FNV-1a of the id modulo `portSlots`.
  */
 export function preferredSlot(id: string, portSlots: number): number {

@@ -20,7 +20,7 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
 }
 
 /**
- * The base when the config names none (CONTRACT.md, "Zero-config defaults"):
+ * The base when the config names none (docs/contract.md, "Zero-config defaults"):
  * `origin/<default branch>` when `origin` exists (its `HEAD`, else the main worktree's
  * branch, `main` or `master` there), else the main worktree's current branch (or its commit
  * when detached).

@@ -24,7 +24,7 @@ export interface StatusDatabase {
   size: number | null;
 }
 
-/** One row of `wt status` (CONTRACT.md). */
+/** One row of `wt status` (docs/contract.md). */
 export interface StatusRow {
   id: string | null;
   name: string;

@@ -1,7 +1,8 @@
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
-import { CommandFailedError, UsageError } from "../core/errors.js";
+import { UsageError } from "../errors/base.js";
 import type { RepoContext } from "./discover.js";
+import { GitError } from "./errors.js";
 import { parseWorktreeList, type WorktreeEntry } from "./parse.js";
 import { git, gitOut } from "./run.js";
 
@@ -57,8 +58,8 @@ export async function resolveRepo(cwd: string): Promise<RepoContext> {
       cwd: absCwd,
     }).catch((e: unknown) => e),
   ]);
-  if (revParse instanceof CommandFailedError || revParse instanceof Error) {
-    const detail = revParse instanceof CommandFailedError ? revParse.stderrTail : String(revParse);
+  if (revParse instanceof Error) {
+    const detail = revParse instanceof GitError ? revParse.stderrTail : String(revParse);
     throw new UsageError(
       `not inside a git repository: ${absCwd}${detail ? ` (${detail.replace(/^fatal: /, "")})` : ""}`,
       "run wt inside a repository, or pass -C <dir>",

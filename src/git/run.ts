@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { CommandFailedError, InterruptedError } from "../core/errors.js";
+import { InterruptedError } from "../errors/base.js";
+import { GitError } from "./errors.js";
 
 /**
  * The one place that runs git. argv is always an array (never a shell string), any non-zero
@@ -39,7 +40,7 @@ const BASE_ENV: Record<string, string> = {
 
 /**
  * Runs `git <args>` and resolves with its output.
- * @throws CommandFailedError (exit 6) on a non-zero exit not listed in `okCodes`, or when git
+ * @throws GitError (a CommandFailedError, exit 6) on a non-zero exit not listed in `okCodes`, or when git
  *   cannot be started; InterruptedError when `signal` aborts.
  */
 export function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
@@ -79,9 +80,7 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
     options.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (e) => {
       options.signal?.removeEventListener("abort", onAbort);
-      reject(
-        new CommandFailedError(`${command} ${args.join(" ")}`, null, e.message, `is ${command} installed and on PATH?`),
-      );
+      reject(new GitError(command, args, null, e.message, `is ${command} installed and on PATH?`));
     });
     child.on("close", (code, sig) => {
       options.signal?.removeEventListener("abort", onAbort);
@@ -96,7 +95,7 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
         resolve({ stdout, stderr, exitCode });
         return;
       }
-      reject(new CommandFailedError(`${command} ${args.join(" ")}`, code, stderr || (sig ? `killed by ${sig}` : "")));
+      reject(new GitError(command, args, code, stderr || (sig ? `killed by ${sig}` : "")));
     });
     child.stdin.on("error", () => {
       // git may exit before reading all of stdin; its exit code tells what happened.

@@ -450,7 +450,7 @@ describe("the env file and a symlink the branch commits", () => {
     expect(st.isFile()).toBe(true);
     expect(st.mode & 0o777).toBe(0o600);
     expect(parse(readFileSync(created.envFile, "utf8")).WT_ID).toBe("101");
-    // What wt wrote must not show in git status nor block its own cleanup (CONTRACT "What wt writes").
+    // What wt wrote must not show in git status nor block its own cleanup (docs/contract.md, "What wt writes").
     expect(gitSync(created.path, "status", "--porcelain")).toBe("");
     const clean = await runWt(repo.main, ["cleanup", "101"]);
     expect(clean.code, clean.stderr).toBe(0);

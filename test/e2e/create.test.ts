@@ -707,7 +707,7 @@ describe("env file edge cases", () => {
     const run = await runWt(repo.main, ["create", "40", "--json"]);
     if (run.code === 0) {
       const r = json<CreateResult>(run);
-      // CONTRACT "What wt writes": none of wt's files shows in the worktree's git status.
+      // docs/contract.md, "What wt writes": none of wt's files shows in the worktree's git status.
       expect(gitSync(r.path, "status", "--porcelain", "--untracked-files=all")).toBe("");
     } else {
       expect(run.code, run.stderr).toBe(3);

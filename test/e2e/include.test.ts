@@ -325,7 +325,7 @@ describe(".worktreeinclude with worktrees inside the main worktree", () => {
     expect(sortedIncluded(first)).toEqual([{ path: ".env", mode: "copy" }]);
     writeFileSync(path.join(first.path, ".env"), "A=changed-in-worktree-1\n");
     const second = await create(repo, "2");
-    // CONTRACT: nothing is read outside the main worktree and the new one.
+    // docs/contract.md: nothing is read outside the main worktree and the new one.
     expect(sortedIncluded(second)).toEqual([{ path: ".env", mode: "copy" }]);
     expect(existsSync(path.join(second.path, "trees"))).toBe(false);
     expect(readFileSync(path.join(second.path, ".env"), "utf8")).toBe("A=1\n");

@@ -188,7 +188,7 @@ export function json<T = Record<string, unknown>>(run: WtRun): T {
   }
 }
 
-/** The JSON document a refused `--json` run prints (CONTRACT.md); details such as `files` or `commits` sit beside. */
+/** The JSON document a refused `--json` run prints (docs/contract.md); details such as `files` or `commits` sit beside. */
 export interface ErrorJson {
   error: {
     code: string;

@@ -43,7 +43,7 @@ async function configError(p: Promise<unknown>): Promise<ConfigError> {
   return err as ConfigError;
 }
 
-/** The full example of CONTRACT.md ("Config"), comments removed. */
+/** The full example of docs/contract.md ("Config"), comments removed. */
 const CONTRACT_EXAMPLE = {
   worktreeDir: "../{repo}-worktrees/{name}",
   name: "issue-{id}",
@@ -68,7 +68,7 @@ const CONTRACT_EXAMPLE = {
 };
 
 describe("loadConfig: defaults", () => {
-  it("gives the CONTRACT.md zero-config defaults when there is no wt.config.json", async () => {
+  it("gives the docs/contract.md zero-config defaults when there is no wt.config.json", async () => {
     const config = await loadConfig(dir, {});
     expect(config).toEqual({
       worktreeDir: "../{repo}-worktrees/{name}",
@@ -514,7 +514,7 @@ describe("wt.config.schema.json", () => {
     return new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
 
-  it("accepts the full example config of CONTRACT.md (and loadConfig does too)", async () => {
+  it("accepts the full example config of docs/contract.md (and loadConfig does too)", async () => {
     const validate = await validator();
     const ok = validate(CONTRACT_EXAMPLE);
     expect(validate.errors ?? null).toBeNull();

@@ -1,9 +1,23 @@
 import { cleanupWorktrees } from "../../core/cleanup.js";
-import type { Io } from "../index.js";
+import type { Io } from "../io.js";
 import { makeChalk, renderCleanup } from "../render.js";
 
+/**
+ * The options of `wt cleanup`, as commander parses them (`hooks` is false only for an explicit
+ * `--no-hooks`).
+ */
+export interface CleanupCommandOptions {
+  merged?: boolean;
+  all?: boolean;
+  force?: boolean;
+  keepBranch?: boolean;
+  deleteBranch?: boolean;
+  dryRun?: boolean;
+  hooks: boolean;
+}
+
 /** `wt cleanup <id>... | --merged | --all`. */
-export async function cleanupCommand(io: Io, ids: string[], opts: Record<string, unknown>): Promise<void> {
+export async function cleanupCommand(io: Io, ids: string[], opts: CleanupCommandOptions): Promise<void> {
   const result = await cleanupWorktrees(io.ctx, {
     ids,
     merged: opts.merged === true,

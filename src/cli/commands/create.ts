@@ -1,13 +1,25 @@
 import { createWorktree } from "../../core/create.js";
-import type { Io } from "../index.js";
+import type { Io } from "../io.js";
 import { makeChalk, renderCreate } from "../render.js";
 
+/**
+ * The options of `wt create`, as commander parses them. commander gives a `--no-x` option the
+ * value true unless the flag is given, so `fetch` and `hooks` are false only for an explicit flag.
+ */
+export interface CreateCommandOptions {
+  base?: string;
+  branch?: string;
+  fetch: boolean;
+  hooks: boolean;
+  dryRun?: boolean;
+}
+
 /** `wt create <id>`: JSON document, the path alone (--quiet), or a summary. */
-export async function createCommand(io: Io, id: string, opts: Record<string, unknown>): Promise<void> {
+export async function createCommand(io: Io, id: string, opts: CreateCommandOptions): Promise<void> {
   const result = await createWorktree(io.ctx, {
     id,
-    base: opts.base as string | undefined,
-    branch: opts.branch as string | undefined,
+    base: opts.base,
+    branch: opts.branch,
     // commander gives `--no-x` options a default of true: only an explicit --no-x is a flag,
     // else wt.config.json and WT_FETCH would never be heard (flags > env > file > defaults).
     fetch: opts.fetch === false ? false : undefined,

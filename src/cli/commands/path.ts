@@ -1,5 +1,5 @@
 import { worktreePath } from "../../core/resolve.js";
-import type { Io } from "../index.js";
+import type { Io } from "../io.js";
 
 /** `wt path <id>`: the folder alone, for `cd "$(wt path 101)"`. */
 export async function pathCommand(io: Io, id: string): Promise<void> {

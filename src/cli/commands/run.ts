@@ -1,5 +1,5 @@
 import { runInWorktree } from "../../core/run.js";
-import type { Io } from "../index.js";
+import type { Io } from "../io.js";
 
 /**
  * `wt run <id> -- <cmd> [args…]`. While the command runs, Ctrl-C reaches it through the

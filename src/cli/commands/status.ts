@@ -1,5 +1,5 @@
 import { getStatus } from "../../core/status.js";
-import type { Io } from "../index.js";
+import type { Io } from "../io.js";
 
 /** `wt status [<id>...]`: a table, or the JSON document (which needs no table renderer). */
 export async function statusCommand(io: Io, ids: string[]): Promise<void> {
