@@ -441,7 +441,7 @@ function databaseSteps(db: DatabasePlan, worktree: string, vars: Variables, ctx:
   const steps: Step[] = [
     {
       title: `${db.template ? `copy ${db.engine} template ${db.template} to` : `create empty ${db.engine} database`} ${db.path}`,
-      run: () => provisionDatabase(db),
+      run: () => provisionDatabase(db, undefined, ctx.signal),
       undo: () => unprovisionDatabase(db),
     },
   ];
