@@ -67,7 +67,7 @@ export async function buildProgram(): Promise<Command> {
     .option("--base <ref>", "commit-ish the new branch starts from (default: origin/<default branch>)")
     .option("--branch <name>", "branch name (default from the `branch` template: feature/issue-101)")
     .option("--no-fetch", "do not fetch the base's remote first")
-    .option("--no-hooks", "do not run postCreate hooks")
+    .option("--no-hooks", "do not run commands from the repository (postCreate hooks, databases[].init)")
     .option("--dry-run", "print the plan and change nothing")
     .addHelpText(
       "after",

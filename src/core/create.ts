@@ -33,7 +33,10 @@ export interface CreateOptions {
   branch?: string;
   /** `--no-fetch` gives false. */
   fetch?: boolean;
-  /** `--no-hooks` gives false: no postCreate hooks. */
+  /**
+   * `--no-hooks` gives false: no command that comes from the repository runs (postCreate
+   * hooks, `databases[].init`).
+   */
   hooks?: boolean;
   /** `--dry-run`: compute and return the plan, change nothing. */
   dryRun?: boolean;
@@ -131,6 +134,7 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
       warn,
       warnings,
       dryRun: options.dryRun === true,
+      hooks: options.hooks !== false,
     });
   };
 
@@ -217,6 +221,8 @@ interface NewWorktree {
   warn: (m: string) => void;
   warnings: string[];
   dryRun: boolean;
+  /** false with `--no-hooks`: the repository's commands (`databases[].init`) are skipped. */
+  hooks: boolean;
 }
 
 async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Promise<CreateRun> {
@@ -391,7 +397,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
         await writeEnvFile(w.worktree, config.envFile, vars);
       },
     },
-    ...databases.flatMap((db) => databaseSteps(db, w.worktree, vars, ctx)),
+    ...databases.flatMap((db, i) => databaseSteps(db, i, w, vars, ctx)),
     {
       title: "mark the worktree ready",
       run: async () => {
@@ -422,7 +428,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   if (w.dryRun) {
     result.dryRun = true;
     result.plan = steps.map((s) => s.title);
-    if (config.hooks.postCreate.length > 0) {
+    if (config.hooks.postCreate.length > 0 && w.hooks) {
       result.plan.push(...config.hooks.postCreate.map((c) => `run postCreate hook: ${c}`));
     }
     return { result, record: null };
@@ -437,15 +443,25 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   return { result, record, rollback };
 }
 
-function databaseSteps(db: DatabasePlan, worktree: string, vars: Variables, ctx: WtContext): Step[] {
+/**
+ * The steps that make database `db` (entry `index` of `databases`): the file, then its `init`
+ * command, which comes from the repository and so is skipped, with a warning, under
+ * `--no-hooks` (issue 9, item 7).
+ */
+function databaseSteps(db: DatabasePlan, index: number, w: NewWorktree, vars: Variables, ctx: WtContext): Step[] {
+  const worktree = w.worktree;
   const steps: Step[] = [
     {
       title: `${db.template ? `copy ${db.engine} template ${db.template} to` : `create empty ${db.engine} database`} ${db.path}`,
-      run: () => provisionDatabase(db),
+      run: () => provisionDatabase(db, undefined, ctx.signal),
       undo: () => unprovisionDatabase(db),
     },
   ];
-  if (db.init) {
+  if (db.init && !w.hooks) {
+    w.warn(
+      `databases[${index}].init skipped (--no-hooks): \`${db.init}\`; run it in ${w.worktree} yourself if it is needed`,
+    );
+  } else if (db.init) {
     const command = db.init;
     steps.push({
       title: `run init for ${path.basename(db.path)}: ${command}`,

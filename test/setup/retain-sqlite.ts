@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 
 /**
  * better-sqlite3 12 objects abort Node >= 24.19 when the garbage collector finalises them
- * (WiseLibs/better-sqlite3#1515; see `retained` in src/core/databases.ts). The tests open
+ * (WiseLibs/better-sqlite3#1515; see `retained` in src/core/db/sqlite.ts). The tests open
  * databases in-process to check what wt wrote, so every connection and statement they make is
  * kept reachable for the life of the test worker.
  */

@@ -1,0 +1,95 @@
+import type { Stats } from "node:fs";
+import { constants } from "node:fs";
+import { access, lstat, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { ConfigError, ConflictError } from "../errors.js";
+import { isInside } from "../fs-safe.js";
+
+/**
+ * Resolves a configured `databases[].template` against the main worktree and checks it.
+ *
+ * The rule (CONTRACT.md "Databases"; issue 9, items 4 and 9): the template's path AS
+ * CONFIGURED must lie inside the main worktree, so that a cloned repository cannot name the
+ * user's files (`"../outside/x.sqlite"`, an absolute path elsewhere). A symlink at that path
+ * (or a symlinked folder on the way) is resolved: `ln -s /elsewhere/agent.db data/agent.db` is
+ * a user sharing one database between checkouts, and the worktree gets a real file with the
+ * content of the file the link leads to (`templateSource`), never the link itself. Whatever
+ * the path leads to must be a regular file: a folder, FIFO or device is refused (a FIFO would
+ * block the copy forever while wt holds the repository lock).
+ * @param configured the config's value, placeholders already expanded
+ * @param key the config key for messages, e.g. `databases[0].template`
+ * @returns the absolute path as configured (inside `mainPath`; not resolved)
+ * @throws ConfigError (exit 2, naming `key`) for a path outside the main worktree or one that
+ *   is not a regular file; ConflictError (exit 3, code `template-missing`) for a missing or
+ *   unreadable template (a dangling symlink included)
+ */
+export async function resolveTemplate(configured: string, mainPath: string, key: string): Promise<string> {
+  const template = path.resolve(mainPath, configured);
+  if (template === mainPath || !isInside(mainPath, template)) {
+    throw new ConfigError(
+      `${key}: the template ${template} is outside the main worktree ${mainPath}; a template must be a file inside the main worktree`,
+      "put the template database in the main worktree (e.g. data/agent.db) and name it relative to it; a symlink there may lead to a file elsewhere",
+    );
+  }
+  await templateSource(template, key);
+  return template;
+}
+
+/**
+ * The real file a template path leads to (`realpath(3)`: every symlink resolved), checked to
+ * be a readable regular file. The engines open this file, not the link: SQLite and DuckDB
+ * resolve links themselves, so their locks and `-wal`/`.wal` files are the real file's, and
+ * `cp -a` of a link would copy the link (a relative one then dangles in the worktree).
+ * @param key the config key for messages (or a description such as "the template")
+ * @throws as `resolveTemplate`
+ */
+export async function templateSource(template: string, key: string): Promise<string> {
+  let source: string;
+  try {
+    source = await realpath(template);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") {
+      throw new ConfigError(
+        `${key}: the template ${template} is a symlink loop`,
+        "point `template` at a database file",
+      );
+    }
+    if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "EACCES") throw e;
+    const link = await lstat(template).then(
+      (st) => st.isSymbolicLink(),
+      () => false,
+    );
+    throw missingTemplate(template, key, link ? "a symlink whose target is missing" : "not found");
+  }
+  const st = await stat(source);
+  if (!st.isFile()) {
+    const via = source === template ? "" : ` (a symlink to ${source})`;
+    throw new ConfigError(
+      `${key}: the template ${template}${via} is ${kindOf(st)}, not a regular file`,
+      "point `template` at a SQLite or DuckDB database file",
+    );
+  }
+  try {
+    await access(source, constants.R_OK);
+  } catch {
+    throw missingTemplate(template, key, "not readable");
+  }
+  return source;
+}
+
+function missingTemplate(template: string, key: string, why: string): ConflictError {
+  return new ConflictError(
+    `database template ${why}: ${template} (${key})`,
+    "create the template database, or remove `template` to start from an empty database",
+    "template-missing",
+  );
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return "a folder";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a file";
+}
