@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { lstat, open, realpath } from "node:fs/promises";
+import { lstat, open, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "./errors.js";
 import { isInside } from "./fs-safe.js";
@@ -33,11 +33,14 @@ export async function readRegularFile(file: string, root: string, limit = READ_L
   }
   let target = file;
   if (st.isSymbolicLink()) {
-    target = await realpath(file).catch(() => {
-      throw refusal(file, "is a symlink whose target does not exist");
-    });
+    // /dev/stdin -> /proc/self/fd/0 -> `pipe:[123]` does not resolve at all: refused the same way.
+    const resolved = await realpath(file).catch(() => null);
     const realRoot = await realpath(root).catch(() => root);
-    if (!isInside(realRoot, target)) throw refusal(file, `is a symlink to ${target}, outside the main worktree`);
+    if (resolved === null || !isInside(realRoot, resolved)) {
+      const shown = resolved ?? (await readlink(file).catch(() => "?"));
+      throw refusal(file, `is a symlink to ${shown}, not to a file inside the main worktree`);
+    }
+    target = resolved;
   }
   const handle = await open(target, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY).catch(
     (e: Error) => {
