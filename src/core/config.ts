@@ -89,9 +89,8 @@ export const RESERVED_VARS = ["WT_ID", "WT_NAME", "WT_BRANCH", "WT_PATH", "WT_MA
  * @param mainPath absolute path of the main worktree
  * @param env the environment to read `WT_*` overrides from (the CLI passes process.env)
  * @throws ConfigError (exit 2) naming the key and the file for unknown keys, wrong types,
- *   ports outside 1024..65535 or overlapping port ranges; UsageError (exit 2, code
- *   `not-regular-file`) when the file is a FIFO, device, folder, a link out of the main
- *   worktree or over 1 MiB (`readRegularFile`).
+ *   ports outside 1024..65535 or overlapping port ranges, and when the file is a FIFO, a
+ *   device, a folder, a link out of the main worktree or over 1 MiB (`readRegularFile`).
  */
 export async function loadConfig(
   mainPath: string,

@@ -34,7 +34,6 @@ export type ErrorCode =
   | "disk-full"
   | "permission-denied"
   | "path-too-long"
-  | "not-regular-file"
   | "slots-exhausted"
   | "locked"
   | "dirty"

@@ -16,7 +16,7 @@ export const INCLUDE_FILE = ".worktreeinclude";
 /**
  * The text of `.worktreeinclude`, or null when there is none. `wt create` calls it before it
  * takes the repository lock, so a file that cannot be read is refused before anything waits.
- * @throws UsageError (exit 2) when it is not a regular file of at most 1 MiB (`readRegularFile`).
+ * @throws ConfigError (exit 2) when it is not a regular file of at most 1 MiB (`readRegularFile`).
  */
 export async function readIncludeFile(mainPath: string): Promise<string | null> {
   return readRegularFile(path.join(mainPath, INCLUDE_FILE), mainPath);

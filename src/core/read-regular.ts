@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { lstat, open, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
-import { UsageError } from "./errors.js";
+import { ConfigError } from "./errors.js";
 import { isInside } from "./fs-safe.js";
 
 /** Largest `wt.config.json` or `.worktreeinclude` wt reads, in bytes. */
@@ -20,7 +20,7 @@ export const READ_LIMIT = 1024 * 1024;
  * @param file absolute path
  * @param root absolute path of the main worktree
  * @returns the text, or null when the file does not exist.
- * @throws UsageError (exit 2, code `not-regular-file`) naming the file and what it is.
+ * @throws ConfigError (exit 2, code `invalid-config`) naming the file and what it is.
  */
 export async function readRegularFile(file: string, root: string, limit = READ_LIMIT): Promise<string | null> {
   let st: import("node:fs").Stats;
@@ -75,10 +75,9 @@ function kindOf(st: import("node:fs").Stats): string {
   return "not a regular file";
 }
 
-function refusal(file: string, what: string): UsageError {
-  return new UsageError(
+function refusal(file: string, what: string): ConfigError {
+  return new ConfigError(
     `${file} ${what}; wt reads ${path.basename(file)} only when it is a regular file`,
     `replace ${file} with a regular file (or remove it), then run the command again`,
-    "not-regular-file",
   );
 }

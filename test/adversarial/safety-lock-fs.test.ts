@@ -1,9 +1,12 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import {
+  closeSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -41,15 +44,26 @@ afterEach(() => {
 const lockPath = (main: string) => path.join(main, ".git", "wt", "repo.lock");
 
 /**
- * Spawns the built wt with stdin a pipe that is never closed (so a read of /dev/stdin would
- * block for ever), and SIGKILLs it after `ms`: a hang fails the test instead of the suite.
+ * Spawns the built wt with stdin a pipe whose writer never closes it, as a terminal's or a
+ * pipeline's stdin is (so a read of /dev/stdin blocks for ever), and SIGKILLs it after `ms`:
+ * a hang fails the test instead of the suite. The pipe is a FIFO this process holds open for
+ * reading and writing: Node's own "pipe" stdio is a socket, and opening /dev/stdin on a socket
+ * fails at once (ENXIO) rather than blocking.
  */
 function runWithin(cwd: string, args: string[], ms: number, env: Record<string, string> = {}): Promise<WtRun> {
+  const dir = mkdtempSync(path.join(tmpdir(), "wt-stdin-"));
+  const fifo = path.join(dir, "stdin");
+  execFileSync("mkfifo", [fifo]);
+  const stdin = openSync(fifo, "r+");
+  cleanups.push(() => {
+    closeSync(stdin);
+    rmSync(dir, { recursive: true, force: true });
+  });
   return new Promise((resolve) => {
     const child: ChildProcess = spawn(process.execPath, [WT_BIN, ...args], {
       cwd,
       env: wtEnv(env),
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [stdin, "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
@@ -105,7 +119,7 @@ describe("config and include files that never end (item 10)", () => {
     expect(run.signal, "wt hung on the FIFO").toBeNull();
     expect(run.code, run.stderr).toBe(2);
     expect(json<ErrorJson>(run).error.message).toMatch(/\.worktreeinclude is a FIFO/);
-    expect(json<ErrorJson>(run).error.code).toBe("not-regular-file");
+    expect(json<ErrorJson>(run).error.code).toBe("invalid-config");
     expect(branchExists(repo.main, "feature/issue-1")).toBe(false);
     // Refused before the lock: nothing waits behind it.
     expect(existsSync(lockPath(repo.main))).toBe(false);
@@ -296,7 +310,7 @@ function fillDisk(dir: string): void {
   const chunk = Buffer.alloc(64 * 1024);
   for (let i = 0; ; i++) {
     try {
-      writeFileSync(path.join(dir, `fill-${i}`), chunk);
+      writeFileSync(path.join(dir, `fill-${Date.now()}-${i}`), chunk);
     } catch {
       break;
     }
@@ -304,7 +318,7 @@ function fillDisk(dir: string): void {
   // Smaller pieces until not even one page is left.
   for (let i = 0; ; i++) {
     try {
-      writeFileSync(path.join(dir, `fill-small-${i}`), Buffer.alloc(1024));
+      writeFileSync(path.join(dir, `fill-small-${Date.now()}-${i}`), Buffer.alloc(1024));
     } catch {
       return;
     }
@@ -325,15 +339,21 @@ describe("a full disk, an immutable file, a path too long (item 16)", () => {
     gitSync(main, "commit", "-q", "-m", "config");
     expect((await runWt(main, ["create", "1"])).code).toBe(0);
     fillDisk(mount);
-    const create = await runWt(main, ["create", "2", "--json"]);
-    expect(create.code, create.stderr).toBe(4);
-    expect(json<ErrorJson>(create).error.code).toBe("disk-full");
-    expect(create.stderr).not.toMatch(/internal error/);
     const clean = await runWt(main, ["cleanup", "1", "--json"]);
     expect(clean.code, clean.stderr).toBe(0);
     expect(existsSync(path.join(mount, "app-worktrees", "issue-1"))).toBe(false);
     expect(existsSync(lockPath(main))).toBe(false);
     expect(branchExists(main, "feature/issue-1")).toBe(false);
+    // The cleanup freed space (git's admin folder; its trash, deleted in the background):
+    // once that is done, fill what it freed, then create.
+    const trash = path.join(main, ".git", "wt", "trash");
+    await waitUntil(() => !existsSync(trash) || readdirSync(trash).length === 0, "the trash to empty");
+    fillDisk(mount);
+    const create = await runWt(main, ["create", "2", "--json"]);
+    expect(create.code, create.stderr).toBe(4);
+    expect(json<ErrorJson>(create).error.code).toBe("disk-full");
+    expect(create.stderr).not.toMatch(/internal error/);
+    expect(branchExists(main, "feature/issue-2")).toBe(false);
   });
 
   it("chattr +i .git/info/exclude: create is exit 3 naming the file, and rolls back", async (ctx) => {
