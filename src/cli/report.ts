@@ -1,12 +1,15 @@
 import { WtError } from "../core/errors.js";
+import { fromSystemError } from "../core/fs-errors.js";
 
 /**
  * The one place errors become exit codes. A `WtError` prints its message and hint (or, with
- * --json, `{"error": {"code", "message", "hint"}}` on stdout); anything else is a bug: its
- * stack and a request to report it, exit 1.
+ * --json, `{"error": {"code", "message", "hint"}}` on stdout); so does a system error the
+ * machine gave (full disk, permission, path too long: `fromSystemError`), under its contract
+ * code; anything else is a bug: its stack and a request to report it, exit 1.
  * @returns the exit code.
  */
-export function reportError(error: unknown, json: boolean): number {
+export function reportError(thrown: unknown, json: boolean): number {
+  const error = thrown instanceof WtError ? thrown : (fromSystemError(thrown) ?? thrown);
   if (error instanceof WtError) {
     if (json) {
       const doc = { error: { code: error.code, message: error.message, hint: error.hint, ...(error.details ?? {}) } };

@@ -11,7 +11,7 @@ import { removeExcludes } from "./exclude.js";
 import { isInside, lstatOrNull, refusalInside } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
 import { editedCopies } from "./include.js";
-import { withRepoLock } from "./lock.js";
+import { type HeldLock, lockedSignal, throwIfLockLost, withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
 import { openSession, type Session } from "./session.js";
 import { deleteRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
@@ -85,7 +85,8 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     result.warnings.push(m);
     ctx.onWarning?.(m);
   };
-  const work = async () => {
+  // Under the lock, `held` says when it was lost: no further worktree is touched then.
+  const work = async (held?: HeldLock) => {
     const records = await readRecords(session.repo.stateDir);
     const entries = await listWorktrees(session.repo.mainPath);
     let targets: WorktreeRecord[];
@@ -113,8 +114,10 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     }
     const trash = options.dryRun ? [] : await trashLeftovers(session.repo.stateDir);
     try {
+      const lockCtx = held ? { ...ctx, signal: lockedSignal(ctx.signal, held) } : ctx;
       for (const { record, entry } of checked) {
-        const removed = await removeOne(session, record, entry, options, ctx, warn, trash, entries);
+        held?.throwIfLost();
+        const removed = await removeOne(session, record, entry, options, lockCtx, warn, trash, entries);
         if (removed) result.removed.push(removed);
       }
     } finally {
@@ -293,6 +296,7 @@ async function removeOne(
       warn(`preCleanup hook failed, going on because of --force: ${(e as Error).message}`);
     }
   }
+  throwIfLockLost(ctx.signal);
   // Links first, each checked to still be a link, and never followed.
   for (const link of links) {
     const at = path.join(record.path, link.path);
@@ -311,6 +315,7 @@ async function removeOne(
     }
     await removeDatabaseFiles(db.path);
   }
+  throwIfLockLost(ctx.signal);
   if (entry !== null) {
     const trashed = folderExists ? await moveToTrash(repo.stateDir, record.path) : null;
     // `remove --force` also unregisters a worktree whose folder is gone (moved to the trash,

@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError } from "./errors.js";
+import { readRegularFile } from "./read-regular.js";
 
 /** One `databases` entry as written in `wt.config.json`. */
 export interface DatabaseConfig {
@@ -89,7 +89,8 @@ export const RESERVED_VARS = ["WT_ID", "WT_NAME", "WT_BRANCH", "WT_PATH", "WT_MA
  * @param mainPath absolute path of the main worktree
  * @param env the environment to read `WT_*` overrides from (the CLI passes process.env)
  * @throws ConfigError (exit 2) naming the key and the file for unknown keys, wrong types,
- *   ports outside 1024..65535 or overlapping port ranges.
+ *   ports outside 1024..65535 or overlapping port ranges, and when the file is a FIFO, a
+ *   device, a folder, a link out of the main worktree or over 1 MiB (`readRegularFile`).
  */
 export async function loadConfig(
   mainPath: string,
@@ -97,14 +98,8 @@ export async function loadConfig(
   flags: ConfigFlags = {},
 ): Promise<WtConfig> {
   const file = path.join(mainPath, CONFIG_FILE);
-  let text: string | null = null;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
-    }
-  }
+  // Only a regular file of bounded size: a FIFO or a link to /dev/stdin would hang wt (issue 9).
+  const text = await readRegularFile(file, mainPath);
   const fromFile = text === null ? {} : await parseAndValidate(text, file);
   const config: WtConfig = {
     ...structuredClone(DEFAULT_CONFIG),

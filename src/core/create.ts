@@ -14,10 +14,11 @@ import {
 import { checkValues, expandEnvEntries, type Variables, worktreeVariables, writeEnvFile } from "./envfile.js";
 import { ConflictError, InterruptedError, UsageError } from "./errors.js";
 import { exactPattern, removeExcludes, setExcludes } from "./exclude.js";
+import { checkPathLength } from "./fs-errors.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
 import { runHooks, runShellCommand } from "./hooks.js";
-import { bringEntry, fingerprintFile, type IncludePlanEntry, planIncludes } from "./include.js";
-import { withRepoLock } from "./lock.js";
+import { bringEntry, fingerprintFile, type IncludePlanEntry, planIncludes, readIncludeFile } from "./include.js";
+import { lockedSignal, withRepoLock } from "./lock.js";
 import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
 import { executePlan, type Step } from "./plan.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
@@ -95,10 +96,15 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
       "pass a valid --branch, or fix the `branch` template",
     );
   }
+  // A path the system cannot hold is the configuration's fault (exit 2), found before anything is made.
+  checkPathLength(worktree, "the worktree folder");
   if (isInside(worktree, repo.mainPath)) {
     throw new UsageError(`the worktree folder ${worktree} would contain the main worktree`, "fix `worktreeDir`");
   }
 
+  // Refuse a .worktreeinclude that is a FIFO, a device or a folder before the lock is taken
+  // (planIncludes reads it again under the lock, through the same non-blocking reader).
+  if (!repo.bare) await readIncludeFile(repo.mainPath);
   const base = config.base ?? (await defaultBase(repo));
   // Fetch before taking the lock: the network may be slow, and git serialises ref updates itself.
   if (config.fetch && !options.dryRun) {
@@ -106,7 +112,8 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
     if (warning) warn(warning);
   }
 
-  const run = async (): Promise<CreateRun> => {
+  // Under the lock, `lockCtx.signal` also aborts when the lock is lost: the plan stops before its next step.
+  const run = async (lockCtx: WtContext): Promise<CreateRun> => {
     const records = await readRecords(repo.stateDir);
     const existing = records.find((r) => idKey(r.id) === idKey(options.id));
     if (existing) {
@@ -122,7 +129,7 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
       await writeRecord(repo.stateDir, existing);
       return { result, record: existing };
     }
-    return createNew(session, ctx, {
+    return createNew(session, lockCtx, {
       id: options.id,
       name,
       values,
@@ -139,12 +146,12 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
   };
 
   if (options.dryRun) {
-    return (await run()).result;
+    return (await run(ctx)).result;
   }
   const { result, record, rollback } = await withRepoLock(
     repo.stateDir,
     { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, onWait: ctx.onNotice, purpose: `wt create ${options.id}` },
-    run,
+    (held) => run({ ...ctx, signal: lockedSignal(ctx.signal, held) }),
   );
   if (record) {
     try {
@@ -277,6 +284,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     }
   }
   const databases = await planDatabases(config.databases, repo.mainPath, w.worktree, w.values);
+  for (const d of databases) checkPathLength(d.path, `the database ${path.basename(d.path)}`);
 
   const record: WorktreeRecord = {
     version: 1,

@@ -7,10 +7,20 @@ import { git } from "../git/run.js";
 import { copyTree } from "./copy.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
 import { compareText } from "./names.js";
+import { readRegularFile } from "./read-regular.js";
 import type { FileFingerprint, IncludedEntry } from "./state.js";
 
 /** The file at the main worktree root that lists what to bring into new worktrees. */
 export const INCLUDE_FILE = ".worktreeinclude";
+
+/**
+ * The text of `.worktreeinclude`, or null when there is none. `wt create` calls it before it
+ * takes the repository lock, so a file that cannot be read is refused before anything waits.
+ * @throws ConfigError (exit 2) when it is not a regular file of at most 1 MiB (`readRegularFile`).
+ */
+export async function readIncludeFile(mainPath: string): Promise<string | null> {
+  return readRegularFile(path.join(mainPath, INCLUDE_FILE), mainPath);
+}
 
 /** One path to bring from the main worktree into a new one. */
 export interface IncludePlanEntry {
@@ -40,13 +50,8 @@ export async function planIncludes(
   otherWorktrees: readonly string[],
   signal?: AbortSignal,
 ): Promise<IncludePlanEntry[]> {
-  let text: string;
-  try {
-    text = await readFile(path.join(mainPath, INCLUDE_FILE), "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw e;
-  }
+  const text = await readIncludeFile(mainPath);
+  if (text === null) return [];
   const patterns = text.split(/\r?\n/);
   const { default: ignore } = await import("ignore");
   const include = ignore().add(patterns);

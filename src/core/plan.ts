@@ -1,4 +1,4 @@
-import { InterruptedError } from "./errors.js";
+import { InterruptedError, WtError } from "./errors.js";
 
 /**
  * Plan, then execute: `create` and `cleanup` build a list of steps; one executor runs them
@@ -16,7 +16,10 @@ export interface Step {
 }
 
 export interface ExecuteOptions {
-  /** Aborted by Ctrl-C/SIGTERM: the current step's children are stopped, then rollback. */
+  /**
+   * Aborted by Ctrl-C/SIGTERM, or by a lost repository lock (its reason then is the error to
+   * throw): the current step's children are stopped, then rollback.
+   */
   signal?: AbortSignal;
   /** Told each step's title before it runs (progress on stderr with --verbose). */
   onStep?: (title: string) => void;
@@ -27,7 +30,7 @@ export interface ExecuteOptions {
 /**
  * Runs `steps` in order. On any error, or when `signal` aborts between or during steps,
  * undoes every completed step (newest first) and rethrows; an abort is rethrown as
- * `InterruptedError` (exit 130).
+ * `InterruptedError` (exit 130), or as its reason when that is a `WtError` (a lost lock: exit 4).
  * @returns once every step ran: a function that undoes them all (newest first), for a
  *   caller whose later work, outside the plan, is interrupted (create's postCreate hooks)
  */
@@ -45,20 +48,25 @@ export async function executePlan(steps: readonly Step[], options: ExecuteOption
   };
   try {
     for (const step of steps) {
-      if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
+      if (options.signal?.aborted) throw abortError(options.signal);
       options.onStep?.(step.title);
       // Pushed before it runs: a step that fails or is interrupted half-way (git killed
       // mid-checkout) is undone too, so every undo must tolerate a partial run.
       done.push(step);
       await step.run();
     }
-    if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
+    if (options.signal?.aborted) throw abortError(options.signal);
   } catch (error) {
     await undoDone();
-    if (options.signal?.aborted) throw new InterruptedError(signalName(options.signal));
+    if (options.signal?.aborted) throw abortError(options.signal);
     throw error;
   }
   return undoDone;
+}
+
+/** A `WtError` reason (the lock was lost: exit 4) is thrown as it is; a signal name is exit 130. */
+function abortError(signal: AbortSignal): WtError {
+  return signal.reason instanceof WtError ? signal.reason : new InterruptedError(signalName(signal));
 }
 
 function signalName(signal: AbortSignal): string {
