@@ -1,0 +1,136 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${IFS} in branch names is the shell code under test
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "dotenv";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CreateResult } from "../../src/index.js";
+import { filesUnder } from "../helpers/footprint.js";
+import { branchExists, type ErrorJson, json, makeRepo, runWt, type TestRepo, worktreePaths } from "../helpers/repo.js";
+
+/**
+ * Issue 9, items 8, 11 and 14: where `wt create` (and cleanup) write and read, on real
+ * repositories: the env file is safe to source, a swapped worktree root is never written
+ * through, and worktree folders are never `.worktreeinclude` candidates.
+ */
+
+let repo: TestRepo | undefined;
+afterEach(() => {
+  repo?.remove();
+  repo = undefined;
+});
+
+/** This file's own port range (never a well-known port). */
+const PORTS = { PORT: 47310 };
+const config = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ ports: PORTS, portSlots: 40, ...extra }, null, 2);
+
+/** Every file named like a marker a hostile value would create, anywhere under `root`. */
+function markers(root: string): string[] {
+  return filesUnder(root).filter((f) => /(^|\/)(PWNED|F)$/.test(f));
+}
+
+/** Sources `envFile` in `shell` (`set -a; . file`) inside `cwd` and prints `name`'s value. */
+function sourced(shell: string, cwd: string, envFile: string, name: string): string {
+  return execFileSync(shell, ["-c", `set -a; . ./${envFile}; printf '%s' "$${name}"`], {
+    cwd,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/home/nobody-wt-test" },
+  });
+}
+
+describe("item 11: the env file is safe to source in sh and bash", () => {
+  /** Values that a shell would run, expand or change when quoted carelessly; all writable. */
+  const NASTY: Record<string, string> = {
+    SUBST: "$(touch PWNED)",
+    BACKTICKS: "`touch PWNED`",
+    BREAKOUT_SINGLE: "'; touch PWNED; '",
+    BREAKOUT_DOUBLE: '"; touch PWNED; "',
+    DOLLARS: "$HOME and $1 and $$",
+    BACKSLASHES: "a\\b\\\\c \\n \\$(touch PWNED)",
+    // Was written bare, and an unquoted backslash escapes the next character in a shell.
+    WINDOWS_PATH: "C:\\temp\\new",
+    SPACES: "  two  spaces  ",
+    HASH_START: "#not a comment",
+    HASH_MIDDLE: "a # b",
+    UNICODE: "héllo wörld — 日本語 🙂",
+    NBSP: "\u00a0nbsp\u00a0",
+    LINE_SEPARATOR: "a\u2028b",
+    GLOB: "* ? [a-z]",
+    TILDE: "~/x:~/y",
+    EQUALS: "a=b==c",
+    APOSTROPHE: "it's fine",
+    WHOLE_SINGLE: "'quoted'",
+    WHOLE_DOUBLE: '"quoted"',
+    EMPTY: "",
+    BANG: "!! !$ !-1",
+    OPERATORS: "a;b|c&d>e<f(g)",
+    EXPORT_LIKE: "export X=1",
+  };
+
+  it("sh and bash read every value back exactly, dotenv too, and nothing runs", async () => {
+    repo = makeRepo({
+      files: {
+        ".gitignore": ".env.local\n",
+        ".worktreeinclude": ".env.local\n",
+        "wt.config.json": config({ env: NASTY }),
+      },
+    });
+    // The user's own .env.local, brought by .worktreeinclude: its keys stay as they were.
+    repo.write(".env.local", "# mine\nSECRET=s3cr3t\nQUOTED='x y'\nPORT=1\n");
+    // A branch with `$(...)`, `#` and spaces for the shell to trip on.
+    const branch = "feat/$(touch${IFS}PWNED)#x";
+    const run = await runWt(repo.main, ["create", "101", "--no-fetch", "--json", "--branch", branch]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = json<CreateResult>(run);
+    const text = readFileSync(path.join(r.path, ".env.local"), "utf8");
+    const expected: Record<string, string> = { ...NASTY, WT_BRANCH: branch, WT_PATH: r.path, SECRET: "s3cr3t" };
+
+    expect(parse(text)).toMatchObject({ ...expected, QUOTED: "x y", PORT: String(r.ports.PORT) });
+    expect(parse(text, { fast: true })).toMatchObject(expected);
+    for (const shell of ["/bin/sh", "bash"]) {
+      for (const [name, value] of Object.entries(expected)) {
+        expect(sourced(shell, r.path, ".env.local", name), `${shell} ${name}`).toBe(value);
+      }
+    }
+    expect(markers(repo.root)).toEqual([]);
+  });
+
+  // Each value holds `'` together with what a shell expands in double quotes, or ends in a
+  // backslash: no line reads the same in dotenv and in a shell. Before the fix the first two
+  // were written between double quotes or backticks, so sourcing the file ran `touch`.
+  const UNWRITABLE: [string, string[]][] = [
+    ["a branch with ' \" and $(...) (the issue's)", ["--branch", `x'y'"z"$(touch\${IFS}F)`]],
+    ["a branch with ' and backticks", ["--branch", "it's`touch${IFS}PWNED`"]],
+    ["a branch with ' and $(...)", ["--branch", "it's$(touch${IFS}PWNED)"]],
+  ];
+  it.each(UNWRITABLE)("refuses %s: exit 2 naming wt env, and nothing is made", async (_label, args) => {
+    repo = makeRepo({ files: { "wt.config.json": config() } });
+    const before = worktreePaths(repo.main);
+    const run = await runWt(repo.main, ["create", "102", "--no-fetch", "--json", ...args]);
+    expect(run.code, run.stderr).toBe(2);
+    const err = json<ErrorJson>(run).error;
+    expect(err.message).toContain("WT_BRANCH");
+    expect(err.hint).toContain("wt env");
+    expect(worktreePaths(repo.main)).toEqual(before);
+    expect(branchExists(repo.main, args[1] as string)).toBe(false);
+    expect(existsSync(path.join(path.dirname(repo.main), "app-worktrees"))).toBe(false);
+    expect(markers(repo.root)).toEqual([]);
+  });
+
+  it.each([
+    ["a single quote and $(...)", "it's $(touch PWNED)"],
+    ["a single quote and backticks", "it's `touch PWNED`"],
+    ["a trailing backslash", "C:\\tools\\"],
+  ])("refuses an `env` entry with %s: exit 2, nothing made", async (_label, value) => {
+    repo = makeRepo({ files: { "wt.config.json": config({ env: { HOSTILE: value } }) } });
+    const run = await runWt(repo.main, ["create", "103", "--no-fetch", "--json"]);
+    expect(run.code, run.stderr).toBe(2);
+    const err = json<ErrorJson>(run).error;
+    expect(err.message).toContain("HOSTILE");
+    expect(err.hint).toContain("wt env");
+    expect(worktreePaths(repo.main)).toHaveLength(1);
+    expect(branchExists(repo.main, "feature/issue-103")).toBe(false);
+    expect(markers(repo.root)).toEqual([]);
+  });
+});
