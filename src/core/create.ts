@@ -18,11 +18,12 @@ import { isInside, lstatOrNull } from "./fs-safe.js";
 import { runHooks, runShellCommand } from "./hooks.js";
 import { bringEntry, fingerprintFile, type IncludePlanEntry, planIncludes } from "./include.js";
 import { withRepoLock } from "./lock.js";
-import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
+import { expandTemplate, idKey, nameFor, validateId, worktreeDirHolder, worktreePathFor } from "./names.js";
 import { executePlan, type Step } from "./plan.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
 import { defaultBase, fetchBaseRemote, openSession, type Session } from "./session.js";
 import { deleteRecord, readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
+import { trashDir } from "./trash.js";
 
 export interface CreateOptions {
   /** The id the user typed: `101`, `auth-fix`. */
@@ -260,7 +261,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
         repo.mainPath,
         config.include.symlink,
         config.envFile,
-        entries.map((e) => e.path),
+        neverIncluded(session, entries, w),
         ctx.signal,
       );
   for (const e of includes) {
@@ -460,6 +461,21 @@ function databaseSteps(db: DatabasePlan, worktree: string, vars: Variables, ctx:
     });
   }
   return steps;
+}
+
+/**
+ * Folders `.worktreeinclude` never brings (issue 9, item 14): every registered worktree, every
+ * recorded one, the new one, the folder `worktreeDir` puts them in, and wt's trash.
+ */
+function neverIncluded(session: Session, entries: readonly WorktreeEntry[], w: NewWorktree): string[] {
+  const { repo, config } = session;
+  return [
+    ...entries.map((e) => e.path),
+    ...w.records.map((r) => r.path),
+    w.worktree,
+    worktreeDirHolder(config, repo.mainPath, repo.repoName),
+    trashDir(repo.stateDir),
+  ];
 }
 
 /** Exact info/exclude patterns for everything wt writes into a worktree. */

@@ -134,3 +134,67 @@ describe("item 11: the env file is safe to source in sh and bash", () => {
     expect(markers(repo.root)).toEqual([]);
   });
 });
+
+describe("item 14: worktree folders are never .worktreeinclude candidates", () => {
+  const create = (r: TestRepo, id: string) => runWt(r.main, ["create", id, "--no-fetch", "--json"]);
+
+  it.each([[".*"], ["*"]])(
+    "`%s` with an ignored worktreeDir inside the repository: every create works, and no worktree is copied",
+    async (pattern) => {
+      repo = makeRepo({
+        files: {
+          ".gitignore": ".worktrees/\n.env\n",
+          ".worktreeinclude": `${pattern}\n`,
+          "wt.config.json": config({ worktreeDir: ".worktrees/{name}" }),
+        },
+      });
+      repo.write(".env", "SECRET=1\n");
+      for (const id of ["1", "2", "3"]) {
+        const run = await create(repo, id);
+        expect(run.code, run.stderr).toBe(0);
+        const r = json<CreateResult>(run);
+        expect(r.included.map((e) => e.path)).toEqual([".env"]);
+        expect(existsSync(path.join(r.path, ".worktrees"))).toBe(false);
+        expect(readFileSync(path.join(r.path, ".env"), "utf8")).toBe("SECRET=1\n");
+      }
+      expect(worktreePaths(repo.main)).toHaveLength(4);
+    },
+  );
+
+  it("a matched folder that holds the worktrees is brought entry by entry, without them", async () => {
+    repo = makeRepo({
+      files: {
+        ".gitignore": "build/\n",
+        ".worktreeinclude": "build/\n",
+        "wt.config.json": config({ worktreeDir: "build/trees/{name}" }),
+      },
+    });
+    repo.write("build/cache/a.txt", "a\n");
+    repo.write("build/stamp", "s\n");
+    for (const id of ["1", "2"]) {
+      const run = await create(repo, id);
+      expect(run.code, run.stderr).toBe(0);
+      const r = json<CreateResult>(run);
+      expect(r.included.map((e) => e.path).sort()).toEqual(["build/cache", "build/stamp"]);
+      expect(readFileSync(path.join(r.path, "build/cache/a.txt"), "utf8")).toBe("a\n");
+      expect(existsSync(path.join(r.path, "build/trees"))).toBe(false);
+    }
+  });
+
+  it("a worktree git made elsewhere in the repository (.claude/worktrees/x) is not copied, its neighbours are", async () => {
+    repo = makeRepo({
+      files: {
+        ".gitignore": ".claude/\n",
+        ".worktreeinclude": ".*\n",
+        "wt.config.json": config(),
+      },
+    });
+    repo.write(".claude/settings.local.json", "{}\n");
+    repo.git("worktree", "add", "-q", "-b", "agent-x", ".claude/worktrees/x");
+    const run = await create(repo, "1");
+    expect(run.code, run.stderr).toBe(0);
+    const r = json<CreateResult>(run);
+    expect(r.included.map((e) => e.path)).toEqual([".claude/settings.local.json"]);
+    expect(existsSync(path.join(r.path, ".claude/worktrees"))).toBe(false);
+  });
+});
