@@ -14,7 +14,7 @@ import {
 import { checkValues, expandEnvEntries, type Variables, worktreeVariables, writeEnvFile } from "./envfile.js";
 import { ConflictError, InterruptedError, UsageError } from "./errors.js";
 import { exactPattern, removeExcludes, setExcludes } from "./exclude.js";
-import { isInside, lstatOrNull } from "./fs-safe.js";
+import { checkWorktreeRoot, isInside, lstatOrNull } from "./fs-safe.js";
 import { runHooks, runShellCommand } from "./hooks.js";
 import { bringEntry, fingerprintFile, type IncludePlanEntry, planIncludes } from "./include.js";
 import { withRepoLock } from "./lock.js";
@@ -428,7 +428,11 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     }
     return { result, record: null };
   }
-  const rollback = await executePlan(steps, {
+  // Every step after `git worktree add` writes into the folder: each first checks that it is
+  // still the worktree git made, not a link to the main worktree swapped in since.
+  const added = steps.findIndex((s) => s.title === addTitle);
+  const guarded = steps.map((s, i) => (i > added ? guardRoot(s, w.worktree, repo.commonDir) : s));
+  const rollback = await executePlan(guarded, {
     signal: ctx.signal,
     onStep: ctx.onProgress,
     onWarning: w.warn,
@@ -436,6 +440,30 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   // The contract's shape: what was brought and how (the record's fingerprints stay in the record).
   result.included = record.included.map((e) => ({ path: e.path, mode: e.mode }));
   return { result, record, rollback };
+}
+
+/**
+ * `step`, its run and its undo each first checking that `worktree` is still the folder git
+ * registered (`checkWorktreeRoot`): an undo that unlinks `<worktree>/.env` must not unlink the
+ * main worktree's through a swapped-in link (the executor reports the refused undo).
+ */
+function guardRoot(step: Step, worktree: string, commonDir: string): Step {
+  const { run, undo } = step;
+  return {
+    title: step.title,
+    run: async () => {
+      await checkWorktreeRoot(worktree, commonDir);
+      await run();
+    },
+    ...(undo
+      ? {
+          undo: async () => {
+            await checkWorktreeRoot(worktree, commonDir);
+            await undo();
+          },
+        }
+      : {}),
+  };
 }
 
 function databaseSteps(db: DatabasePlan, worktree: string, vars: Variables, ctx: WtContext): Step[] {
@@ -637,7 +665,9 @@ async function completeExisting(
       `run \`wt cleanup ${record.id}\` to remove what it made, then create it again`,
     );
   }
-  if ((await lstatOrNull(record.path)) === null) {
+  // Before anything is written there: a folder swapped for a link to the main worktree would
+  // have the env file merged into the main worktree's.
+  if (!(await checkWorktreeRoot(record.path, repo.commonDir))) {
     throw new ConflictError(
       `worktree ${record.id} is recorded at ${record.path}, but that folder is gone`,
       `run \`wt cleanup ${record.id}\`, then create it again`,
@@ -701,6 +731,8 @@ async function finishHooks(
       warn("postCreate hooks skipped (--no-hooks)");
     }
   } else {
+    // The hooks run in the folder (an install, a migration): never in a swapped-in link.
+    await checkWorktreeRoot(record.path, repo.commonDir);
     await runHooks(config.hooks.postCreate, {
       cwd: record.path,
       vars: worktreeVariables(record, repo.mainPath),

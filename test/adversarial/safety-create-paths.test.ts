@@ -1,10 +1,19 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${IFS} in branch names is the shell code under test
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { parse } from "dotenv";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CreateResult } from "../../src/index.js";
+import type { CleanupResult, CreateResult } from "../../src/index.js";
 import { filesUnder } from "../helpers/footprint.js";
 import { branchExists, type ErrorJson, json, makeRepo, runWt, type TestRepo, worktreePaths } from "../helpers/repo.js";
 
@@ -93,6 +102,28 @@ describe("item 11: the env file is safe to source in sh and bash", () => {
         expect(sourced(shell, r.path, ".env.local", name), `${shell} ${name}`).toBe(value);
       }
     }
+    expect(markers(repo.root)).toEqual([]);
+  });
+
+  it("a repository under a folder with a single quote: WT_PATH and WT_MAIN source exactly", async () => {
+    repo = makeRepo({ parent: "it's here", files: { "wt.config.json": config() } });
+    const run = await runWt(repo.main, ["create", "104", "--no-fetch", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = json<CreateResult>(run);
+    for (const shell of ["/bin/sh", "bash"]) {
+      expect(sourced(shell, r.path, ".env.local", "WT_PATH")).toBe(r.path);
+      expect(sourced(shell, r.path, ".env.local", "WT_MAIN")).toBe(repo.main);
+    }
+  });
+
+  it("a repository under a folder with ' and $: exit 2 naming WT_PATH and `wt env`, nothing made", async () => {
+    repo = makeRepo({ parent: "it's $(touch PWNED)", files: { "wt.config.json": config() } });
+    const run = await runWt(repo.main, ["create", "105", "--no-fetch", "--json"]);
+    expect(run.code, run.stderr).toBe(2);
+    const err = json<ErrorJson>(run).error;
+    expect(err.message).toContain("WT_PATH");
+    expect(err.hint).toContain("wt env");
+    expect(worktreePaths(repo.main)).toHaveLength(1);
     expect(markers(repo.root)).toEqual([]);
   });
 
@@ -196,5 +227,123 @@ describe("item 14: worktree folders are never .worktreeinclude candidates", () =
     const r = json<CreateResult>(run);
     expect(r.included.map((e) => e.path)).toEqual([".claude/settings.local.json"]);
     expect(existsSync(path.join(r.path, ".claude/worktrees"))).toBe(false);
+  });
+});
+
+describe("item 8: a worktree folder swapped for a symlink (or another folder) is never written or deleted through", () => {
+  /** A repository whose worktrees get a database and whose main worktree has files of the same names. */
+  async function setup(): Promise<{ r: TestRepo; wt: CreateResult; mainFiles: Record<string, string> }> {
+    const r = makeRepo({
+      files: {
+        ".gitignore": ".env.local\ndata/\n",
+        "wt.config.json": config({ databases: [{ path: "data/{name}.db" }] }),
+      },
+    });
+    repo = r;
+    // What the main worktree holds at the paths wt uses inside a worktree.
+    const mainFiles = { ".env.local": "MAIN_ONLY=1\n", "data/issue-5.db": "main's own database\n" };
+    for (const [rel, content] of Object.entries(mainFiles))
+      writeFileSync(r.write(rel, content), content, { mode: 0o644 });
+    const run = await runWt(r.main, ["create", "5", "--no-fetch", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    return { r, wt: json<CreateResult>(run), mainFiles };
+  }
+
+  /** The main worktree's files are exactly as they were, mode 0644 included. */
+  function expectMainUntouched(r: TestRepo, mainFiles: Record<string, string>): void {
+    for (const [rel, content] of Object.entries(mainFiles)) {
+      const file = path.join(r.main, rel);
+      expect(readFileSync(file, "utf8"), rel).toBe(content);
+      expect(statSync(file).mode & 0o777, rel).toBe(0o644);
+    }
+  }
+
+  /** `mv W W.moved; ln -s $MAIN W` */
+  function swapForLink(r: TestRepo, wt: CreateResult): string {
+    const moved = `${wt.path}.moved`;
+    renameSync(wt.path, moved);
+    symlinkSync(r.main, wt.path);
+    return moved;
+  }
+
+  it("wt create of the existing id: exit 3 naming the folder; the main worktree's .env.local is untouched", async () => {
+    const { r, wt, mainFiles } = await setup();
+    const moved = swapForLink(r, wt);
+    const movedEnv = readFileSync(path.join(moved, ".env.local"), "utf8");
+    const run = await runWt(r.main, ["create", "5", "--no-fetch", "--json"]);
+    expect(run.code, run.stderr).toBe(3);
+    const err = json<ErrorJson>(run).error;
+    expect(err.message).toContain(wt.path);
+    expect(err.message).toContain("symlink");
+    expect(err.hint).toContain("git worktree repair");
+    expectMainUntouched(r, mainFiles);
+    expect(readFileSync(path.join(moved, ".env.local"), "utf8")).toBe(movedEnv);
+  });
+
+  it.each([[[] as string[]], [["--force"]]])(
+    "wt cleanup %j: exit 3 naming the folder; nothing deleted through the link, the moved worktree stays registered",
+    async (flags) => {
+      const { r, wt, mainFiles } = await setup();
+      const moved = swapForLink(r, wt);
+      const run = await runWt(r.main, ["cleanup", "5", "--json", ...flags]);
+      expect(run.code, run.stderr).toBe(3);
+      const err = json<ErrorJson>(run).error;
+      expect(err.message).toContain(wt.path);
+      expect(err.hint).toContain("git worktree repair");
+      expectMainUntouched(r, mainFiles);
+      expect(lstatSync(wt.path).isSymbolicLink()).toBe(true);
+      expect(existsSync(path.join(moved, "data", "issue-5.db"))).toBe(true);
+      expect(worktreePaths(r.main)).toContain(wt.path);
+      expect(branchExists(r.main, wt.branch)).toBe(true);
+    },
+  );
+
+  it("wt cleanup --all skips the swapped worktree with the reason, and removes nothing through it", async () => {
+    const { r, wt, mainFiles } = await setup();
+    swapForLink(r, wt);
+    const run = await runWt(r.main, ["cleanup", "--all", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const out = json<CleanupResult>(run);
+    expect(out.removed).toEqual([]);
+    expect(out.skipped.map((x) => x.id)).toEqual(["5"]);
+    expect(out.skipped[0]?.reason).toContain(wt.path);
+    expectMainUntouched(r, mainFiles);
+  });
+
+  it("another real folder in its place: create and cleanup --force exit 3, and the folder's files stay", async () => {
+    const { r, wt, mainFiles } = await setup();
+    renameSync(wt.path, `${wt.path}.moved`);
+    mkdirSync(wt.path);
+    writeFileSync(path.join(wt.path, "notes.txt"), "not a worktree\n");
+    const create = await runWt(r.main, ["create", "5", "--no-fetch", "--json"]);
+    expect(create.code, create.stderr).toBe(3);
+    expect(json<ErrorJson>(create).error.message).toContain("not the worktree git registered");
+    expect(existsSync(path.join(wt.path, ".env.local"))).toBe(false);
+    const cleanup = await runWt(r.main, ["cleanup", "5", "--force", "--json"]);
+    expect(cleanup.code, cleanup.stderr).toBe(3);
+    expect(json<ErrorJson>(cleanup).error.message).toContain(wt.path);
+    expect(readFileSync(path.join(wt.path, "notes.txt"), "utf8")).toBe("not a worktree\n");
+    expectMainUntouched(r, mainFiles);
+  });
+
+  it("a swap during the create (by a database init) stops it before the next write: exit 3, main untouched", async () => {
+    const r = makeRepo({
+      files: {
+        ".gitignore": ".env.local\ndata/\n",
+        "wt.config.json": config({
+          databases: [
+            { path: "data/a-{name}.db", init: 'mv "$WT_PATH" "$WT_PATH.moved" && ln -s "$WT_MAIN" "$WT_PATH"' },
+            { path: "data/b-{name}.db", env: "SECOND_DB" },
+          ],
+        }),
+      },
+    });
+    repo = r;
+    writeFileSync(r.write(".env.local", "MAIN_ONLY=1\n"), "MAIN_ONLY=1\n", { mode: 0o644 });
+    const run = await runWt(r.main, ["create", "6", "--no-fetch", "--json"]);
+    expect(run.code, run.stderr).toBe(3);
+    expect(json<ErrorJson>(run).error.message).toContain("symlink");
+    expectMainUntouched(r, { ".env.local": "MAIN_ONLY=1\n" });
+    expect(existsSync(path.join(r.main, "data"))).toBe(false);
   });
 });
