@@ -8,7 +8,7 @@ import { removeDatabaseFiles, SIDECAR_SUFFIXES } from "./databases.js";
 import { worktreeVariables } from "./envfile.js";
 import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
 import { removeExcludes } from "./exclude.js";
-import { isInside, lstatOrNull, refusalInside } from "./fs-safe.js";
+import { checkWorktreeRoot, isInside, lstatOrNull, refusalInside } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
 import { editedCopies } from "./include.js";
 import { type HeldLock, lockedSignal, throwIfLockLost, withRepoLock } from "./lock.js";
@@ -158,6 +158,9 @@ async function checkSafe(
   if (isInside(record.path, repo.mainPath)) {
     throw new UsageError(`refusing to remove ${record.path}: it holds the main worktree`);
   }
+  // Even with --force: a folder swapped for a link (to the main worktree) would have git status,
+  // the hooks and every deletion act on the link's target (issue 9, item 8).
+  await checkWorktreeRoot(record.path, repo.commonDir, { registered: entry !== null });
   if (force) return;
   if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
     throw new BusyError(
@@ -227,7 +230,8 @@ async function removeOne(
 ): Promise<RemovedWorktree | null> {
   const { repo, config } = session;
   const cwd = repo.mainPath;
-  const folderExists = (await lstatOrNull(record.path)) !== null;
+  const rootCheck = { registered: entry !== null };
+  const folderExists = await checkWorktreeRoot(record.path, repo.commonDir, rootCheck);
   const vars = worktreeVariables(record, repo.mainPath);
   const hooks = options.hooks !== false;
   const plan: string[] = [];
@@ -297,6 +301,8 @@ async function removeOne(
     }
   }
   throwIfLockLost(ctx.signal);
+  // Again after the hooks, right before the first deletion.
+  if (folderExists) await checkWorktreeRoot(record.path, repo.commonDir, rootCheck);
   // Links first, each checked to still be a link, and never followed.
   for (const link of links) {
     const at = path.join(record.path, link.path);

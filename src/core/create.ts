@@ -15,15 +15,16 @@ import { checkValues, expandEnvEntries, type Variables, worktreeVariables, write
 import { ConflictError, InterruptedError, UsageError } from "./errors.js";
 import { exactPattern, removeExcludes, setExcludes } from "./exclude.js";
 import { checkPathLength } from "./fs-errors.js";
-import { isInside, lstatOrNull } from "./fs-safe.js";
+import { checkWorktreeRoot, isInside, lstatOrNull } from "./fs-safe.js";
 import { runHooks, runShellCommand } from "./hooks.js";
 import { bringEntry, fingerprintFile, type IncludePlanEntry, planIncludes, readIncludeFile } from "./include.js";
 import { lockedSignal, withRepoLock } from "./lock.js";
-import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
+import { expandTemplate, idKey, nameFor, validateId, worktreeDirHolder, worktreePathFor } from "./names.js";
 import { executePlan, type Step } from "./plan.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
 import { defaultBase, fetchBaseRemote, openSession, type Session } from "./session.js";
 import { deleteRecord, readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
+import { trashDir } from "./trash.js";
 
 export interface CreateOptions {
   /** The id the user typed: `101`, `auth-fix`. */
@@ -273,7 +274,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
         repo.mainPath,
         config.include.symlink,
         config.envFile,
-        entries.map((e) => e.path),
+        neverIncluded(session, entries, w),
         ctx.signal,
       );
   for (const e of includes) {
@@ -441,7 +442,11 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     }
     return { result, record: null };
   }
-  const rollback = await executePlan(steps, {
+  // Every step after `git worktree add` writes into the folder: each first checks that it is
+  // still the worktree git made, not a link to the main worktree swapped in since.
+  const added = steps.findIndex((s) => s.title === addTitle);
+  const guarded = steps.map((s, i) => (i > added ? guardRoot(s, w.worktree, repo.commonDir) : s));
+  const rollback = await executePlan(guarded, {
     signal: ctx.signal,
     onStep: ctx.onProgress,
     onWarning: w.warn,
@@ -449,6 +454,30 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   // The contract's shape: what was brought and how (the record's fingerprints stay in the record).
   result.included = record.included.map((e) => ({ path: e.path, mode: e.mode }));
   return { result, record, rollback };
+}
+
+/**
+ * `step`, its run and its undo each first checking that `worktree` is still the folder git
+ * registered (`checkWorktreeRoot`): an undo that unlinks `<worktree>/.env` must not unlink the
+ * main worktree's through a swapped-in link (the executor reports the refused undo).
+ */
+function guardRoot(step: Step, worktree: string, commonDir: string): Step {
+  const { run, undo } = step;
+  return {
+    title: step.title,
+    run: async () => {
+      await checkWorktreeRoot(worktree, commonDir);
+      await run();
+    },
+    ...(undo
+      ? {
+          undo: async () => {
+            await checkWorktreeRoot(worktree, commonDir);
+            await undo();
+          },
+        }
+      : {}),
+  };
 }
 
 /**
@@ -484,6 +513,21 @@ function databaseSteps(db: DatabasePlan, index: number, w: NewWorktree, vars: Va
     });
   }
   return steps;
+}
+
+/**
+ * Folders `.worktreeinclude` never brings (issue 9, item 14): every registered worktree, every
+ * recorded one, the new one, the folder `worktreeDir` puts them in, and wt's trash.
+ */
+function neverIncluded(session: Session, entries: readonly WorktreeEntry[], w: NewWorktree): string[] {
+  const { repo, config } = session;
+  return [
+    ...entries.map((e) => e.path),
+    ...w.records.map((r) => r.path),
+    w.worktree,
+    worktreeDirHolder(config, repo.mainPath, repo.repoName),
+    trashDir(repo.stateDir),
+  ];
 }
 
 /** Exact info/exclude patterns for everything wt writes into a worktree. */
@@ -645,7 +689,9 @@ async function completeExisting(
       `run \`wt cleanup ${record.id}\` to remove what it made, then create it again`,
     );
   }
-  if ((await lstatOrNull(record.path)) === null) {
+  // Before anything is written there: a folder swapped for a link to the main worktree would
+  // have the env file merged into the main worktree's.
+  if (!(await checkWorktreeRoot(record.path, repo.commonDir))) {
     throw new ConflictError(
       `worktree ${record.id} is recorded at ${record.path}, but that folder is gone`,
       `run \`wt cleanup ${record.id}\`, then create it again`,
@@ -709,6 +755,8 @@ async function finishHooks(
       warn("postCreate hooks skipped (--no-hooks)");
     }
   } else {
+    // The hooks run in the folder (an install, a migration): never in a swapped-in link.
+    await checkWorktreeRoot(record.path, repo.commonDir);
     await runHooks(config.hooks.postCreate, {
       cwd: record.path,
       vars: worktreeVariables(record, repo.mainPath),

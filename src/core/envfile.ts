@@ -52,7 +52,9 @@ export function expandEnvEntries(entries: Readonly<Record<string, string>>, know
 }
 
 /**
- * Refuses values a dotenv file or a shell would misread: newlines and other control characters.
+ * Refuses values the env file cannot hold: newlines and other control characters, and values
+ * no line can hold that both dotenv and a shell read back as they are (`dotenvLine`). Runs
+ * before anything is made, so a refused create touches nothing.
  * @throws UsageError (exit 2) naming the variable.
  */
 export function checkValues(vars: Variables): void {
@@ -64,30 +66,39 @@ export function checkValues(vars: Variables): void {
         "remove control characters from the value (check wt.config.json `env` and the paths)",
       );
     }
+    dotenvLine(name, value);
   }
 }
 
-const BARE = /^[A-Za-z0-9_./:@%+,=\\-]*$/;
+/** Characters a POSIX shell takes literally in an unquoted word (no `\\`, `~`, `$`, glob, `#`). */
+const SH_BARE = /^[A-Za-z0-9_./:@%+,=-]*$/;
+/** Characters a shell still interprets inside double quotes (`!` only interactively). */
+const SH_DOUBLE_SPECIAL = /[$`"\\]/;
 
 /**
- * One `KEY=value` line that dotenv parses back to exactly `value`. dotenv has no escapes: a
- * quoted value may not hold its own quote character, and a backslash right before the closing
- * quote reads as an escaped quote, so a value that needs quotes may not end in a backslash.
- * @throws UsageError (exit 2) for a value no dotenv line can hold.
+ * One `KEY=value` line that reads back as exactly `value` both through dotenv and through a
+ * POSIX shell (`set -a; . .env.local` in sh, bash, zsh), and runs nothing in the shell.
+ * The forms, in order:
+ * - bare, when every character is literal to the shell (and dotenv keeps it: no `#`, no quote);
+ * - `'value'`: the shell takes everything literally; dotenv has no escapes in single quotes,
+ *   but reads `\\'` as an escaped quote, so the value may not hold `'` nor end in `\\`;
+ * - `"value"`: for a value holding `'`, when it holds none of `$`, backtick, `"`, `\\`
+ *   (the shell expands those; dotenv turns `\\n` into a newline).
+ * Anything else (e.g. `'` together with `$(...)`) has no such line: dotenv cannot escape and
+ * the shell would run or change it. Backticks, which dotenv offers, are command substitution
+ * in a shell and are never written.
+ * @throws UsageError (exit 2) for such a value; `wt env` prints any value safely quoted.
  */
 function dotenvLine(name: string, value: string): string {
-  if (BARE.test(value)) return `${name}=${value}`;
-  if (!value.endsWith("\\")) {
-    if (!value.includes("'")) return `${name}='${value}'`;
-    // Inside double quotes dotenv turns the two characters `\n` into a newline.
-    if (!value.includes('"') && !/\\[nr]/.test(value)) return `${name}="${value}"`;
-    if (!value.includes("`")) return `${name}=\`${value}\``;
-  }
-  // Unquoted, dotenv keeps everything up to a `#`, trimmed, and strips nothing else.
-  if (!/#/.test(value) && value === value.trim() && !/^['"`]/.test(value)) return `${name}=${value}`;
+  if (SH_BARE.test(value)) return `${name}=${value}`;
+  if (!value.includes("'") && !value.endsWith("\\")) return `${name}='${value}'`;
+  if (!SH_DOUBLE_SPECIAL.test(value)) return `${name}="${value}"`;
+  const why = value.endsWith("\\")
+    ? "it needs quotes and ends in a backslash"
+    : 'it holds a single quote together with one of $ ` " \\';
   throw new UsageError(
-    `cannot write ${name} in dotenv format: its value ${value.endsWith("\\") ? "needs quotes and ends in a backslash" : "holds all of ' \" and `"}`,
-    "change the value (wt.config.json `env`, or the folder names in the path)",
+    `cannot write ${name}=${JSON.stringify(value)} to the env file: ${why}, so no line reads the same in dotenv and in a shell (sourcing it could run code)`,
+    "change the value (the branch via --branch, wt.config.json `env`, or the folder names in the path); `wt env <id> --format sh|json` prints any value safely quoted",
   );
 }
 

@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { lstat } from "node:fs/promises";
+import { lstat, readFile, realpath } from "node:fs/promises";
 import path from "node:path";
 import { ConflictError } from "./errors.js";
 
@@ -11,11 +11,13 @@ import { ConflictError } from "./errors.js";
 /**
  * Joins `rel` to `root` and checks that the result stays inside `root`: `rel` must be
  * relative, have no `..` segment, and no folder between `root` and the file may be a
- * symlink (a branch could commit `config -> /etc` to redirect a write).
+ * symlink (a branch could commit `config -> /etc` to redirect a write), nor `root` itself
+ * (a worktree folder swapped for `ln -s <main worktree> <root>`) when it exists.
  * @returns the absolute path.
  * @throws ConflictError (exit 3) naming the offending path.
  */
 export async function safeJoin(root: string, rel: string): Promise<string> {
+  await refuseSwappedRoot(root);
   if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes("..")) {
     throw new ConflictError(`refusing path ${JSON.stringify(rel)}: it leaves ${root}`);
   }
@@ -70,4 +72,75 @@ export async function refusalInside(root: string, target: string): Promise<strin
     () => null,
     (e: Error) => e.message,
   );
+}
+
+/**
+ * Refuses a `root` that is there but is not a real folder: a symlink (lstat, never followed)
+ * or a file. A missing `root` is fine here (a create has not made it yet).
+ * @throws ConflictError (exit 3) naming `root` and where the link points.
+ */
+async function refuseSwappedRoot(root: string): Promise<Stats | null> {
+  const st = await lstatOrNull(root);
+  if (st === null || st.isDirectory()) return st;
+  const what = st.isSymbolicLink()
+    ? `a symlink (to ${await realpath(root).catch(() => "a missing path")})`
+    : "not a folder";
+  throw new ConflictError(
+    `refusing to use the worktree folder ${root}: it is ${what}, and wt never writes or deletes through one`,
+    `put the worktree's real folder back at ${root} (remove the link first), or run \`git worktree repair <its folder>\` where it is now`,
+  );
+}
+
+/** Largest `.git` / `gitdir` file read: a path and a newline. */
+const GITFILE_LIMIT = 64 * 1024;
+
+/**
+ * Checks, before wt writes into a linked worktree or cleanup looks at it, that `root` is still
+ * the worktree git registered there: a real folder (not a symlink: `mv W W.moved; ln -s <main> W`
+ * would have wt write into the main worktree), whose `.git` is a regular file naming an admin
+ * folder in `<commonDir>/worktrees/` whose `gitdir` file names `<root>/.git` back
+ * (gitrepository-layout(5), "worktrees/<id>/gitdir"; both may be relative with
+ * `worktree.useRelativePaths`: to the worktree and to the admin folder).
+ * @param root absolute worktree folder
+ * @param commonDir `git rev-parse --git-common-dir`, absolute
+ * @param options.registered false when git no longer lists `root`: only the folder itself is checked
+ * @returns false when nothing is at `root` (a folder deleted by hand), true when it is the worktree
+ * @throws ConflictError (exit 3) naming `root`, with how to put the worktree back
+ */
+export async function checkWorktreeRoot(
+  root: string,
+  commonDir: string,
+  options: { registered?: boolean } = {},
+): Promise<boolean> {
+  if ((await refuseSwappedRoot(root)) === null) return false;
+  if (options.registered === false) return true;
+  const why = await gitLinkProblem(root, commonDir);
+  if (why !== null) {
+    throw new ConflictError(
+      `refusing to use the worktree folder ${root}: it is not the worktree git registered there (${why})`,
+      `if the worktree was moved, move it back to ${root} or run \`git worktree repair <its folder>\`; if another folder took its place, move that folder away`,
+    );
+  }
+  return true;
+}
+
+/** Why `<root>/.git` and the admin folder it names do not point at each other, or null. */
+async function gitLinkProblem(root: string, commonDir: string): Promise<string | null> {
+  const dotGit = path.join(root, ".git");
+  const st = await lstatOrNull(dotGit);
+  if (st === null) return "it has no .git file";
+  if (!st.isFile() || st.size > GITFILE_LIMIT) return ".git is not a gitdir file";
+  const m = /^gitdir: (.+?)\r?\n?$/.exec(await readFile(dotGit, "utf8"));
+  if (!m) return ".git does not name a git folder";
+  const admin = path.resolve(root, m[1] as string);
+  const worktrees = path.join(await realpath(commonDir), "worktrees");
+  const adminReal = await realpath(admin).catch(() => null);
+  if (adminReal === null || path.dirname(adminReal) !== worktrees) {
+    return `.git names ${admin}, not a worktree of this repository`;
+  }
+  const back = await readFile(path.join(adminReal, "gitdir"), "utf8").catch(() => null);
+  if (back === null) return `${admin} has no gitdir file`;
+  const named = await realpath(path.resolve(adminReal, back.replace(/\r?\n$/, ""))).catch(() => null);
+  if (named !== (await realpath(dotGit))) return `git registered ${admin} for another folder`;
+  return null;
 }

@@ -39,15 +39,22 @@ export interface IncludePlanEntry {
  * Git lists the candidates (`ls-files --others --ignored --exclude-standard --directory`,
  * then `check-ignore` to drop folders git lists only because all they hold is ignored);
  * the `ignore` package matches them against `.worktreeinclude` and `include.symlink`.
+ *
+ * Folders in `neverBring` (worktrees, the folder holding them, wt's trash) are never brought,
+ * nor anything inside them, and a matched folder that holds one (`.*` matching `.worktrees/`)
+ * is not brought whole: its other entries are brought one by one. Copying it whole would copy
+ * the other worktrees and, once `git worktree add` made it, the new worktree into itself.
  * @param symlinkPatterns `include.symlink` from the config (gitignore-style patterns)
  * @param envFile the env file path: never symlinked, since wt writes into it
+ * @param neverBring absolute folders that are never include candidates (the main worktree
+ *   itself in the list is ignored)
  * @returns entries in path order; [] when there is no `.worktreeinclude`.
  */
 export async function planIncludes(
   mainPath: string,
   symlinkPatterns: readonly string[],
   envFile: string,
-  otherWorktrees: readonly string[],
+  neverBring: readonly string[],
   signal?: AbortSignal,
 ): Promise<IncludePlanEntry[]> {
   const text = await readIncludeFile(mainPath);
@@ -82,10 +89,10 @@ export async function planIncludes(
   const inner = anchoredPatterns(patterns);
   const found: { path: string; isDirectory: boolean }[] = [];
   // Never read another worktree (`trees/1` while creating `trees/2`) or a nested repository.
-  const skip = otherWorktrees.map((p) => path.resolve(p)).filter((p) => p !== path.resolve(mainPath));
-  const walk: Walk = { mainPath, include, inner, found, skip };
+  const never = neverBring.map((p) => path.resolve(p)).filter((p) => p !== path.resolve(mainPath));
+  const walk: Walk = { mainPath, include, inner, found, never };
   for (const c of outer) {
-    await collect(walk, c.path, c.isDirectory);
+    await collect(walk, c.path, c.isDirectory, false);
   }
   return found
     .sort((a, b) => compareText(a.path, b.path))
@@ -144,21 +151,29 @@ interface Walk {
   include: Ignore;
   inner: string[][];
   found: { path: string; isDirectory: boolean }[];
-  skip: string[];
+  /** Absolute folders never brought (see `planIncludes`'s `neverBring`). */
+  never: string[];
 }
 
-async function collect(walk: Walk, rel: string, isDirectory: boolean): Promise<void> {
+/**
+ * Adds `rel` to `walk.found` when it is to be brought, or looks inside it.
+ * @param matchedAbove a folder above `rel` matched but held a `never` folder, so its entries
+ *   are brought one by one
+ */
+async function collect(walk: Walk, rel: string, isDirectory: boolean, matchedAbove: boolean): Promise<void> {
   const abs = path.join(walk.mainPath, rel);
-  if (walk.skip.some((p) => isInside(p, abs))) return;
+  if (walk.never.some((p) => isInside(p, abs))) return;
   if (isDirectory && (await lstatOrNull(path.join(abs, ".git"))) !== null) return;
-  if (matches(walk.include, rel, isDirectory)) {
+  const matched = matchedAbove || matches(walk.include, rel, isDirectory);
+  const holdsNever = isDirectory && walk.never.some((p) => isInside(abs, p));
+  if (matched && !holdsNever) {
     walk.found.push({ path: rel, isDirectory });
     return;
   }
-  if (!isDirectory || !mayMatchInside(rel, walk.inner)) return;
+  if (!isDirectory || !(matched || mayMatchInside(rel, walk.inner))) return;
   const children = await readdir(abs, { withFileTypes: true });
   for (const child of children) {
-    await collect(walk, `${rel}/${child.name}`, child.isDirectory());
+    await collect(walk, `${rel}/${child.name}`, child.isDirectory(), matched);
   }
 }
 

@@ -60,6 +60,19 @@ export function worktreePathFor(
 }
 
 /**
+ * The folder that holds every worktree `worktreeDir` places: its leading segments up to the
+ * first one that uses `{id}` or `{name}` (`.worktrees/{name}` -> `<main>/.worktrees`,
+ * `../{repo}-worktrees/{name}` -> `<main>/../app-worktrees`), absolute.
+ * @throws ConfigError for an unknown placeholder.
+ */
+export function worktreeDirHolder(config: Pick<WtConfig, "worktreeDir">, mainPath: string, repo: string): string {
+  const segments = config.worktreeDir.split(/[\\/]/);
+  const varying = segments.findIndex((s) => /\{(id|name)\}/.test(s));
+  const fixed = segments.slice(0, varying === -1 ? -1 : varying).join("/");
+  return path.resolve(mainPath, expandTemplate(fixed, { repo }, "worktreeDir"));
+}
+
+/**
  * Orders strings by UTF-16 code unit, as `Array.prototype.sort` does by default. Not
  * `localeCompare`: its first call loads ICU's collator, ~10 ms of every `wt status` (issue 5).
  */

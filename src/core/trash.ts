@@ -8,7 +8,8 @@ import path from "node:path";
  * detached background process; whatever a killed deleter leaves is swept on the next cleanup.
  */
 
-function trashDir(stateDir: string): string {
+/** `<git-common-dir>/wt/trash`: where cleanup moves folders before deleting them. */
+export function trashDir(stateDir: string): string {
   return path.join(stateDir, "trash");
 }
 

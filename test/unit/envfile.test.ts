@@ -44,25 +44,14 @@ const TRICKY: Variables = {
   HASH: "a #not a comment",
   HASH_START: "#value",
   HASH_START_SINGLE: "#it's",
-  HASH_START_BOTH: `#it's "x"`,
   SPACE_HASH: "  #x",
   SINGLE: "it's",
   DOUBLE: 'say "hi"',
   BACKTICK: "run `id` now",
-  SINGLE_DOUBLE: `it's "quoted"`,
-  SINGLE_BACKTICK: "it's `id`",
   DOUBLE_BACKTICK: 'say "hi" `id`',
   DOLLAR: "$HOME ${HOME} $(id)",
-  DOLLAR_SINGLE: "it's $HOME",
   BACKSLASH: "C:\\temp\\new",
-  BACKSLASH_END: "ends with \\",
-  BACKSLASH_END_SINGLE: "it's \\",
-  BACKSLASH_END_BOTH: `it's "x" \\`,
-  WINDOWS_DIR: "C:\\tools\\",
-  BACKSLASH_QUOTE: "a\\'b",
   ESCAPED_N: "line\\nstill one line",
-  ESCAPED_N_SINGLE: "it's\\none",
-  ESCAPED_R_SINGLE: "it's\\rone",
   UNICODE: "héllo wörld — 日本語 🙂",
   LINE_SEP: "a\u2028b\u2029c",
   EQUALS: "a=b==c",
@@ -73,6 +62,24 @@ const TRICKY: Variables = {
   QUOTED_WHOLE: "'already quoted'",
   DQUOTED_WHOLE: '"already quoted"',
   PATH: "/tmp/my repo/app-worktrees/issue-101",
+};
+
+/**
+ * Values no env-file line can hold so that both dotenv and a sourcing shell read them back
+ * (dotenv has no escapes; a shell expands `$`, backticks and `\\` in double quotes): refused.
+ */
+const UNWRITABLE: Variables = {
+  HASH_START_BOTH: `#it's "x"`,
+  SINGLE_DOUBLE: `it's "quoted"`,
+  SINGLE_BACKTICK: "it's `id`",
+  DOLLAR_SINGLE: "it's $HOME",
+  BACKSLASH_END: "ends with \\",
+  BACKSLASH_END_SINGLE: "it's \\",
+  BACKSLASH_END_BOTH: `it's "x" \\`,
+  WINDOWS_DIR: "C:\\tools\\",
+  BACKSLASH_QUOTE: "a\\'b",
+  ESCAPED_N_SINGLE: "it's\\none",
+  ESCAPED_R_SINGLE: "it's\\rone",
 };
 
 function fakeRecord(): WorktreeRecord {
@@ -154,11 +161,14 @@ describe("renderEnvFile", () => {
     expect(broken).toEqual([]);
   });
 
-  it("a value ending in a backslash does not swallow the next variable (WIN_DIR then THEME_COLOR)", () => {
-    const vars = { WIN_DIR: "C:\\tools\\", THEME_COLOR: "#336699" };
-    expect(parse(renderEnvFile(vars, null))).toEqual(vars);
-    expect(parse(formatVariables(vars, "dotenv"))).toEqual(vars);
-  });
+  it.each(Object.entries(UNWRITABLE))(
+    "refuses %s (UsageError, exit 2) in the env file and in `wt env --format dotenv`",
+    (name, value) => {
+      expect(() => renderEnvFile({ [name]: value }, null)).toThrow(UsageError);
+      expect(() => formatVariables({ [name]: value }, "dotenv")).toThrow(UsageError);
+      expect(() => checkValues({ [name]: value })).toThrow(UsageError);
+    },
+  );
 
   it("writes one line per variable after the marker line", () => {
     const text = renderEnvFile({ A: "1", B: "two words" }, null);
@@ -167,7 +177,7 @@ describe("renderEnvFile", () => {
     expect(lines.slice(1)).toEqual(["A=1", "B='two words'", ""]);
   });
 
-  it("refuses (UsageError, exit 2) a value holding all three quote characters", () => {
+  it("refuses (UsageError, exit 2) a value holding all three quote characters, naming it and `wt env`", () => {
     const err = (() => {
       try {
         renderEnvFile({ ALL: `'"\`` }, null);
@@ -178,6 +188,7 @@ describe("renderEnvFile", () => {
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(2);
     expect((err as UsageError).message).toContain("ALL");
+    expect((err as UsageError).hint).toContain("wt env");
   });
 
   const EXISTING = [
@@ -352,7 +363,10 @@ describe("formatVariables", () => {
 
   it("dotenv: parses back with dotenv to exactly the variables", () => {
     expect(parse(formatVariables(TRICKY, "dotenv"))).toEqual(TRICKY);
-    expect(parse(formatVariables(HOSTILE, "dotenv"))).toEqual(HOSTILE);
+    // BACKSLASHES ends in a backslash and holds `'`: no dotenv line a shell reads the same.
+    const { BACKSLASHES, ...writable } = HOSTILE;
+    expect(parse(formatVariables(writable, "dotenv"))).toEqual(writable);
+    expect(() => formatVariables({ BACKSLASHES: BACKSLASHES as string }, "dotenv")).toThrow(UsageError);
   });
 
   it("fish: single-quotes and escapes backslash and single quote", () => {
