@@ -54,6 +54,17 @@ describe("a worktree whose .git file is gone", () => {
     expectUntouched(wt, record);
   });
 
+  it("wt create 1 again writes nothing into it and exits 3", async () => {
+    const { wt, record } = await brokenSetUp();
+    rmSync(path.join(wt, ".git"));
+    rmSync(path.join(wt, ".env.local"));
+    const run = await runWt(repo.main, ["create", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(3);
+    expect(json<ErrorJson>(run).error.code).toBe("broken-worktree");
+    expect(existsSync(path.join(wt, ".env.local"))).toBe(false);
+    expectUntouched(wt, record);
+  });
+
   it("wt cleanup --all skips it and deletes nothing", async () => {
     const { wt, record } = await brokenSetUp();
     rmSync(path.join(wt, ".git"));
