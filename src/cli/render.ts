@@ -96,7 +96,7 @@ export function renderStatus(r: StatusResult, c: ChalkInstance): string {
       row.id ?? (isMain ? "(main)" : "-"),
       row.branch ?? (row.head ? `(detached ${row.head.slice(0, 8)})` : "-"),
       stateText(row, c),
-      row.dirty ? c.yellow(String(row.changes)) : "0",
+      row.changes === null ? c.yellow("?") : row.dirty ? c.yellow(String(row.changes)) : "0",
       row.ahead === null || row.behind === null ? "-" : `+${row.ahead}/-${row.behind}`,
       formatPorts(row.ports, row.listening, c),
       row.path,

@@ -3,7 +3,9 @@ import path from "node:path";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { isAncestor, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import { git, gitOut } from "../git/run.js";
+import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
+import { CREATE_LOCK_PREFIX, releaseStaleCreateLocks } from "./create-lock.js";
 import { removeDatabaseFiles, SIDECAR_SUFFIXES } from "./databases.js";
 import { worktreeVariables } from "./envfile.js";
 import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
@@ -55,9 +57,6 @@ export interface CleanupResult {
   dryRun?: boolean;
 }
 
-/** Marks the lock reason `wt create` puts on a worktree it has not finished. */
-const CREATE_LOCK_PREFIX = "wt create in progress";
-
 /**
  * `wt cleanup <id>... | --merged | --all`: removes the worktree, the links and files wt made,
  * its databases, env file, slot and record, and the branch when it is merged into the base.
@@ -89,6 +88,7 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
   const work = async (held?: HeldLock) => {
     const records = await readRecords(session.repo.stateDir);
     const entries = await listWorktrees(session.repo.mainPath);
+    if (!options.dryRun) await releaseStaleCreateLocks(session.repo.mainPath, entries, records);
     let targets: WorktreeRecord[];
     if (ids.length > 0) {
       targets = ids.map((id) => {
@@ -179,6 +179,15 @@ async function checkSafe(
     }
   }
   if ((await lstatOrNull(record.path)) === null || entry === null) return;
+  // git's answers below are about this worktree only if its `.git` still leads to its admin dir.
+  const broken = worktreeLinkProblem(repo.commonDir, record.path);
+  if (broken !== null) {
+    throw new ConflictError(
+      `worktree ${record.id} at ${record.path} is not linked to this repository any more: ${broken}; nothing was deleted`,
+      `run \`git worktree repair ${record.path}\` in the main worktree, check it with \`wt status ${record.id}\`, then \`wt cleanup ${record.id}\` again (or pass --force to delete it as it is)`,
+      "broken-worktree",
+    );
+  }
   const status = parseStatusV2(
     (await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], { cwd: record.path })).stdout,
   ).filter((e) => e.kind !== "ignored");
@@ -337,6 +346,10 @@ async function removeOne(
     await removeMadeFolder(repo.stateDir, repo.mainPath, record);
   } else if (folderExists) {
     warn(`git no longer lists ${record.path} as a worktree; its folder is left in place`);
+  } else {
+    // Neither registered nor there (a create killed before or during `git worktree add`,
+    // which removes its own half-made worktree): the parent folders it made go too.
+    await removeMadeFolder(repo.stateDir, repo.mainPath, record);
   }
   await removeExcludes(repo.commonDir, record.id);
   if (deleteBranch) {

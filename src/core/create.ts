@@ -3,7 +3,9 @@ import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { isValidBranchName, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import { git, gitOut } from "../git/run.js";
+import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
+import { createLockReason, releaseStaleCreateLocks } from "./create-lock.js";
 import {
   type DatabasePlan,
   planDatabases,
@@ -118,6 +120,7 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
     const records = await readRecords(repo.stateDir);
     const existing = records.find((r) => idKey(r.id) === idKey(options.id));
     if (existing) {
+      if (!options.dryRun) await releaseStaleCreateLocks(repo.mainPath, await listWorktrees(repo.mainPath), records);
       const result = await completeExisting(session, existing, warn, options.dryRun === true);
       if (options.dryRun || existing.state !== "hooks-pending") return { result, record: null };
       // Another create may be running the hooks right now (parallel creates of one id):
@@ -237,6 +240,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   const { repo, config } = session;
   const git0 = { cwd: repo.mainPath, signal: ctx.signal };
   const entries = await listWorktrees(repo.mainPath, ctx.signal);
+  if (!w.dryRun) await releaseStaleCreateLocks(repo.mainPath, entries, w.records);
   checkConflicts(entries, w, session);
   await checkFolder(w.worktree);
 
@@ -325,15 +329,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   ]);
   record.excludes = excludePatterns(record, includes, repo.mainPath, databases);
 
-  const addArgs = [
-    "-c",
-    "checkout.workers=0",
-    "worktree",
-    "add",
-    "--lock",
-    "--reason",
-    `wt create in progress (pid ${process.pid})`,
-  ];
+  const addArgs = ["-c", "checkout.workers=0", "worktree", "add", "--lock", "--reason", createLockReason(process.pid)];
   let addTitle: string;
   if (localBranch) {
     addArgs.push("--", w.worktree, w.branch);
@@ -695,6 +691,15 @@ async function completeExisting(
     throw new ConflictError(
       `worktree ${record.id} is recorded at ${record.path}, but that folder is gone`,
       `run \`wt cleanup ${record.id}\`, then create it again`,
+    );
+  }
+  // Nothing is written into a folder git would not answer for (its `.git` gone or elsewhere).
+  const broken = worktreeLinkProblem(repo.commonDir, record.path);
+  if (broken !== null) {
+    throw new ConflictError(
+      `worktree ${record.id} at ${record.path} is not linked to this repository any more: ${broken}`,
+      `run \`git worktree repair ${record.path}\` in the main worktree, then \`wt create ${record.id}\` again`,
+      "broken-worktree",
     );
   }
   const vars = worktreeVariables(record, repo.mainPath);

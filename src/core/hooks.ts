@@ -1,4 +1,5 @@
 import type { Writable } from "node:stream";
+import { repoFreeEnv } from "../git/run.js";
 import type { Variables } from "./envfile.js";
 import { CommandFailedError, InterruptedError } from "./errors.js";
 
@@ -8,7 +9,7 @@ export type HookOutput = Writable | null;
 export interface ShellCommandOptions {
   /** Folder the command runs in. */
   cwd: string;
-  /** Worktree variables, added to the inherited environment. */
+  /** Worktree variables, added to the inherited environment (without git's repository-locating variables). */
   vars: Variables;
   output: HookOutput;
   signal?: AbortSignal;
@@ -20,6 +21,9 @@ export interface ShellCommandOptions {
  * Runs one user command through the user's shell (`/bin/sh -c` on POSIX) in `cwd`. Values
  * reach it only as environment variables, never spliced into the command text, so a
  * branch named `feature/$(touch x)` runs nothing. stdout and stderr both go to `output`.
+ * The environment is wt's own minus `GIT_DIR`, `GIT_WORK_TREE` and the other variables that
+ * would point the command's git at another repository than the worktree (`repoFreeEnv`): a
+ * wt started from a git hook must not run `npm install` against the outer repository.
  * @throws CommandFailedError (exit 6) with the tail of its stderr when it exits non-zero;
  *   InterruptedError when `signal` aborts.
  */
@@ -29,8 +33,8 @@ export async function runShellCommand(command: string, options: ShellCommandOpti
   const child = execa(command, {
     shell: true,
     cwd: options.cwd,
-    env: options.vars,
-    extendEnv: true,
+    env: { ...repoFreeEnv(process.env), ...options.vars },
+    extendEnv: false,
     stdin: "ignore",
     reject: false,
     // Its own process group, so an abort stops the whole command (`sleep` under `sh -c`

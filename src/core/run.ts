@@ -1,3 +1,4 @@
+import { repoFreeEnv } from "../git/run.js";
 import type { WtContext } from "./context.js";
 import { worktreeVariables } from "./envfile.js";
 import { UsageError } from "./errors.js";
@@ -5,7 +6,9 @@ import { findWorktree } from "./resolve.js";
 
 /**
  * `wt run <id> -- <cmd> [args…]`: runs `cmd` (no shell: argv as given) in the worktree with
- * its variables on top of `ctx.env`, stdio inherited.
+ * its variables on top of `ctx.env` (without git's repository-locating variables, `repoFreeEnv`:
+ * the command's git must see the worktree, not the repository of a hook that ran wt), stdio
+ * inherited.
  * @returns the command's exit code, or 128 + signal number when a signal ended it.
  * @throws UsageError (2) without a command; the errors of `findWorktree`.
  */
@@ -18,7 +21,7 @@ export async function runInWorktree(ctx: WtContext, id: string, command: string[
   const { signalsByName } = await import("node:os").then((os) => ({ signalsByName: os.constants.signals }));
   const child = execa(file, args, {
     cwd: record.path,
-    env: { ...ctx.env, ...worktreeVariables(record, repo.mainPath) },
+    env: { ...repoFreeEnv(ctx.env), ...worktreeVariables(record, repo.mainPath) },
     extendEnv: false,
     stdio: "inherit",
     reject: false,

@@ -5,6 +5,7 @@ import type { AheadBehind } from "../git/ahead-behind.js";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
 import { type FolderJob, gitInEach, statusMany } from "../git/status.js";
+import { worktreeLinkProblem } from "../git/worktree-link.js";
 import type { WtContext } from "./context.js";
 import { WorktreeNotFoundError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
@@ -13,7 +14,8 @@ import { isListening, readListeningPorts } from "./ports.js";
 import { defaultBase } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 
-export type WorktreeState = "ok" | "missing" | "prunable" | "locked" | "incomplete" | "unmanaged";
+/** `broken`: the folder is there but its `.git` no longer leads to this repository (git cannot tell its changes). */
+export type WorktreeState = "ok" | "missing" | "broken" | "prunable" | "locked" | "incomplete" | "unmanaged";
 
 export interface StatusDatabase {
   engine: "sqlite" | "duckdb";
@@ -35,9 +37,13 @@ export interface StatusRow {
   state: WorktreeState;
   /** Why the state is what it is (lock reason, prunable reason), or null. */
   reason: string | null;
-  dirty: boolean;
-  /** Changed, staged and untracked paths (ignored ones and wt's own files excluded). */
-  changes: number;
+  /** changes > 0; null when the changes are unknown. */
+  dirty: boolean | null;
+  /**
+   * Changed, staged and untracked paths (ignored ones and wt's own files excluded); null when
+   * git could not tell (git status failed there, or the row is `broken`): never a guessed 0.
+   */
+  changes: number | null;
   /** Commits on the branch and not on the base, and the reverse; null when unknown. */
   ahead: number | null;
   behind: number | null;
@@ -124,10 +130,22 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   };
   const mainReal = repo.mainPath;
   const facts = await Promise.all(
-    selected.map(async ({ entry, record }) => {
+    selected.map(async ({ entry, record }): Promise<RowFacts> => {
       const folder = record?.path ?? (entry as WorktreeEntry).path;
       const exists = entry?.bare ? true : (await lstatOrNull(folder)) !== null;
-      return { entry, record, folder, exists, canRunGit: exists && entry !== null && !entry.bare };
+      const isMain = entry !== null && realOr(entry.path) === mainReal && !repo.bare;
+      // Filesystem reads only (no process per worktree): is git's answer there about this worktree?
+      const broken =
+        exists && entry !== null && !entry.bare && !isMain ? worktreeLinkProblem(repo.commonDir, folder) : null;
+      return {
+        entry,
+        record,
+        folder,
+        exists,
+        isMain,
+        broken,
+        canRunGit: exists && entry !== null && !entry.bare && broken === null,
+      };
     }),
   );
   const earlyIndex = new Map(early.map((folder, k) => [folder, k]));
@@ -146,7 +164,6 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     facts.map((f, i) =>
       buildRow(
         f,
-        f.entry !== null && realOr(f.entry.path) === mainReal && !repo.bare,
         statusOf(f),
         baseFor(f.record),
         listeners,
@@ -158,8 +175,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
 }
 
 async function buildRow(
-  { entry, record, folder, exists }: RowFacts,
-  isMain: boolean,
+  { entry, record, folder, exists, isMain, broken, canRunGit }: RowFacts,
   statusOutput: Promise<string | null>,
   basePromise: Promise<string | null>,
   listeners: Set<number> | null,
@@ -174,6 +190,9 @@ async function buildRow(
   } else if (!exists || (record && entry === null)) {
     state = record ? "missing" : "prunable";
     reason = entry?.prunable ?? (exists ? "git no longer lists this worktree" : "folder is gone");
+  } else if (broken !== null) {
+    state = "broken";
+    reason = `${broken}; \`git worktree repair ${folder}\` in the main worktree may restore it`;
   } else if (entry?.prunable !== null && entry?.prunable !== undefined) {
     state = "prunable";
     reason = entry.prunable;
@@ -189,7 +208,12 @@ async function buildRow(
     listeningPorts(record?.ports ?? {}, listeners),
     Promise.all((record?.databases ?? []).map(async (db) => ({ ...db, size: await sizeOf(db.path) }))),
   ]);
-  const changes = output === null ? 0 : countChanges(output);
+  // No answer where git should have given one: unknown, not 0 (issue 9, item 17).
+  const unknown = broken !== null || (canRunGit && output === null);
+  const changes = unknown ? null : output === null ? 0 : countChanges(output);
+  if (unknown && broken === null) {
+    reason = `${reason ? `${reason}; ` : ""}git status failed in this folder, so its changes are unknown`;
+  }
   const counts = await countsPromise;
   return {
     id: record?.id ?? null,
@@ -202,7 +226,7 @@ async function buildRow(
     managed: record !== null,
     state,
     reason,
-    dirty: changes > 0,
+    dirty: changes === null ? null : changes > 0,
     changes,
     ahead: counts?.ahead ?? null,
     behind: counts?.behind ?? null,
@@ -219,7 +243,11 @@ interface RowFacts {
   /** The folder the row is about (the record's when there is one). */
   folder: string;
   exists: boolean;
-  /** True when git can run in the folder (it exists, git lists it, it is not bare). */
+  /** The main worktree's row. */
+  isMain: boolean;
+  /** Why the folder's `.git` does not lead to this repository (`worktreeLinkProblem`), or null. */
+  broken: string | null;
+  /** True when git can run in the folder (it exists, git lists it, it is not bare or broken). */
   canRunGit: boolean;
 }
 

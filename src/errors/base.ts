@@ -42,6 +42,8 @@ export type ErrorCode =
   | "unreachable-commits"
   | "command-failed"
   | "missing-package"
+  | "dubious-ownership"
+  | "broken-worktree"
   | "interrupted";
 
 export class WtError extends Error {

@@ -1,8 +1,9 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors/base.js";
 import type { RepoContext } from "./discover.js";
 import { GitError } from "./errors.js";
+import { linksToGitDir, noteMainWorktree, readMainNote } from "./main-worktree.js";
 import { parseWorktreeList, type WorktreeEntry } from "./parse.js";
 import { git, gitOut } from "./run.js";
 
@@ -27,7 +28,7 @@ export function parseGitVersion(text: string): [number, number, number] | null {
  * @throws UsageError (exit 2, code `unsupported-git`) when git is too old.
  */
 export async function assertGitVersion(cwd: string): Promise<void> {
-  const v = parseGitVersion(await gitOut(["version"], { cwd }).catch(() => ""));
+  const v = parseGitVersion(await gitOut(["version"], { cwd, discover: true }).catch(() => ""));
   if (v && (v[0] < MIN_GIT_VERSION[0] || (v[0] === MIN_GIT_VERSION[0] && v[1] < MIN_GIT_VERSION[1]))) {
     throw new UsageError(
       `git ${v.join(".")} is too old: wt needs git ${MIN_GIT_VERSION.join(".")} or newer`,
@@ -39,8 +40,9 @@ export async function assertGitVersion(cwd: string): Promise<void> {
 
 /**
  * Finds the repository around `cwd`.
- * @throws UsageError (exit 2) when `cwd` is not inside a git repository, or git is older
- *   than `MIN_GIT_VERSION`.
+ * @throws UsageError (exit 2) when `cwd` is not inside a git repository, git is older
+ *   than `MIN_GIT_VERSION`, git refuses the repository's owner (`dubious-ownership`), or the
+ *   main worktree of a separate git dir cannot be told (see `mainOfSeparateGitDir`).
  */
 export async function resolveRepo(cwd: string): Promise<RepoContext> {
   const absCwd = path.resolve(cwd);
@@ -56,8 +58,10 @@ export async function resolveRepo(cwd: string): Promise<RepoContext> {
     assertGitVersion(absCwd),
     git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"], {
       cwd: absCwd,
+      discover: true,
     }).catch((e: unknown) => e),
   ]);
+  if (revParse instanceof UsageError) throw revParse;
   if (revParse instanceof Error) {
     const detail = revParse instanceof GitError ? revParse.stderrTail : String(revParse);
     throw new UsageError(
@@ -77,18 +81,73 @@ export async function resolveRepo(cwd: string): Promise<RepoContext> {
   } else {
     // A separate git dir (`git init --separate-git-dir`, submodules), or a linked worktree
     // of a bare repository (where --is-bare-repository answers false): ask git.
-    const first = (await listWorktrees(absCwd))[0];
-    mainPath = first ? realpathSync(first.path) : path.dirname(commonDir);
+    const first = (await listWorktrees(commonDir))[0];
     bare = first?.bare === true;
+    mainPath = bare && first ? realpathSync(first.path) : await mainOfSeparateGitDir(absCwd, commonDir);
   }
   const repoName = path.basename(mainPath).replace(/\.git$/, "") || "repo";
   return { cwd: absCwd, commonDir, mainPath, bare, repoName, stateDir: path.join(commonDir, "wt") };
 }
 
-/** `git worktree list --porcelain -z`, parsed. The first entry is the main worktree. */
+/**
+ * The main worktree of a repository whose git dir is not `<main>/.git`: git's top level when
+ * `cwd` is in the main worktree (its git dir is then the common dir), noted for later runs;
+ * from a linked worktree, that note (git itself records the main worktree nowhere).
+ * @throws UsageError (2, `not-a-repository`) when neither tells.
+ */
+async function mainOfSeparateGitDir(cwd: string, commonDir: string): Promise<string> {
+  // Fails (128) inside the git dir itself, where there is no top level: the note answers then.
+  const r = await git(["rev-parse", "--path-format=absolute", "--git-dir", "--show-toplevel"], {
+    cwd,
+    discover: true,
+    okCodes: [128],
+  });
+  const [gitDir = "", top = ""] = r.stdout.split("\n");
+  if (r.exitCode === 0 && top !== "" && realOrSelf(gitDir) === commonDir && linksToGitDir(top, commonDir)) {
+    const main = realpathSync(top);
+    noteMainWorktree(commonDir, main);
+    return main;
+  }
+  const noted = readMainNote(commonDir);
+  if (noted !== null) return noted;
+  throw new UsageError(
+    `cannot tell where the main worktree of ${commonDir} is: the git dir lies outside it (--separate-git-dir) and git does not record it`,
+    "run any wt command once in the main worktree (e.g. `wt status` there); linked worktrees find it after that",
+    "not-a-repository",
+  );
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * `git worktree list --porcelain -z`, parsed. The first entry is the main worktree: for a
+ * separate git dir, where git names the git dir itself there, the main worktree wt noted
+ * (see ./main-worktree.ts) replaces it.
+ */
 export async function listWorktrees(cwd: string, signal?: AbortSignal): Promise<WorktreeEntry[]> {
   const out = await gitOut(["worktree", "list", "--porcelain", "-z"], { cwd, signal });
-  return parseWorktreeList(out);
+  const entries = parseWorktreeList(out);
+  const first = entries[0];
+  if (first && !first.bare && !hasDotGit(first.path)) {
+    const noted = readMainNote(first.path);
+    if (noted !== null) first.path = noted;
+  }
+  return entries;
+}
+
+function hasDotGit(folder: string): boolean {
+  try {
+    lstatSync(path.join(folder, ".git"));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True when `ref` names an existing ref or commit (`rev-parse --verify --quiet`). */

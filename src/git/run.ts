@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { InterruptedError } from "../errors/base.js";
+import path from "node:path";
+import { InterruptedError, UsageError } from "../errors/base.js";
 import { GitError } from "./errors.js";
 
 /**
@@ -17,8 +18,16 @@ export interface GitOptions {
   input?: string;
   /** Aborting kills git (SIGTERM) and the call rejects with `InterruptedError`. */
   signal?: AbortSignal;
-  /** Extra environment variables on top of the inherited ones. */
+  /** Extra environment variables on top of the inherited ones (after `repoFreeEnv`). */
   env?: Record<string, string>;
+  /**
+   * true: git looks for the repository from `cwd` upwards, as it does by default; only for
+   * finding the repository around the folder the user named. Otherwise `cwd` is a worktree's
+   * top level (or a git dir) and git is kept from looking above it (`GIT_CEILING_DIRECTORIES`
+   * = the parent of `cwd`, git(1)): in a worktree whose `.git` file is gone git then fails,
+   * instead of answering for a repository that encloses the folder (issue 9, item 3).
+   */
+  discover?: boolean;
   /** Resolve instead of rejecting on these exit codes (e.g. 1 for `check-ignore`). */
   okCodes?: number[];
 }
@@ -39,9 +48,69 @@ const BASE_ENV: Record<string, string> = {
 };
 
 /**
+ * Variables that tell git where the repository, its work tree, index or objects are
+ * (git(1), "The Git Repository"; the repository-locating part of git's own `local_repo_env`
+ * list, which git clears when it runs in another repository). A git hook exports `GIT_DIR`
+ * (and `GIT_INDEX_FILE` for commit hooks), a user may export `GIT_WORK_TREE`: inherited, they
+ * make every git wt runs read another work tree or index than the folder wt names, so that
+ * `wt cleanup` would check the wrong files before deleting (issue 9, item 2).
+ */
+export const REPO_LOCATING_VARIABLES: readonly string[] = [
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_INDEX_FILE",
+  "GIT_COMMON_DIR",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_NAMESPACE",
+  "GIT_CEILING_DIRECTORIES",
+  "GIT_IMPLICIT_WORK_TREE",
+  "GIT_PREFIX",
+  "GIT_SHALLOW_FILE",
+  "GIT_GRAFT_FILE",
+];
+
+/**
+ * A copy of `env` without `REPO_LOCATING_VARIABLES` (and without unset entries): the one
+ * environment base of every child wt starts, git itself, postCreate/cleanup hooks,
+ * `databases[].init` and `wt run`, which all run in a folder wt chose and must find the
+ * repository from there, not from where the calling git hook or shell pointed.
+ */
+export function repoFreeEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && !REPO_LOCATING_VARIABLES.includes(k)) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The ceiling that keeps git's repository discovery at `cwd` (see `GitOptions.discover`).
+ * A parent holding `:` cannot be written into the colon-separated list: no ceiling then (the
+ * callers' filesystem checks of the `.git` file still hold).
+ */
+function ceilingFor(cwd: string): Record<string, string> {
+  const parent = path.dirname(path.resolve(cwd));
+  return parent.includes(":") ? {} : { GIT_CEILING_DIRECTORIES: parent };
+}
+
+/** git's refusal of a repository owned by another user (git-config(1), safe.directory). */
+function dubiousOwnership(stderr: string): UsageError | null {
+  const m = /detected dubious ownership in repository at '([^']*)'/.exec(stderr);
+  if (!m) return null;
+  const at = m[1] as string;
+  return new UsageError(
+    `git refuses the repository at ${at}: it is owned by another user (detected dubious ownership)`,
+    `if you trust it: git config --global --add safe.directory '${at.replace(/'/g, "'\\''")}'`,
+    "dubious-ownership",
+  );
+}
+
+/**
  * Runs `git <args>` and resolves with its output.
  * @throws GitError (a CommandFailedError, exit 6) on a non-zero exit not listed in `okCodes`, or when git
- *   cannot be started; InterruptedError when `signal` aborts.
+ *   cannot be started; UsageError (exit 2, code `dubious-ownership`) whenever git refuses the
+ *   repository for its owner (whatever `okCodes` says); InterruptedError when `signal` aborts.
  */
 export function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
   return gitEnvCommand("git", args, options);
@@ -59,7 +128,12 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
     }
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...BASE_ENV, ...options.env },
+      env: {
+        ...repoFreeEnv(process.env),
+        ...BASE_ENV,
+        ...(options.discover ? {} : ceilingFor(options.cwd)),
+        ...options.env,
+      },
       stdio: ["pipe", "pipe", "pipe"],
       // Its own process group: a Ctrl-C at the terminal reaches wt, which stops the git it
       // is running through `signal` and rolls back; the rollback's own git commands must not
@@ -91,6 +165,11 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
         return;
       }
       const exitCode = code ?? 128;
+      const refused = exitCode === 0 ? null : dubiousOwnership(stderr);
+      if (refused) {
+        reject(refused);
+        return;
+      }
       if (exitCode === 0 || options.okCodes?.includes(exitCode)) {
         resolve({ stdout, stderr, exitCode });
         return;

@@ -16,9 +16,12 @@ export interface FolderJob {
  * The POSIX shell loop that runs one group: arguments come in pairs (folder, last argument or
  * empty), and every run is followed by a `\x01wt-end <exit code>` NUL-terminated field, which no
  * porcelain entry or count can start with. `fixed` is wt's own constant arguments, never user data.
+ * Each git gets the folder's parent as `GIT_CEILING_DIRECTORIES`, as `git()` gives it (see
+ * `GitOptions.discover`): a worktree whose `.git` is gone fails rather than answering for the
+ * repository around it; `${d%/*}` costs no process.
  */
 function groupScript(fixed: readonly string[]): string {
-  return `while [ "$#" -gt 1 ]; do d=$1; a=$2; shift 2; git -C "$d" ${fixed.join(" ")} \${a:+"$a"}; printf '\\001wt-end %d\\0' "$?"; done`;
+  return `while [ "$#" -gt 1 ]; do d=$1; a=$2; shift 2; c=\${d%/*}; case $c in *:*) c=;; esac; GIT_CEILING_DIRECTORIES=\${c:-/} git -C "$d" ${fixed.join(" ")} \${a:+"$a"}; printf '\\001wt-end %d\\0' "$?"; done`;
 }
 
 /**
@@ -68,7 +71,10 @@ async function runGroup(args: readonly string[], jobs: readonly FolderJob[]): Pr
   if (jobs.length > 1) {
     try {
       const shArgs = jobs.flatMap((j) => [j.cwd, j.lastArg ?? ""]);
-      const r = await gitEnvCommand("sh", ["-c", groupScript(args), "sh", ...shArgs], { cwd: "/" });
+      const r = await gitEnvCommand("sh", ["-c", groupScript(args), "sh", ...shArgs], {
+        cwd: "/",
+        discover: true, // the script sets each git's ceiling
+      });
       const runs = splitStatusRuns(r.stdout);
       if (runs.length === jobs.length) return runs.map((run) => (run.code === 0 ? run.output : null));
     } catch {

@@ -1,0 +1,55 @@
+import { lstatSync, readFileSync, realpathSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * Checks, from the filesystem alone (no git process: `wt status` does it for every worktree),
+ * that the linked worktree at `folder` is tied to the repository of `commonDir` the way
+ * `git worktree add` ties it (gitrepository-layout(5), git-worktree(1) "DETAILS"):
+ * `<folder>/.git` is a regular file `gitdir: <admin>`, `<admin>` is one of
+ * `<commonDir>/worktrees/*`, and that admin dir's `gitdir` file names `<folder>/.git` back.
+ *
+ * Without this, git in a folder whose `.git` is gone answers for whatever repository encloses
+ * it (a `worktreeDir` inside the main worktree), and a `.git` pointing at another admin dir
+ * makes git compare the folder against another worktree's index: `wt cleanup` would then see
+ * "no changes" and delete the user's work (issue 9, item 3).
+ *
+ * @returns null when the tie holds, else why not (a sentence for the user).
+ */
+export function worktreeLinkProblem(commonDir: string, folder: string): string | null {
+  const dotGit = path.join(folder, ".git");
+  let text: string;
+  try {
+    const st = lstatSync(dotGit);
+    if (st.isDirectory()) return `${dotGit} is a folder (a repository of its own), not the link git worktree add made`;
+    if (!st.isFile()) return `${dotGit} is not a regular file`;
+    text = readFileSync(dotGit, "utf8");
+  } catch {
+    return `its .git file is gone (${dotGit})`;
+  }
+  const m = /^gitdir: (.+)$/m.exec(text);
+  if (!m) return `${dotGit} holds no "gitdir:" line`;
+  const admin = realOrNull(path.resolve(folder, (m[1] as string).trim()));
+  const adminRoot = realOrNull(path.join(commonDir, "worktrees"));
+  if (admin === null || adminRoot === null || path.dirname(admin) !== adminRoot) {
+    return `${dotGit} points to ${(m[1] as string).trim()}, not to an admin dir of this repository (${adminRoot ?? path.join(commonDir, "worktrees")})`;
+  }
+  let back: string;
+  try {
+    back = readFileSync(path.join(admin, "gitdir"), "utf8").trim();
+  } catch {
+    return `${admin}/gitdir is missing`;
+  }
+  const backFolder = realOrNull(path.dirname(path.resolve(admin, back)));
+  if (backFolder === null || backFolder !== realOrNull(folder)) {
+    return `${dotGit} points to ${admin}, which belongs to the worktree at ${path.dirname(back)}`;
+  }
+  return null;
+}
+
+function realOrNull(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}
