@@ -33,6 +33,8 @@ export type ErrorCode =
   | "locked"
   | "dirty"
   | "unreachable-commits"
+  | "protected"
+  | "in-progress"
   | "command-failed"
   | "missing-package"
   | "interrupted";
