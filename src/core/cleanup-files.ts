@@ -1,7 +1,7 @@
 import type { Dirent } from "node:fs";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { ignoredPaths } from "../git/ignored.js";
+import { ignoredPaths, untrackedMatching } from "../git/ignored.js";
 import { readCopyManifest } from "./copy-manifest.js";
 import { SIDECAR_SUFFIXES } from "./databases.js";
 import { DirtyWorktreeError } from "./errors.js";
@@ -44,24 +44,25 @@ export async function auditWorktreeFiles(
   force: boolean,
 ): Promise<WorktreeFiles> {
   const copies = await editedCopies(record.path, record.included, ownFiles(record), readCopyManifest(stateDir, record));
-  const { default: ignore } = await import("ignore");
-  const guard = ignore().add([...protect]);
-  const protectedFiles = copies.added.filter((p) => guard.ignores(p));
-  const ignored = await userIgnored(record, (rel) => {
-    if (guard.ignores(rel)) protectedFiles.push(rel);
-  });
-  if (protectedFiles.length > 0 && !force) {
-    protectedFiles.sort(compareText);
-    const shown = protectedFiles.slice(0, 20).join("\n  ");
-    const more = protectedFiles.length > 20 ? `\n  … and ${protectedFiles.length - 20} more` : "";
-    throw new DirtyWorktreeError(
-      `worktree ${record.id} holds files that cleanup.protect (${protect.join(", ")}) protects and wt did not bring:\n  ${shown}${more}`,
-      `move them out of ${record.path}, or pass --force to delete them (config \`cleanup.protect\` sets the patterns)`,
-      { id: record.id, files: protectedFiles },
-      "protected",
-    );
+  const { rows, isUserFile } = await userIgnored(record);
+  if (!force) {
+    const added = new Set(copies.added);
+    const matching = await untrackedMatching(record.path, protect);
+    const protectedFiles = matching.filter((p) => added.has(p) || isUserFile(p)).sort(compareText);
+    if (protectedFiles.length > 0) refuseProtected(record, protect, protectedFiles);
   }
-  return { edited: copies.listed, ignored };
+  return { edited: copies.listed, ignored: rows };
+}
+
+function refuseProtected(record: WorktreeRecord, protect: readonly string[], files: string[]): never {
+  const shown = files.slice(0, 20).join("\n  ");
+  const more = files.length > 20 ? `\n  … and ${files.length - 20} more` : "";
+  throw new DirtyWorktreeError(
+    `worktree ${record.id} holds files that cleanup.protect (${protect.join(", ")}) protects and wt did not bring:\n  ${shown}${more}`,
+    `move them out of ${record.path}, or pass --force to delete them (config \`cleanup.protect\` sets the patterns)`,
+    { id: record.id, files },
+    "protected",
+  );
 }
 
 /**
@@ -85,30 +86,36 @@ function ownRelative(record: WorktreeRecord): string[] {
 }
 
 /**
- * The ignored paths of the worktree that are not wt's own, collapsed by folder; `onFile` is
- * told each file (worktree-relative), also those inside an ignored folder.
+ * The ignored paths of the worktree that are not wt's own, collapsed by folder, and a test
+ * telling whether a worktree-relative file is one of them (or inside one).
  */
-async function userIgnored(record: WorktreeRecord, onFile: (rel: string) => void): Promise<IgnoredRemoved[]> {
+async function userIgnored(
+  record: WorktreeRecord,
+): Promise<{ rows: IgnoredRemoved[]; isUserFile: (rel: string) => boolean }> {
   const own = ownRelative(record);
   const isOwn = (rel: string) => own.some((o) => rel === o || rel.startsWith(`${o}/`));
   const rows: IgnoredRemoved[] = [];
   const loose = new Map<string, string[]>();
+  const folders: string[] = [];
+  const files = new Set<string>();
   for (const entry of await ignoredPaths(record.path)) {
     if (isOwn(entry.path)) continue;
     if (!entry.isDirectory) {
-      onFile(entry.path);
+      files.add(entry.path);
       const folder = path.posix.dirname(entry.path);
       loose.set(folder, [...(loose.get(folder) ?? []), entry.path]);
       continue;
     }
-    const files = await countFiles(path.join(record.path, entry.path), entry.path, isOwn, onFile);
-    if (files > 0) rows.push({ path: `${entry.path}/`, files });
+    folders.push(entry.path);
+    const n = await countFiles(path.join(record.path, entry.path), entry.path, isOwn);
+    if (n > 0) rows.push({ path: `${entry.path}/`, files: n });
   }
-  for (const [folder, files] of loose) {
-    if (folder !== "." && files.length > FILES_PER_FOLDER) rows.push({ path: `${folder}/`, files: files.length });
-    else rows.push(...files.map((f) => ({ path: f, files: 1 })));
+  for (const [folder, inFolder] of loose) {
+    if (folder !== "." && inFolder.length > FILES_PER_FOLDER) rows.push({ path: `${folder}/`, files: inFolder.length });
+    else rows.push(...inFolder.map((f) => ({ path: f, files: 1 })));
   }
-  return rows.sort((a, b) => compareText(a.path, b.path));
+  const isUserFile = (rel: string) => !isOwn(rel) && (files.has(rel) || folders.some((f) => rel.startsWith(`${f}/`)));
+  return { rows: rows.sort((a, b) => compareText(a.path, b.path)), isUserFile };
 }
 
 /**
@@ -116,12 +123,7 @@ async function userIgnored(record: WorktreeRecord, onFile: (rel: string) => void
  * readdir only (entry types, no stat), links never followed, unreadable folders skipped, and
  * a yield to the event loop every 2000 entries so the repository lock keeps being refreshed.
  */
-async function countFiles(
-  dir: string,
-  rel: string,
-  isOwn: (rel: string) => boolean,
-  onFile: (rel: string) => void,
-): Promise<number> {
+async function countFiles(dir: string, rel: string, isOwn: (rel: string) => boolean): Promise<number> {
   let n = 0;
   let seen = 0;
   const stack: [string, string][] = [[dir, rel]];
@@ -138,10 +140,7 @@ async function countFiles(
       if (++seen % 2000 === 0) await new Promise((r) => setImmediate(r));
       if (isOwn(childRel)) continue;
       if (child.isDirectory()) stack.push([path.join(abs, child.name), childRel]);
-      else {
-        n++;
-        onFile(childRel);
-      }
+      else n++;
     }
   }
   return n;

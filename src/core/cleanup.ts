@@ -24,7 +24,10 @@ export interface CleanupOptions {
   merged?: boolean;
   /** Every managed worktree. */
   all?: boolean;
-  /** Remove despite uncommitted changes, a lock, unreachable commits or a failing preCleanup hook. */
+  /**
+   * Remove despite uncommitted changes, a lock, unreachable commits, submodule work, files
+   * `cleanup.protect` names or a failing preCleanup hook. Never a worktree whose create is running.
+   */
   force?: boolean;
   /** Never delete the branch. */
   keepBranch?: boolean;

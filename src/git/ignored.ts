@@ -1,4 +1,4 @@
-import { parseStatusV2 } from "./parse.js";
+import { parseStatusV2, splitNul } from "./parse.js";
 import { gitOut } from "./run.js";
 
 /** One ignored path of a work tree. */
@@ -30,4 +30,20 @@ export function parseIgnored(output: string): IgnoredPath[] {
  */
 export async function ignoredPaths(cwd: string): Promise<IgnoredPath[]> {
   return parseIgnored(await gitOut(IGNORED_ARGS, { cwd }));
+}
+
+/**
+ * Untracked files of the work tree at `cwd` that match `patterns` (gitignore syntax, as lines of
+ * a .gitignore at the root, `!` included), one by one, also inside ignored folders:
+ * `ls-files --others --ignored --exclude=<pattern>...` without the standard excludes, so git
+ * matches by exactly these patterns (git-ls-files(1)). git walks the tree itself: ~0.3 s for
+ * 300,000 files, where matching each path in JS took 3 s.
+ * @returns worktree-relative paths; [] without patterns.
+ */
+export async function untrackedMatching(cwd: string, patterns: readonly string[]): Promise<string[]> {
+  if (patterns.length === 0) return [];
+  const out = await gitOut(["ls-files", "-z", "--others", "--ignored", ...patterns.map((p) => `--exclude=${p}`)], {
+    cwd,
+  });
+  return splitNul(out);
 }
