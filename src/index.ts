@@ -2,7 +2,14 @@
  * The `wt` library: the functions the CLI calls, with plain data in and out. Errors are
  * `WtError` subclasses carrying the CLI's exit code, a machine-readable `code` and a `hint`.
  */
-export { type CleanupOptions, type CleanupResult, cleanupWorktrees } from "./core/cleanup.js";
+export {
+  type CleanupOptions,
+  type CleanupResult,
+  cleanupWorktrees,
+  type RemovedWorktree,
+  type SkippedWorktree,
+} from "./core/cleanup.js";
+export type { IgnoredRemoved } from "./core/cleanup-files.js";
 export { type ConfigFlags, DEFAULT_CONFIG, loadConfig, type WtConfig } from "./core/config.js";
 export type { WtContext } from "./core/context.js";
 export { type CreateOptions, type CreateResult, createWorktree } from "./core/create.js";

@@ -96,7 +96,10 @@ export async function buildProgram(): Promise<Command> {
     .argument("[id...]", "worktrees to remove")
     .option("--merged", "every managed worktree whose branch is merged into its base")
     .option("--all", "every managed worktree")
-    .option("--force", "remove despite uncommitted changes, a lock or a failing preCleanup hook")
+    .option(
+      "--force",
+      "remove despite uncommitted changes, submodule work, files cleanup.protect names, a lock or a failing preCleanup hook",
+    )
     .option("--keep-branch", "never delete the branch")
     .option("--delete-branch", "delete the branch even when it is not merged")
     .option("--no-hooks", "do not run preCleanup/postCleanup hooks")

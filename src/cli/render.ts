@@ -133,6 +133,12 @@ export function renderCleanup(r: CleanupResult, c: ChalkInstance): string {
     if (!w.branchDeleted && w.branchKept?.startsWith("not merged")) {
       lines.push(`  merge it, or delete it with: git branch -D -- ${shQuote(w.branch)}`);
     }
+    if (w.editedCopies?.length) lines.push(`  deleted copies edited since wt made them: ${w.editedCopies.join(", ")}`);
+    if (w.ignoredRemoved.length > 0) {
+      lines.push(
+        `  deleted ignored files wt did not make: ${w.ignoredRemoved.map((i) => (i.path.endsWith("/") ? `${i.path} (${i.files} files)` : i.path)).join(", ")}`,
+      );
+    }
   }
   for (const s of r.skipped) lines.push(`${c.yellow("Skipped")} ${s.id}: ${s.reason}`);
   if (lines.length === 0) lines.push("Nothing to clean up.");

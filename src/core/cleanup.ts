@@ -4,15 +4,16 @@ import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { isAncestor, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import { git, gitOut } from "../git/run.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
+import { auditWorktreeFiles, type IgnoredRemoved, type WorktreeFiles } from "./cleanup-files.js";
+import { checkNotInProgress, checkSubmodules } from "./cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import { CREATE_LOCK_PREFIX, releaseStaleCreateLocks } from "./create-lock.js";
-import { removeDatabaseFiles, SIDECAR_SUFFIXES } from "./databases.js";
+import { removeDatabaseFiles } from "./databases.js";
 import { worktreeVariables } from "./envfile.js";
 import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
 import { removeExcludes } from "./exclude.js";
 import { checkWorktreeRoot, isInside, lstatOrNull, refusalInside } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
-import { editedCopies } from "./include.js";
 import { type HeldLock, lockedSignal, throwIfLockLost, withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
 import { openSession, type Session } from "./session.js";
@@ -25,7 +26,10 @@ export interface CleanupOptions {
   merged?: boolean;
   /** Every managed worktree. */
   all?: boolean;
-  /** Remove despite uncommitted changes, a lock, unreachable commits or a failing preCleanup hook. */
+  /**
+   * Remove despite uncommitted changes, a lock, unreachable commits, submodule work, files
+   * `cleanup.protect` names or a failing preCleanup hook. Never a worktree whose create is running.
+   */
   force?: boolean;
   /** Never delete the branch. */
   keepBranch?: boolean;
@@ -47,12 +51,21 @@ export interface RemovedWorktree {
   plan?: string[];
   /** Files wt copied in that were edited since (listed, not kept: git ignores them). */
   editedCopies?: string[];
+  /** Ignored paths deleted with the worktree that wt did not make (a folder ends with `/`). */
+  ignoredRemoved: IgnoredRemoved[];
+}
+
+/** A worktree cleanup left in place, and why (`code`: the refusal's error code, e.g. `dirty`, `in-progress`). */
+export interface SkippedWorktree {
+  id: string;
+  reason: string;
+  code: string;
 }
 
 /** The JSON document of `wt cleanup` (docs/contract.md). */
 export interface CleanupResult {
   removed: RemovedWorktree[];
-  skipped: { id: string; reason: string }[];
+  skipped: SkippedWorktree[];
   warnings: string[];
   dryRun?: boolean;
 }
@@ -62,8 +75,10 @@ export interface CleanupResult {
  * its databases, env file, slot and record, and the branch when it is merged into the base.
  * Named ids are checked first and nothing is removed when one of them is refused.
  * @throws UsageError (2) for bad flags or ids; WorktreeNotFoundError (3); BusyError (4) for a
- *   locked worktree or the repository lock; DirtyWorktreeError (5) for uncommitted changes or
- *   commits no branch holds (`details.files` / `details.commits`); CommandFailedError (6).
+ *   locked worktree, one whose create is still running (code `in-progress`) or the repository
+ *   lock; DirtyWorktreeError (5) for uncommitted changes, commits no branch holds, submodule
+ *   work that exists nowhere else, or files `cleanup.protect` protects (`details.files` /
+ *   `details.commits` / `details.submodules`); CommandFailedError (6).
  */
 export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions): Promise<CleanupResult> {
   const ids = options.ids ?? [];
@@ -100,24 +115,35 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     } else {
       targets = records;
     }
-    const checked: { record: WorktreeRecord; entry: WorktreeEntry | null }[] = [];
+    const checked: { record: WorktreeRecord; entry: WorktreeEntry | null; files: WorktreeFiles }[] = [];
+    // Named ids: the first refusal fails the whole run; --merged/--all: skipped, with its code.
+    const skip = (record: WorktreeRecord, e: unknown) => {
+      if (ids.length > 0 || !(e instanceof WtError)) throw e;
+      result.skipped.push({ id: record.id, reason: e.message, code: e.code });
+    };
     for (const record of targets) {
       const entry = entries.find((e) => path.resolve(e.path) === record.path) ?? null;
+      try {
+        checkNotInProgress(session.repo.stateDir, record);
+      } catch (e) {
+        skip(record, e);
+        continue;
+      }
       if (options.merged && !(await branchMerged(session, record))) continue;
       try {
         await checkSafe(session, record, entry, entries, options.force === true);
-        checked.push({ record, entry });
+        const files = await auditBeyondStatus(session, record, entry, options.force === true);
+        checked.push({ record, entry, files });
       } catch (e) {
-        if (ids.length > 0 || !(e instanceof WtError)) throw e;
-        result.skipped.push({ id: record.id, reason: e.message });
+        skip(record, e);
       }
     }
     const trash = options.dryRun ? [] : await trashLeftovers(session.repo.stateDir);
     try {
       const lockCtx = held ? { ...ctx, signal: lockedSignal(ctx.signal, held) } : ctx;
-      for (const { record, entry } of checked) {
+      for (const { record, entry, files } of checked) {
         held?.throwIfLost();
-        const removed = await removeOne(session, record, entry, options, lockCtx, warn, trash, entries);
+        const removed = await removeOne(session, record, entry, files, options, lockCtx, warn, trash, entries);
         if (removed) result.removed.push(removed);
       }
     } finally {
@@ -218,6 +244,23 @@ async function checkSafe(
   }
 }
 
+/**
+ * What a worktree holds beyond what `git status` shows, checked before anything is removed:
+ * submodule work (refused unless `force`), copies edited since, and ignored files wt did not
+ * make (those matching `cleanup.protect` refused unless `force`).
+ * @throws DirtyWorktreeError (exit 5).
+ */
+async function auditBeyondStatus(
+  session: Session,
+  record: WorktreeRecord,
+  entry: WorktreeEntry | null,
+  force: boolean,
+): Promise<WorktreeFiles> {
+  if (entry === null || (await lstatOrNull(record.path)) === null) return { edited: [], ignored: [] };
+  if (!force) await checkSubmodules(record);
+  return auditWorktreeFiles(session.repo.stateDir, record, session.config.cleanup.protect, force);
+}
+
 /** True when the branch tip is reachable from the worktree's base (`git branch -d` semantics). */
 async function branchMerged(session: Session, record: WorktreeRecord): Promise<boolean> {
   const cwd = session.repo.mainPath;
@@ -231,6 +274,7 @@ async function removeOne(
   session: Session,
   record: WorktreeRecord,
   entry: WorktreeEntry | null,
+  files: WorktreeFiles,
   options: CleanupOptions,
   ctx: WtContext,
   warn: (m: string) => void,
@@ -250,6 +294,7 @@ async function removeOne(
     branch: record.branch,
     branchDeleted: false,
     branchKept: null,
+    ignoredRemoved: files.ignored,
   };
 
   const branchExists = await refExists(cwd, `refs/heads/${record.branch}`);
@@ -270,16 +315,12 @@ async function removeOne(
     out.branchKept = `not merged into ${record.base} (${ahead} commit(s) only on ${record.branch})`;
   }
 
-  // wt's own writes inside a copied folder (its env file, databases) are not the user's edits.
-  const own = new Set([
-    path.join(record.path, record.envFile),
-    ...record.databases.flatMap((d) => [d.path, ...SIDECAR_SUFFIXES.map((x) => `${d.path}${x}`)]),
-  ]);
-  const edited = folderExists ? await editedCopies(record.path, record.included, own) : [];
+  const edited = files.edited;
   if (edited.length > 0) out.editedCopies = edited;
   if (hooks && folderExists) plan.push(...config.hooks.preCleanup.map((c) => `run preCleanup hook: ${c}`));
   plan.push(
     ...edited.map((p) => `delete ${p}: copied by wt and EDITED since (ignored by git, so not an uncommitted change)`),
+    ...files.ignored.map((i) => `delete ${describeIgnored(i)}: ignored by git, not made by wt`),
   );
   const links = record.included.filter((i) => i.mode === "symlink");
   plan.push(...links.map((l) => `unlink ${l.path} (never followed)`));
@@ -367,6 +408,11 @@ async function removeOne(
     });
   }
   return out;
+}
+
+/** `notes/ (12 files)`, or a file's own path. */
+export function describeIgnored(row: IgnoredRemoved): string {
+  return row.path.endsWith("/") ? `${row.path} (${row.files} file${row.files === 1 ? "" : "s"})` : row.path;
 }
 
 /**

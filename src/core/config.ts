@@ -21,6 +21,14 @@ export interface HooksConfig {
   postCleanup: string[];
 }
 
+export interface CleanupConfig {
+  /**
+   * gitignore-syntax patterns (worktree-relative): an ignored file matching one that wt did not
+   * bring refuses `wt cleanup` (exit 5) unless --force. Default `[".env*"]`.
+   */
+  protect: string[];
+}
+
 /** The effective configuration: file, `WT_*` variables and flags folded over the defaults. */
 export interface WtConfig {
   worktreeDir: string;
@@ -37,6 +45,7 @@ export interface WtConfig {
   include: { symlink: string[] };
   databases: DatabaseConfig[];
   hooks: HooksConfig;
+  cleanup: CleanupConfig;
   /** Absolute path of the config file that was read, or null when none exists. */
   file: string | null;
 }
@@ -56,6 +65,7 @@ export const DEFAULT_CONFIG: Omit<WtConfig, "file"> = {
   include: { symlink: [] },
   databases: [],
   hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
+  cleanup: { protect: [".env*"] },
 };
 
 /**
@@ -106,6 +116,7 @@ export async function loadConfig(
     ...fromFile,
     include: { symlink: fromFile.include?.symlink ?? [] },
     hooks: { ...structuredClone(DEFAULT_CONFIG.hooks), ...fromFile.hooks },
+    cleanup: { protect: fromFile.cleanup?.protect ?? [...DEFAULT_CONFIG.cleanup.protect] },
     file: text === null ? null : file,
   } as WtConfig;
   applyEnvOverrides(config, env);
@@ -115,9 +126,10 @@ export async function loadConfig(
   return config;
 }
 
-type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "file">> & {
+type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "file">> & {
   include?: { symlink?: string[] };
   hooks?: Partial<HooksConfig>;
+  cleanup?: Partial<CleanupConfig>;
 };
 
 async function parseAndValidate(text: string, file: string): Promise<FileConfig> {

@@ -5,6 +5,7 @@ import { isValidBranchName, listWorktrees, refExists, resolveCommit } from "../g
 import { git, gitOut } from "../git/run.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
+import { type CopyManifest, MANIFEST_FILE_LIMIT, scanCopiedFolder, writeCopyManifest } from "./copy-manifest.js";
 import { createLockReason, releaseStaleCreateLocks } from "./create-lock.js";
 import {
   type DatabasePlan,
@@ -347,6 +348,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   const madeParents = await firstMissingAncestor(path.dirname(w.worktree));
   if (madeParents !== null) record.madeFolder = madeParents;
   const brought: IncludePlanEntry[] = [];
+  const manifest: CopyManifest = { version: 1, createdAt: record.createdAt, folders: {} };
   const steps: Step[] = [
     {
       title: `record worktree ${w.id} (slot ${slot.slot}: ${formatPorts(ports)})`,
@@ -386,6 +388,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
               ...(fingerprint ? { fingerprint } : {}),
               ...(copy && entry.isDirectory ? { copiedAtMs: startedMs } : {}),
             });
+            if (copy && entry.isDirectory) await addToManifest(manifest, w.worktree, entry.path);
           } else {
             w.warn(`not bringing ${entry.path}: the branch already has it (the branch's own content wins)`);
           }
@@ -396,6 +399,15 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
         },
       }),
     ),
+    ...(includes.some((e) => e.mode === "copy" && e.isDirectory)
+      ? [
+          {
+            title: "record what was copied, file by file (for cleanup's edited-copy check)",
+            // Removed with the record (deleteRecord), also by a rollback.
+            run: () => writeCopyManifest(repo.stateDir, w.id, manifest),
+          },
+        ]
+      : []),
     {
       title: `write ${config.envFile} (${Object.keys(vars).length} variables)`,
       run: async () => {
@@ -524,6 +536,16 @@ function neverIncluded(session: Session, entries: readonly WorktreeEntry[], w: N
     worktreeDirHolder(config, repo.mainPath, repo.repoName),
     trashDir(repo.stateDir),
   ];
+}
+
+/**
+ * Adds the files of a folder just copied into the worktree to `manifest`, unless that would
+ * take it over `MANIFEST_FILE_LIMIT` (then cleanup compares that folder by times only).
+ */
+async function addToManifest(manifest: CopyManifest, worktree: string, rel: string): Promise<void> {
+  const held = Object.values(manifest.folders).reduce((n, f) => n + f.length, 0);
+  const files = await scanCopiedFolder(path.join(worktree, rel), MANIFEST_FILE_LIMIT - held);
+  if (files !== null) manifest.folders[rel] = files;
 }
 
 /** Exact info/exclude patterns for everything wt writes into a worktree. */

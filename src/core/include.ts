@@ -5,6 +5,7 @@ import type { Ignore } from "ignore";
 import { splitNul } from "../git/parse.js";
 import { git } from "../git/run.js";
 import { copyTree } from "./copy.js";
+import { type CopyManifest, changedInCopiedFolder } from "./copy-manifest.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
 import { compareText } from "./names.js";
 import { readRegularFile } from "./read-regular.js";
@@ -205,13 +206,14 @@ export async function bringEntry(
 const HASH_LIMIT = 1024 * 1024;
 
 /**
- * What a copied file is now: size and SHA-256 (size and mtime for files over 1 MiB), or null
+ * What a copied file is now: size and SHA-256 (size, mtime and inode for files over 1 MiB), or null
  * when it is gone or no longer a regular file.
  */
 export async function fingerprintFile(file: string): Promise<FileFingerprint | null> {
   const st = await lstatOrNull(file);
   if (!st?.isFile()) return null;
-  if (st.size > HASH_LIMIT) return { size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+  // Too big to hash at every cleanup: the inode tells a file moved over the copy (`mv` keeps mtimes).
+  if (st.size > HASH_LIMIT) return { size: st.size, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino };
   return {
     size: st.size,
     sha256: createHash("sha256")
@@ -223,40 +225,65 @@ export async function fingerprintFile(file: string): Promise<FileFingerprint | n
 /** How many changed paths `editedCopies` names inside one copied folder before it counts the rest. */
 const FOLDER_LIST_LIMIT = 10;
 
+/** What `editedCopies` found. */
+export interface EditedCopies {
+  /**
+   * Worktree-relative paths of copies that differ from what wt copied, at most
+   * `FOLDER_LIST_LIMIT` per folder followed by a line `<folder>/ (and N more changed files)`.
+   */
+  listed: string[];
+  /** Every file in a copied folder at a path wt did not copy (known only from a copy manifest). */
+  added: string[];
+}
+
 /**
  * The copies of a worktree that differ from what `wt` copied (edited since): a copied file
- * whose size or SHA-256 changed, and inside a copied folder every regular file whose mtime is
- * after the copy began (`copiedAtMs`: the copy keeps the main worktree's times). The walk never
- * goes through a symlink (links inside copies are kept verbatim and may point anywhere), skips
- * folders it cannot read, and leaves out `own`: the files wt itself wrote there since (the env
- * file, database files and their sidecars). A file removed from a copied folder is not noticed.
+ * whose size or SHA-256 changed (over 1 MiB: size, mtime or inode), and inside a copied folder
+ * every regular file that is new or whose inode, size or mtime differ from the manifest
+ * `wt create` wrote (`copy-manifest.ts`). So a file moved in with an old mtime (`mv`, `tar x`,
+ * `cp -p`) is found. A folder without a manifest (records of older wt, trees over
+ * `MANIFEST_FILE_LIMIT`) falls back to times: every regular file whose mtime is after the copy
+ * began (`copiedAtMs`). No walk goes through a symlink, unreadable folders are skipped, and
+ * `own` (the files wt itself wrote there since: env file, databases and sidecars) is left out.
+ * A file removed from a copied folder is not reported.
  * @param own absolute paths of wt's own files in the worktree
- * @returns worktree-relative paths, at most `FOLDER_LIST_LIMIT` per folder followed by a line
- *   `<folder>/ (and N more changed files)`
+ * @param manifest the worktree's copy manifest, or null when it has none
  */
 export async function editedCopies(
   worktree: string,
   included: readonly IncludedEntry[],
   own: ReadonlySet<string> = new Set(),
-): Promise<string[]> {
-  const edited: string[] = [];
+  manifest: CopyManifest | null = null,
+): Promise<EditedCopies> {
+  const found: EditedCopies = { listed: [], added: [] };
   for (const entry of included) {
     if (entry.fingerprint) {
       const now = await fingerprintFile(path.join(worktree, entry.path));
       if (now === null) continue;
       const was = entry.fingerprint;
-      if (now.size !== was.size || now.sha256 !== was.sha256 || now.mtimeMs !== was.mtimeMs) edited.push(entry.path);
+      const otherInode = was.ino !== undefined && now.ino !== was.ino;
+      if (now.size !== was.size || now.sha256 !== was.sha256 || now.mtimeMs !== was.mtimeMs || otherInode) {
+        found.listed.push(entry.path);
+      }
     } else if (entry.copiedAtMs !== undefined) {
-      const changed: string[] = [];
-      await collectChanged(path.join(worktree, entry.path), entry.path, entry.copiedAtMs, own, changed);
+      const files = manifest?.folders[entry.path];
+      let changed: string[];
+      if (files) {
+        const rows = await changedInCopiedFolder(worktree, entry.path, files, own);
+        changed = rows.map((r) => r.path);
+        found.added.push(...rows.filter((r) => r.kind === "new").map((r) => r.path));
+      } else {
+        changed = [];
+        await collectChanged(path.join(worktree, entry.path), entry.path, entry.copiedAtMs, own, changed);
+      }
       changed.sort(compareText);
-      edited.push(...changed.slice(0, FOLDER_LIST_LIMIT));
+      found.listed.push(...changed.slice(0, FOLDER_LIST_LIMIT));
       if (changed.length > FOLDER_LIST_LIMIT) {
-        edited.push(`${entry.path}/ (and ${changed.length - FOLDER_LIST_LIMIT} more changed files)`);
+        found.listed.push(`${entry.path}/ (and ${changed.length - FOLDER_LIST_LIMIT} more changed files)`);
       }
     }
   }
-  return edited;
+  return found;
 }
 
 /** Adds to `out` the regular files below `dir` (relative name `rel`) changed after `sinceMs`. */

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { compareText, idKey } from "./names.js";
@@ -18,11 +18,13 @@ export interface IncludedEntry {
   copiedAtMs?: number;
 }
 
-/** Size and SHA-256 of a file (files over 1 MiB: size and mtime in ms, to stay fast). */
+/** Size and SHA-256 of a file (files over 1 MiB: size, mtime in ms and inode, to stay fast). */
 export interface FileFingerprint {
   size: number;
   sha256?: string;
   mtimeMs?: number;
+  /** Absent in records of older wt. */
+  ino?: number;
 }
 
 /** A database file `wt` made for a worktree. */
@@ -85,6 +87,20 @@ function recordFile(stateDir: string, id: string): string {
   return path.join(stateDir, RECORDS, `${idKey(id)}.json`);
 }
 
+/** Where the manifest of what `wt create` copied for `id` lives (`copy-manifest.ts`), beside the record. */
+export function copyManifestFile(stateDir: string, id: string): string {
+  return path.join(stateDir, "copies", `${idKey(id)}.json`);
+}
+
+/** When the record of `id` was last written (ms since the epoch), or null when it has none. */
+export function recordWrittenAtMs(stateDir: string, id: string): number | null {
+  try {
+    return statSync(recordFile(stateDir, id)).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * All records, sorted by id. An unreadable record file is skipped and passed to
  * `onUnreadable` (status warns about it: its worktree then shows as unmanaged).
@@ -131,7 +147,8 @@ export async function writeRecord(stateDir: string, record: WorktreeRecord): Pro
   await writeAtomic(recordFile(stateDir, record.id), `${JSON.stringify(record, null, 2)}\n`);
 }
 
-/** Removes the record of `id`; a missing one is fine. */
+/** Removes the record of `id` and its copy manifest; missing ones are fine. */
 export async function deleteRecord(stateDir: string, id: string): Promise<void> {
   await rm(recordFile(stateDir, id), { force: true });
+  await rm(copyManifestFile(stateDir, id), { force: true });
 }

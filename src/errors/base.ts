@@ -42,6 +42,8 @@ export type ErrorCode =
   | "unreachable-commits"
   | "command-failed"
   | "missing-package"
+  | "protected"
+  | "in-progress"
   | "dubious-ownership"
   | "broken-worktree"
   | "interrupted";

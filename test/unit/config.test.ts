@@ -83,6 +83,7 @@ describe("loadConfig: defaults", () => {
       include: { symlink: [] },
       databases: [],
       hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
+      cleanup: { protect: [".env*"] },
       file: null,
     });
   });
@@ -104,6 +105,13 @@ describe("loadConfig: defaults", () => {
     const { file, ...rest } = config;
     expect(file).toBe(path.join(dir, CONFIG_FILE));
     expect(rest).toEqual(DEFAULT_CONFIG);
+  });
+
+  it("takes cleanup.protect from the file, [] included", async () => {
+    writeConfig({ cleanup: { protect: [] } });
+    expect((await loadConfig(dir, {})).cleanup).toEqual({ protect: [] });
+    writeConfig({ cleanup: {} });
+    expect((await loadConfig(dir, {})).cleanup).toEqual({ protect: [".env*"] });
   });
 
   it("fills the hooks the file leaves out", async () => {
@@ -129,7 +137,8 @@ describe("loadConfig: defaults", () => {
     const config = await loadConfig(dir, {});
     const { file, ...rest } = config;
     expect(file).toBe(path.join(dir, CONFIG_FILE));
-    expect(rest).toEqual(CONTRACT_EXAMPLE);
+    // The contract's example leaves `cleanup` out: it keeps its default (issue 9, item 6).
+    expect(rest).toEqual({ ...CONTRACT_EXAMPLE, cleanup: { protect: [".env*"] } });
     expect(Object.keys(config.ports)).toEqual(["BACKEND_PORT", "FRONTEND_PORT"]);
   });
 });

@@ -1,0 +1,63 @@
+import { parseStatusV2, type StatusEntry } from "./parse.js";
+import { git, gitOut } from "./run.js";
+
+/**
+ * Parses `git ls-files -z --stage`: entries are `<mode> <object> <stage>\t<path>`, NUL-ended
+ * (git-ls-files(1), "Output"). Mode 160000 is a gitlink: a submodule's recorded commit.
+ * @returns the gitlink paths (relative to the work tree, `/`-separated), each once, in order.
+ */
+export function parseGitlinks(output: string): string[] {
+  const paths: string[] = [];
+  for (const field of output.split("\0")) {
+    if (!field.startsWith("160000 ")) continue;
+    const tab = field.indexOf("\t");
+    if (tab === -1) continue;
+    const p = field.slice(tab + 1);
+    // An unmerged gitlink is listed once per stage.
+    if (paths[paths.length - 1] !== p) paths.push(p);
+  }
+  return paths;
+}
+
+/** The submodule paths the index of the work tree at `cwd` records (`ls-files --stage`). */
+export async function listGitlinks(cwd: string): Promise<string[]> {
+  return parseGitlinks(await gitOut(["ls-files", "-z", "--stage"], { cwd }));
+}
+
+/**
+ * git's own view of the repository at `cwd`: its top level and its git dir, both absolute
+ * (`rev-parse --show-toplevel --absolute-git-dir`), or null when git finds no repository.
+ * A submodule whose `.git` file is broken makes git answer for the folder above it (or fail):
+ * callers compare `topLevel` with the folder they meant.
+ */
+export async function repoTopLevel(cwd: string): Promise<{ topLevel: string; gitDir: string } | null> {
+  const r = await git(["rev-parse", "--show-toplevel", "--absolute-git-dir"], { cwd, okCodes: [128] });
+  if (r.exitCode !== 0) return null;
+  const [topLevel = "", gitDir = ""] = r.stdout.split("\n");
+  return { topLevel, gitDir };
+}
+
+/**
+ * What `git status` shows in the work tree at `cwd`, untracked files one by one, submodules
+ * always compared (`--ignore-submodules=none`, whatever `submodule.<name>.ignore` says).
+ */
+export async function workTreeChanges(cwd: string): Promise<StatusEntry[]> {
+  const out = await gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none"], {
+    cwd,
+  });
+  return parseStatusV2(out).filter((e) => e.kind !== "ignored");
+}
+
+/**
+ * Commits of the repository at `cwd` that a ref or HEAD names but no remote-tracking ref
+ * reaches (`rev-list HEAD --branches --tags --glob=refs/stash --not --remotes`): the commits
+ * that exist only in this repository's object store. For a submodule of a linked worktree
+ * that store is `.git/worktrees/<name>/modules/<path>`, which goes with the worktree.
+ * @returns full commit ids, newest first.
+ */
+export async function commitsNotOnRemotes(cwd: string): Promise<string[]> {
+  const out = await gitOut(["rev-list", "HEAD", "--branches", "--tags", "--glob=refs/stash", "--not", "--remotes"], {
+    cwd,
+  });
+  return out.split("\n").filter(Boolean);
+}
