@@ -3,7 +3,6 @@ import path from "node:path";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { isAncestor, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import { git, gitOut } from "../git/run.js";
-import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { auditWorktreeFiles, type IgnoredRemoved, type WorktreeFiles } from "./cleanup-files.js";
 import { checkNotInProgress, checkSubmodules } from "./cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
@@ -205,15 +204,6 @@ async function checkSafe(
     }
   }
   if ((await lstatOrNull(record.path)) === null || entry === null) return;
-  // git's answers below are about this worktree only if its `.git` still leads to its admin dir.
-  const broken = worktreeLinkProblem(repo.commonDir, record.path);
-  if (broken !== null) {
-    throw new ConflictError(
-      `worktree ${record.id} at ${record.path} is not linked to this repository any more: ${broken}; nothing was deleted`,
-      `run \`git worktree repair ${record.path}\` in the main worktree, check it with \`wt status ${record.id}\`, then \`wt cleanup ${record.id}\` again (or pass --force to delete it as it is)`,
-      "broken-worktree",
-    );
-  }
   const status = parseStatusV2(
     (await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], { cwd: record.path })).stdout,
   ).filter((e) => e.kind !== "ignored");

@@ -3,7 +3,6 @@ import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { isValidBranchName, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import { git, gitOut } from "../git/run.js";
-import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import { type CopyManifest, MANIFEST_FILE_LIMIT, scanCopiedFolder, writeCopyManifest } from "./copy-manifest.js";
 import { createLockReason, releaseStaleCreateLocks } from "./create-lock.js";
@@ -713,15 +712,6 @@ async function completeExisting(
     throw new ConflictError(
       `worktree ${record.id} is recorded at ${record.path}, but that folder is gone`,
       `run \`wt cleanup ${record.id}\`, then create it again`,
-    );
-  }
-  // Nothing is written into a folder git would not answer for (its `.git` gone or elsewhere).
-  const broken = worktreeLinkProblem(repo.commonDir, record.path);
-  if (broken !== null) {
-    throw new ConflictError(
-      `worktree ${record.id} at ${record.path} is not linked to this repository any more: ${broken}`,
-      `run \`git worktree repair ${record.path}\` in the main worktree, then \`wt create ${record.id}\` again`,
-      "broken-worktree",
     );
   }
   const vars = worktreeVariables(record, repo.mainPath);

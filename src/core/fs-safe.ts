@@ -1,6 +1,7 @@
 import type { Stats } from "node:fs";
-import { lstat, readFile, realpath } from "node:fs/promises";
+import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
+import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { ConflictError } from "./errors.js";
 
 /**
@@ -91,9 +92,6 @@ async function refuseSwappedRoot(root: string): Promise<Stats | null> {
   );
 }
 
-/** Largest `.git` / `gitdir` file read: a path and a newline. */
-const GITFILE_LIMIT = 64 * 1024;
-
 /**
  * Checks, before wt writes into a linked worktree or cleanup looks at it, that `root` is still
  * the worktree git registered there: a real folder (not a symlink: `mv W W.moved; ln -s <main> W`
@@ -114,33 +112,13 @@ export async function checkWorktreeRoot(
 ): Promise<boolean> {
   if ((await refuseSwappedRoot(root)) === null) return false;
   if (options.registered === false) return true;
-  const why = await gitLinkProblem(root, commonDir);
+  const why = worktreeLinkProblem(commonDir, root);
   if (why !== null) {
     throw new ConflictError(
-      `refusing to use the worktree folder ${root}: it is not the worktree git registered there (${why})`,
-      `if the worktree was moved, move it back to ${root} or run \`git worktree repair <its folder>\`; if another folder took its place, move that folder away`,
+      `refusing to use the worktree folder ${root}: it is not the worktree git registered there (${why}); nothing was written or deleted`,
+      `run \`git worktree repair ${root}\` in the main worktree if the worktree was moved (or move it back to ${root}); if another folder took its place, move that folder away`,
+      "broken-worktree",
     );
   }
   return true;
-}
-
-/** Why `<root>/.git` and the admin folder it names do not point at each other, or null. */
-async function gitLinkProblem(root: string, commonDir: string): Promise<string | null> {
-  const dotGit = path.join(root, ".git");
-  const st = await lstatOrNull(dotGit);
-  if (st === null) return "it has no .git file";
-  if (!st.isFile() || st.size > GITFILE_LIMIT) return ".git is not a gitdir file";
-  const m = /^gitdir: (.+?)\r?\n?$/.exec(await readFile(dotGit, "utf8"));
-  if (!m) return ".git does not name a git folder";
-  const admin = path.resolve(root, m[1] as string);
-  const worktrees = path.join(await realpath(commonDir), "worktrees");
-  const adminReal = await realpath(admin).catch(() => null);
-  if (adminReal === null || path.dirname(adminReal) !== worktrees) {
-    return `.git names ${admin}, not a worktree of this repository`;
-  }
-  const back = await readFile(path.join(adminReal, "gitdir"), "utf8").catch(() => null);
-  if (back === null) return `${admin} has no gitdir file`;
-  const named = await realpath(path.resolve(adminReal, back.replace(/\r?\n$/, ""))).catch(() => null);
-  if (named !== (await realpath(dotGit))) return `git registered ${admin} for another folder`;
-  return null;
 }

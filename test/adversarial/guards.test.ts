@@ -119,8 +119,10 @@ describe("create and cleanup of one id take the repository lock", () => {
     expect(error.code).toBe("lock-busy");
     expect(error.message).toContain(`pid ${create.child.pid}, wt create ${id}`);
     // It said it was waiting, and for whom, rather than sitting silent.
-    expect(busy.stderr).toContain(
-      `waiting for another wt to release the repository lock (pid ${create.child.pid}, wt create ${id}), up to 1 s`,
+    expect(busy.stderr).toMatch(
+      new RegExp(
+        `waiting for another wt to release the repository lock \\(pid ${create.child.pid}, wt create ${id}, since [^)]+\\), up to 1 s`,
+      ),
     );
     expect(footprint(repo.main, { extra: extra(), worktreeDetails: true })).toEqual(before);
 
