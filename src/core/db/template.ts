@@ -2,6 +2,7 @@ import type { Stats } from "node:fs";
 import { constants } from "node:fs";
 import { access, lstat, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { trackedAmong } from "../../git/tracked.js";
 import { ConfigError, ConflictError } from "../errors.js";
 import { isInside } from "../fs-safe.js";
 
@@ -31,8 +32,35 @@ export async function resolveTemplate(configured: string, mainPath: string, key:
       "put the template database in the main worktree (e.g. data/agent.db) and name it relative to it; a symlink there may lead to a file elsewhere",
     );
   }
-  await templateSource(template, key);
+  const source = await templateSource(template, key);
+  await refuseCommittedEscape(template, source, mainPath, key);
   return template;
+}
+
+/**
+ * A template that leads out of the main worktree is the user's own link (`ln -s
+ * /elsewhere/agent.db data/agent.db`, untracked) or an attack: a link committed to the
+ * repository would let a freshly cloned repository copy any database the user can read into a
+ * worktree (issue 9, item 9). So when the real file is outside the main worktree, no symlink on
+ * the configured path may be one git tracks.
+ * @throws ConfigError (exit 2, naming `key`) for a committed link that leads out
+ */
+async function refuseCommittedEscape(template: string, source: string, mainPath: string, key: string): Promise<void> {
+  if (isInside(await realpath(mainPath), source)) return;
+  const links: string[] = [];
+  const parts = path.relative(mainPath, template).split(path.sep);
+  for (let i = 1; i <= parts.length; i++) {
+    const rel = parts.slice(0, i).join("/");
+    const st = await lstat(path.join(mainPath, rel)).catch(() => null);
+    if (st?.isSymbolicLink()) links.push(rel);
+  }
+  const committed = await trackedAmong(mainPath, links);
+  if (committed.length > 0) {
+    throw new ConfigError(
+      `${key}: the template ${template} leads to ${source}, outside the main worktree, through the symlink ${committed[0]} committed to the repository; a repository may not make wt copy files from elsewhere`,
+      "put the template database in the main worktree, or make the link yourself without committing it (e.g. a git-ignored link)",
+    );
+  }
 }
 
 /**
