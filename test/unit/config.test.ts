@@ -82,8 +82,9 @@ describe("loadConfig: defaults", () => {
       env: {},
       include: { symlink: [] },
       databases: [],
-      hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
+      hooks: { postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] },
       cleanup: { protect: [".env*"] },
+      merge: { into: null },
       file: null,
     });
   });
@@ -96,7 +97,7 @@ describe("loadConfig: defaults", () => {
     expect(config.ports).toEqual({ PORT: 3000 });
     expect(config.portSlots).toBe(1000);
     expect(config.envFile).toBe(".env.local");
-    expect(config.hooks).toEqual({ postCreate: [], preCleanup: [], postCleanup: [] });
+    expect(config.hooks).toEqual({ postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] });
   });
 
   it("an empty object file is the defaults", async () => {
@@ -117,7 +118,7 @@ describe("loadConfig: defaults", () => {
   it("fills the hooks the file leaves out", async () => {
     writeConfig({ hooks: { postCreate: ["pnpm install"] } });
     const config = await loadConfig(dir, {});
-    expect(config.hooks).toEqual({ postCreate: ["pnpm install"], preCleanup: [], postCleanup: [] });
+    expect(config.hooks).toEqual({ postCreate: ["pnpm install"], preCleanup: [], postCleanup: [], preMerge: [] });
   });
 
   it("returns a config that does not share arrays or objects with the defaults", async () => {

@@ -1,0 +1,118 @@
+import { mergeTree } from "./merge.js";
+import { isAncestor, resolveCommit } from "./repo.js";
+import { git, gitOut } from "./run.js";
+
+/**
+ * The one integration rule (CONTRACT.md, "Integrated branches"): cleanup's branch deletion,
+ * `wt cleanup --merged`, `wt status`'s `integrated` and `wt merge`'s `already-merged` all ask
+ * this module. The ladder follows worktrunk's (src/git/repository/integration.rs), cheapest
+ * first, first hit wins; every check is plumbing, so `diff.*` config cannot change the answer.
+ */
+
+/** Which rule found the branch integrated. */
+export type IntegratedHow =
+  | "same-commit"
+  | "ancestor"
+  | "no-added-changes"
+  | "trees-match"
+  | "merge-adds-nothing"
+  | "patch-id";
+
+export interface Integration {
+  integrated: boolean;
+  /** The first rule that held, or null when none did. */
+  how: IntegratedHow | null;
+}
+
+const NO: Integration = { integrated: false, how: null };
+
+/**
+ * Whether `branch` is integrated into `target`, checked in order:
+ * 1. `same-commit`: both name the same commit;
+ * 2. `ancestor`: the branch is reachable from the target (`git branch -d`'s rule);
+ * 3. `no-added-changes`: the three-dot diff (merge-base..branch) is empty;
+ * 4. `trees-match`: the branch's tree is the target's;
+ * 5. `merge-adds-nothing`: a simulated merge into the target (`merge-tree --write-tree`) is
+ *    clean and gives the target's own tree: a squash merge, even when the target moved on;
+ * 6. `patch-id`: `git cherry <target> <branch>` marks every commit `-` (its patch-id is on
+ *    the target: cherry-picks, rebase merges), or the branch's whole diff squashed into one
+ *    commit is (a squash merge whose later target edits make step 5 conflict;
+ *    git-delete-squashed's trick).
+ * @param cwd any folder of the repository
+ * @param branch, target commit-ishes (`refs/heads/feature/x`, `main`, a commit id)
+ * @returns `{integrated: false, how: null}` also when either names no commit
+ * @throws GitError (exit 6) when git fails otherwise.
+ */
+export async function isIntegrated(cwd: string, branch: string, target: string): Promise<Integration> {
+  const [b, t] = await Promise.all([resolveCommit(cwd, branch), resolveCommit(cwd, target)]);
+  if (b === null || t === null) return NO;
+  if (b === t) return { integrated: true, how: "same-commit" };
+  if (await isAncestor(cwd, b, t)) return { integrated: true, how: "ancestor" };
+  const base = await mergeBase(cwd, b, t);
+  if (base !== null && (await treesEqual(cwd, base, b))) return { integrated: true, how: "no-added-changes" };
+  const [bTree, tTree] = await Promise.all([treeOf(cwd, b), treeOf(cwd, t)]);
+  if (bTree === tTree) return { integrated: true, how: "trees-match" };
+  const merged = await mergeTree(cwd, t, b);
+  if (merged.clean && merged.tree === tTree) return { integrated: true, how: "merge-adds-nothing" };
+  if (base !== null && (await patchesOnTarget(cwd, b, t, base, bTree))) return { integrated: true, how: "patch-id" };
+  return NO;
+}
+
+/**
+ * How many commits `branchRef` has beyond `baseCommit` (`rev-list --count base..branch`): 0
+ * means the worktree's branch holds no work of its own, so it is never "merged" (`no-commits`:
+ * an agent that just received the worktree must not lose it).
+ * @returns null when either names no commit
+ */
+export async function commitsOwn(cwd: string, branchRef: string, baseCommit: string): Promise<number | null> {
+  const r = await git(["rev-list", "--count", "--end-of-options", `${baseCommit}..${branchRef}`, "--"], {
+    cwd,
+    okCodes: [128],
+  });
+  return r.exitCode === 0 ? Number(r.stdout.trim()) : null;
+}
+
+async function mergeBase(cwd: string, a: string, b: string): Promise<string | null> {
+  const r = await git(["merge-base", "--end-of-options", a, b], { cwd, okCodes: [1] });
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+async function treeOf(cwd: string, commit: string): Promise<string> {
+  return (await gitOut(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`], { cwd })).trim();
+}
+
+/** `diff-tree --quiet`: exit 0 when the two commits' trees hold the same content (submodules included). */
+async function treesEqual(cwd: string, a: string, b: string): Promise<boolean> {
+  const r = await git(["diff-tree", "--quiet", "-r", "--end-of-options", a, b], { cwd, okCodes: [1] });
+  return r.exitCode === 0;
+}
+
+/**
+ * `git cherry <target> <tip>` (git-cherry(1)): one line per commit of `tip` not on `target`,
+ * `-` when a commit with the same patch-id is on the target, `+` otherwise. Tried on the
+ * branch itself, then on one unreferenced commit holding the branch's whole diff
+ * (`commit-tree <branch tree> -p <merge-base>`), which matches a squash commit.
+ */
+async function patchesOnTarget(cwd: string, b: string, t: string, base: string, bTree: string): Promise<boolean> {
+  if (allMinus(await gitOut(["cherry", "--end-of-options", t, b], { cwd }))) return true;
+  const squashed = (
+    await gitOut(["commit-tree", "-p", base, "-m", "wt: squash probe", "--end-of-options", bTree], {
+      cwd,
+      env: PROBE_IDENTITY,
+    })
+  ).trim();
+  return allMinus(await gitOut(["cherry", "--end-of-options", t, squashed], { cwd }));
+}
+
+/** The probe commit is never referenced; a fixed identity keeps it working without user.name. */
+const PROBE_IDENTITY: Record<string, string> = {
+  GIT_AUTHOR_NAME: "wt",
+  GIT_AUTHOR_EMAIL: "wt@localhost",
+  GIT_COMMITTER_NAME: "wt",
+  GIT_COMMITTER_EMAIL: "wt@localhost",
+};
+
+function allMinus(cherry: string): boolean {
+  const lines = cherry.split("\n").filter(Boolean);
+  return lines.length > 0 && lines.every((l) => l.startsWith("- "));
+}
