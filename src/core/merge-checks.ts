@@ -1,7 +1,8 @@
 import path from "node:path";
-import { dirtyPaths, operationInProgress } from "../git/merge.js";
-import type { WorktreeEntry } from "../git/parse.js";
-import { isValidBranchName, listRemotes, refExists } from "../git/repo.js";
+import { type BranchTip, dirtyPaths, operationInProgress } from "../git/merge.js";
+import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
+import { listRemotes } from "../git/repo.js";
+import { statusMany } from "../git/status.js";
 import { checkNotInProgress } from "./cleanup-guards.js";
 import { ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
@@ -31,11 +32,15 @@ export function recordsOf(records: readonly WorktreeRecord[], ids: readonly stri
  * base names (`origin/main` -> `main`: a remote-tracking base loses its remote's name).
  * @throws UsageError (2) when that is no valid name, or no local branch has it.
  */
-export async function resolveTarget(session: Session, into: string | undefined): Promise<string> {
+export async function resolveTarget(
+  session: Session,
+  into: string | undefined,
+  tips: ReadonlyMap<string, BranchTip>,
+): Promise<string> {
   const cwd = session.repo.mainPath;
   const given = into ?? session.config.merge.into;
   const name = given ?? localBranchOf(await defaultOrConfigBase(session), await listRemotes(cwd));
-  if (!(await isValidBranchName(cwd, name)) || !(await refExists(cwd, `refs/heads/${name}`))) {
+  if (!tips.has(name)) {
     throw new UsageError(
       `no local branch '${name}' to merge into${given === null ? ` (from the base ${session.config.base ?? "default"})` : ""}`,
       "name the target with `wt merge <id>... --into <branch>`, or set `merge.into` in wt.config.json",
@@ -64,15 +69,15 @@ export async function preflight(
   records: readonly WorktreeRecord[],
   entries: readonly WorktreeEntry[],
   target: string,
+  tips: ReadonlyMap<string, BranchTip>,
 ): Promise<void> {
-  const cwd = session.repo.mainPath;
-  const dirty: { id: string; path: string; files: string[] }[] = [];
+  const present: WorktreeRecord[] = [];
   for (const record of records) {
     checkNotInProgress(session.repo.stateDir, record);
     if (record.branch === target) {
       throw new UsageError(`worktree ${record.id} is on ${target} itself: there is nothing to merge into it`);
     }
-    if (!(await refExists(cwd, `refs/heads/${record.branch}`))) {
+    if (!tips.has(record.branch)) {
       throw new ConflictError(
         `the branch ${record.branch} of worktree ${record.id} no longer exists`,
         `run \`wt status ${record.id}\`; \`wt cleanup ${record.id}\` removes the worktree`,
@@ -81,10 +86,30 @@ export async function preflight(
     }
     const entry = entries.find((e) => path.resolve(e.path) === record.path);
     if (!entry || (await lstatOrNull(record.path)) === null) continue;
-    await refuseOperation(record.path, `worktree ${record.id}`, `wt run ${record.id} -- git status`);
-    const files = await dirtyPaths(record.path);
+    refuseOperation(record.path, `worktree ${record.id}`, `wt run ${record.id} -- git status`);
+    present.push(record);
+  }
+  refuseDirty(await dirtyOf(present));
+}
+
+/** Each worktree's uncommitted paths, from `statusMany` (a few `sh` loops rather than a git process from Node each). */
+async function dirtyOf(records: readonly WorktreeRecord[]): Promise<{ id: string; path: string; files: string[] }[]> {
+  const outs = await statusMany(records.map((r) => r.path));
+  const dirty: { id: string; path: string; files: string[] }[] = [];
+  for (const [i, record] of records.entries()) {
+    const out = outs[i];
+    const files =
+      out === null || out === undefined
+        ? await dirtyPaths(record.path)
+        : parseStatusV2(out)
+            .filter((e) => e.kind !== "ignored")
+            .map((e) => e.path);
     if (files.length > 0) dirty.push({ id: record.id, path: record.path, files });
   }
+  return dirty;
+}
+
+function refuseDirty(dirty: readonly { id: string; path: string; files: string[] }[]): void {
   if (dirty.length > 0) {
     const lines = dirty.map((d) => `${d.id}: ${d.files.slice(0, 10).join(", ")}${d.files.length > 10 ? ", …" : ""}`);
     throw new DirtyWorktreeError(
@@ -96,8 +121,8 @@ export async function preflight(
 }
 
 /** @throws DirtyWorktreeError (5, code `in-progress`) when a merge, rebase, cherry-pick, revert or bisect is under way in `folder`. */
-export async function refuseOperation(folder: string, what: string, hint: string): Promise<void> {
-  const op = await operationInProgress(folder);
+export function refuseOperation(folder: string, what: string, hint: string): void {
+  const op = operationInProgress(folder);
   if (op === null) return;
   throw new DirtyWorktreeError(
     `${what} (${folder}) has a ${op} in progress; nothing was merged`,

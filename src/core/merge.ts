@@ -1,5 +1,7 @@
-import { type IntegratedHow, isIntegrated } from "../git/integrated.js";
+import { type IntegratedHow, integrationOf } from "../git/integrated.js";
 import {
+  type BranchTip,
+  branchTips,
   changedPaths,
   commitSubjects,
   commitTree,
@@ -12,7 +14,7 @@ import {
   withTemporaryWorktree,
 } from "../git/merge.js";
 import type { WorktreeEntry } from "../git/parse.js";
-import { isAncestor, listWorktrees, resolveCommit } from "../git/repo.js";
+import { isAncestor, listWorktrees } from "../git/repo.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WtError } from "./errors.js";
 import { runHooks } from "./hooks.js";
@@ -102,7 +104,9 @@ interface Chain {
   skipped: MergeSkip[];
   conflict: MergeConflict | null;
   pending: string[];
+  /** The running tip (the commit the target moves to) and its tree. */
   tip: string;
+  tipTree: string;
 }
 
 /**
@@ -156,15 +160,14 @@ async function mergeLocked(
 ): Promise<MergeResult> {
   const cwd = session.repo.mainPath;
   const records = recordsOf(await readRecords(session.repo.stateDir), options.ids);
-  const entries = await listWorktrees(cwd);
-  const target = await resolveTarget(session, options.into);
-  await preflight(session, records, entries, target);
+  const [entries, tips] = await Promise.all([listWorktrees(cwd), branchTips(cwd)]);
+  const target = await resolveTarget(session, options.into, tips);
+  await preflight(session, records, entries, target, tips);
   const targetEntry = entries.find((e) => e.branch === target && !e.bare) ?? null;
-  if (targetEntry)
-    await refuseOperation(targetEntry.path, `the worktree of ${target}`, `git -C ${targetEntry.path} status`);
-  const from = await resolveCommit(cwd, `refs/heads/${target}`);
-  if (from === null) throw new UsageError(`the branch ${target} names no commit`);
-  const chain = await computeChain(cwd, records, target, from, options);
+  if (targetEntry) refuseOperation(targetEntry.path, `the worktree of ${target}`, `git -C ${targetEntry.path} status`);
+  const start = tips.get(target) as BranchTip;
+  const from = start.commit;
+  const chain = await computeChain(cwd, records, target, start, tips, options);
   const verify = [...(options.verify ?? []), ...(options.hooks === false ? [] : session.config.hooks.preMerge)];
   const signal = held ? lockedSignal(ctx.signal, held) : ctx.signal;
   const steps =
@@ -196,34 +199,34 @@ async function runSteps(steps: readonly Step[], ctx: WtContext, signal: AbortSig
 /**
  * Merges each branch into the running tip, in order, as objects only: skips an integrated
  * branch, stops at (or with `continueOnConflict` skips) a conflict, and makes the commit each
- * clean merge becomes. Moves no ref and touches no worktree.
+ * clean merge becomes. Moves no ref and touches no worktree. Per branch: one `merge-tree` and
+ * one `commit-tree`; the integration rule reuses that merge (`integrationOf`).
  * @throws ConflictError (3) with `ffOnly` when a branch is not a fast-forward of the tip.
  */
 async function computeChain(
   cwd: string,
   records: readonly WorktreeRecord[],
   target: string,
-  from: string,
+  start: BranchTip,
+  tips: ReadonlyMap<string, BranchTip>,
   options: MergeOptions,
 ): Promise<Chain> {
-  const chain: Chain = { merged: [], skipped: [], conflict: null, pending: [], tip: from };
+  const chain: Chain = { merged: [], skipped: [], conflict: null, pending: [], tip: start.commit, tipTree: start.tree };
   for (const [i, record] of records.entries()) {
-    const branchTip = (await resolveCommit(cwd, `refs/heads/${record.branch}`)) as string;
-    const integrated = await isIntegrated(cwd, branchTip, chain.tip);
-    if (integrated.integrated) {
-      chain.skipped.push({ id: record.id, reason: "already-merged", how: integrated.how ?? undefined });
-      continue;
-    }
-    const commit = await mergeOne(cwd, record, branchTip, target, chain.tip, options);
-    if (typeof commit === "string") {
-      chain.merged.push({ id: record.id, branch: record.branch, commit, from: chain.tip });
-      chain.tip = commit;
+    const branch = tips.get(record.branch) as BranchTip;
+    const step = await mergeOne(cwd, record, branch, target, chain, options);
+    if (step.kind === "integrated") {
+      chain.skipped.push({ id: record.id, reason: "already-merged", how: step.how });
+    } else if (step.kind === "merged") {
+      chain.merged.push({ id: record.id, branch: record.branch, commit: step.commit, from: chain.tip });
+      chain.tip = step.commit;
+      chain.tipTree = step.tree;
     } else if (options.continueOnConflict) {
-      chain.skipped.push({ id: record.id, reason: "conflict", files: commit.files });
+      chain.skipped.push({ id: record.id, reason: "conflict", files: step.files });
     } else {
       const rest = records.slice(i + 1).map((r) => r.id);
       const next = [`wt run ${record.id} -- git merge ${target}`, `wt merge ${[record.id, ...rest].join(" ")}`];
-      chain.conflict = { id: record.id, branch: record.branch, files: commit.files, next };
+      chain.conflict = { id: record.id, branch: record.branch, files: step.files, next };
       chain.pending = rest;
       break;
     }
@@ -231,29 +234,41 @@ async function computeChain(
   return chain;
 }
 
-/** The commit that merging `branchTip` into `tip` gives, or the conflicting files. */
+type OneMerge =
+  | { kind: "integrated"; how: IntegratedHow }
+  | { kind: "merged"; commit: string; tree: string }
+  | { kind: "conflict"; files: string[] };
+
+/** What merging `branch` into the chain's tip gives: already integrated, a new commit, or the conflicting files. */
 async function mergeOne(
   cwd: string,
   record: WorktreeRecord,
-  branchTip: string,
+  branch: BranchTip,
   target: string,
-  tip: string,
+  chain: Chain,
   options: MergeOptions,
-): Promise<string | { files: string[] }> {
+): Promise<OneMerge> {
+  const merge = await mergeTree(cwd, chain.tip, branch.commit);
+  const input = { branch: branch.commit, branchTree: branch.tree, target: chain.tip, targetTree: chain.tipTree, merge };
+  const integration = await integrationOf(cwd, input);
+  if (integration.integrated && integration.how) return { kind: "integrated", how: integration.how };
   if (options.ffOnly) {
-    if (await isAncestor(cwd, tip, branchTip)) return branchTip;
+    if (await isAncestor(cwd, chain.tip, branch.commit))
+      return { kind: "merged", commit: branch.commit, tree: branch.tree };
     throw new ConflictError(
       `${record.branch} (wt ${record.id}) is not a fast-forward of ${target}: both have commits of their own; nothing was merged`,
       `rebase it (\`wt run ${record.id} -- git rebase ${target}\`), or merge without --ff-only`,
     );
   }
-  const merged = await mergeTree(cwd, tip, branchTip);
-  if (!merged.clean || merged.tree === null) return { files: merged.conflicts };
-  if (!options.squash)
-    return commitTree(cwd, merged.tree, [tip, branchTip], `Merge branch '${record.branch}' (wt ${record.id})`);
-  const subjects = await commitSubjects(cwd, tip, branchTip);
+  if (!merge.clean || merge.tree === null) return { kind: "conflict", files: merge.conflicts };
+  const tree = merge.tree;
+  if (!options.squash) {
+    const message = `Merge branch '${record.branch}' (wt ${record.id})`;
+    return { kind: "merged", commit: await commitTree(cwd, tree, [chain.tip, branch.commit], message), tree };
+  }
+  const subjects = await commitSubjects(cwd, chain.tip, branch.commit);
   const message = `Squash branch '${record.branch}' (wt ${record.id})\n\n${subjects.map((s) => `* ${s}`).join("\n")}`;
-  return commitTree(cwd, merged.tree, [tip], message);
+  return { kind: "merged", commit: await commitTree(cwd, tree, [chain.tip], message), tree };
 }
 
 interface MoveInput {

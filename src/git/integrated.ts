@@ -1,5 +1,5 @@
-import { mergeTree } from "./merge.js";
-import { isAncestor, resolveCommit } from "./repo.js";
+import { type MergeTreeResult, mergeTree } from "./merge.js";
+import { isAncestor } from "./repo.js";
 import { git, gitOut } from "./run.js";
 
 /**
@@ -24,10 +24,10 @@ export interface Integration {
   how: IntegratedHow | null;
 }
 
-const NO: Integration = { integrated: false, how: null };
+const NO: Integration = Object.freeze({ integrated: false, how: null });
 
 /**
- * Whether `branch` is integrated into `target`, checked in order:
+ * Whether `branch` is integrated into `target`: the first of these that holds, in order,
  * 1. `same-commit`: both name the same commit;
  * 2. `ancestor`: the branch is reachable from the target (`git branch -d`'s rule);
  * 3. `no-added-changes`: the three-dot diff (merge-base..branch) is empty;
@@ -36,26 +36,61 @@ const NO: Integration = { integrated: false, how: null };
  *    clean and gives the target's own tree: a squash merge, even when the target moved on;
  * 6. `patch-id`: `git cherry <target> <branch>` marks every commit `-` (its patch-id is on
  *    the target: cherry-picks, rebase merges), or the branch's whole diff squashed into one
- *    commit is (a squash merge whose later target edits make step 5 conflict;
- *    git-delete-squashed's trick).
+ *    commit is (a squash merge; git-delete-squashed's trick).
+ * Rules 2-4 each imply 5, so one simulated merge answers them all (the cheaper checks only
+ * name the rule). Rule 6 is asked only when the merge conflicts, as worktrunk does: a clean
+ * merge that still adds changes means the target lacks them (it reverted a picked commit,
+ * say), so the branch's work is not on the target and must not be called merged.
  * @param cwd any folder of the repository
  * @param branch, target commit-ishes (`refs/heads/feature/x`, `main`, a commit id)
  * @returns `{integrated: false, how: null}` also when either names no commit
  * @throws GitError (exit 6) when git fails otherwise.
  */
 export async function isIntegrated(cwd: string, branch: string, target: string): Promise<Integration> {
-  const [b, t] = await Promise.all([resolveCommit(cwd, branch), resolveCommit(cwd, target)]);
-  if (b === null || t === null) return NO;
+  // Several revisions in one run, so no `--verify` (one only) and no `--end-of-options` (which
+  // `rev-parse` of git 2.39 echoes as a revision): a leading `-` is refused here instead.
+  if (branch.startsWith("-") || target.startsWith("-")) return NO;
+  const revs = [`${branch}^{commit}`, `${target}^{commit}`, `${branch}^{tree}`, `${target}^{tree}`];
+  const r = await git(["rev-parse", ...revs], { cwd, okCodes: [128] });
+  const [b, t, bTree, tTree] = r.stdout.split("\n");
+  if (r.exitCode !== 0 || !b || !t || !bTree || !tTree) return NO;
   if (b === t) return { integrated: true, how: "same-commit" };
-  if (await isAncestor(cwd, b, t)) return { integrated: true, how: "ancestor" };
-  const base = await mergeBase(cwd, b, t);
-  if (base !== null && (await treesEqual(cwd, base, b))) return { integrated: true, how: "no-added-changes" };
-  const [bTree, tTree] = await Promise.all([treeOf(cwd, b), treeOf(cwd, t)]);
-  if (bTree === tTree) return { integrated: true, how: "trees-match" };
-  const merged = await mergeTree(cwd, t, b);
-  if (merged.clean && merged.tree === tTree) return { integrated: true, how: "merge-adds-nothing" };
-  if (base !== null && (await patchesOnTarget(cwd, b, t, base, bTree))) return { integrated: true, how: "patch-id" };
+  const merge = await mergeTree(cwd, t, b);
+  return integrationOf(cwd, { branch: b, branchTree: bTree, target: t, targetTree: tTree, merge });
+}
+
+/** What `integrationOf` needs: both commits, their trees, and the merge of the branch into the target. */
+export interface IntegrationInput {
+  branch: string;
+  branchTree: string;
+  target: string;
+  targetTree: string;
+  /** `mergeTree(target, branch)`. */
+  merge: MergeTreeResult;
+}
+
+/**
+ * `isIntegrated`'s ladder for a caller that has simulated the merge already (`wt merge`
+ * needs it anyway): no further git run unless the branch is integrated (to name the rule)
+ * or the merge conflicts (rule 6).
+ */
+export async function integrationOf(cwd: string, x: IntegrationInput): Promise<Integration> {
+  if (x.branch === x.target) return { integrated: true, how: "same-commit" };
+  if (x.merge.clean && x.merge.tree === x.targetTree) return { integrated: true, how: await whichRule(cwd, x) };
+  if (x.merge.clean) return NO;
+  const base = await mergeBase(cwd, x.branch, x.target);
+  if (base !== null && (await patchesOnTarget(cwd, x.branch, x.target, base, x.branchTree))) {
+    return { integrated: true, how: "patch-id" };
+  }
   return NO;
+}
+
+/** The first of rules 2-5 that holds, for a branch whose merge adds nothing to the target. */
+async function whichRule(cwd: string, x: IntegrationInput): Promise<IntegratedHow> {
+  if (await isAncestor(cwd, x.branch, x.target)) return "ancestor";
+  const base = await mergeBase(cwd, x.branch, x.target);
+  if (base !== null && (await treesEqual(cwd, base, x.branch))) return "no-added-changes";
+  return x.branchTree === x.targetTree ? "trees-match" : "merge-adds-nothing";
 }
 
 /**
@@ -75,10 +110,6 @@ export async function commitsOwn(cwd: string, branchRef: string, baseCommit: str
 async function mergeBase(cwd: string, a: string, b: string): Promise<string | null> {
   const r = await git(["merge-base", "--end-of-options", a, b], { cwd, okCodes: [1] });
   return r.exitCode === 0 ? r.stdout.trim() : null;
-}
-
-async function treeOf(cwd: string, commit: string): Promise<string> {
-  return (await gitOut(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`], { cwd })).trim();
 }
 
 /** `diff-tree --quiet`: exit 0 when the two commits' trees hold the same content (submodules included). */

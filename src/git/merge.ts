@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -207,10 +208,13 @@ export async function indexMatches(worktree: string, commit: string): Promise<bo
 }
 
 /**
- * An operation left in progress in a worktree (git-status(1) names the same files): `merge`,
- * `rebase`, `cherry-pick`, `revert` or `bisect`; null when none.
+ * An operation left in progress in a worktree (git-status(1) names the same files in the
+ * worktree's own git dir): `merge`, `rebase`, `cherry-pick`, `revert` or `bisect`; null when
+ * none. Reads files only: `wt merge` asks it of every id, and a git run each costs more.
  */
-export async function operationInProgress(worktree: string): Promise<string | null> {
+export function operationInProgress(worktree: string): string | null {
+  const gitDir = worktreeGitDir(worktree);
+  if (gitDir === null) return null;
   const marks: [string, string][] = [
     ["MERGE_HEAD", "merge"],
     ["rebase-merge", "rebase"],
@@ -219,13 +223,40 @@ export async function operationInProgress(worktree: string): Promise<string | nu
     ["REVERT_HEAD", "revert"],
     ["BISECT_LOG", "bisect"],
   ];
-  const out = await gitOut(["rev-parse", "--path-format=absolute", ...marks.flatMap(([m]) => ["--git-path", m])], {
-    cwd: worktree,
-  });
-  const paths = out.split("\n").filter(Boolean);
-  const { existsSync } = await import("node:fs");
-  for (const [i, p] of paths.entries()) if (existsSync(p)) return marks[i]?.[1] ?? "operation";
+  for (const [file, op] of marks) if (existsSync(path.join(gitDir, file))) return op;
   return null;
+}
+
+/** The git dir of a worktree: its `.git` folder, or where its `.git` file's `gitdir:` line points (gitrepository-layout(5)). */
+function worktreeGitDir(worktree: string): string | null {
+  const dotGit = path.join(worktree, ".git");
+  try {
+    if (statSync(dotGit).isDirectory()) return dotGit;
+    const m = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, "utf8"));
+    return m ? path.resolve(worktree, (m[1] as string).trim()) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A local branch's tip and its tree. */
+export interface BranchTip {
+  commit: string;
+  tree: string;
+}
+
+/**
+ * Every local branch's tip and tree from one `for-each-ref` (short name -> tip): `wt merge`
+ * reads them once rather than resolving each branch on its own.
+ */
+export async function branchTips(cwd: string): Promise<Map<string, BranchTip>> {
+  const out = await gitOut(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(tree)", "refs/heads/"], { cwd });
+  const tips = new Map<string, BranchTip>();
+  for (const line of out.split("\n")) {
+    const [ref, commit, tree] = line.split("\0");
+    if (ref?.startsWith("refs/heads/") && commit && tree) tips.set(ref.slice("refs/heads/".length), { commit, tree });
+  }
+  return tips;
 }
 
 /** Subjects of the commits `tip` has that `base` does not, oldest first (`rev-list --reverse --format=%s`). */
