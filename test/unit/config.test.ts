@@ -108,6 +108,15 @@ describe("loadConfig: defaults", () => {
     expect(rest).toEqual(DEFAULT_CONFIG);
   });
 
+  it("takes merge.into and hooks.preMerge from the file; refuses an unknown merge key", async () => {
+    writeConfig({ merge: { into: "develop" }, hooks: { preMerge: ["npm test"] } });
+    const config = await loadConfig(dir, {});
+    expect(config.merge).toEqual({ into: "develop" });
+    expect(config.hooks.preMerge).toEqual(["npm test"]);
+    writeConfig({ merge: { target: "develop" } });
+    await expect(loadConfig(dir, {})).rejects.toThrow(/unknown key "merge.target"/);
+  });
+
   it("takes cleanup.protect from the file, [] included", async () => {
     writeConfig({ cleanup: { protect: [] } });
     expect((await loadConfig(dir, {})).cleanup).toEqual({ protect: [] });
@@ -138,8 +147,13 @@ describe("loadConfig: defaults", () => {
     const config = await loadConfig(dir, {});
     const { file, ...rest } = config;
     expect(file).toBe(path.join(dir, CONFIG_FILE));
-    // The contract's example leaves `cleanup` out: it keeps its default (issue 9, item 6).
-    expect(rest).toEqual({ ...CONTRACT_EXAMPLE, cleanup: { protect: [".env*"] } });
+    // The contract's example leaves `cleanup`, `merge` and `hooks.preMerge` out: they keep their defaults (issue 9, item 6; issue 11).
+    expect(rest).toEqual({
+      ...CONTRACT_EXAMPLE,
+      hooks: { ...CONTRACT_EXAMPLE.hooks, preMerge: [] },
+      cleanup: { protect: [".env*"] },
+      merge: { into: null },
+    });
     expect(Object.keys(config.ports)).toEqual(["BACKEND_PORT", "FRONTEND_PORT"]);
   });
 });
