@@ -15,6 +15,7 @@ export type { WtContext } from "./core/context.js";
 export { type CreateOptions, type CreateResult, createWorktree } from "./core/create.js";
 export { type EnvFormat, formatVariables, type Variables } from "./core/envfile.js";
 export * from "./core/errors.js";
+export { type MergeOptions, type MergeResult, mergeWorktrees } from "./core/merge.js";
 export { fnv1a32, preferredSlot } from "./core/ports.js";
 export { findWorktree, worktreeEnv, worktreePath } from "./core/resolve.js";
 export { runInWorktree } from "./core/run.js";

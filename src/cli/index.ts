@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { CleanupCommandOptions } from "./commands/cleanup.js";
 import type { CreateCommandOptions } from "./commands/create.js";
 import type { EnvCommandOptions } from "./commands/env.js";
+import type { MergeCommandOptions } from "./commands/merge.js";
 import type { GlobalOptions, Io } from "./io.js";
 
 /**
@@ -109,6 +110,38 @@ export async function buildProgram(): Promise<Command> {
       const io = await makeIo(program, controller.signal);
       const { cleanupCommand } = await import("./commands/cleanup.js");
       await cleanupCommand(io, ids, opts);
+    });
+
+  program
+    .command("merge")
+    .description(
+      "merge worktrees' branches into the target one by one (--no-ff), stopping at a conflict; no worktree is left conflicted",
+    )
+    .argument("<id...>", "worktrees to merge, in this order")
+    .option(
+      "--into <branch>",
+      "target branch (default: config merge.into, else the local branch of the base: origin/main -> main)",
+    )
+    .option("--ff-only", "refuse (exit 3) unless each branch is a fast-forward")
+    .option("--squash", "one single-parent commit per branch instead of a merge commit")
+    .option("--cleanup", "then run `wt cleanup` for every id merged in this run")
+    .option("--continue-on-conflict", "skip a conflicting id and go on with the next (exit 3 at the end)")
+    .option(
+      "--verify <cmd>",
+      "run <cmd> on the merged tree in a temporary worktree before the branch moves; failure: exit 6, nothing moves (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option("--no-hooks", "do not run config hooks.preMerge")
+    .option("--dry-run", "compute every merge and print the steps; move nothing")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  wt merge 101 102 103\n  wt merge task-48 task-50 --cleanup\n  wt merge 101 --into develop --verify "npm test"',
+    )
+    .action(async (ids: string[], opts: MergeCommandOptions) => {
+      const controller = interruptible({ err: () => {} });
+      const io = await makeIo(program, controller.signal);
+      const { mergeCommand } = await import("./commands/merge.js");
+      await mergeCommand(io, ids, opts);
     });
 
   program

@@ -3,6 +3,7 @@ import Table from "cli-table3";
 import type { CleanupResult } from "../core/cleanup.js";
 import type { CreateResult } from "../core/create.js";
 import { shQuote } from "../core/envfile.js";
+import type { MergeResult } from "../core/merge.js";
 import type { StatusResult, StatusRow } from "../core/status.js";
 
 /**
@@ -142,5 +143,42 @@ export function renderCleanup(r: CleanupResult, c: ChalkInstance): string {
   }
   for (const s of r.skipped) lines.push(`${c.yellow("Skipped")} ${s.id}: ${s.reason}`);
   if (lines.length === 0) lines.push("Nothing to clean up.");
+  return `${lines.join("\n")}\n`;
+}
+
+/** `wt merge`: what merged (or would), what was skipped and why, and a conflict with the commands that resolve it. */
+export function renderMerge(r: MergeResult, c: ChalkInstance): string {
+  const lines: string[] = [];
+  const kind = r.strategy === "squash" ? "squash commit" : r.strategy === "ff-only" ? "fast-forward" : "merge commit";
+  if (r.dryRun) lines.push(c.bold(`Plan for merging into ${r.target} (dry run, nothing moved):`));
+  for (const m of r.merged) {
+    lines.push(
+      `${r.dryRun ? "  would merge" : c.green("Merged")} ${m.id} (${m.branch}) into ${r.target}: ${kind} ${m.commit.slice(0, 8)}`,
+    );
+  }
+  for (const s of r.skipped) {
+    lines.push(
+      s.reason === "already-merged"
+        ? `${c.dim("Skipped")} ${s.id}: already merged into ${r.target} (${s.how})`
+        : `${c.yellow("Skipped")} ${s.id}: conflicts with ${r.target} in ${(s.files ?? []).join(", ")}`,
+    );
+  }
+  if (r.dryRun) for (const step of r.steps) lines.push(`  - ${step}`);
+  if (r.conflict) {
+    const k = r.conflict;
+    lines.push(c.red(`Conflict: ${k.id} (${k.branch}) does not merge cleanly into ${r.target}; conflicting files:`));
+    for (const f of k.files) lines.push(`  ${f}`);
+    if (r.pending.length > 0) lines.push(`Not attempted: ${r.pending.join(" ")}`);
+    lines.push("No worktree was touched. Resolve it in the worktree, commit, then merge the rest:");
+    for (const n of k.next) lines.push(`  ${n}`);
+  }
+  if (!r.dryRun && r.from !== r.to) {
+    const wt = r.targetWorktree
+      ? `; worktree ${r.targetWorktree} updated`
+      : " (checked out nowhere: only the branch moved)";
+    lines.push(`${r.target} is now ${r.to.slice(0, 8)} (was ${r.from.slice(0, 8)})${wt}`);
+  }
+  if (r.cleaned.length > 0) lines.push(`Cleaned up: ${r.cleaned.join(" ")}`);
+  if (lines.length === 0) lines.push("Nothing to merge.");
   return `${lines.join("\n")}\n`;
 }

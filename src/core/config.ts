@@ -19,6 +19,13 @@ export interface HooksConfig {
   postCreate: string[];
   preCleanup: string[];
   postCleanup: string[];
+  /** Run by `wt merge` on the merged tree, in a temporary worktree, before the target ref moves. */
+  preMerge: string[];
+}
+
+export interface MergeConfig {
+  /** Target branch of `wt merge` (`--into` wins); null: the local branch the base names. */
+  into: string | null;
 }
 
 export interface CleanupConfig {
@@ -46,6 +53,7 @@ export interface WtConfig {
   databases: DatabaseConfig[];
   hooks: HooksConfig;
   cleanup: CleanupConfig;
+  merge: MergeConfig;
   /** Absolute path of the config file that was read, or null when none exists. */
   file: string | null;
 }
@@ -64,8 +72,9 @@ export const DEFAULT_CONFIG: Omit<WtConfig, "file"> = {
   env: {},
   include: { symlink: [] },
   databases: [],
-  hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
+  hooks: { postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] },
   cleanup: { protect: [".env*"] },
+  merge: { into: null },
 };
 
 /**
@@ -117,6 +126,7 @@ export async function loadConfig(
     include: { symlink: fromFile.include?.symlink ?? [] },
     hooks: { ...structuredClone(DEFAULT_CONFIG.hooks), ...fromFile.hooks },
     cleanup: { protect: fromFile.cleanup?.protect ?? [...DEFAULT_CONFIG.cleanup.protect] },
+    merge: { into: fromFile.merge?.into ?? null },
     file: text === null ? null : file,
   } as WtConfig;
   applyEnvOverrides(config, env);
@@ -126,7 +136,8 @@ export async function loadConfig(
   return config;
 }
 
-type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "file">> & {
+type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "merge" | "file">> & {
+  merge?: Partial<MergeConfig>;
   include?: { symlink?: string[] };
   hooks?: Partial<HooksConfig>;
   cleanup?: Partial<CleanupConfig>;
