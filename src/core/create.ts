@@ -24,6 +24,7 @@ import { lockedSignal, withRepoLock } from "./lock.js";
 import { expandTemplate, idKey, nameFor, validateId, worktreeDirHolder, worktreePathFor } from "./names.js";
 import { executePlan, type Step } from "./plan.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
+import { realOrRealParents, withRealParents } from "./real-parent.js";
 import { defaultBase, fetchBaseRemote, openSession, type Session } from "./session.js";
 import { deleteRecord, readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 import { trashDir } from "./trash.js";
@@ -91,7 +92,7 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
 
   const name = nameFor(options.id, config, repo.repoName);
   const values = { repo: repo.repoName, id: options.id, name };
-  const worktree = worktreePathFor(config, repo.mainPath, values);
+  const worktree = withRealParents(worktreePathFor(config, repo.mainPath, values));
   const branch = options.branch ?? expandTemplate(config.branch, values, "branch");
   if (!(await isValidBranchName(repo.mainPath, branch))) {
     throw new UsageError(
@@ -532,7 +533,7 @@ function neverIncluded(session: Session, entries: readonly WorktreeEntry[], w: N
     ...entries.map((e) => e.path),
     ...w.records.map((r) => r.path),
     w.worktree,
-    worktreeDirHolder(config, repo.mainPath, repo.repoName),
+    realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
     trashDir(repo.stateDir),
   ];
 }
