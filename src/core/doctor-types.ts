@@ -56,7 +56,16 @@ export function finding(
   base: Omit<DoctorCheck, "fix" | "hint"> & { hint?: string | null },
   step?: { commands: string[]; run: () => Promise<void>; undo?: () => Promise<void> },
 ): Finding {
-  const out: Finding = { ...base, hint: base.hint ?? null, fix: null };
+  // The contract's key order: check, severity, id, path, message, then hint and fix.
+  const out: Finding = {
+    check: base.check,
+    severity: base.severity,
+    id: base.id,
+    path: base.path,
+    message: base.message,
+    hint: base.hint ?? null,
+    fix: null,
+  };
   if (step) {
     out.fix = { commands: step.commands, applied: false, error: null };
     out.step = { title: step.commands.join("; "), run: step.run, undo: step.undo };
