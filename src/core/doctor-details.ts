@@ -61,7 +61,9 @@ export function checkPorts(facts: DoctorFacts, record: WorktreeRecord): Finding[
   const own = new Set(matchProcesses(facts.snapshot, target, facts.skip).map((m) => m.pid));
   const kernel = readListeningPorts();
   for (const [name, port] of Object.entries(record.ports)) {
-    const holders = listenersOf(facts.snapshot, port, facts.skip).filter((p) => !own.has(p.pid));
+    // No skip list here: wt's own ancestor (the shell or a test runner) holding the port
+    // still keeps this worktree's server off it.
+    const holders = listenersOf(facts.snapshot, port, new Set()).filter((p) => !own.has(p.pid));
     const unseen =
       holders.length === 0 && kernel?.has(port) === true && (facts.snapshot.listeners.get(port)?.size ?? 0) === 0;
     if (holders.length === 0 && !unseen) continue;

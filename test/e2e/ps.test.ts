@@ -104,7 +104,9 @@ describe("reap", () => {
   it("SIGTERMs what wt ps found, SIGKILLs one that ignores SIGTERM after the grace, and re-checks", async () => {
     const { folder } = await setup();
     const sleeper = await start("sh", ["-c", "echo ready; exec sleep 300"], folder);
-    const [node, args] = nodeReady("process.on('SIGTERM', () => {}); process.chdir(process.argv[1]); setInterval(() => {}, 1000)");
+    const [node, args] = nodeReady(
+      "process.on('SIGTERM', () => {}); process.chdir(process.argv[1]); setInterval(() => {}, 1000)",
+    );
     const stubborn = await start(node, [...args, folder], repo.root);
     const doc = await wtJson<PsResult>(repo.main, ["ps", "101", "--json"]);
     const pids = doc.worktrees[0]?.processes.map((p) => p.pid) ?? [];
