@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { ClaudeCommandOptions } from "./commands/claude.js";
 import type { CleanupCommandOptions } from "./commands/cleanup.js";
 import type { CreateCommandOptions } from "./commands/create.js";
+import type { DoctorCommandOptions } from "./commands/doctor.js";
 import type { EnvCommandOptions } from "./commands/env.js";
 import type { MergeCommandOptions } from "./commands/merge.js";
 import type { GlobalOptions, Io } from "./io.js";
@@ -238,6 +239,31 @@ export async function buildProgram(): Promise<Command> {
       const io = await makeIo(program);
       const { claudeStatusCommand } = await import("./commands/claude.js");
       await claudeStatusCommand(io);
+    });
+
+  program
+    .command("ps")
+    .description(
+      "list processes of worktrees: working directory inside, WT_MAIN+WT_ID in their environment, or on their ports",
+    )
+    .argument("[id...]", "only these worktrees")
+    .action(async (ids: string[]) => {
+      const io = await makeIo(program);
+      const { psCommand } = await import("./commands/ps.js");
+      await psCommand(io, ids);
+    });
+
+  program
+    .command("doctor")
+    .description("check records, folders and git's worktree list against each other; --fix repairs what loses nothing")
+    .argument("[id...]", "only these worktrees")
+    .option("--fix", "run the fixes that lose nothing (never deletes a folder that exists, never lifts a user's lock)")
+    .option("--dry-run", "with --fix: show the fixes and change nothing")
+    .action(async (ids: string[], opts: DoctorCommandOptions) => {
+      const controller = interruptible({ err: () => {} });
+      const io = await makeIo(program, controller.signal);
+      const { doctorCommand } = await import("./commands/doctor.js");
+      await doctorCommand(io, ids, opts);
     });
 
   return program;
