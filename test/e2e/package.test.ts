@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -55,6 +55,22 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("a checkout that is not built yet", () => {
+  it("its bin says to run npm run build (exit 2), rather than crash", async () => {
+    const checkout = path.join(tmp, "unbuilt");
+    mkdirSync(path.join(checkout, "bin"), { recursive: true });
+    copyFileSync(path.join(here, "bin", "wt.js"), path.join(checkout, "bin", "wt.js"));
+    copyFileSync(path.join(here, "package.json"), path.join(checkout, "package.json"));
+    const result = await run(process.execPath, [path.join(checkout, "bin", "wt.js"), "--version"]).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("run `npm run build`");
+    expect(result.stderr).not.toContain("ERR_MODULE_NOT_FOUND");
+  });
 });
 
 describe("the packed tarball", () => {
