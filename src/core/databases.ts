@@ -3,6 +3,7 @@ import { copyFile, link, lstat, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.js";
 import { writeDuckdb } from "./db/duckdb.js";
+import { checkEngines } from "./db/engines.js";
 import { writeSqlite } from "./db/sqlite.js";
 import { resolveTemplate, templateSource } from "./db/template.js";
 import { ConfigError, ConflictError } from "./errors.js";
@@ -48,7 +49,8 @@ export const SIDECAR_SUFFIXES = ["-wal", "-shm", "-journal", ".wal"] as const;
  * @throws ConfigError (exit 2) for a target in the main worktree, a target that is a template,
  *   two entries with one target, a template outside the main worktree or one that is not a
  *   regular file; ConflictError (exit 3) for a missing template (code `template-missing`) or
- *   an outside target that already exists (code `conflict`).
+ *   an outside target that already exists (code `conflict`); UsageError (exit 2, code
+ *   `missing-package`) when a configured engine cannot load (`checkEngines`: before anything is made).
  */
 export async function planDatabases(
   databases: readonly DatabaseConfig[],
@@ -56,6 +58,7 @@ export async function planDatabases(
   worktree: string,
   values: { repo: string; id: string; name: string },
 ): Promise<DatabasePlan[]> {
+  await checkEngines(databases);
   const plans: DatabasePlan[] = [];
   for (const [i, db] of databases.entries()) {
     const key = `databases[${i}].path`;
