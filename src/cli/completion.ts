@@ -188,7 +188,7 @@ export function fishCompletion(spec: CompletionSpec): string {
     const when = ` -n "__fish_seen_subcommand_from ${c.names.join(" ")}"`;
     for (const o of c.options) lines.push(fishOption(o, when));
     if (c.arg === null) continue;
-    const source = "ids" in c.arg ? "(command wt __complete ids 2>/dev/null)" : fishQuote(words(c.arg.words));
+    const source = "ids" in c.arg ? "'(command wt __complete ids 2>/dev/null)'" : fishQuote(words(c.arg.words));
     lines.push(`complete -c wt${when} -a ${source}`);
   }
   return `${lines.join("\n")}\n`;
