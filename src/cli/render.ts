@@ -3,7 +3,7 @@ import type { CleanupResult } from "../core/cleanup.js";
 import type { CreateResult } from "../core/create.js";
 import { shQuote } from "../core/envfile.js";
 import type { StatusResult, StatusRow } from "../core/status.js";
-import { type Column, type GiveStep, layoutTable } from "./table.js";
+import { type Column, type GiveStep, layoutTable, truncate } from "./table.js";
 
 /**
  * Human renderers of core results. Colour follows NO_COLOR / FORCE_COLOR and is off when
@@ -130,11 +130,16 @@ export function renderStatus(
   const lines = table.lines.map((l, i) => (i === 0 ? l.replace(/[A-Z/]+/g, bold) : l));
   const notes = statusNotes(r);
   if (table.dropped.length > 0 || table.truncated.length > 0) {
-    const parts = [
-      ...(table.dropped.length > 0 ? [`hidden: ${table.dropped.join(", ")}`] : []),
-      ...(table.truncated.length > 0 ? [`shortened: ${table.truncated.join(", ")}`] : []),
+    const hidden = [
+      ...(table.dropped.length > 0 ? [`hidden ${table.dropped.join(", ")}`] : []),
+      ...(table.truncated.length > 0 ? [`shortened ${table.truncated.join(", ")}`] : []),
     ];
-    notes.unshift(`(${parts.join("; ")} to fit ${layout.width} columns; wt status --wide shows all)`);
+    notes.unshift(`(to fit ${layout.width} columns: ${hidden.join("; ")})`, "(wt status --wide shows every column in full)");
+  }
+  // A note is data too, but a line over the terminal's width wraps: shortened like the cells.
+  if (layout.width !== null) {
+    const w = layout.width;
+    notes.splice(0, notes.length, ...notes.map((n) => truncate(n, w, "start")));
   }
   return `${lines.join("\n")}\n${notes.length > 0 ? `\n${notes.join("\n")}\n` : ""}`;
 }
