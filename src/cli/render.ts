@@ -134,7 +134,10 @@ export function renderStatus(
       ...(table.dropped.length > 0 ? [`hidden ${table.dropped.join(", ")}`] : []),
       ...(table.truncated.length > 0 ? [`shortened ${table.truncated.join(", ")}`] : []),
     ];
-    notes.unshift(`(to fit ${layout.width} columns: ${hidden.join("; ")})`, "(wt status --wide shows every column in full)");
+    notes.unshift(
+      `(to fit ${layout.width} columns: ${hidden.join("; ")})`,
+      "(wt status --wide shows every column in full)",
+    );
   }
   // A note is data too, but a line over the terminal's width wraps: shortened like the cells.
   if (layout.width !== null) {

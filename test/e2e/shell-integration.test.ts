@@ -15,9 +15,9 @@ afterEach(() => {
   repo = undefined;
 });
 
-function setup(): { repo: TestRepo; bin: string } {
+function setup(worktreeDir = ODD_DIR): { repo: TestRepo; bin: string } {
   const r = makeRepo({
-    files: { "wt.config.json": JSON.stringify({ worktreeDir: ODD_DIR, ports: { PORT: 44100 }, portSlots: 50 }) },
+    files: { "wt.config.json": JSON.stringify({ worktreeDir, ports: { PORT: 44100 }, portSlots: 50 }) },
   });
   repo = r;
   return { repo: r, bin: binDir(r.root) };
@@ -86,11 +86,15 @@ describe.each(SHELLS)("%s: the shell function", (shell, load) => {
     "wt cleanup of the worktree the shell stands in moves it to the main worktree",
     async () => {
       const { repo: r, bin } = setup();
-      await make(r, "9");
+      const folder9 = await make(r, "9");
       const out = path.join(r.root, "pwd.txt");
-      const run = runShell(shell, `${load}\nwt cd 9\nwt cleanup 9 >/dev/null\npwd > '${out}'`, { cwd: r.main, bin });
+      const run = runShell(shell, `${load}\nwt cd 9\npwd > '${out}'\nwt cleanup 9 >/dev/null\npwd >> '${out}'`, {
+        cwd: r.main,
+        bin,
+      });
       expect(run.code, run.stderr).toBe(0);
-      expect(readFileSync(out, "utf8").trim()).toBe(r.main);
+      // It stood in the worktree first (so the move is cleanup's doing), then in the main one.
+      expect(readFileSync(out, "utf8").trim().split("\n")).toEqual([folder9, r.main]);
     },
   );
 });

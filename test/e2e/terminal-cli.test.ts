@@ -40,7 +40,9 @@ describe("wt status fits the terminal", () => {
     const rows = out.filter((l) => /^[* ] +\S/.test(l) && !l.includes("ID"));
     expect(rows.length).toBeGreaterThanOrEqual(4);
     expect(out.find((l) => l.includes("(main)"))).toMatch(/^\*/);
-    expect(run.stdout).toMatch(/\(to fit 80 columns: (hidden|shortened) .+\)\n\(wt status --wide shows every column in full\)/);
+    expect(run.stdout).toMatch(
+      /\(to fit 80 columns: (hidden|shortened) .+\)\n\(wt status --wide shows every column in full\)/,
+    );
   });
 
   it("piped: full rows (every path whole), no trailing space; --wide on a terminal too; JSON unchanged", async () => {
