@@ -157,15 +157,14 @@ async function addWorktreeCommands(program: Command): Promise<void> {
   program
     .command("run")
     .description("run a command in <id>'s worktree with its variables; exits with its exit code")
-    .argument("[id]", "id or folder name; leave it out (wt run -- cmd) inside a worktree")
+    .argument("<id>", "id or folder name; `.` is the worktree you are in")
     .argument("[command...]", "the command and its arguments, after --")
-    .addHelpText("after", "\nExamples:\n  wt run 101 -- npm run dev\n  wt run -- npm test      (inside a worktree)")
-    .action(async (id: string | undefined, command: string[]) => {
-      // `wt run -- npm test`: commander gives "npm" as the id; `--` right after `run` means no id.
-      const noId = process.argv.slice(2).join("\0").includes("run\0--");
-      const argv = noId && id !== undefined ? [id, ...command] : command;
+    .addHelpText("after", "\nExamples:\n  wt run 101 -- npm run dev\n  wt run . -- npm test      (inside a worktree)")
+    .action(async (id: string, command: string[]) => {
+      // `wt run -- 101 cmd` has always meant id 101, so the id cannot simply be left out: `.`
+      // stands for the worktree the current folder is in.
       const { runCommand } = await import("./commands/run.js");
-      await withIo(program, (io) => runCommand(io, noId ? undefined : id, argv));
+      await withIo(program, (io) => runCommand(io, id === "." ? undefined : id, command));
     });
 
   program

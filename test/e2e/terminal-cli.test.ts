@@ -139,7 +139,7 @@ describe("one message style, help and ids", () => {
     (await import("node:fs")).mkdirSync(sub);
     expect((await runWt(sub, ["env"])).stdout).toContain("export WT_ID='101'");
     expect((await runWt(sub, ["path"])).stdout.trim()).toBe(folder);
-    expect((await runWt(sub, ["run", "--", "pwd"])).stdout.trim()).toBe(folder);
+    expect((await runWt(sub, ["run", ".", "--", "pwd"])).stdout.trim()).toBe(folder);
     const outside = await runWt(r.main, ["env"]);
     expect(outside.code).toBe(2);
     renameSync(folder, `${folder}-moved`);
