@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import leven from "leven";
 import { ConfigError } from "./errors.js";
 import { readRegularFile } from "./read-regular.js";
 
@@ -143,25 +145,49 @@ type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "merg
   cleanup?: Partial<CleanupConfig>;
 };
 
+/**
+ * Parses `text` as JSONC (comments and trailing commas, as VS Code reads its settings: the
+ * `jsonc-parser` package), then validates it against the schema with every error collected.
+ * @throws ConfigError (exit 2) listing every syntax error (line:column) or every schema error
+ *   at once, an unknown key with the nearest known key ("did you mean ports?").
+ */
 async function parseAndValidate(text: string, file: string): Promise<FileConfig> {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
+  const { parse, printParseErrorCode } = await import("jsonc-parser");
+  const syntax: import("jsonc-parser").ParseError[] = [];
+  const data: unknown = parse(text, syntax, { allowTrailingComma: true, disallowComments: false });
+  if (syntax.length > 0) {
+    const lines = syntax.map((e) => `  ${lineColumn(text, e.offset)}: ${describeSyntax(printParseErrorCode(e.error))}`);
     throw new ConfigError(
-      `${file} is not valid JSON: ${(e as Error).message}`,
+      `${file} is not valid JSON (comments and trailing commas are fine):\n${lines.join("\n")}`,
       "fix the file, or delete it to use the defaults",
     );
   }
   const validate = await schemaValidator();
   if (!validate(data)) {
-    const first = validate.errors?.[0];
-    throw new ConfigError(
-      `${file}: ${describeSchemaError(first)}`,
-      `see wt.config.schema.json for the allowed keys and types`,
+    // With allErrors ajv reports a bad variable name twice (the name's own error and the
+    // `propertyNames` summary): keep one line per distinct message.
+    const shown = [...new Set((validate.errors ?? []).map((e) => describeSchemaError(e)))].filter(
+      (m, _, all) => !(m.endsWith('"') && all.some((o) => o !== m && o.startsWith(m))),
     );
+    if (shown.length === 0) shown.push("invalid configuration");
+    const message =
+      shown.length === 1
+        ? `${file}: ${shown[0]}`
+        : `${file}: ${shown.length} problems:\n${shown.map((m) => `  ${m}`).join("\n")}`;
+    throw new ConfigError(message, "see wt.config.schema.json for the allowed keys and types, or run `wt help config`");
   }
   return data as FileConfig;
+}
+
+/** `line 3, column 5` (1-based) of a character offset. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split("\n");
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
+/** jsonc-parser's `PropertyNameExpected` -> `property name expected`. */
+function describeSyntax(code: string): string {
+  return code.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
 }
 
 interface SchemaError {
@@ -184,14 +210,15 @@ function keyPath(instancePath: string, extra?: string): string {
   return out || "(top level)";
 }
 
-function describeSchemaError(err: SchemaError | undefined): string {
-  if (!err) return "invalid configuration";
+function describeSchemaError(err: SchemaError): string {
   // ajv reports a bad key under `propertyNames` as that key's own error, naming it here.
   if (err.propertyName !== undefined) {
     return `invalid variable name "${keyPath(err.instancePath, err.propertyName)}" (a variable name is letters, digits and _, not starting with a digit)`;
   }
   if (err.keyword === "additionalProperties") {
-    return `unknown key "${keyPath(err.instancePath, String(err.params.additionalProperty))}"`;
+    const key = String(err.params.additionalProperty);
+    const near = nearestKey(key, knownKeys(err.instancePath));
+    return `unknown key "${keyPath(err.instancePath, key)}"${near === null ? "" : ` (did you mean "${near}"?)`}`;
   }
   if (err.keyword === "propertyNames") {
     return `invalid variable name "${keyPath(err.instancePath, String(err.params.propertyName))}"`;
@@ -200,6 +227,40 @@ function describeSchemaError(err: SchemaError | undefined): string {
     return `"${keyPath(err.instancePath)}" must be one of ${JSON.stringify(err.params.allowedValues)}`;
   }
   return `"${keyPath(err.instancePath)}" ${err.message ?? "is invalid"}`;
+}
+
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+}
+
+/**
+ * The keys the shipped schema allows at `instancePath` (`/databases/0` -> an entry's keys).
+ * Read only when a config has an unknown key, so a good config never reads the schema file.
+ */
+function knownKeys(instancePath: string): string[] {
+  let node: SchemaNode | undefined;
+  try {
+    node = JSON.parse(readFileSync(new URL("../../wt.config.schema.json", import.meta.url), "utf8")) as SchemaNode;
+  } catch {
+    return [];
+  }
+  for (const part of instancePath.split("/").slice(1)) {
+    node = /^\d+$/.test(part) ? node?.items : node?.properties?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+  }
+  return Object.keys(node?.properties ?? {}).filter((k) => k !== "$schema");
+}
+
+/** The known key nearest to `key` (edit distance at most 2, or a prefix of it), or null. */
+function nearestKey(key: string, known: string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const d = leven(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  if (best === null) return null;
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) || best.startsWith(key) ? best : null;
 }
 
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };

@@ -217,7 +217,8 @@ describe("loadConfig: validation names the key and the file", () => {
   });
 
   it("rejects invalid JSON naming the file", async () => {
-    const file = writeConfig('{ "portSlots": 15, // a comment\n}');
+    // Comments and trailing commas are JSONC and fine (issue 13); a missing value is not.
+    const file = writeConfig('{ "portSlots": , }');
     const err = await configError(loadConfig(dir, {}));
     expect(err.message).toContain(file);
     expect(err.message).toMatch(/JSON/);
