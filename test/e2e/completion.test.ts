@@ -37,7 +37,7 @@ describe("bash", () => {
     const run = (words: string[]) => runShell("bash", complete(words), { cwd: r.main, bin });
     expect(lines(run(["wt", "path", ""]).stdout)).toEqual(["101", "auth-fix"]);
     expect(lines(run(["wt", "cleanup", "101", "a"]).stdout)).toEqual(["auth-fix"]);
-    expect(lines(run(["wt", "c"]).stdout)).toEqual(["cd", "cleanup", "completion", "create"]);
+    expect(lines(run(["wt", "c"]).stdout)).toEqual(["cd", "claude", "cleanup", "completion", "create"]);
     expect(lines(run(["wt", "l"]).stdout)).toEqual(["list", "ls"]);
     expect(lines(run(["wt", "env", "--format", ""]).stdout)).toEqual(["dotenv", "fish", "json", "sh"]);
     expect(lines(run(["wt", "create", "--no-"]).stdout)).toEqual(["--no-cd", "--no-fetch", "--no-hooks"]);

@@ -67,8 +67,9 @@ describe("README config examples", () => {
   it("every ```json / ```jsonc block of README.md loads through the config parser", async () => {
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
     const blocks = [...readme.matchAll(/```jsonc?\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-    // A block that opens with `// wt <command>` shows a command's output, not a config.
-    const configs = blocks.filter((b) => !/^\s*\/\/ wt /.test(b));
+    // A block that opens with `// wt <command>` shows a command's output, and one that opens
+    // with `// <file>` another tool's file (`.cursor/worktrees.json`): not wt configs.
+    const configs = blocks.filter((b) => !/^\s*\/\/ (wt |\.?[\w-]+\/)/.test(b));
     expect(configs.length).toBeGreaterThan(4);
     for (const text of configs) {
       writeFileSync(path.join(dir, "wt.config.json"), text);
