@@ -3,11 +3,10 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { ignoredPaths, untrackedMatching } from "../git/ignored.js";
 import { readCopyManifest } from "./copy-manifest.js";
-import { SIDECAR_SUFFIXES } from "./databases.js";
 import { DirtyWorktreeError } from "./errors.js";
-import { isInside } from "./fs-safe.js";
 import { editedCopies } from "./include.js";
 import { compareText } from "./names.js";
+import { ownedPaths, ownFiles } from "./provision/owned.js";
 import type { WorktreeRecord } from "./state.js";
 
 /** An ignored path cleanup deletes that wt did not make: a file, or a folder and how many files it holds. */
@@ -66,33 +65,13 @@ function refuseProtected(record: WorktreeRecord, protect: readonly string[], fil
 }
 
 /**
- * Absolute paths of the files wt itself writes into a worktree after the copies: its env file,
- * and its databases with their sidecars.
- */
-export function ownFiles(record: WorktreeRecord): Set<string> {
-  return new Set([
-    path.join(record.path, record.envFile),
-    ...record.databases.flatMap((d) => [d.path, ...SIDECAR_SUFFIXES.map((x) => `${d.path}${x}`)]),
-  ]);
-}
-
-/** wt's own paths in the worktree, worktree-relative: what `.worktreeinclude` brought and `ownFiles`. */
-function ownRelative(record: WorktreeRecord): string[] {
-  const own = [...record.included.map((i) => i.path)];
-  for (const abs of ownFiles(record)) {
-    if (isInside(record.path, abs)) own.push(path.relative(record.path, abs).split(path.sep).join("/"));
-  }
-  return own;
-}
-
-/**
  * The ignored paths of the worktree that are not wt's own, collapsed by folder, and a test
  * telling whether a worktree-relative file is one of them (or inside one).
  */
 async function userIgnored(
   record: WorktreeRecord,
 ): Promise<{ rows: IgnoredRemoved[]; isUserFile: (rel: string) => boolean }> {
-  const own = ownRelative(record);
+  const own = ownedPaths(record);
   const isOwn = (rel: string) => own.some((o) => rel === o || rel.startsWith(`${o}/`));
   const rows: IgnoredRemoved[] = [];
   const loose = new Map<string, string[]>();

@@ -1,17 +1,17 @@
 import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { commitsNotOnRemotes, listGitlinks, repoTopLevel, workTreeChanges } from "../git/submodules.js";
-import { BusyError, DirtyWorktreeError } from "./errors.js";
+import { DirtyWorktreeError, InProgressError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
 import { recordWrittenAtMs, type WorktreeRecord } from "./state.js";
 
 /**
- * Refuses a worktree whose create is still running in another process: its record is
- * `creating` or `hooks-pending` and the pid that last wrote it is alive (CONTRACT.md,
+ * Refuses a worktree whose create or cleanup is still running in another process: its record
+ * is `creating`, `hooks-pending` or `removing` and the pid that last wrote it is alive (CONTRACT.md,
  * "Concurrency and safety"). Not even --force removes it: the create would fail half-way,
  * with its postCreate hooks running in a folder that is gone. A pid the system has since
  * given to another process (it started after the record was written) does not count.
- * @throws BusyError (exit 4, code `in-progress`).
+ * @throws InProgressError (exit 4, code `in-progress`).
  */
 export function checkNotInProgress(stateDir: string, record: WorktreeRecord): void {
   if (record.state === "ready" || record.pid === process.pid || !processAlive(record.pid)) return;
@@ -19,11 +19,16 @@ export function checkNotInProgress(stateDir: string, record: WorktreeRecord): vo
   const startedMs = processStartMs(record.pid);
   // /proc/stat's boot time has whole seconds: allow for that before calling the pid reused.
   if (writtenMs !== null && startedMs !== null && startedMs > writtenMs + 2000) return;
+  if (record.state === "removing") {
+    throw new InProgressError(
+      `worktree ${record.id} is being removed: a \`wt cleanup\` of it is running (wt pid ${record.pid})`,
+      `wait for that cleanup to finish; run \`wt status\` to see what is left`,
+    );
+  }
   const what = record.state === "creating" ? "its `wt create`" : "its postCreate hooks";
-  throw new BusyError(
+  throw new InProgressError(
     `worktree ${record.id} is still being created: ${what} ${record.state === "creating" ? "is" : "are"} running (wt pid ${record.pid})`,
     `wait for that \`wt create ${record.id}\` to finish, then run \`wt cleanup ${record.id}\` again`,
-    "in-progress",
   );
 }
 

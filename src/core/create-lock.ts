@@ -1,5 +1,5 @@
 import type { WorktreeEntry } from "../git/parse.js";
-import { git } from "../git/run.js";
+import { unlockWorktree } from "../git/worktree.js";
 import type { WorktreeRecord } from "./state.js";
 
 /**
@@ -51,7 +51,7 @@ export async function releaseStaleCreateLocks(
     if (pid === null || pid === process.pid || processAlive(pid)) continue;
     const record = records.find((r) => r.path === entry.path);
     if (!record || record.state === "creating") continue;
-    await git(["worktree", "unlock", "--", entry.path], { cwd: mainPath });
+    await unlockWorktree({ cwd: mainPath }, entry.path);
     entry.locked = null;
     unlocked.push(entry.path);
   }

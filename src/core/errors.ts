@@ -57,3 +57,109 @@ export class DirtyWorktreeError extends WtError {
     super(code, ExitCode.refused, message, hint, details);
   }
 }
+
+/** Exit 3 (code `not-found`): `--base` (or config `base`) names no commit. */
+export class BaseNotFoundError extends ConflictError {
+  constructor(base: string) {
+    super(
+      `the base ${JSON.stringify(base)} names no commit`,
+      "pass an existing branch or commit with --base, or set `base` in wt.config.json",
+      "not-found",
+    );
+  }
+}
+
+/** Exit 3: the worktree's folder is taken (registered with git, recorded by wt, or not empty). */
+export class FolderOccupiedError extends ConflictError {
+  /** git already has a worktree there (`gone`: its folder is missing, `git worktree prune` forgets it). */
+  static registered(folder: string, gone: boolean): FolderOccupiedError {
+    return new FolderOccupiedError(
+      `git already has a worktree registered at ${folder}${gone ? " (its folder is gone)" : ""}`,
+      gone ? "run `git worktree prune`, then try again" : "pick another id, or remove that worktree first",
+    );
+  }
+
+  /** Another wt worktree's record names the folder. */
+  static recorded(folder: string, id: string): FolderOccupiedError {
+    return new FolderOccupiedError(
+      `worktree ${id} already uses the folder ${folder}`,
+      "check `worktreeDir` in wt.config.json",
+    );
+  }
+
+  /** Something that is not an empty folder is there. */
+  static notEmpty(folder: string): FolderOccupiedError {
+    return new FolderOccupiedError(
+      `the folder ${folder} already exists and is not empty`,
+      "move it away, or set another `worktreeDir` in wt.config.json",
+    );
+  }
+}
+
+/** Exit 3: git checks a branch out in one worktree at a time (git-worktree(1)). */
+export class BranchCheckedOutError extends ConflictError {
+  constructor(branch: string, where: string, fromFlag: boolean) {
+    super(
+      `branch ${branch} is already checked out in ${where}`,
+      fromFlag ? "pass another --branch" : "git checks a branch out in one worktree at a time; pass --branch <other>",
+    );
+  }
+}
+
+/** Exit 3: the branch tracks a path wt would write (env file, database): info/exclude cannot hide it. */
+export class TrackedTargetError extends ConflictError {
+  constructor(rel: string, what: string, worktree: string) {
+    super(
+      `the branch tracks ${rel}, which wt would write as ${what} in ${worktree}`,
+      "set another `envFile` (or database `path`) in wt.config.json, e.g. .env.wt",
+    );
+  }
+}
+
+/** Exit 3: a create of this id died half-way (its record is `creating` or `removing`, its wt gone). */
+export class IncompleteWorktreeError extends ConflictError {
+  constructor(id: string, what: string) {
+    super(
+      `worktree ${id} is incomplete: ${what}`,
+      `run \`wt cleanup ${id}\` to remove what it made, then create it again`,
+    );
+  }
+}
+
+/** Exit 3: the record names a folder that is gone. */
+export class WorktreeFolderGoneError extends ConflictError {
+  constructor(id: string, folder: string) {
+    super(
+      `worktree ${id} is recorded at ${folder}, but that folder is gone`,
+      `run \`wt cleanup ${id}\`, then create it again`,
+    );
+  }
+}
+
+/** Exit 3: the worktree was moved (`git worktree move`) away from where its record says. */
+export class WorktreeMovedError extends ConflictError {
+  constructor(id: string, recorded: string, branch: string, now: string) {
+    super(
+      `worktree ${id} is recorded at ${recorded}, but its branch ${branch} is checked out in ${now} (moved with \`git worktree move\`?)`,
+      `move it back (\`git worktree move ${now} ${recorded}\`) and run \`wt cleanup ${id}\` again`,
+    );
+  }
+}
+
+/** Exit 4 (code `in-progress`): another wt is creating or cleaning up this worktree right now. */
+export class InProgressError extends BusyError {
+  constructor(message: string, hint: string) {
+    super(message, hint, "in-progress");
+  }
+}
+
+/** Exit 4 (code `locked`): someone locked the worktree (`git worktree lock`). */
+export class WorktreeLockedError extends BusyError {
+  constructor(id: string, folder: string, reason: string) {
+    super(
+      `worktree ${id} is locked${reason ? `: ${reason}` : ""}`,
+      `unlock it (\`git worktree unlock ${folder}\`) or pass --force`,
+      "locked",
+    );
+  }
+}

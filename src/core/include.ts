@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import path from "node:path";
 import type { Ignore } from "ignore";
-import { splitNul } from "../git/parse.js";
-import { git } from "../git/run.js";
+import { ignoredUntracked } from "../git/refs.js";
 import { copyTree } from "./copy.js";
 import { type CopyManifest, changedInCopiedFolder } from "./copy-manifest.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
@@ -64,25 +63,8 @@ export async function planIncludes(
   const { default: ignore } = await import("ignore");
   const include = ignore().add(patterns);
   const linked = ignore().add([...symlinkPatterns]);
-  const listed = splitNul(
-    (
-      await git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], {
-        cwd: mainPath,
-        signal,
-      })
-    ).stdout,
-  );
-  const stripped = listed.map((p) => p.replace(/\/$/, ""));
-  const ignoredOut = await git(["check-ignore", "-z", "--stdin"], {
-    cwd: mainPath,
-    input: stripped.map((p) => `${p}\0`).join(""),
-    okCodes: [1],
-    signal,
-  });
-  const reallyIgnored = new Set(splitNul(ignoredOut.stdout));
-  const candidates = listed
-    .filter((p) => reallyIgnored.has(p.replace(/\/$/, "")))
-    .map((p) => ({ path: p.replace(/\/$/, ""), isDirectory: p.endsWith("/") }));
+  const listed = await ignoredUntracked({ cwd: mainPath, signal });
+  const candidates = listed.map((p) => ({ path: p.replace(/\/$/, ""), isDirectory: p.endsWith("/") }));
   // Keep only the outermost ignored entries: git may also list what lies inside them.
   const outer = candidates.filter(
     (c) => !candidates.some((o) => o.isDirectory && o.path !== c.path && c.path.startsWith(`${o.path}/`)),

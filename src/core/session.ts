@@ -1,5 +1,5 @@
+import { currentBranch, fetchRemote, originHead, revParseHead } from "../git/refs.js";
 import { listRemotes, type RepoContext, refExists, resolveRepo } from "../git/repo.js";
-import { git, gitOut } from "../git/run.js";
 import { type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
 import type { WtContext } from "./context.js";
 
@@ -26,24 +26,16 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
  * when detached).
  */
 export async function defaultBase(repo: RepoContext): Promise<string> {
-  const cwd = repo.mainPath;
-  const [remotes, current] = await Promise.all([
-    listRemotes(cwd),
-    git(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd, okCodes: [1, 128] }),
-  ]);
-  const currentBranch = current.exitCode === 0 ? current.stdout.trim() : null;
+  const at = { cwd: repo.mainPath };
+  const [remotes, branch] = await Promise.all([listRemotes(at.cwd), currentBranch(at)]);
   if (remotes.includes("origin")) {
-    const head = await git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], {
-      cwd,
-      okCodes: [1, 128],
-    });
-    if (head.exitCode === 0 && head.stdout.trim()) return head.stdout.trim();
-    for (const name of [currentBranch, "main", "master"]) {
-      if (name && (await refExists(cwd, `refs/remotes/origin/${name}`))) return `origin/${name}`;
+    const head = await originHead(at);
+    if (head) return head;
+    for (const name of [branch, "main", "master"]) {
+      if (name && (await refExists(at.cwd, `refs/remotes/origin/${name}`))) return `origin/${name}`;
     }
   }
-  if (currentBranch) return currentBranch;
-  return (await gitOut(["rev-parse", "HEAD"], { cwd })).trim();
+  return branch ?? (await revParseHead(at));
 }
 
 /**
@@ -56,10 +48,7 @@ export async function fetchBaseRemote(repo: RepoContext, base: string, signal?: 
   const remote = remotes.filter((r) => base.startsWith(`${r}/`)).sort((a, b) => b.length - a.length)[0];
   if (!remote) return null;
   try {
-    await git(["fetch", "--quiet", "--no-write-fetch-head", "--end-of-options", remote], {
-      cwd: repo.mainPath,
-      signal,
-    });
+    await fetchRemote({ cwd: repo.mainPath, signal }, remote);
     return null;
   } catch (e) {
     if (signal?.aborted) throw e;

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { AheadBehind } from "../git/ahead-behind.js";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
-import { type FolderJob, gitInEach, statusMany } from "../git/status.js";
+import { aheadBehindInEach, statusMany } from "../git/status.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import type { WtContext } from "./context.js";
 import { WorktreeNotFoundError } from "./errors.js";
@@ -25,6 +25,13 @@ export interface StatusDatabase {
   /** Size in bytes, or null when the file is missing. */
   size: number | null;
 }
+
+/** Why a record that is not `ready` shows as `incomplete`. */
+const INCOMPLETE_REASON: Record<Exclude<WorktreeRecord["state"], "ready">, (pid: number) => string> = {
+  creating: (pid) => `create did not finish (pid ${pid})`,
+  "hooks-pending": () => "postCreate hooks have not succeeded",
+  removing: (pid) => `a cleanup is removing it, or did not finish (pid ${pid})`,
+};
 
 /** One row of `wt status` (docs/contract.md). */
 export interface StatusRow {
@@ -185,8 +192,7 @@ async function buildRow(
   let reason: string | null = null;
   if (record && record.state !== "ready") {
     state = "incomplete";
-    reason =
-      record.state === "creating" ? `create did not finish (pid ${record.pid})` : "postCreate hooks have not succeeded";
+    reason = INCOMPLETE_REASON[record.state](record.pid);
   } else if (!exists || (record && entry === null)) {
     state = record ? "missing" : "prunable";
     reason = entry?.prunable ?? (exists ? "git no longer lists this worktree" : "folder is gone");
@@ -304,11 +310,12 @@ async function aheadBehindAll(
     if (counts) out[p.row] = counts;
     else rest.push(p);
   }
-  const jobs: FolderJob[] = rest.map((p) => ({ cwd: p.folder, lastArg: `${p.base}...HEAD` }));
-  const outputs = await gitInEach(["rev-list", "--left-right", "--count", "--end-of-options"], jobs, PARALLEL);
-  outputs.forEach((text, k) => {
-    const m = text === null ? null : /^(\d+)\s+(\d+)/.exec(text);
-    if (m) out[(rest[k] as (typeof rest)[number]).row] = { behind: Number(m[1]), ahead: Number(m[2]) };
+  const counts = await aheadBehindInEach(
+    rest.map((p) => ({ cwd: p.folder, base: p.base })),
+    PARALLEL,
+  );
+  counts.forEach((c, k) => {
+    if (c) out[(rest[k] as (typeof rest)[number]).row] = c;
   });
   return out;
 }

@@ -1,5 +1,6 @@
-import { splitStatusRuns } from "./parse.js";
+import { parseStatusV2, type StatusEntry, splitStatusRuns } from "./parse.js";
 import { git, gitEnvCommand } from "./run.js";
+import type { GitAt } from "./worktree.js";
 
 /** `git status` as `wt status` reads it: porcelain v2, NUL-separated (git-status(1)). */
 export const STATUS_ARGS = ["status", "--porcelain=v2", "-z"] as const;
@@ -92,4 +93,33 @@ async function runGroup(args: readonly string[], jobs: readonly FolderJob[]): Pr
     );
   }
   return runs;
+}
+
+/**
+ * What `git status` shows as changed in the worktree at `at.cwd` (untracked files one by one,
+ * ignored ones left out): what cleanup refuses to delete.
+ * @throws GitError (exit 6).
+ */
+export async function statusPorcelain(at: GitAt): Promise<StatusEntry[]> {
+  const out = await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], at);
+  return parseStatusV2(out.stdout).filter((e) => e.kind !== "ignored");
+}
+
+/**
+ * Commits ahead of and behind `base` for HEAD of each folder (`git rev-list --left-right
+ * --count <base>...HEAD`, run through `gitInEach`), or null where git could not tell.
+ */
+export async function aheadBehindInEach(
+  jobs: readonly { cwd: string; base: string }[],
+  groups = 4,
+): Promise<({ ahead: number; behind: number } | null)[]> {
+  const outputs = await gitInEach(
+    ["rev-list", "--left-right", "--count", "--end-of-options"],
+    jobs.map((j) => ({ cwd: j.cwd, lastArg: `${j.base}...HEAD` })),
+    groups,
+  );
+  return outputs.map((text) => {
+    const m = text === null ? null : /^(\d+)\s+(\d+)/.exec(text);
+    return m ? { behind: Number(m[1]), ahead: Number(m[2]) } : null;
+  });
 }
