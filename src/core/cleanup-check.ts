@@ -8,7 +8,7 @@ import { checkSubmodules } from "./cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "./create-lock.js";
 import { DirtyWorktreeError, UsageError, WorktreeLockedError, WorktreeMovedError } from "./errors.js";
 import { checkWorktreeRoot, isInside, lstatOrNull } from "./fs-safe.js";
-import type { Session } from "./session.js";
+import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
 
 /** A worktree cleanup found safe to remove, with what it will report. */
@@ -66,9 +66,9 @@ async function checkSafe(
     if (moved) throw new WorktreeMovedError(record.id, record.path, record.branch, moved.path);
   }
   if ((await lstatOrNull(record.path)) === null || entry === null) return;
-  await refuseUncommitted(record);
+  await refuseUncommitted(session, record);
   if (entry.detached && entry.head) {
-    const lost = await unreachableCommits({ cwd: repo.mainPath }, entry.head);
+    const lost = await unreachableCommits(gitAt(session), entry.head);
     if (lost.length > 0) {
       throw new DirtyWorktreeError(
         `worktree ${record.id} has a detached HEAD with ${lost.length} commit(s) no branch holds: ${lost.slice(0, 10).join(" ")}`,
@@ -81,8 +81,8 @@ async function checkSafe(
 }
 
 /** @throws DirtyWorktreeError (exit 5, code `dirty`, `details.files`) when `git status` shows changes. */
-async function refuseUncommitted(record: WorktreeRecord): Promise<void> {
-  const status = await statusPorcelain({ cwd: record.path });
+async function refuseUncommitted(session: Session, record: WorktreeRecord): Promise<void> {
+  const status = await statusPorcelain(gitAt(session, record.path));
   if (status.length === 0) return;
   // `git status --short` letters (porcelain v2 writes an unchanged side as `.`).
   const files = status.map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
@@ -107,17 +107,17 @@ async function auditBeyondStatus(
   force: boolean,
 ): Promise<WorktreeFiles> {
   if (entry === null || (await lstatOrNull(record.path)) === null) return { edited: [], ignored: [] };
-  if (!force) await checkSubmodules(record);
-  return auditWorktreeFiles(session.repo.stateDir, record, session.config.cleanup.protect, force);
+  if (!force) await checkSubmodules(record, session.env);
+  return auditWorktreeFiles(session, record, force);
 }
 
 /** True when the branch tip is reachable from the worktree's base (`git branch -d` semantics). */
 export async function branchMerged(session: Session, record: WorktreeRecord): Promise<boolean> {
-  const cwd = session.repo.mainPath;
-  if (!(await refExists(cwd, `refs/heads/${record.branch}`))) return true;
-  const base = await resolveCommit(cwd, record.base);
+  const at = gitAt(session);
+  if (!(await refExists(at, `refs/heads/${record.branch}`))) return true;
+  const base = await resolveCommit(at, record.base);
   if (base === null) return false;
-  return isAncestor(cwd, `refs/heads/${record.branch}`, base);
+  return isAncestor(at, `refs/heads/${record.branch}`, base);
 }
 
 /** What cleanup does with the branch: delete it, or keep it and say why. */
@@ -134,15 +134,15 @@ export async function branchFate(
   entries: readonly WorktreeEntry[],
   flags: { keepBranch?: boolean; deleteBranch?: boolean },
 ): Promise<BranchFate> {
-  const cwd = session.repo.mainPath;
+  const at = gitAt(session);
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
-  if (!(await refExists(cwd, `refs/heads/${record.branch}`)))
+  if (!(await refExists(at, `refs/heads/${record.branch}`)))
     return { delete: false, kept: "the branch no longer exists" };
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (flags.keepBranch) return { delete: false, kept: "--keep-branch" };
   if (flags.deleteBranch) return { delete: true };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
   if (await branchMerged(session, record)) return { delete: true };
-  const ahead = await aheadCount({ cwd }, `refs/heads/${record.branch}`, record.base);
+  const ahead = await aheadCount(at, `refs/heads/${record.branch}`, record.base);
   return { delete: false, kept: `not merged into ${record.base} (${ahead ?? "?"} commit(s) only on ${record.branch})` };
 }

@@ -2,11 +2,13 @@ import type { Dirent } from "node:fs";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { ignoredPaths, untrackedMatching } from "../git/ignored.js";
+import type { GitAt } from "../git/run.js";
 import { readCopyManifest } from "./copy-manifest.js";
 import { DirtyWorktreeError } from "./errors.js";
 import { editedCopies } from "./include.js";
 import { compareText } from "./names.js";
 import { ownedPaths, ownFiles } from "./provision/owned.js";
+import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
 
 /** An ignored path cleanup deletes that wt did not make: a file, or a folder and how many files it holds. */
@@ -33,20 +35,21 @@ const FILES_PER_FOLDER = 3;
  * made and the user edited since (`editedCopies`), and ignored paths wt did not make
  * (`git status --ignored=matching`; an ignored folder is counted, never followed through a
  * link). A file among them that wt did not bring and that matches `protect` (gitignore syntax,
- * config `cleanup.protect`) refuses the cleanup unless `force`.
+ * config `cleanup.protect` of `session`) refuses the cleanup unless `force`.
  * @throws DirtyWorktreeError (exit 5, code `protected`, `details.files`) listing those files.
  */
 export async function auditWorktreeFiles(
-  stateDir: string,
+  session: Session,
   record: WorktreeRecord,
-  protect: readonly string[],
   force: boolean,
 ): Promise<WorktreeFiles> {
+  const { stateDir } = session.repo;
+  const protect = session.config.cleanup.protect;
   const copies = await editedCopies(record.path, record.included, ownFiles(record), readCopyManifest(stateDir, record));
-  const { rows, isUserFile } = await userIgnored(record);
+  const { rows, isUserFile } = await userIgnored(gitAt(session, record.path), record);
   if (!force) {
     const added = new Set(copies.added);
-    const matching = await untrackedMatching(record.path, protect);
+    const matching = await untrackedMatching(gitAt(session, record.path), protect);
     const protectedFiles = matching.filter((p) => added.has(p) || isUserFile(p)).sort(compareText);
     if (protectedFiles.length > 0) refuseProtected(record, protect, protectedFiles);
   }
@@ -69,6 +72,7 @@ function refuseProtected(record: WorktreeRecord, protect: readonly string[], fil
  * telling whether a worktree-relative file is one of them (or inside one).
  */
 async function userIgnored(
+  at: GitAt,
   record: WorktreeRecord,
 ): Promise<{ rows: IgnoredRemoved[]; isUserFile: (rel: string) => boolean }> {
   const own = ownedPaths(record);
@@ -77,7 +81,7 @@ async function userIgnored(
   const loose = new Map<string, string[]>();
   const folders: string[] = [];
   const files = new Set<string>();
-  for (const entry of await ignoredPaths(record.path)) {
+  for (const entry of await ignoredPaths(at)) {
     if (isOwn(entry.path)) continue;
     if (!entry.isDirectory) {
       files.add(entry.path);

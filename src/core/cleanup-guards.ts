@@ -1,8 +1,10 @@
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import path from "node:path";
+import type { Env } from "../git/run.js";
 import { commitsNotOnRemotes, listGitlinks, repoTopLevel, workTreeChanges } from "../git/submodules.js";
 import { DirtyWorktreeError, InProgressError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
+import { processAlive, processStartMs } from "./process.js";
 import { recordWrittenAtMs, type WorktreeRecord } from "./state.js";
 
 /**
@@ -32,36 +34,6 @@ export function checkNotInProgress(stateDir: string, record: WorktreeRecord): vo
   );
 }
 
-/** True when a process with this id exists (signal 0 checks without sending anything). */
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * When process `pid` started (ms since the epoch), from Linux's /proc (proc(5): field 22 of
- * /proc/<pid>/stat is the start in clock ticks after boot, USER_HZ = 100; /proc/stat's `btime`
- * is the boot time in seconds), or null where /proc does not tell (macOS, BSD).
- */
-function processStartMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) is in parentheses and may itself hold spaces or ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[19]);
-    const btime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
-    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return null;
-    return btime * 1000 + ticks * 10;
-  } catch {
-    return null;
-  }
-}
-
 /** What a submodule of a worktree holds that would be lost with it. */
 export interface SubmoduleWork {
   /** Relative to the worktree, `/`-separated (nested submodules: `lib/vendor/x`). */
@@ -84,23 +56,23 @@ const MAX_SUBMODULE_DEPTH = 8;
  * such commits exist nowhere else (git itself refuses `worktree remove` with initialised
  * submodules, git-worktree(1)).
  */
-export async function submoduleWork(root: string, prefix = "", depth = 0): Promise<SubmoduleWork[]> {
+export async function submoduleWork(root: string, env: Env, prefix = "", depth = 0): Promise<SubmoduleWork[]> {
   if (depth >= MAX_SUBMODULE_DEPTH) return [];
   const found: SubmoduleWork[] = [];
-  for (const rel of await listGitlinks(root)) {
+  for (const rel of await listGitlinks({ cwd: root, env })) {
     const dir = path.join(root, rel);
     // Not initialised: an empty folder, nothing of its own.
     if ((await lstatOrNull(path.join(dir, ".git"))) === null) continue;
     const shown = `${prefix}${rel}`;
-    const top = await repoTopLevel(dir);
+    const top = await repoTopLevel({ cwd: dir, env });
     if (top === null || !samePath(top.topLevel, dir)) {
       found.push({ path: shown, changes: [], commits: [], unreadable: "git cannot read its repository" });
       continue;
     }
-    const changes = (await workTreeChanges(dir)).map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
-    const commits = await commitsNotOnRemotes(dir);
+    const changes = (await workTreeChanges({ cwd: dir, env })).map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
+    const commits = await commitsNotOnRemotes({ cwd: dir, env });
     if (changes.length > 0 || commits.length > 0) found.push({ path: shown, changes, commits });
-    found.push(...(await submoduleWork(dir, `${shown}/`, depth + 1)));
+    found.push(...(await submoduleWork(dir, env, `${shown}/`, depth + 1)));
   }
   return found;
 }
@@ -118,8 +90,8 @@ function samePath(a: string, b: string): boolean {
  * @throws DirtyWorktreeError (exit 5; code `dirty` when a submodule has uncommitted changes or
  *   cannot be read, else `unreachable-commits`), `details.submodules` listing each.
  */
-export async function checkSubmodules(record: WorktreeRecord): Promise<void> {
-  const work = await submoduleWork(record.path);
+export async function checkSubmodules(record: WorktreeRecord, env: Env): Promise<void> {
+  const work = await submoduleWork(record.path, env);
   if (work.length === 0) return;
   const lines = work.map((w) => {
     if (w.unreadable) return `${w.path}: ${w.unreadable}`;

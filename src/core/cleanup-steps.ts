@@ -8,7 +8,7 @@ import { removeDatabaseFiles } from "./databases.js";
 import { removeExcludes } from "./exclude.js";
 import { isInside, lstatOrNull, refusalInside } from "./fs-safe.js";
 import { idKey } from "./names.js";
-import type { Session } from "./session.js";
+import { gitAt, type Session } from "./session.js";
 import { deleteRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 import type { Step } from "./steps/step.js";
 import { moveToTrash } from "./trash.js";
@@ -76,7 +76,7 @@ export function removalSteps(
           kind: "delete-branch",
           title: `delete branch ${record.branch}`,
           run: async () => {
-            await deleteBranch({ cwd: repo.mainPath }, record.branch);
+            await deleteBranch(gitAt(session), record.branch);
             out.branchDeleted = true;
           },
         }
@@ -127,7 +127,7 @@ function worktreeStep(
     const trashed = folderExists ? await moveToTrash(repo.stateDir, record.path) : null;
     try {
       // Also unregisters a worktree whose folder is gone (moved to the trash, or deleted by hand).
-      await removeWorktree({ cwd: repo.mainPath }, record.path, { locked: entry.locked !== null });
+      await removeWorktree(gitAt(session), record.path, { locked: entry.locked !== null });
     } catch (e) {
       if (trashed) await rename(trashed, record.path).catch(() => {});
       throw e;

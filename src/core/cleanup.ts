@@ -7,11 +7,12 @@ import { lockTimeoutMs, type WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
 import { worktreeVariables } from "./envfile.js";
 import { InProgressError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
+import { fromSystemError } from "./fs-errors.js";
 import { checkWorktreeRoot } from "./fs-safe.js";
 import { type HeldLock, lockedSignal, withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
 import { hookSteps } from "./provision/hooks.js";
-import { openSession, type Session } from "./session.js";
+import { gitAt, openSession, type Session } from "./session.js";
 import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 import { executeSteps } from "./steps/execute.js";
 import { planOf, type Step } from "./steps/step.js";
@@ -103,15 +104,13 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     return result;
   }
   const trash: string[] = [];
-  const marked = await locked(run, "", async () => {
-    const checked = await selectAndCheck(run);
-    for (const c of checked) await markRemoving(session, c.record);
-    // What a killed background deleter left in the trash goes with this run's folders.
-    trash.push(...(await trashLeftovers(session.repo.stateDir)));
-    return checked;
-  });
-  const pending = new Set(marked.map((c) => c.record));
+  const pending = new Set<WorktreeRecord>();
   try {
+    const marked = await locked(run, "", async (lockCtx) => {
+      // What a killed background deleter left in the trash goes with this run's folders.
+      trash.push(...(await trashLeftovers(session.repo.stateDir)));
+      return markAll(run, await selectAndCheck(run), pending, trash, lockCtx);
+    });
     for (const checked of marked) {
       const removed = await removeOne(run, checked, trash, () => pending.delete(checked.record));
       if (removed) result.removed.push(removed);
@@ -169,8 +168,8 @@ function locked<T>(run: CleanupRun, suffix: string, work: (ctx: WtContext, held:
 async function selectAndCheck(run: CleanupRun): Promise<CheckedWorktree[]> {
   const { session, options, ids } = run;
   const records = await readRecords(session.repo.stateDir);
-  const entries = await listWorktrees(session.repo.mainPath);
-  if (!options.dryRun) await releaseStaleCreateLocks(session.repo.mainPath, entries, records);
+  const entries = await listWorktrees(gitAt(session));
+  if (!options.dryRun) await releaseStaleCreateLocks(gitAt(session), entries, records);
   let targets: WorktreeRecord[] = records;
   if (ids.length > 0) {
     targets = ids.map((id) => {
@@ -202,10 +201,33 @@ function skip(run: CleanupRun, record: WorktreeRecord, e: unknown): void {
 /** The previous state of each record this run marked `removing`, to put back if it is not removed. */
 const before = new WeakMap<WorktreeRecord, { state: WorktreeRecord["state"]; pid: number }>();
 
-/** Marks `record` as being removed by this process (under the lock). */
-async function markRemoving(session: Session, record: WorktreeRecord): Promise<void> {
-  before.set(record, { state: record.state, pid: record.pid });
-  await writeRecord(session.repo.stateDir, { ...record, state: "removing", pid: process.pid });
+/**
+ * Under the lock: marks each checked worktree `removing` (this process's), so that its hooks
+ * can run outside the lock. One whose record cannot be written (a full disk) is removed right
+ * here instead, its hooks under the lock, as no mark protects it once the lock is released.
+ * @returns the marked worktrees, to remove one by one.
+ */
+async function markAll(
+  run: CleanupRun,
+  checked: readonly CheckedWorktree[],
+  pending: Set<WorktreeRecord>,
+  trash: string[],
+  lockCtx: WtContext,
+): Promise<CheckedWorktree[]> {
+  const marked: CheckedWorktree[] = [];
+  for (const c of checked) {
+    before.set(c.record, { state: c.record.state, pid: c.record.pid });
+    try {
+      await writeRecord(run.session.repo.stateDir, { ...c.record, state: "removing", pid: process.pid });
+      pending.add(c.record);
+      marked.push(c);
+    } catch (e) {
+      if (fromSystemError(e)?.code !== "disk-full") throw e;
+      const removed = await removeOne(run, c, trash, () => {}, lockCtx);
+      if (removed) run.result.removed.push(removed);
+    }
+  }
+  return marked;
 }
 
 /** Puts back the state of records this run marked and did not remove (under the lock). */
@@ -256,7 +278,7 @@ function removedRow(checked: CheckedWorktree, fate: Awaited<ReturnType<typeof br
 
 /** --dry-run: the row of a worktree with `plan`, the titles of the steps a real run executes. */
 async function dryRunOne(run: CleanupRun, checked: CheckedWorktree): Promise<RemovedWorktree> {
-  const entries = await listWorktrees(run.session.repo.mainPath);
+  const entries = await listWorktrees(gitAt(run.session));
   const out: RemovalOutcome = { branchDeleted: false, trash: [] };
   const { pre, removal, post, fate } = await stepsOf(run, checked, entries, run.ctx, out);
   return { ...removedRow(checked, fate), plan: planOf([...pre, ...removal, ...post]) };
@@ -274,47 +296,51 @@ async function removeOne(
   checked: CheckedWorktree,
   trash: string[],
   removed: () => void,
+  held?: WtContext,
 ): Promise<RemovedWorktree | null> {
-  const { session, ctx, options } = run;
+  const { ctx, options } = run;
   const exec = (steps: Step[], c: WtContext) =>
     executeSteps(steps, { signal: c.signal, onStep: c.onProgress, onWarning: run.warn });
-  const first = await stepsOf(run, checked, [], ctx, { branchDeleted: false, trash });
+  const first = await stepsOf(run, checked, [], held ?? ctx, { branchDeleted: false, trash });
   try {
-    await exec(first.pre, ctx);
+    await exec(first.pre, held ?? ctx);
   } catch (e) {
     if (!options.force || !(e instanceof WtError) || e.code !== "command-failed") throw e;
     run.warn(`preCleanup hook failed, going on because of --force: ${e.message}`);
   }
-  const row = await locked(run, "", async (lockCtx) => {
-    const again = await recheck(run, checked.record);
+  const remove = async (lockCtx: WtContext) => {
+    const again = await recheck(run, checked.record, held === undefined);
     if (again === null) return null;
-    const entries = await listWorktrees(session.repo.mainPath);
+    const entries = await listWorktrees(gitAt(run.session));
     const out: RemovalOutcome = { branchDeleted: false, trash };
     const { removal, fate } = await stepsOf(run, again, entries, lockCtx, out);
     await exec(removal, lockCtx);
     removed();
     return { ...removedRow(again, fate), branchDeleted: out.branchDeleted };
-  });
-  if (row) await exec(first.post, ctx);
+  };
+  const row = held ? await remove(held) : await locked(run, "", remove);
+  if (row) await exec(first.post, held ?? ctx);
   return row;
 }
 
 /**
- * Under the lock, after the preCleanup hooks: the record must still be this run's `removing`
- * one, and the worktree still safe (a hook may have left changes).
+ * Under the lock, after the preCleanup hooks: the record must still be this run's (`removing`,
+ * when `marked`), and the worktree still safe (a hook may have left changes).
  * @returns the fresh check, or null when --merged/--all skips it; throws for named ids.
  */
-async function recheck(run: CleanupRun, record: WorktreeRecord): Promise<CheckedWorktree | null> {
+async function recheck(run: CleanupRun, record: WorktreeRecord, marked: boolean): Promise<CheckedWorktree | null> {
   const { session, options } = run;
   const current = await readRecord(session.repo.stateDir, record.id);
   try {
-    if (current?.state !== "removing" || current.pid !== process.pid || current.path !== record.path) {
+    const ours =
+      current?.path === record.path && (!marked || (current.state === "removing" && current.pid === process.pid));
+    if (!current || !ours) {
       throw new InProgressError(
         `worktree ${record.id} changed while its preCleanup hooks ran`,
         `run \`wt status ${record.id}\`, then \`wt cleanup ${record.id}\` again`,
       );
     }
-    const entries = await listWorktrees(session.repo.mainPath);
+    const entries = await listWorktrees(gitAt(session));
     const restored = { ...current, state: before.get(record)?.state ?? current.state };
     const checked = await checkWorktree(session, restored, entries, options.force === true);
     return { ...checked, record: current };

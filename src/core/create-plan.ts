@@ -3,7 +3,7 @@ import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { catFileExists } from "../git/refs.js";
 import { listWorktrees, refExists, resolveCommit } from "../git/repo.js";
-import type { AddWorktreeBranch } from "../git/worktree.js";
+import type { AddWorktreeBranch, GitAt } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
 import { type DatabasePlan, planDatabases } from "./databases.js";
@@ -15,7 +15,7 @@ import { type IncludePlanEntry, planIncludes } from "./include.js";
 import { worktreeDirHolder } from "./names.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
 import { excludePatterns } from "./provision/owned.js";
-import type { Session } from "./session.js";
+import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
 import { trashDir } from "./trash.js";
 
@@ -97,13 +97,13 @@ export interface NewPlan {
  */
 export async function planNew(session: Session, ctx: WtContext, w: NewWorktree): Promise<NewPlan> {
   const { repo, config } = session;
-  const entries = await listWorktrees(repo.mainPath, ctx.signal);
-  if (!w.dryRun) await releaseStaleCreateLocks(repo.mainPath, entries, w.records);
+  const entries = await listWorktrees(gitAt(session, repo.mainPath, ctx.signal));
+  if (!w.dryRun) await releaseStaleCreateLocks(gitAt(session), entries, w.records);
   checkConflicts(entries, w);
   await checkFolder(w.worktree);
-  const baseCommit = await resolveCommit(repo.mainPath, w.base);
+  const baseCommit = await resolveCommit(gitAt(session), w.base);
   if (baseCommit === null) throw new BaseNotFoundError(w.base);
-  const how = await branchSource(repo.mainPath, w.branch, baseCommit);
+  const how = await branchSource(gitAt(session), w.branch, baseCommit);
   const slot = await allocateSlot({
     id: w.id,
     ports: config.ports,
@@ -118,7 +118,7 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
   const never = neverIncluded(session, entries, w);
   const includes = repo.bare
     ? []
-    : await planIncludes(repo.mainPath, config.include.symlink, config.envFile, never, ctx.signal);
+    : await planIncludes(gitAt(session, repo.mainPath, ctx.signal), config.include.symlink, config.envFile, never);
   warnLinkedModules(includes, w.warn);
   const databases = await planDatabases(config.databases, repo.mainPath, w.worktree, w.values);
   for (const d of databases) checkPathLength(d.path, `the database ${path.basename(d.path)}`);
@@ -170,9 +170,9 @@ function newRecord(
 }
 
 /** A local branch is checked out as it is; else one on origin is tracked; else made at the base. */
-async function branchSource(cwd: string, branch: string, baseCommit: string): Promise<AddWorktreeBranch> {
-  if (await refExists(cwd, `refs/heads/${branch}`)) return { kind: "existing", branch };
-  if (await refExists(cwd, `refs/remotes/origin/${branch}`)) return { kind: "track", branch };
+async function branchSource(at: GitAt, branch: string, baseCommit: string): Promise<AddWorktreeBranch> {
+  if (await refExists(at, `refs/heads/${branch}`)) return { kind: "existing", branch };
+  if (await refExists(at, `refs/remotes/origin/${branch}`)) return { kind: "track", branch };
   return { kind: "new", branch, commit: baseCommit };
 }
 
@@ -227,7 +227,7 @@ async function refuseTrackedTargets(
   ];
   for (const t of targets) {
     const rel = t.rel.split(path.sep).join("/");
-    if (await catFileExists({ cwd: session.repo.mainPath }, startPoint, rel)) {
+    if (await catFileExists(gitAt(session), startPoint, rel)) {
       throw new TrackedTargetError(rel, t.what, worktree);
     }
   }

@@ -1,7 +1,7 @@
 import { rm, rmdir, unlink } from "node:fs/promises";
 import path from "node:path";
 import { deleteBranch, revParseHead } from "../git/refs.js";
-import { addWorktree, pruneWorktrees, removeWorktree, unlockWorktree } from "../git/worktree.js";
+import { addWorktree, type GitAt, pruneWorktrees, removeWorktree, unlockWorktree } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import { type CopyManifest, MANIFEST_FILE_LIMIT, scanCopiedFolder, writeCopyManifest } from "./copy-manifest.js";
 import { createLockReason } from "./create-lock.js";
@@ -12,7 +12,7 @@ import { removeExcludes, setExcludes } from "./exclude.js";
 import { checkWorktreeRoot } from "./fs-safe.js";
 import { runShellCommand } from "./hooks.js";
 import { bringEntry, fingerprintFile, type IncludePlanEntry } from "./include.js";
-import type { Session } from "./session.js";
+import { gitAt, type Session } from "./session.js";
 import { deleteRecord, writeRecord } from "./state.js";
 import type { Step } from "./steps/step.js";
 
@@ -56,11 +56,11 @@ export function newSteps(session: Session, ctx: WtContext, w: NewWorktree, plan:
       kind: "mark-ready",
       title: "mark the worktree ready",
       run: async () => {
-        out.head = await revParseHead({ cwd: worktree });
+        out.head = await revParseHead(gitAt(session, worktree));
         record.state = "hooks-pending";
         record.pid = process.pid;
         await writeRecord(repo.stateDir, record);
-        await unlockWorktree({ cwd: repo.mainPath }, worktree);
+        await unlockWorktree(gitAt(session), worktree);
       },
     },
   ];
@@ -109,14 +109,14 @@ function addStep(session: Session, ctx: WtContext, plan: NewPlan): Step {
       : how.kind === "track"
         ? `add worktree ${folder} with new branch ${how.branch} tracking origin/${how.branch}`
         : `add worktree ${folder} with new branch ${how.branch} at ${record.base} (${plan.baseCommit.slice(0, 8)})`;
-  const at = { cwd: session.repo.mainPath, signal: ctx.signal };
+  const at = gitAt(session, session.repo.mainPath, ctx.signal);
   return {
     kind: "add-worktree",
     title,
     detail: { path: folder, branch: how.branch, source: how.kind },
     run: () => addWorktree(at, folder, how, createLockReason(process.pid)),
     undo: async () => {
-      await removeWorktreeAndBranch(session.repo.mainPath, folder, record.createdBranch ? record.branch : null);
+      await removeWorktreeAndBranch(gitAt(session), folder, record.createdBranch ? record.branch : null);
       await removeEmptyParents(path.dirname(folder), plan.madeParents);
     },
   };
@@ -257,8 +257,7 @@ async function removeEmptyParents(dir: string, top: string | null): Promise<void
  * Rollback of `git worktree add`: unregisters and deletes the folder (after unlinking any
  * symlink wt made, so nothing is followed), and deletes the branch when this run made it.
  */
-async function removeWorktreeAndBranch(mainPath: string, worktree: string, branch: string | null): Promise<void> {
-  const at = { cwd: mainPath };
+async function removeWorktreeAndBranch(at: GitAt, worktree: string, branch: string | null): Promise<void> {
   await removeWorktree(at, worktree, { locked: true, tolerant: true });
   await rm(worktree, { recursive: true, force: true });
   await pruneWorktrees(at);

@@ -10,9 +10,10 @@ import { checkWorktreeRoot, isInside } from "./fs-safe.js";
 import { readIncludeFile } from "./include.js";
 import { lockedSignal, withRepoLock } from "./lock.js";
 import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
+import { processAlive } from "./process.js";
 import { hookSteps } from "./provision/hooks.js";
 import { recreateResult, recreateSteps } from "./recreate.js";
-import { defaultBase, fetchBaseRemote, openSession, type Session } from "./session.js";
+import { defaultBase, fetchBaseRemote, gitAt, openSession, type Session } from "./session.js";
 import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 import { executeSteps } from "./steps/execute.js";
 import { planOf, type Step } from "./steps/step.js";
@@ -73,7 +74,7 @@ async function resolveNew(
   const values = { repo: repo.repoName, id: options.id, name };
   const worktree = worktreePathFor(config, repo.mainPath, values);
   const branch = options.branch ?? expandTemplate(config.branch, values, "branch");
-  if (!(await isValidBranchName(repo.mainPath, branch))) {
+  if (!(await isValidBranchName(gitAt(session), branch))) {
     throw new UsageError(
       `invalid branch name ${JSON.stringify(branch)} (git check-ref-format --branch refuses it)`,
       "pass a valid --branch, or fix the `branch` template",
@@ -87,9 +88,9 @@ async function resolveNew(
   // Refuse a .worktreeinclude that is a FIFO, a device or a folder before the lock is taken
   // (planIncludes reads it again under the lock, through the same non-blocking reader).
   if (!repo.bare) await readIncludeFile(repo.mainPath);
-  const base = config.base ?? (await defaultBase(repo));
+  const base = config.base ?? (await defaultBase(repo, ctx.env));
   if (config.fetch && !options.dryRun) {
-    const warning = await fetchBaseRemote(repo, base, ctx.signal);
+    const warning = await fetchBaseRemote(repo, base, ctx.env, ctx.signal);
     if (warning) warn(warning);
   }
   const dryRun = options.dryRun === true;
@@ -134,15 +135,15 @@ async function createLocked(
   const records = await readRecords(repo.stateDir);
   const existing = records.find((r) => idKey(r.id) === idKey(options.id));
   if (!existing) return createNew(session, ctx, { ...w, records });
-  if (!w.dryRun) await releaseStaleCreateLocks(repo.mainPath, await listWorktrees(repo.mainPath), records);
+  if (!w.dryRun) await releaseStaleCreateLocks(gitAt(session), await listWorktrees(gitAt(session)), records);
   const { steps, hooks } = await recreateSteps(session, ctx, existing, w.warn);
   const hookList = w.hooks ? hooks : [];
   if (w.dryRun) {
-    const result = await recreateResult(existing);
+    const result = await recreateResult(session, existing);
     return { result: { ...result, dryRun: true, plan: planOf([...steps, ...hookList]) }, record: null, hooks: [] };
   }
   await executeSteps(steps, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: w.warn });
-  const result = await recreateResult(existing);
+  const result = await recreateResult(session, existing);
   if (existing.state !== "hooks-pending") return { result, record: null, hooks: [] };
   // Another create may be running the hooks right now (parallel creates of one id):
   // leave them to it rather than installing twice at once.
@@ -237,16 +238,6 @@ async function rollBackCreate(
     if (current?.path !== record.path || current.pid !== process.pid) return;
     await rollback();
   });
-}
-
-/** True when a process with this id exists (signal 0 checks without sending anything). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import {
   lstat,
   mkdir,
@@ -16,6 +15,7 @@ import {
 import { hostname } from "node:os";
 import path from "node:path";
 import { BusyError, ConflictError, WtError } from "./errors.js";
+import { procStat } from "./process.js";
 
 /**
  * The repository-wide lock that serialises create, cleanup and slot allocation.
@@ -234,23 +234,6 @@ function processState(pid: number, start: string): OwnerState {
     return { pid, alive: false, stopped: false, why: "its pid now belongs to another process" };
   }
   return { pid, alive: true, stopped: stat.state === "T" || stat.state === "t", why: "running" };
-}
-
-/**
- * State letter and start time (clock ticks after boot) of `pid` from `/proc/<pid>/stat`
- * (proc(5): fields 3 and 22; the command name, field 2, is in parentheses and may hold
- * spaces, so fields are counted after its last `)`), or null where that file is unreadable.
- */
-function procStat(pid: number): { state: string; start: string } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    const state = fields[0];
-    const start = fields[19];
-    return state && start ? { state, start } : null;
-  } catch {
-    return null;
-  }
 }
 
 /** A short tag of this host's name: a lock from another host cannot be checked for liveness. */

@@ -9,7 +9,7 @@ import { IncompleteWorktreeError, WorktreeFolderGoneError } from "./errors.js";
 import { setExcludes } from "./exclude.js";
 import { checkWorktreeRoot, lstatOrNull } from "./fs-safe.js";
 import { hookSteps } from "./provision/hooks.js";
-import type { Session } from "./session.js";
+import { gitAt, type Session } from "./session.js";
 import { type WorktreeRecord, writeRecord } from "./state.js";
 import type { Step } from "./steps/step.js";
 
@@ -106,14 +106,14 @@ async function warnDrift(session: Session, record: WorktreeRecord, warn: (m: str
 }
 
 /** The result of a re-create, from the record (`created: false`). */
-export async function recreateResult(record: WorktreeRecord): Promise<CreateResult> {
+export async function recreateResult(session: Session, record: WorktreeRecord): Promise<CreateResult> {
   return {
     id: record.id,
     name: record.name,
     branch: record.branch,
     path: record.path,
     base: record.base,
-    head: await revParseHead({ cwd: record.path }),
+    head: await revParseHead(gitAt(session, record.path)),
     created: false,
     slot: record.slot,
     ports: record.ports,

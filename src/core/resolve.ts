@@ -13,7 +13,8 @@ import { readRecord, type WorktreeRecord } from "./state.js";
 export async function findWorktree(ctx: WtContext, id: string): Promise<{ repo: RepoContext; record: WorktreeRecord }> {
   validateId(id);
   // The git runner and the env file code load only when needed: `wt path` runs in prompts.
-  const repo = discoverRepoFast(ctx.cwd, ctx.env) ?? (await (await import("../git/repo.js")).resolveRepo(ctx.cwd));
+  const repo =
+    discoverRepoFast(ctx.cwd, ctx.env) ?? (await (await import("../git/repo.js")).resolveRepo(ctx.cwd, ctx.env));
   const record = await readRecord(repo.stateDir, id);
   if (!record) throw new WorktreeNotFoundError(id);
   return { repo, record };

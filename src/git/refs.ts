@@ -1,6 +1,5 @@
 import { splitNul } from "./parse.js";
-import { git, gitOut } from "./run.js";
-import type { GitAt } from "./worktree.js";
+import { type GitAt, git, gitOut } from "./run.js";
 
 /**
  * `git branch -D -- <branch>`.

@@ -1,7 +1,6 @@
-import { type GitOptions, git } from "./run.js";
+import { type GitAt, git } from "./run.js";
 
-/** Where a git verb runs: the folder, the caller's environment, and what stops it. */
-export type GitAt = Pick<GitOptions, "cwd" | "env" | "signal">;
+export type { GitAt } from "./run.js";
 
 /** How `addWorktree` gets its branch (git-worktree(1), `add`). */
 export type AddWorktreeBranch =
