@@ -5,7 +5,7 @@ import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.j
 import { writeDuckdb } from "./db/duckdb.js";
 import { writeSqlite } from "./db/sqlite.js";
 import { resolveTemplate, templateSource } from "./db/template.js";
-import { ConfigError, ConflictError } from "./errors.js";
+import { ConfigError, ConflictError, DatabasePathTakenError } from "./errors.js";
 import { isInside, lstatOrNull, refusalInside, safeJoin } from "./fs-safe.js";
 import { expandTemplate } from "./names.js";
 
@@ -72,7 +72,7 @@ export async function planDatabases(
       throw new ConfigError(`${key}: ${target} is also the path of an earlier database entry`);
     }
     if (!inWorktree && (await lstatOrNull(target)) !== null) {
-      throw new ConflictError(
+      throw new DatabasePathTakenError(
         `a file already exists at the database path ${target} (${key}); wt never replaces a file it did not make`,
         "move that file away, or point the path elsewhere (with {repo} and {id} or {name} in it)",
       );
@@ -168,7 +168,7 @@ async function refuseNonFile(temp: string, template: string | null): Promise<voi
  * replace, where `rename(2)` would silently replace (another repository's create of the same
  * outside path, whose lock is not ours, may have won the race since planning); where the
  * filesystem has no hard links, an exclusive copy (COPYFILE_EXCL).
- * @throws ConflictError (exit 3) when a file appeared at `target`
+ * @throws DatabasePathTakenError (exit 3) when a file appeared at `target`
  */
 async function placeExclusively(temp: string, target: string): Promise<void> {
   try {
@@ -181,7 +181,7 @@ async function placeExclusively(temp: string, target: string): Promise<void> {
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    throw new ConflictError(
+    throw new DatabasePathTakenError(
       `a file appeared at the database path ${target} while wt was making it (another repository's wt?); wt never replaces a file it did not make`,
       "give each repository its own path: put {repo} and {id} or {name} in databases[].path",
     );

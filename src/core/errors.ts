@@ -163,3 +163,52 @@ export class WorktreeLockedError extends BusyError {
     );
   }
 }
+
+/** Exit 4 (code `lock-busy`): another wt held the repository lock for the whole wait. */
+export class LockBusyError extends BusyError {
+  constructor(message: string, hint: string) {
+    super(message, hint, "lock-busy");
+  }
+}
+
+/** Exit 4 (code `lock-lost`): the repository lock was removed or replaced while this wt held it. */
+export class LockLostError extends BusyError {
+  constructor(message: string) {
+    super(
+      message,
+      "make sure no other wt runs on this repository (`wt status`), then run the command again",
+      "lock-lost",
+    );
+  }
+}
+
+/** Exit 3 (code `lock-foreign`): something wt did not make is at the lock's path. */
+export class ForeignLockError extends ConflictError {
+  constructor(lockPath: string, what: string) {
+    super(
+      `${lockPath} is ${what}, not a lock wt made, so wt cannot tell whether another wt is running`,
+      `if no wt is running on this repository, remove it (\`rm -r '${lockPath}'\`) and run the command again`,
+      "lock-foreign",
+    );
+  }
+}
+
+/** Exit 4 (code `slots-exhausted`): every port slot is taken or in use. */
+export class SlotsExhaustedError extends BusyError {
+  constructor(slots: number) {
+    super(
+      `all ${slots} port slots are taken or in use`,
+      "clean up worktrees you no longer need (`wt cleanup --merged`), or raise portSlots in wt.config.json",
+      "slots-exhausted",
+    );
+  }
+}
+
+/** Exit 3: a database path outside the worktree holds a file wt did not make. */
+export class DatabasePathTakenError extends ConflictError {}
+
+/** Exit 3: a path wt would write leaves its folder, or passes a symlink or a non-folder on the way. */
+export class UnsafePathError extends ConflictError {}
+
+/** Exit 3 (code `broken-worktree` when git's tie is broken): the worktree folder is not the one git registered. */
+export class SwappedWorktreeError extends ConflictError {}

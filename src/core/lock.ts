@@ -14,7 +14,7 @@ import {
 } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
-import { BusyError, ConflictError, WtError } from "./errors.js";
+import { ForeignLockError, LockBusyError, LockLostError, WtError } from "./errors.js";
 import { procStat } from "./process.js";
 
 /**
@@ -86,9 +86,9 @@ type LockState =
 /**
  * Runs `fn` while holding the repository lock under `stateDir`. `fn` gets a `HeldLock` whose
  * signal aborts if the lock is lost; when `fn` then fails, the loss is what is thrown.
- * @throws BusyError (exit 4, code `lock-busy`) when a live process still holds the lock after
- *   `timeoutMs`, naming it; ConflictError (exit 3, code `lock-foreign`) when something wt did
- *   not make sits at the lock's path, naming the path to remove; BusyError (`lock-lost`).
+ * @throws LockBusyError (exit 4, code `lock-busy`) when a live process still holds the lock after
+ *   `timeoutMs`, naming it; ForeignLockError (exit 3, code `lock-foreign`) when something wt did
+ *   not make sits at the lock's path, naming the path to remove; LockLostError (4, `lock-lost`).
  */
 export async function withRepoLock<T>(
   stateDir: string,
@@ -304,10 +304,8 @@ function watchLock(lockPath: string, token: string, purpose: string): { held: He
         if (now === token) return;
         const by = now === null ? "removed" : `replaced (${parseToken(now) ? `now pid ${parseToken(now)?.pid}` : now})`;
         controller.abort(
-          new BusyError(
+          new LockLostError(
             `the repository lock was ${by} while \`${purpose}\` held it; wt stopped before its next change`,
-            "make sure no other wt runs on this repository (`wt status`), then run the command again",
-            "lock-lost",
           ),
         );
       });
@@ -349,24 +347,19 @@ function describeOwner(pid: number | null, note: OwnerNote | null): string {
   return parts.join(", ");
 }
 
-function busy(owner: OwnerState, note: OwnerNote | null, timeoutMs: number): BusyError {
+function busy(owner: OwnerState, note: OwnerNote | null, timeoutMs: number): LockBusyError {
   const stopped = owner.stopped ? "; that process is stopped (Ctrl-Z?)" : "";
   const remote = owner.why === "held by a wt on another host" ? `; ${owner.why}` : "";
-  return new BusyError(
+  return new LockBusyError(
     `another wt holds the repository lock (${describeOwner(owner.pid, note)}${stopped}${remote}); waited ${Math.round(timeoutMs / 1000)} s`,
     owner.stopped && owner.pid !== null
       ? `resume it (\`fg\` in its shell, or \`kill -CONT ${owner.pid}\`) and let it finish, or raise WT_LOCK_TIMEOUT (seconds)`
       : "wait for it to finish and try again, or raise WT_LOCK_TIMEOUT (seconds)",
-    "lock-busy",
   );
 }
 
-function foreignLock(lockPath: string, what: string): ConflictError {
-  return new ConflictError(
-    `${lockPath} is ${what}, not a lock wt made, so wt cannot tell whether another wt is running`,
-    `if no wt is running on this repository, remove it (\`rm -r '${lockPath}'\`) and run the command again`,
-    "lock-foreign",
-  );
+function foreignLock(lockPath: string, what: string): ForeignLockError {
+  return new ForeignLockError(lockPath, what);
 }
 
 function sleep(ms: number): Promise<void> {
