@@ -3,21 +3,14 @@ import type { WorktreeEntry } from "../git/parse.js";
 import { aheadCount, unreachableCommits } from "../git/refs.js";
 import { isAncestor, refExists, resolveCommit } from "../git/repo.js";
 import { statusPorcelain } from "../git/status.js";
-import { auditWorktreeFiles, type WorktreeFiles } from "./cleanup-files.js";
+import { auditWorktreeFiles } from "./cleanup-files.js";
 import { checkSubmodules } from "./cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "./create-lock.js";
 import { DirtyWorktreeError, UsageError, WorktreeLockedError, WorktreeMovedError } from "./errors.js";
 import { checkWorktreeRoot, isInside, lstatOrNull } from "./fs-safe.js";
+import type { BranchFate, CheckedWorktree, WorktreeFiles } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
-
-/** A worktree cleanup found safe to remove, with what it will report. */
-export interface CheckedWorktree {
-  record: WorktreeRecord;
-  /** git's entry for its folder, or null when git no longer lists it. */
-  entry: WorktreeEntry | null;
-  files: WorktreeFiles;
-}
 
 /**
  * Checks one worktree before anything of it is removed: `checkSafe`, then what it holds beyond
@@ -119,9 +112,6 @@ export async function branchMerged(session: Session, record: WorktreeRecord): Pr
   if (base === null) return false;
   return isAncestor(at, `refs/heads/${record.branch}`, base);
 }
-
-/** What cleanup does with the branch: delete it, or keep it and say why. */
-export type BranchFate = { delete: true } | { delete: false; kept: string };
 
 /**
  * Whether cleanup deletes the worktree's branch: never when it is gone, checked out elsewhere,

@@ -7,25 +7,13 @@ import { readCopyManifest } from "./copy-manifest.js";
 import { DirtyWorktreeError } from "./errors.js";
 import { editedCopies } from "./include.js";
 import { compareText } from "./names.js";
-import { ownedPaths, ownFiles } from "./provision/owned.js";
+import { ownedPaths, ownFiles } from "./provision/index.js";
+import type { IgnoredRemoved, WorktreeFiles } from "./provision/types.js";
+
+export type { IgnoredRemoved, WorktreeFiles } from "./provision/types.js";
+
 import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
-
-/** An ignored path cleanup deletes that wt did not make: a file, or a folder and how many files it holds. */
-export interface IgnoredRemoved {
-  /** Worktree-relative; a folder ends with `/`. */
-  path: string;
-  /** Files (anything but folders; links not followed) it stands for. */
-  files: number;
-}
-
-/** What cleanup deletes beyond git's view and wt's own files, found before anything is removed. */
-export interface WorktreeFiles {
-  /** `editedCopies`' list: copies wt made that were edited since. */
-  edited: string[];
-  /** Ignored paths the user (or a hook) made in the worktree, collapsed by folder. */
-  ignored: IgnoredRemoved[];
-}
 
 /** Sibling files listed one by one before they are shown as their folder with a count. */
 const FILES_PER_FOLDER = 3;

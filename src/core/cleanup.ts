@@ -1,8 +1,7 @@
 import { listWorktrees } from "../git/repo.js";
-import { branchFate, branchMerged, type CheckedWorktree, checkWorktree } from "./cleanup-check.js";
-import type { IgnoredRemoved } from "./cleanup-files.js";
+import { branchFate, branchMerged, checkWorktree } from "./cleanup-check.js";
 import { checkNotInProgress } from "./cleanup-guards.js";
-import { type RemovalOutcome, removalSteps } from "./cleanup-steps.js";
+import { removalSteps } from "./cleanup-steps.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
 import { worktreeVariables } from "./envfile.js";
@@ -12,6 +11,7 @@ import { checkWorktreeRoot } from "./fs-safe.js";
 import { type HeldLock, lockedSignal, withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
 import { hookSteps } from "./provision/hooks.js";
+import type { CheckedWorktree, IgnoredRemoved, RemovalOutcome } from "./provision/types.js";
 import { gitAt, openSession, type Session } from "./session.js";
 import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 import { executeSteps } from "./steps/execute.js";

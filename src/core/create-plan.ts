@@ -7,14 +7,15 @@ import type { AddWorktreeBranch, GitAt } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
 import { type DatabasePlan, planDatabases } from "./databases.js";
-import { checkValues, expandEnvEntries, type Variables, worktreeVariables } from "./envfile.js";
+import { checkValues, expandEnvEntries, worktreeVariables } from "./envfile.js";
 import { BaseNotFoundError, BranchCheckedOutError, FolderOccupiedError, TrackedTargetError } from "./errors.js";
 import { checkPathLength } from "./fs-errors.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
 import { type IncludePlanEntry, planIncludes } from "./include.js";
 import { worktreeDirHolder } from "./names.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
-import { excludePatterns } from "./provision/owned.js";
+import { excludePatterns } from "./provision/index.js";
+import type { NewPlan, NewWorktree } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
 import { trashDir } from "./trash.js";
@@ -58,35 +59,6 @@ export interface CreateResult {
   /** With --dry-run: the steps that would run. */
   plan?: string[];
   dryRun?: boolean;
-}
-
-/** What `wt create` of a new id was asked for, resolved from flags, config and templates. */
-export interface NewWorktree {
-  id: string;
-  name: string;
-  values: { repo: string; id: string; name: string };
-  worktree: string;
-  branch: string;
-  branchFromFlag: boolean;
-  base: string;
-  records: WorktreeRecord[];
-  warn: (m: string) => void;
-  warnings: string[];
-  dryRun: boolean;
-  /** false with `--no-hooks`: the repository's commands (`databases[].init`) are skipped. */
-  hooks: boolean;
-}
-
-/** Everything a new worktree's steps need, computed before anything exists. */
-export interface NewPlan {
-  record: WorktreeRecord;
-  how: AddWorktreeBranch;
-  baseCommit: string;
-  includes: IncludePlanEntry[];
-  databases: DatabasePlan[];
-  vars: Variables;
-  /** The outermost parent folder `git worktree add` will make, or null. */
-  madeParents: string | null;
 }
 
 /**

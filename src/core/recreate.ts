@@ -1,16 +1,15 @@
 import path from "node:path";
 import { revParseHead } from "../git/refs.js";
 import { checkNotInProgress } from "./cleanup-guards.js";
-import { databaseEnvName } from "./config.js";
 import type { WtContext } from "./context.js";
 import type { CreateResult } from "./create-plan.js";
-import { checkValues, expandEnvEntries, worktreeVariables, writeEnvFile } from "./envfile.js";
+import { checkValues, expandEnvEntries, worktreeVariables } from "./envfile.js";
 import { IncompleteWorktreeError, WorktreeFolderGoneError } from "./errors.js";
-import { setExcludes } from "./exclude.js";
-import { checkWorktreeRoot, lstatOrNull } from "./fs-safe.js";
+import { checkWorktreeRoot } from "./fs-safe.js";
 import { hookSteps } from "./provision/hooks.js";
+import { completeSteps } from "./provision/index.js";
 import { gitAt, type Session } from "./session.js";
-import { type WorktreeRecord, writeRecord } from "./state.js";
+import type { WorktreeRecord } from "./state.js";
 import type { Step } from "./steps/step.js";
 
 /**
@@ -42,11 +41,8 @@ export async function recreateSteps(
   if (!(await checkWorktreeRoot(record.path, repo.commonDir)))
     throw new WorktreeFolderGoneError(record.id, record.path);
   const env = expandEnvEntries(config.env, worktreeVariables({ ...record, env: {} }, repo.mainPath));
-  const envChanged = JSON.stringify(env) !== JSON.stringify(record.env);
-  const updated = { ...record, env };
-  const vars = worktreeVariables(updated, repo.mainPath);
+  const vars = worktreeVariables({ ...record, env }, repo.mainPath);
   checkValues(vars);
-  await warnDrift(session, record, warn);
   const steps: Step[] = [
     {
       kind: "check",
@@ -55,54 +51,13 @@ export async function recreateSteps(
         await checkWorktreeRoot(record.path, repo.commonDir);
       },
     },
-    ...(envChanged
-      ? [
-          {
-            kind: "record" as const,
-            title: `record the env entries changed in wt.config.json (${Object.keys(env).length} entries)`,
-            run: async () => {
-              record.env = env;
-              await writeRecord(repo.stateDir, record);
-            },
-          },
-        ]
-      : []),
-    {
-      kind: "write-env",
-      title: `rewrite ${record.envFile} (${Object.keys(vars).length} variables)`,
-      run: async () => {
-        await writeEnvFile(record.path, record.envFile, vars);
-      },
-    },
-    {
-      kind: "excludes",
-      title: "restore its info/exclude entries",
-      run: () => setExcludes(repo.commonDir, record.id, record.excludes),
-    },
+    ...(await completeSteps(record, { session, ctx, env, vars, warn })),
   ];
   const hooks =
     record.state === "hooks-pending"
       ? hookSteps("postCreate", config.hooks.postCreate, ctx, { cwd: record.path, vars })
       : [];
   return { steps, hooks };
-}
-
-/** Warns about what changed since the create that re-create cannot apply in place. */
-async function warnDrift(session: Session, record: WorktreeRecord, warn: (m: string) => void): Promise<void> {
-  const again = `run \`wt cleanup ${record.id}\` and create again`;
-  for (const db of record.databases) {
-    if ((await lstatOrNull(db.path)) === null) warn(`database ${db.path} is missing; ${again} to rebuild it`);
-  }
-  for (const entry of record.included) {
-    if ((await lstatOrNull(path.join(record.path, entry.path))) === null) {
-      warn(`${entry.path} (brought by .worktreeinclude) is gone from ${record.path}; ${again} to bring it back`);
-    }
-  }
-  const known = new Set(record.databases.map((d) => d.env));
-  for (const db of session.config.databases) {
-    const env = databaseEnvName(db);
-    if (!known.has(env)) warn(`database ${db.path} (${env}) is new in wt.config.json; ${again} to make it`);
-  }
 }
 
 /** The result of a re-create, from the record (`created: false`). */

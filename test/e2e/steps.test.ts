@@ -71,8 +71,8 @@ describe("steps", () => {
     expect(steps).toEqual(json<CreateResult>(dry).plan);
     expect(steps).toEqual([
       expect.stringMatching(/^check worktree 101 at /),
-      expect.stringMatching(/^rewrite \.env\.local \(\d+ variables\)$/),
       "restore its info/exclude entries",
+      expect.stringMatching(/^rewrite \.env\.local \(\d+ variables\)$/),
     ]);
   });
 
