@@ -32,6 +32,19 @@ export interface DatabasePlan {
 }
 
 /**
+ * Loads the engine package of every planned database (`better-sqlite3`, `@duckdb/node-api`,
+ * both optional dependencies), so that a missing one fails while planning, before anything
+ * exists, `--dry-run` included.
+ * @throws UsageError (exit 2, code `missing-package`) naming the package to install.
+ */
+export async function checkEngines(plans: readonly DatabasePlan[]): Promise<void> {
+  if (plans.length === 0) return;
+  const { loadDuckdb, loadSqlite } = await import("./db/engines.js");
+  if (plans.some((p) => p.engine === "sqlite")) await loadSqlite();
+  if (plans.some((p) => p.engine === "duckdb")) await loadDuckdb();
+}
+
+/**
  * Sidecar files each engine keeps beside a database: SQLite's `-wal`, `-shm`, `-journal`
  * (https://sqlite.org/tempfiles.html) and DuckDB's `.wal`. A stale one at a new file's path
  * would be replayed onto it, so they are removed before a database is written, and with it.

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CleanupResult, CreateResult } from "../../src/index.js";
 import { startWt, waitUntil } from "../helpers/footprint.js";
-import { type ErrorJson, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import { builtCopyWithout, type ErrorJson, json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
 
 /**
  * Every verb is a step list run by one executor: `--verbose` names each step as it runs and
@@ -123,5 +123,13 @@ describe("steps", () => {
     const status = await runWt(repo.main, ["status", "101", "--json"]);
     expect(JSON.parse(status.stdout).worktrees[0].state).toBe("ok");
     expect((await runWt(repo.main, ["cleanup", "101", "--no-hooks"])).code).toBe(0);
+  });
+
+  it("a configured engine whose package is missing fails the --dry-run too, before anything exists", async () => {
+    repo = setUp({ ports: { PORT: 46600 }, databases: [{ path: "data/app.db" }] });
+    const bin = builtCopyWithout(repo.root, ["better-sqlite3", "@duckdb"]);
+    const run = await runWtWith(bin, repo.main, ["create", "101", "--dry-run", "--json"]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(json<ErrorJson>(run).error.code).toBe("missing-package");
   });
 });
