@@ -8,6 +8,7 @@ import { checkSubmodules } from "./cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "./create-lock.js";
 import { DirtyWorktreeError, UsageError, WorktreeLockedError, WorktreeMovedError } from "./errors.js";
 import { checkWorktreeRoot, isInside, lstatOrNull } from "./fs-safe.js";
+import { validateId } from "./names.js";
 import type { BranchFate, CheckedWorktree, WorktreeFiles } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
@@ -135,4 +136,27 @@ export async function branchFate(
   if (await branchMerged(session, record)) return { delete: true };
   const ahead = await aheadCount(at, `refs/heads/${record.branch}`, record.base);
   return { delete: false, kept: `not merged into ${record.base} (${ahead ?? "?"} commit(s) only on ${record.branch})` };
+}
+
+/** @returns the named ids. @throws UsageError (exit 2) unless exactly one of ids, --merged, --all. */
+export function checkOptions(options: {
+  ids?: string[];
+  merged?: boolean;
+  all?: boolean;
+  keepBranch?: boolean;
+  deleteBranch?: boolean;
+}): string[] {
+  const ids = options.ids ?? [];
+  const modes = [ids.length > 0, options.merged === true, options.all === true].filter(Boolean).length;
+  if (modes !== 1) {
+    throw new UsageError(
+      "name the worktrees to clean up: <id>..., --merged or --all (exactly one of them)",
+      "for example: wt cleanup 101",
+    );
+  }
+  if (options.keepBranch && options.deleteBranch) {
+    throw new UsageError("--keep-branch and --delete-branch contradict each other");
+  }
+  for (const id of ids) validateId(id);
+  return ids;
 }

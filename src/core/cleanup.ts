@@ -1,15 +1,15 @@
 import { listWorktrees } from "../git/repo.js";
-import { branchFate, branchMerged, checkWorktree } from "./cleanup-check.js";
+import { branchFate, branchMerged, checkOptions, checkWorktree } from "./cleanup-check.js";
 import { checkNotInProgress } from "./cleanup-guards.js";
 import { removalSteps } from "./cleanup-steps.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
 import { worktreeVariables } from "./envfile.js";
-import { InProgressError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
+import { InProgressError, WorktreeNotFoundError, WtError } from "./errors.js";
 import { fromSystemError } from "./fs-errors.js";
 import { checkWorktreeRoot } from "./fs-safe.js";
 import { type HeldLock, lockedSignal, withRepoLock } from "./lock.js";
-import { idKey, validateId } from "./names.js";
+import { idKey } from "./names.js";
 import { hookSteps } from "./provision/hooks.js";
 import type { CheckedWorktree, IgnoredRemoved, RemovalOutcome } from "./provision/types.js";
 import { gitAt, openSession, type Session } from "./session.js";
@@ -131,23 +131,6 @@ interface CleanupRun {
   ids: string[];
   result: CleanupResult;
   warn: (m: string) => void;
-}
-
-/** @returns the named ids. @throws UsageError (exit 2) unless exactly one of ids, --merged, --all. */
-function checkOptions(options: CleanupOptions): string[] {
-  const ids = options.ids ?? [];
-  const modes = [ids.length > 0, options.merged === true, options.all === true].filter(Boolean).length;
-  if (modes !== 1) {
-    throw new UsageError(
-      "name the worktrees to clean up: <id>..., --merged or --all (exactly one of them)",
-      "for example: wt cleanup 101",
-    );
-  }
-  if (options.keepBranch && options.deleteBranch) {
-    throw new UsageError("--keep-branch and --delete-branch contradict each other");
-  }
-  for (const id of ids) validateId(id);
-  return ids;
 }
 
 /** Runs `work` under the repository lock, its context's signal aborting when the lock is lost. */

@@ -12,9 +12,9 @@ import {
   unlink,
   writeFile,
 } from "node:fs/promises";
-import { hostname } from "node:os";
 import path from "node:path";
 import { ForeignLockError, LockBusyError, LockLostError, WtError } from "./errors.js";
+import { hostTag, type OwnerState, processState } from "./lock-owner.js";
 import { procStat } from "./process.js";
 
 /**
@@ -195,14 +195,6 @@ async function inspect(lockPath: string): Promise<LockState> {
   return { kind: "foreign", what: st.isFile() ? "a regular file" : "a special file" };
 }
 
-interface OwnerState {
-  pid: number | null;
-  alive: boolean;
-  stopped: boolean;
-  /** Why it counts as gone, or where it runs. */
-  why: string;
-}
-
 /** Whether the lock's owner still runs. Anything wt cannot check counts as alive. */
 function ownerOf(state: Exclude<LockState, { kind: "free" | "foreign" }>, note: OwnerNote | null): OwnerState {
   if (state.kind === "legacy") {
@@ -217,30 +209,6 @@ function ownerOf(state: Exclude<LockState, { kind: "free" | "foreign" }>, note: 
     return { pid: token.pid, alive: true, stopped: false, why: "held by a wt on another host" };
   }
   return processState(token.pid, token.start);
-}
-
-function processState(pid: number, start: string): OwnerState {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ESRCH")
-      return { pid, alive: false, stopped: false, why: "no such process" };
-  }
-  const stat = procStat(pid);
-  if (stat === null) return { pid, alive: true, stopped: false, why: "running" };
-  if (stat.state === "Z" || stat.state === "X")
-    return { pid, alive: false, stopped: false, why: "the process has exited" };
-  if (start !== "-" && stat.start !== start) {
-    return { pid, alive: false, stopped: false, why: "its pid now belongs to another process" };
-  }
-  return { pid, alive: true, stopped: stat.state === "T" || stat.state === "t", why: "running" };
-}
-
-/** A short tag of this host's name: a lock from another host cannot be checked for liveness. */
-function hostTag(): string {
-  let h = 0x811c9dc5;
-  for (const ch of Buffer.from(hostname(), "utf8")) h = Math.imul(h ^ ch, 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, "0");
 }
 
 /** This acquisition's token, under 60 bytes so that it stays a fast symlink. */

@@ -84,34 +84,6 @@ export interface NewWorktree {
   hooks: boolean;
 }
 
-export interface NewPlan {
-  record: WorktreeRecord;
-  how: AddWorktreeBranch;
-  baseCommit: string;
-  includes: IncludePlanEntry[];
-  databases: DatabasePlan[];
-  vars: Variables;
-  /** The outermost parent folder `git worktree add` will make, or null. */
-  madeParents: string | null;
-}
-
-/** What `wt create` of a new id was asked for, resolved from flags, config and templates. */
-export interface NewWorktree {
-  id: string;
-  name: string;
-  values: { repo: string; id: string; name: string };
-  worktree: string;
-  branch: string;
-  branchFromFlag: boolean;
-  base: string;
-  records: WorktreeRecord[];
-  warn: (m: string) => void;
-  warnings: string[];
-  dryRun: boolean;
-  /** false with `--no-hooks`: the repository's commands (`databases[].init`) are skipped. */
-  hooks: boolean;
-}
-
 /** Everything a new worktree's steps need, computed before anything exists. */
 export interface NewPlan {
   record: WorktreeRecord;
