@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanupWorktrees, createWorktree, getStatus, type WtContext } from "../../src/index.js";
@@ -93,5 +93,25 @@ describe("library verbs", () => {
     expect(removed).toEqual(planned.removed[0]?.plan);
     expect(done.removed.map((r) => r.id)).toEqual(["101"]);
     expect(existsSync(created.path)).toBe(false);
+  });
+
+  it("re-create names the drift it cannot fix: an included file deleted since, a new database entry", async () => {
+    repo = makeRepo();
+    repo.write(".gitignore", "fixtures/\n");
+    repo.write(".worktreeinclude", "fixtures/\n");
+    repo.write("fixtures/seed.csv", "a\n");
+    repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 45400 } }));
+    repo.commitAll("config");
+    const created = await createWorktree(context(repo.main, {}), { id: "101" });
+    rmSync(path.join(created.path, "fixtures"), { recursive: true });
+    repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 45400 }, databases: [{ path: "data/app.db" }] }));
+    const warnings: string[] = [];
+    const again = await createWorktree(
+      { ...context(repo.main, {}), onWarning: (m) => warnings.push(m) },
+      { id: "101" },
+    );
+    expect(again.created).toBe(false);
+    expect(warnings.join("\n")).toMatch(/fixtures \(brought by \.worktreeinclude\) is gone/);
+    expect(warnings.join("\n")).toMatch(/database data\/app\.db \(DATABASE_PATH\) is new in wt\.config\.json/);
   });
 });
