@@ -2,29 +2,18 @@ import type { Dirent } from "node:fs";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { ignoredPaths, untrackedMatching } from "../git/ignored.js";
+import type { GitAt } from "../git/run.js";
 import { readCopyManifest } from "./copy-manifest.js";
-import { SIDECAR_SUFFIXES } from "./databases.js";
 import { DirtyWorktreeError } from "./errors.js";
-import { isInside } from "./fs-safe.js";
 import { editedCopies } from "./include.js";
 import { compareText } from "./names.js";
+import { ownedPaths, ownFiles } from "./provision/index.js";
+import type { IgnoredRemoved, WorktreeFiles } from "./provision/types.js";
+
+export type { IgnoredRemoved, WorktreeFiles } from "./provision/types.js";
+
+import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
-
-/** An ignored path cleanup deletes that wt did not make: a file, or a folder and how many files it holds. */
-export interface IgnoredRemoved {
-  /** Worktree-relative; a folder ends with `/`. */
-  path: string;
-  /** Files (anything but folders; links not followed) it stands for. */
-  files: number;
-}
-
-/** What cleanup deletes beyond git's view and wt's own files, found before anything is removed. */
-export interface WorktreeFiles {
-  /** `editedCopies`' list: copies wt made that were edited since. */
-  edited: string[];
-  /** Ignored paths the user (or a hook) made in the worktree, collapsed by folder. */
-  ignored: IgnoredRemoved[];
-}
 
 /** Sibling files listed one by one before they are shown as their folder with a count. */
 const FILES_PER_FOLDER = 3;
@@ -34,20 +23,21 @@ const FILES_PER_FOLDER = 3;
  * made and the user edited since (`editedCopies`), and ignored paths wt did not make
  * (`git status --ignored=matching`; an ignored folder is counted, never followed through a
  * link). A file among them that wt did not bring and that matches `protect` (gitignore syntax,
- * config `cleanup.protect`) refuses the cleanup unless `force`.
+ * config `cleanup.protect` of `session`) refuses the cleanup unless `force`.
  * @throws DirtyWorktreeError (exit 5, code `protected`, `details.files`) listing those files.
  */
 export async function auditWorktreeFiles(
-  stateDir: string,
+  session: Session,
   record: WorktreeRecord,
-  protect: readonly string[],
   force: boolean,
 ): Promise<WorktreeFiles> {
+  const { stateDir } = session.repo;
+  const protect = session.config.cleanup.protect;
   const copies = await editedCopies(record.path, record.included, ownFiles(record), readCopyManifest(stateDir, record));
-  const { rows, isUserFile } = await userIgnored(record);
+  const { rows, isUserFile } = await userIgnored(gitAt(session, record.path), record);
   if (!force) {
     const added = new Set(copies.added);
-    const matching = await untrackedMatching(record.path, protect);
+    const matching = await untrackedMatching(gitAt(session, record.path), protect);
     const protectedFiles = matching.filter((p) => added.has(p) || isUserFile(p)).sort(compareText);
     if (protectedFiles.length > 0) refuseProtected(record, protect, protectedFiles);
   }
@@ -66,39 +56,20 @@ function refuseProtected(record: WorktreeRecord, protect: readonly string[], fil
 }
 
 /**
- * Absolute paths of the files wt itself writes into a worktree after the copies: its env file,
- * and its databases with their sidecars.
- */
-export function ownFiles(record: WorktreeRecord): Set<string> {
-  return new Set([
-    path.join(record.path, record.envFile),
-    ...record.databases.flatMap((d) => [d.path, ...SIDECAR_SUFFIXES.map((x) => `${d.path}${x}`)]),
-  ]);
-}
-
-/** wt's own paths in the worktree, worktree-relative: what `.worktreeinclude` brought and `ownFiles`. */
-function ownRelative(record: WorktreeRecord): string[] {
-  const own = [...record.included.map((i) => i.path)];
-  for (const abs of ownFiles(record)) {
-    if (isInside(record.path, abs)) own.push(path.relative(record.path, abs).split(path.sep).join("/"));
-  }
-  return own;
-}
-
-/**
  * The ignored paths of the worktree that are not wt's own, collapsed by folder, and a test
  * telling whether a worktree-relative file is one of them (or inside one).
  */
 async function userIgnored(
+  at: GitAt,
   record: WorktreeRecord,
 ): Promise<{ rows: IgnoredRemoved[]; isUserFile: (rel: string) => boolean }> {
-  const own = ownRelative(record);
+  const own = ownedPaths(record);
   const isOwn = (rel: string) => own.some((o) => rel === o || rel.startsWith(`${o}/`));
   const rows: IgnoredRemoved[] = [];
   const loose = new Map<string, string[]>();
   const folders: string[] = [];
   const files = new Set<string>();
-  for (const entry of await ignoredPaths(record.path)) {
+  for (const entry of await ignoredPaths(at)) {
     if (isOwn(entry.path)) continue;
     if (!entry.isDirectory) {
       files.add(entry.path);

@@ -1,17 +1,19 @@
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import path from "node:path";
+import type { Env } from "../git/run.js";
 import { commitsNotOnRemotes, listGitlinks, repoTopLevel, workTreeChanges } from "../git/submodules.js";
-import { BusyError, DirtyWorktreeError } from "./errors.js";
+import { DirtyWorktreeError, InProgressError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
+import { processAlive, processStartMs } from "./process.js";
 import { recordWrittenAtMs, type WorktreeRecord } from "./state.js";
 
 /**
- * Refuses a worktree whose create is still running in another process: its record is
- * `creating` or `hooks-pending` and the pid that last wrote it is alive (CONTRACT.md,
+ * Refuses a worktree whose create or cleanup is still running in another process: its record
+ * is `creating`, `hooks-pending` or `removing` and the pid that last wrote it is alive (CONTRACT.md,
  * "Concurrency and safety"). Not even --force removes it: the create would fail half-way,
  * with its postCreate hooks running in a folder that is gone. A pid the system has since
  * given to another process (it started after the record was written) does not count.
- * @throws BusyError (exit 4, code `in-progress`).
+ * @throws InProgressError (exit 4, code `in-progress`).
  */
 export function checkNotInProgress(stateDir: string, record: WorktreeRecord): void {
   if (record.state === "ready" || record.pid === process.pid || !processAlive(record.pid)) return;
@@ -19,42 +21,17 @@ export function checkNotInProgress(stateDir: string, record: WorktreeRecord): vo
   const startedMs = processStartMs(record.pid);
   // /proc/stat's boot time has whole seconds: allow for that before calling the pid reused.
   if (writtenMs !== null && startedMs !== null && startedMs > writtenMs + 2000) return;
+  if (record.state === "removing") {
+    throw new InProgressError(
+      `worktree ${record.id} is being removed: a \`wt cleanup\` of it is running (wt pid ${record.pid})`,
+      `wait for that cleanup to finish; run \`wt status\` to see what is left`,
+    );
+  }
   const what = record.state === "creating" ? "its `wt create`" : "its postCreate hooks";
-  throw new BusyError(
+  throw new InProgressError(
     `worktree ${record.id} is still being created: ${what} ${record.state === "creating" ? "is" : "are"} running (wt pid ${record.pid})`,
     `wait for that \`wt create ${record.id}\` to finish, then run \`wt cleanup ${record.id}\` again`,
-    "in-progress",
   );
-}
-
-/** True when a process with this id exists (signal 0 checks without sending anything). */
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/**
- * When process `pid` started (ms since the epoch), from Linux's /proc (proc(5): field 22 of
- * /proc/<pid>/stat is the start in clock ticks after boot, USER_HZ = 100; /proc/stat's `btime`
- * is the boot time in seconds), or null where /proc does not tell (macOS, BSD).
- */
-function processStartMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) is in parentheses and may itself hold spaces or ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[19]);
-    const btime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
-    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return null;
-    return btime * 1000 + ticks * 10;
-  } catch {
-    return null;
-  }
 }
 
 /** What a submodule of a worktree holds that would be lost with it. */
@@ -79,23 +56,23 @@ const MAX_SUBMODULE_DEPTH = 8;
  * such commits exist nowhere else (git itself refuses `worktree remove` with initialised
  * submodules, git-worktree(1)).
  */
-export async function submoduleWork(root: string, prefix = "", depth = 0): Promise<SubmoduleWork[]> {
+export async function submoduleWork(root: string, env: Env, prefix = "", depth = 0): Promise<SubmoduleWork[]> {
   if (depth >= MAX_SUBMODULE_DEPTH) return [];
   const found: SubmoduleWork[] = [];
-  for (const rel of await listGitlinks(root)) {
+  for (const rel of await listGitlinks({ cwd: root, env })) {
     const dir = path.join(root, rel);
     // Not initialised: an empty folder, nothing of its own.
     if ((await lstatOrNull(path.join(dir, ".git"))) === null) continue;
     const shown = `${prefix}${rel}`;
-    const top = await repoTopLevel(dir);
+    const top = await repoTopLevel({ cwd: dir, env });
     if (top === null || !samePath(top.topLevel, dir)) {
       found.push({ path: shown, changes: [], commits: [], unreadable: "git cannot read its repository" });
       continue;
     }
-    const changes = (await workTreeChanges(dir)).map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
-    const commits = await commitsNotOnRemotes(dir);
+    const changes = (await workTreeChanges({ cwd: dir, env })).map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
+    const commits = await commitsNotOnRemotes({ cwd: dir, env });
     if (changes.length > 0 || commits.length > 0) found.push({ path: shown, changes, commits });
-    found.push(...(await submoduleWork(dir, `${shown}/`, depth + 1)));
+    found.push(...(await submoduleWork(dir, env, `${shown}/`, depth + 1)));
   }
   return found;
 }
@@ -113,8 +90,8 @@ function samePath(a: string, b: string): boolean {
  * @throws DirtyWorktreeError (exit 5; code `dirty` when a submodule has uncommitted changes or
  *   cannot be read, else `unreachable-commits`), `details.submodules` listing each.
  */
-export async function checkSubmodules(record: WorktreeRecord): Promise<void> {
-  const work = await submoduleWork(record.path);
+export async function checkSubmodules(record: WorktreeRecord, env: Env): Promise<void> {
+  const work = await submoduleWork(record.path, env);
   if (work.length === 0) return;
   const lines = work.map((w) => {
     if (w.unreadable) return `${w.path}: ${w.unreadable}`;

@@ -1,23 +1,22 @@
-import { rename, rmdir, unlink } from "node:fs/promises";
-import path from "node:path";
-import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
-import { isAncestor, listWorktrees, refExists, resolveCommit } from "../git/repo.js";
-import { git, gitOut } from "../git/run.js";
-import { auditWorktreeFiles, type IgnoredRemoved, type WorktreeFiles } from "./cleanup-files.js";
-import { checkNotInProgress, checkSubmodules } from "./cleanup-guards.js";
+import { listWorktrees } from "../git/repo.js";
+import { branchFate, branchMerged, checkOptions, checkWorktree } from "./cleanup-check.js";
+import { checkNotInProgress } from "./cleanup-guards.js";
+import { removalSteps } from "./cleanup-steps.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
-import { CREATE_LOCK_PREFIX, releaseStaleCreateLocks } from "./create-lock.js";
-import { removeDatabaseFiles } from "./databases.js";
+import { releaseStaleCreateLocks } from "./create-lock.js";
 import { worktreeVariables } from "./envfile.js";
-import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError, WtError } from "./errors.js";
-import { removeExcludes } from "./exclude.js";
-import { checkWorktreeRoot, isInside, lstatOrNull, refusalInside } from "./fs-safe.js";
-import { runHooks } from "./hooks.js";
-import { type HeldLock, lockedSignal, throwIfLockLost, withRepoLock } from "./lock.js";
-import { idKey, validateId } from "./names.js";
-import { openSession, type Session } from "./session.js";
-import { deleteRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
-import { deleteInBackground, moveToTrash, trashLeftovers } from "./trash.js";
+import { InProgressError, WorktreeNotFoundError, WtError } from "./errors.js";
+import { fromSystemError } from "./fs-errors.js";
+import { checkWorktreeRoot } from "./fs-safe.js";
+import { type HeldLock, lockedSignal, withRepoLock } from "./lock.js";
+import { idKey } from "./names.js";
+import { hookSteps } from "./provision/hooks.js";
+import type { CheckedWorktree, IgnoredRemoved, RemovalOutcome } from "./provision/types.js";
+import { gitAt, openSession, type Session } from "./session.js";
+import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
+import { executeSteps } from "./steps/execute.js";
+import { planOf, type Step } from "./steps/step.js";
+import { deleteInBackground, trashLeftovers } from "./trash.js";
 
 export interface CleanupOptions {
   ids?: string[];
@@ -72,359 +71,264 @@ export interface CleanupResult {
 /**
  * `wt cleanup <id>... | --merged | --all`: removes the worktree, the links and files wt made,
  * its databases, env file, slot and record, and the branch when it is merged into the base.
- * Named ids are checked first and nothing is removed when one of them is refused.
+ * Named ids are checked first and nothing is removed when one of them is refused. Its hooks
+ * run outside the repository lock: under the lock each worktree is checked and marked
+ * `removing` (a create or cleanup of it meanwhile is exit 4, `in-progress`); then its
+ * preCleanup hooks run; then, under the lock again, it is checked again and removed; then its
+ * postCleanup hooks run. Every part is a step list run by the one executor (`--verbose` names
+ * each step; `--dry-run` lists the same steps).
  * @throws UsageError (2) for bad flags or ids; WorktreeNotFoundError (3); BusyError (4) for a
- *   locked worktree, one whose create is still running (code `in-progress`) or the repository
- *   lock; DirtyWorktreeError (5) for uncommitted changes, commits no branch holds, submodule
+ *   locked worktree, one whose create or cleanup is still running (code `in-progress`) or the
+ *   repository lock; DirtyWorktreeError (5) for uncommitted changes, commits no branch holds, submodule
  *   work that exists nowhere else, or files `cleanup.protect` protects (`details.files` /
  *   `details.commits` / `details.submodules`); CommandFailedError (6).
  */
 export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions): Promise<CleanupResult> {
-  const ids = options.ids ?? [];
-  const modes = [ids.length > 0, options.merged === true, options.all === true].filter(Boolean).length;
-  if (modes !== 1) {
-    throw new UsageError(
-      "name the worktrees to clean up: <id>..., --merged or --all (exactly one of them)",
-      "for example: wt cleanup 101",
-    );
-  }
-  if (options.keepBranch && options.deleteBranch) {
-    throw new UsageError("--keep-branch and --delete-branch contradict each other");
-  }
-  for (const id of ids) validateId(id);
+  const ids = checkOptions(options);
   const session = await openSession(ctx);
   const result: CleanupResult = { removed: [], skipped: [], warnings: [] };
-  const warn = (m: string) => {
-    result.warnings.push(m);
-    ctx.onWarning?.(m);
-  };
-  // Under the lock, `held` says when it was lost: no further worktree is touched then.
-  const work = async (held?: HeldLock) => {
-    const records = await readRecords(session.repo.stateDir);
-    const entries = await listWorktrees(session.repo.mainPath);
-    if (!options.dryRun) await releaseStaleCreateLocks(session.repo.mainPath, entries, records);
-    let targets: WorktreeRecord[];
-    if (ids.length > 0) {
-      targets = ids.map((id) => {
-        const r = records.find((x) => idKey(x.id) === idKey(id));
-        if (!r) throw new WorktreeNotFoundError(id);
-        return r;
-      });
-      targets = targets.filter((r, i) => targets.indexOf(r) === i);
-    } else {
-      targets = records;
-    }
-    const checked: { record: WorktreeRecord; entry: WorktreeEntry | null; files: WorktreeFiles }[] = [];
-    // Named ids: the first refusal fails the whole run; --merged/--all: skipped, with its code.
-    const skip = (record: WorktreeRecord, e: unknown) => {
-      if (ids.length > 0 || !(e instanceof WtError)) throw e;
-      result.skipped.push({ id: record.id, reason: e.message, code: e.code });
-    };
-    for (const record of targets) {
-      const entry = entries.find((e) => path.resolve(e.path) === record.path) ?? null;
-      try {
-        checkNotInProgress(session.repo.stateDir, record);
-      } catch (e) {
-        skip(record, e);
-        continue;
-      }
-      if (options.merged && !(await branchMerged(session, record))) continue;
-      try {
-        await checkSafe(session, record, entry, entries, options.force === true);
-        const files = await auditBeyondStatus(session, record, entry, options.force === true);
-        checked.push({ record, entry, files });
-      } catch (e) {
-        skip(record, e);
-      }
-    }
-    const trash = options.dryRun ? [] : await trashLeftovers(session.repo.stateDir);
-    try {
-      const lockCtx = held ? { ...ctx, signal: lockedSignal(ctx.signal, held) } : ctx;
-      for (const { record, entry, files } of checked) {
-        held?.throwIfLost();
-        const removed = await removeOne(session, record, entry, files, options, lockCtx, warn, trash, entries);
-        if (removed) result.removed.push(removed);
-      }
-    } finally {
-      deleteInBackground(trash);
-    }
+  const run: CleanupRun = {
+    session,
+    ctx,
+    options,
+    ids,
+    result,
+    warn: (m: string) => {
+      result.warnings.push(m);
+      ctx.onWarning?.(m);
+    },
   };
   if (options.dryRun) {
     result.dryRun = true;
-    await work();
+    for (const checked of await selectAndCheck(run)) result.removed.push(await dryRunOne(run, checked));
     return result;
   }
-  await withRepoLock(
-    session.repo.stateDir,
-    {
-      timeoutMs: lockTimeoutMs(ctx.env),
-      onWarning: warn,
-      onWait: ctx.onNotice,
-      purpose: `wt cleanup ${ids.join(" ") || (options.all ? "--all" : "--merged")}`,
-    },
-    work,
-  );
+  const trash: string[] = [];
+  const pending = new Set<WorktreeRecord>();
+  try {
+    const marked = await locked(run, "", async (lockCtx) => {
+      // What a killed background deleter left in the trash goes with this run's folders.
+      trash.push(...(await trashLeftovers(session.repo.stateDir)));
+      return markAll(run, await selectAndCheck(run), pending, trash, lockCtx);
+    });
+    for (const checked of marked) {
+      const removed = await removeOne(run, checked, trash, () => pending.delete(checked.record));
+      if (removed) result.removed.push(removed);
+    }
+  } finally {
+    deleteInBackground(trash);
+    if (pending.size > 0) await locked(run, " (restore)", () => restoreRecords(session, [...pending]));
+  }
   return result;
 }
 
-/**
- * Refuses to remove a worktree that holds work: uncommitted changes (what `git status` shows,
- * which leaves out wt's own files through info/exclude), a lock someone else set, or a
- * detached HEAD whose commits no branch, tag or remote-tracking ref reaches.
- */
-async function checkSafe(
-  session: Session,
-  record: WorktreeRecord,
-  entry: WorktreeEntry | null,
-  entries: readonly WorktreeEntry[],
-  force: boolean,
-): Promise<void> {
-  const { repo } = session;
-  if (isInside(record.path, repo.mainPath)) {
-    throw new UsageError(`refusing to remove ${record.path}: it holds the main worktree`);
-  }
-  // Even with --force: a folder swapped for a link (to the main worktree) would have git status,
-  // the hooks and every deletion act on the link's target (issue 9, item 8).
-  await checkWorktreeRoot(record.path, repo.commonDir, { registered: entry !== null });
-  if (force) return;
-  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
-    throw new BusyError(
-      `worktree ${record.id} is locked${entry.locked ? `: ${entry.locked}` : ""}`,
-      `unlock it (\`git worktree unlock ${record.path}\`) or pass --force`,
-      "locked",
-    );
-  }
-  if (entry === null) {
-    const moved = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
-    if (moved) {
-      throw new ConflictError(
-        `worktree ${record.id} is recorded at ${record.path}, but its branch ${record.branch} is checked out in ${moved.path} (moved with \`git worktree move\`?)`,
-        `move it back (\`git worktree move ${moved.path} ${record.path}\`) and run \`wt cleanup ${record.id}\` again`,
-      );
-    }
-  }
-  if ((await lstatOrNull(record.path)) === null || entry === null) return;
-  const status = parseStatusV2(
-    (await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], { cwd: record.path })).stdout,
-  ).filter((e) => e.kind !== "ignored");
-  if (status.length > 0) {
-    // `git status --short` letters (porcelain v2 writes an unchanged side as `.`).
-    const files = status.map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
-    const shown = files.slice(0, 20).join("\n  ");
-    throw new DirtyWorktreeError(
-      `worktree ${record.id} has uncommitted changes:\n  ${shown}${files.length > 20 ? `\n  … and ${files.length - 20} more` : ""}`,
-      `commit or stash them in ${record.path}, or pass --force to discard them`,
-      { id: record.id, files: status.map((e) => e.path) },
-    );
-  }
-  if (entry.detached && entry.head) {
-    const lost = (
-      await gitOut(["rev-list", entry.head, "--not", "--branches", "--tags", "--remotes"], { cwd: repo.mainPath })
-    )
-      .split("\n")
-      .filter(Boolean);
-    if (lost.length > 0) {
-      throw new DirtyWorktreeError(
-        `worktree ${record.id} has a detached HEAD with ${lost.length} commit(s) no branch holds: ${lost.slice(0, 10).join(" ")}`,
-        `save them with \`git -C ${record.path} branch <name>\`, or pass --force to lose them`,
-        { id: record.id, commits: lost },
-        "unreachable-commits",
-      );
-    }
-  }
+/** One `wt cleanup` run: what every phase needs. */
+interface CleanupRun {
+  session: Session;
+  ctx: WtContext;
+  options: CleanupOptions;
+  /** The named ids (empty for --merged / --all). */
+  ids: string[];
+  result: CleanupResult;
+  warn: (m: string) => void;
+}
+
+/** Runs `work` under the repository lock, its context's signal aborting when the lock is lost. */
+function locked<T>(run: CleanupRun, suffix: string, work: (ctx: WtContext, held: HeldLock) => Promise<T>): Promise<T> {
+  const { ids, options, ctx } = run;
+  const purpose = `wt cleanup ${ids.join(" ") || (options.all ? "--all" : "--merged")}${suffix}`;
+  return withRepoLock(
+    run.session.repo.stateDir,
+    { timeoutMs: lockTimeoutMs(ctx.env), onWarning: run.warn, onWait: ctx.onNotice, purpose },
+    (held) => work({ ...ctx, signal: lockedSignal(ctx.signal, held) }, held),
+  );
 }
 
 /**
- * What a worktree holds beyond what `git status` shows, checked before anything is removed:
- * submodule work (refused unless `force`), copies edited since, and ignored files wt did not
- * make (those matching `cleanup.protect` refused unless `force`).
- * @throws DirtyWorktreeError (exit 5).
+ * The worktrees to remove, each checked safe. Named ids: the first refusal fails the whole run
+ * (nothing is removed); --merged/--all: a refused worktree is skipped, with its code.
  */
-async function auditBeyondStatus(
-  session: Session,
-  record: WorktreeRecord,
-  entry: WorktreeEntry | null,
-  force: boolean,
-): Promise<WorktreeFiles> {
-  if (entry === null || (await lstatOrNull(record.path)) === null) return { edited: [], ignored: [] };
-  if (!force) await checkSubmodules(record);
-  return auditWorktreeFiles(session.repo.stateDir, record, session.config.cleanup.protect, force);
+async function selectAndCheck(run: CleanupRun): Promise<CheckedWorktree[]> {
+  const { session, options, ids } = run;
+  const records = await readRecords(session.repo.stateDir);
+  const entries = await listWorktrees(gitAt(session));
+  if (!options.dryRun) await releaseStaleCreateLocks(gitAt(session), entries, records);
+  let targets: WorktreeRecord[] = records;
+  if (ids.length > 0) {
+    targets = ids.map((id) => {
+      const r = records.find((x) => idKey(x.id) === idKey(id));
+      if (!r) throw new WorktreeNotFoundError(id);
+      return r;
+    });
+    targets = targets.filter((r, i) => targets.indexOf(r) === i);
+  }
+  const checked: CheckedWorktree[] = [];
+  for (const record of targets) {
+    try {
+      checkNotInProgress(session.repo.stateDir, record);
+      if (options.merged && !(await branchMerged(session, record))) continue;
+      checked.push(await checkWorktree(session, record, entries, options.force === true));
+    } catch (e) {
+      skip(run, record, e);
+    }
+  }
+  return checked;
 }
 
-/** True when the branch tip is reachable from the worktree's base (`git branch -d` semantics). */
-async function branchMerged(session: Session, record: WorktreeRecord): Promise<boolean> {
-  const cwd = session.repo.mainPath;
-  if (!(await refExists(cwd, `refs/heads/${record.branch}`))) return true;
-  const base = await resolveCommit(cwd, record.base);
-  if (base === null) return false;
-  return isAncestor(cwd, `refs/heads/${record.branch}`, base);
+/** Named ids: rethrows the refusal; --merged/--all: records it in `skipped`. Bugs always rethrow. */
+function skip(run: CleanupRun, record: WorktreeRecord, e: unknown): void {
+  if (run.ids.length > 0 || !(e instanceof WtError)) throw e;
+  run.result.skipped.push({ id: record.id, reason: e.message, code: e.code });
 }
 
-async function removeOne(
-  session: Session,
-  record: WorktreeRecord,
-  entry: WorktreeEntry | null,
-  files: WorktreeFiles,
-  options: CleanupOptions,
-  ctx: WtContext,
-  warn: (m: string) => void,
+/** The previous state of each record this run marked `removing`, to put back if it is not removed. */
+const before = new WeakMap<WorktreeRecord, { state: WorktreeRecord["state"]; pid: number }>();
+
+/**
+ * Under the lock: marks each checked worktree `removing` (this process's), so that its hooks
+ * can run outside the lock. One whose record cannot be written (a full disk) is removed right
+ * here instead, its hooks under the lock, as no mark protects it once the lock is released.
+ * @returns the marked worktrees, to remove one by one.
+ */
+async function markAll(
+  run: CleanupRun,
+  checked: readonly CheckedWorktree[],
+  pending: Set<WorktreeRecord>,
   trash: string[],
-  entries: readonly WorktreeEntry[],
-): Promise<RemovedWorktree | null> {
+  lockCtx: WtContext,
+): Promise<CheckedWorktree[]> {
+  const marked: CheckedWorktree[] = [];
+  for (const c of checked) {
+    before.set(c.record, { state: c.record.state, pid: c.record.pid });
+    try {
+      await writeRecord(run.session.repo.stateDir, { ...c.record, state: "removing", pid: process.pid });
+      pending.add(c.record);
+      marked.push(c);
+    } catch (e) {
+      if (fromSystemError(e)?.code !== "disk-full") throw e;
+      const removed = await removeOne(run, c, trash, () => {}, lockCtx);
+      if (removed) run.result.removed.push(removed);
+    }
+  }
+  return marked;
+}
+
+/** Puts back the state of records this run marked and did not remove (under the lock). */
+async function restoreRecords(session: Session, records: readonly WorktreeRecord[]): Promise<void> {
+  for (const record of records) {
+    const current = await readRecord(session.repo.stateDir, record.id);
+    const was = before.get(record);
+    if (!was || current?.state !== "removing" || current.pid !== process.pid) continue;
+    await writeRecord(session.repo.stateDir, { ...current, state: was.state, pid: was.pid });
+  }
+}
+
+/** The three step lists of one worktree: preCleanup hooks, the removal, postCleanup hooks. */
+async function stepsOf(
+  run: CleanupRun,
+  checked: CheckedWorktree,
+  entries: Parameters<typeof branchFate>[2],
+  ctx: WtContext,
+  out: RemovalOutcome,
+): Promise<{ pre: Step[]; removal: Step[]; post: Step[]; fate: Awaited<ReturnType<typeof branchFate>> }> {
+  const { session, options } = run;
+  const { record, entry } = checked;
   const { repo, config } = session;
-  const cwd = repo.mainPath;
-  const rootCheck = { registered: entry !== null };
-  const folderExists = await checkWorktreeRoot(record.path, repo.commonDir, rootCheck);
+  const folderExists = await checkWorktreeRoot(record.path, repo.commonDir, { registered: entry !== null });
+  const fate = await branchFate(session, record, entries, options);
   const vars = worktreeVariables(record, repo.mainPath);
   const hooks = options.hooks !== false;
-  const plan: string[] = [];
-  const out: RemovedWorktree = {
+  const pre =
+    hooks && folderExists ? hookSteps("preCleanup", config.hooks.preCleanup, ctx, { cwd: record.path, vars }) : [];
+  const post = hooks ? hookSteps("postCleanup", config.hooks.postCleanup, ctx, { cwd: repo.mainPath, vars }) : [];
+  const removal = removalSteps(session, checked, fate, folderExists, run.warn, out);
+  return { pre, removal, post, fate };
+}
+
+/** The result row of a removed (or, with --dry-run, planned) worktree. */
+function removedRow(checked: CheckedWorktree, fate: Awaited<ReturnType<typeof branchFate>>): RemovedWorktree {
+  const { record, files } = checked;
+  return {
     id: record.id,
     path: record.path,
     branch: record.branch,
     branchDeleted: false,
-    branchKept: null,
+    branchKept: fate.delete ? null : fate.kept,
+    ...(files.edited.length > 0 ? { editedCopies: files.edited } : {}),
     ignoredRemoved: files.ignored,
   };
-
-  const branchExists = await refExists(cwd, `refs/heads/${record.branch}`);
-  const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
-  let deleteBranch = false;
-  if (!branchExists) out.branchKept = "the branch no longer exists";
-  else if (elsewhere) out.branchKept = `checked out in ${elsewhere.path}`;
-  else if (options.keepBranch) out.branchKept = "--keep-branch";
-  else if (options.deleteBranch) deleteBranch = true;
-  else if (!record.createdBranch) out.branchKept = "the branch existed before wt create";
-  else if (await branchMerged(session, record)) deleteBranch = true;
-  else {
-    const ahead = (
-      await gitOut(["rev-list", "--count", `refs/heads/${record.branch}`, "--not", "--end-of-options", record.base], {
-        cwd,
-      }).catch(() => "?")
-    ).trim();
-    out.branchKept = `not merged into ${record.base} (${ahead} commit(s) only on ${record.branch})`;
-  }
-
-  const edited = files.edited;
-  if (edited.length > 0) out.editedCopies = edited;
-  if (hooks && folderExists) plan.push(...config.hooks.preCleanup.map((c) => `run preCleanup hook: ${c}`));
-  plan.push(
-    ...edited.map((p) => `delete ${p}: copied by wt and EDITED since (ignored by git, so not an uncommitted change)`),
-    ...files.ignored.map((i) => `delete ${describeIgnored(i)}: ignored by git, not made by wt`),
-  );
-  const links = record.included.filter((i) => i.mode === "symlink");
-  plan.push(...links.map((l) => `unlink ${l.path} (never followed)`));
-  plan.push(...record.databases.map((d) => `delete database ${d.path} and its sidecars`));
-  plan.push(folderExists ? `remove worktree ${record.path}` : `forget worktree ${record.path} (folder already gone)`);
-  if (deleteBranch) plan.push(`delete branch ${record.branch}`);
-  else plan.push(`keep branch ${record.branch} (${out.branchKept})`);
-  plan.push("release its port slot, info/exclude entries and record");
-  if (hooks) plan.push(...config.hooks.postCleanup.map((c) => `run postCleanup hook: ${c}`));
-  if (options.dryRun) {
-    out.plan = plan;
-    return out;
-  }
-
-  for (const p of edited) warn(`${record.id}: ${p} was copied by wt and edited since; it goes with the worktree`);
-  if (hooks && folderExists && config.hooks.preCleanup.length > 0) {
-    try {
-      await runHooks(config.hooks.preCleanup, {
-        cwd: record.path,
-        vars,
-        output: ctx.output ?? null,
-        signal: ctx.signal,
-        label: "preCleanup hook",
-      });
-    } catch (e) {
-      if (!options.force) throw e;
-      warn(`preCleanup hook failed, going on because of --force: ${(e as Error).message}`);
-    }
-  }
-  throwIfLockLost(ctx.signal);
-  // Again after the hooks, right before the first deletion.
-  if (folderExists) await checkWorktreeRoot(record.path, repo.commonDir, rootCheck);
-  // Links first, each checked to still be a link, and never followed.
-  for (const link of links) {
-    const at = path.join(record.path, link.path);
-    const st = await lstatOrNull(at);
-    if (st?.isSymbolicLink()) await unlink(at);
-  }
-  for (const db of record.databases) {
-    // Inside the worktree, never through a symlinked folder the branch has put on the way
-    // since (the folder itself goes with the worktree, links unfollowed).
-    if (isInside(record.path, db.path)) {
-      const through = await refusalInside(record.path, db.path);
-      if (through !== null) {
-        warn(`${record.id}: not deleting ${db.path} separately: ${through}`);
-        continue;
-      }
-    }
-    await removeDatabaseFiles(db.path);
-  }
-  throwIfLockLost(ctx.signal);
-  if (entry !== null) {
-    const trashed = folderExists ? await moveToTrash(repo.stateDir, record.path) : null;
-    // `remove --force` also unregisters a worktree whose folder is gone (moved to the trash,
-    // or deleted by hand); a second --force is git's way to override a lock.
-    const force = ["--force", ...(entry.locked !== null ? ["--force"] : [])];
-    try {
-      await git(["worktree", "remove", ...force, "--", record.path], { cwd });
-    } catch (e) {
-      if (trashed) await rename(trashed, record.path).catch(() => {});
-      throw e;
-    }
-    if (trashed) trash.push(trashed);
-    await removeMadeFolder(repo.stateDir, repo.mainPath, record);
-  } else if (folderExists) {
-    warn(`git no longer lists ${record.path} as a worktree; its folder is left in place`);
-  } else {
-    // Neither registered nor there (a create killed before or during `git worktree add`,
-    // which removes its own half-made worktree): the parent folders it made go too.
-    await removeMadeFolder(repo.stateDir, repo.mainPath, record);
-  }
-  await removeExcludes(repo.commonDir, record.id);
-  if (deleteBranch) {
-    await git(["branch", "-D", "--", record.branch], { cwd });
-    out.branchDeleted = true;
-  }
-  await deleteRecord(repo.stateDir, record.id);
-  if (hooks && config.hooks.postCleanup.length > 0) {
-    await runHooks(config.hooks.postCleanup, {
-      cwd,
-      vars,
-      output: ctx.output ?? null,
-      signal: ctx.signal,
-      label: "postCleanup hook",
-    });
-  }
-  return out;
 }
 
-/** `notes/ (12 files)`, or a file's own path. */
-export function describeIgnored(row: IgnoredRemoved): string {
-  return row.path.endsWith("/") ? `${row.path} (${row.files} file${row.files === 1 ? "" : "s"})` : row.path;
+/** --dry-run: the row of a worktree with `plan`, the titles of the steps a real run executes. */
+async function dryRunOne(run: CleanupRun, checked: CheckedWorktree): Promise<RemovedWorktree> {
+  const entries = await listWorktrees(gitAt(run.session));
+  const out: RemovalOutcome = { branchDeleted: false, trash: [] };
+  const { pre, removal, post, fate } = await stepsOf(run, checked, entries, run.ctx, out);
+  return { ...removedRow(checked, fate), plan: planOf([...pre, ...removal, ...post]) };
 }
 
 /**
- * The folder `git worktree add` made for a worktree (`../app-worktrees/`, recorded as
- * `madeFolder`) goes with the last worktree in it: removed (rmdir, so only when empty) from the
- * worktree's parent up to it, or, while other worktrees are still inside, handed over to one of
- * their records. A folder wt did not make, or one in the main worktree, is never removed.
- * Runs under the repository lock.
+ * Removes one marked worktree: preCleanup hooks (outside the lock), then under the lock a
+ * second check (the record still this run's `removing`, the worktree still safe) and the
+ * removal steps, then postCleanup hooks (outside the lock). `removed` is called once the
+ * record is gone.
+ * @returns its row, or null when the second check skipped it (--merged / --all).
  */
-async function removeMadeFolder(stateDir: string, mainPath: string, record: WorktreeRecord): Promise<void> {
-  const made = record.madeFolder;
-  if (!made || isInside(made, mainPath) || isInside(mainPath, made)) return;
-  for (let at = path.dirname(record.path); isInside(made, at); at = path.dirname(at)) {
-    try {
-      await rmdir(at);
-    } catch {
-      break;
-    }
-    if (at === made) return;
+async function removeOne(
+  run: CleanupRun,
+  checked: CheckedWorktree,
+  trash: string[],
+  removed: () => void,
+  held?: WtContext,
+): Promise<RemovedWorktree | null> {
+  const { ctx, options } = run;
+  const exec = (steps: Step[], c: WtContext) =>
+    executeSteps(steps, { signal: c.signal, onStep: c.onProgress, onWarning: run.warn });
+  const first = await stepsOf(run, checked, [], held ?? ctx, { branchDeleted: false, trash });
+  try {
+    await exec(first.pre, held ?? ctx);
+  } catch (e) {
+    if (!options.force || !(e instanceof WtError) || e.code !== "command-failed") throw e;
+    run.warn(`preCleanup hook failed, going on because of --force: ${e.message}`);
   }
-  const heir = (await readRecords(stateDir)).find(
-    (r) => idKey(r.id) !== idKey(record.id) && !r.madeFolder && isInside(made, r.path),
-  );
-  if (heir) await writeRecord(stateDir, { ...heir, madeFolder: made });
+  const remove = async (lockCtx: WtContext) => {
+    const again = await recheck(run, checked.record, held === undefined);
+    if (again === null) return null;
+    const entries = await listWorktrees(gitAt(run.session));
+    const out: RemovalOutcome = { branchDeleted: false, trash };
+    const { removal, fate } = await stepsOf(run, again, entries, lockCtx, out);
+    await exec(removal, lockCtx);
+    removed();
+    return { ...removedRow(again, fate), branchDeleted: out.branchDeleted };
+  };
+  const row = held ? await remove(held) : await locked(run, "", remove);
+  if (row) await exec(first.post, held ?? ctx);
+  return row;
+}
+
+/**
+ * Under the lock, after the preCleanup hooks: the record must still be this run's (`removing`,
+ * when `marked`), and the worktree still safe (a hook may have left changes).
+ * @returns the fresh check, or null when --merged/--all skips it; throws for named ids.
+ */
+async function recheck(run: CleanupRun, record: WorktreeRecord, marked: boolean): Promise<CheckedWorktree | null> {
+  const { session, options } = run;
+  const current = await readRecord(session.repo.stateDir, record.id);
+  try {
+    const ours =
+      current?.path === record.path && (!marked || (current.state === "removing" && current.pid === process.pid));
+    if (!current || !ours) {
+      throw new InProgressError(
+        `worktree ${record.id} changed while its preCleanup hooks ran`,
+        `run \`wt status ${record.id}\`, then \`wt cleanup ${record.id}\` again`,
+      );
+    }
+    const entries = await listWorktrees(gitAt(session));
+    const restored = { ...current, state: before.get(record)?.state ?? current.state };
+    const checked = await checkWorktree(session, restored, entries, options.force === true);
+    return { ...checked, record: current };
+  } catch (e) {
+    skip(run, record, e);
+    return null;
+  }
 }

@@ -1,5 +1,6 @@
 import type { WorktreeEntry } from "../git/parse.js";
-import { git } from "../git/run.js";
+import { type GitAt, unlockWorktree } from "../git/worktree.js";
+import { processAlive } from "./process.js";
 import type { WorktreeRecord } from "./state.js";
 
 /**
@@ -21,16 +22,6 @@ export function createLockOwner(reason: string | null): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** True when a process with this id exists (signal 0 checks without sending anything). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Unlocks the worktrees whose lock wt's create left behind: the reason is wt's, its pid is dead,
  * and the record says the create got past the step that unlocks (`hooks-pending` or `ready`),
@@ -41,7 +32,7 @@ export function processAlive(pid: number): boolean {
  * @returns the folders unlocked.
  */
 export async function releaseStaleCreateLocks(
-  mainPath: string,
+  at: GitAt,
   entries: readonly WorktreeEntry[],
   records: readonly WorktreeRecord[],
 ): Promise<string[]> {
@@ -51,7 +42,7 @@ export async function releaseStaleCreateLocks(
     if (pid === null || pid === process.pid || processAlive(pid)) continue;
     const record = records.find((r) => r.path === entry.path);
     if (!record || record.state === "creating") continue;
-    await git(["worktree", "unlock", "--", entry.path], { cwd: mainPath });
+    await unlockWorktree(at, entry.path);
     entry.locked = null;
     unlocked.push(entry.path);
   }

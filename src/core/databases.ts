@@ -6,7 +6,7 @@ import { writeDuckdb } from "./db/duckdb.js";
 import { checkEngines } from "./db/engines.js";
 import { writeSqlite } from "./db/sqlite.js";
 import { resolveTemplate, templateSource } from "./db/template.js";
-import { ConfigError, ConflictError } from "./errors.js";
+import { ConfigError, ConflictError, DatabasePathTakenError } from "./errors.js";
 import { isInside, lstatOrNull, refusalInside, safeJoin } from "./fs-safe.js";
 import { expandTemplate } from "./names.js";
 
@@ -30,6 +30,19 @@ export interface DatabasePlan {
   init: string | null;
   /** Set by `provisionDatabase` once the file is in place: what `unprovisionDatabase` may remove outside the worktree. */
   placed?: boolean;
+}
+
+/**
+ * Loads the engine package of every planned database (`better-sqlite3`, `@duckdb/node-api`,
+ * both optional dependencies), so that a missing one fails while planning, before anything
+ * exists, `--dry-run` included.
+ * @throws UsageError (exit 2, code `missing-package`) naming the package to install.
+ */
+export async function checkEngines(plans: readonly DatabasePlan[]): Promise<void> {
+  if (plans.length === 0) return;
+  const { loadDuckdb, loadSqlite } = await import("./db/engines.js");
+  if (plans.some((p) => p.engine === "sqlite")) await loadSqlite();
+  if (plans.some((p) => p.engine === "duckdb")) await loadDuckdb();
 }
 
 /**
@@ -75,7 +88,7 @@ export async function planDatabases(
       throw new ConfigError(`${key}: ${target} is also the path of an earlier database entry`);
     }
     if (!inWorktree && (await lstatOrNull(target)) !== null) {
-      throw new ConflictError(
+      throw new DatabasePathTakenError(
         `a file already exists at the database path ${target} (${key}); wt never replaces a file it did not make`,
         "move that file away, or point the path elsewhere (with {repo} and {id} or {name} in it)",
       );
@@ -171,7 +184,7 @@ async function refuseNonFile(temp: string, template: string | null): Promise<voi
  * replace, where `rename(2)` would silently replace (another repository's create of the same
  * outside path, whose lock is not ours, may have won the race since planning); where the
  * filesystem has no hard links, an exclusive copy (COPYFILE_EXCL).
- * @throws ConflictError (exit 3) when a file appeared at `target`
+ * @throws DatabasePathTakenError (exit 3) when a file appeared at `target`
  */
 async function placeExclusively(temp: string, target: string): Promise<void> {
   try {
@@ -184,7 +197,7 @@ async function placeExclusively(temp: string, target: string): Promise<void> {
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    throw new ConflictError(
+    throw new DatabasePathTakenError(
       `a file appeared at the database path ${target} while wt was making it (another repository's wt?); wt never replaces a file it did not make`,
       "give each repository its own path: put {repo} and {id} or {name} in databases[].path",
     );

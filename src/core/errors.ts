@@ -57,3 +57,158 @@ export class DirtyWorktreeError extends WtError {
     super(code, ExitCode.refused, message, hint, details);
   }
 }
+
+/** Exit 3 (code `not-found`): `--base` (or config `base`) names no commit. */
+export class BaseNotFoundError extends ConflictError {
+  constructor(base: string) {
+    super(
+      `the base ${JSON.stringify(base)} names no commit`,
+      "pass an existing branch or commit with --base, or set `base` in wt.config.json",
+      "not-found",
+    );
+  }
+}
+
+/** Exit 3: the worktree's folder is taken (registered with git, recorded by wt, or not empty). */
+export class FolderOccupiedError extends ConflictError {
+  /** git already has a worktree there (`gone`: its folder is missing, `git worktree prune` forgets it). */
+  static registered(folder: string, gone: boolean): FolderOccupiedError {
+    return new FolderOccupiedError(
+      `git already has a worktree registered at ${folder}${gone ? " (its folder is gone)" : ""}`,
+      gone ? "run `git worktree prune`, then try again" : "pick another id, or remove that worktree first",
+    );
+  }
+
+  /** Another wt worktree's record names the folder. */
+  static recorded(folder: string, id: string): FolderOccupiedError {
+    return new FolderOccupiedError(
+      `worktree ${id} already uses the folder ${folder}`,
+      "check `worktreeDir` in wt.config.json",
+    );
+  }
+
+  /** Something that is not an empty folder is there. */
+  static notEmpty(folder: string): FolderOccupiedError {
+    return new FolderOccupiedError(
+      `the folder ${folder} already exists and is not empty`,
+      "move it away, or set another `worktreeDir` in wt.config.json",
+    );
+  }
+}
+
+/** Exit 3: git checks a branch out in one worktree at a time (git-worktree(1)). */
+export class BranchCheckedOutError extends ConflictError {
+  constructor(branch: string, where: string, fromFlag: boolean) {
+    super(
+      `branch ${branch} is already checked out in ${where}`,
+      fromFlag ? "pass another --branch" : "git checks a branch out in one worktree at a time; pass --branch <other>",
+    );
+  }
+}
+
+/** Exit 3: the branch tracks a path wt would write (env file, database): info/exclude cannot hide it. */
+export class TrackedTargetError extends ConflictError {
+  constructor(rel: string, what: string, worktree: string) {
+    super(
+      `the branch tracks ${rel}, which wt would write as ${what} in ${worktree}`,
+      "set another `envFile` (or database `path`) in wt.config.json, e.g. .env.wt",
+    );
+  }
+}
+
+/** Exit 3: a create of this id died half-way (its record is `creating` or `removing`, its wt gone). */
+export class IncompleteWorktreeError extends ConflictError {
+  constructor(id: string, what: string) {
+    super(
+      `worktree ${id} is incomplete: ${what}`,
+      `run \`wt cleanup ${id}\` to remove what it made, then create it again`,
+    );
+  }
+}
+
+/** Exit 3: the record names a folder that is gone. */
+export class WorktreeFolderGoneError extends ConflictError {
+  constructor(id: string, folder: string) {
+    super(
+      `worktree ${id} is recorded at ${folder}, but that folder is gone`,
+      `run \`wt cleanup ${id}\`, then create it again`,
+    );
+  }
+}
+
+/** Exit 3: the worktree was moved (`git worktree move`) away from where its record says. */
+export class WorktreeMovedError extends ConflictError {
+  constructor(id: string, recorded: string, branch: string, now: string) {
+    super(
+      `worktree ${id} is recorded at ${recorded}, but its branch ${branch} is checked out in ${now} (moved with \`git worktree move\`?)`,
+      `move it back (\`git worktree move ${now} ${recorded}\`) and run \`wt cleanup ${id}\` again`,
+    );
+  }
+}
+
+/** Exit 4 (code `in-progress`): another wt is creating or cleaning up this worktree right now. */
+export class InProgressError extends BusyError {
+  constructor(message: string, hint: string) {
+    super(message, hint, "in-progress");
+  }
+}
+
+/** Exit 4 (code `locked`): someone locked the worktree (`git worktree lock`). */
+export class WorktreeLockedError extends BusyError {
+  constructor(id: string, folder: string, reason: string) {
+    super(
+      `worktree ${id} is locked${reason ? `: ${reason}` : ""}`,
+      `unlock it (\`git worktree unlock ${folder}\`) or pass --force`,
+      "locked",
+    );
+  }
+}
+
+/** Exit 4 (code `lock-busy`): another wt held the repository lock for the whole wait. */
+export class LockBusyError extends BusyError {
+  constructor(message: string, hint: string) {
+    super(message, hint, "lock-busy");
+  }
+}
+
+/** Exit 4 (code `lock-lost`): the repository lock was removed or replaced while this wt held it. */
+export class LockLostError extends BusyError {
+  constructor(message: string) {
+    super(
+      message,
+      "make sure no other wt runs on this repository (`wt status`), then run the command again",
+      "lock-lost",
+    );
+  }
+}
+
+/** Exit 3 (code `lock-foreign`): something wt did not make is at the lock's path. */
+export class ForeignLockError extends ConflictError {
+  constructor(lockPath: string, what: string) {
+    super(
+      `${lockPath} is ${what}, not a lock wt made, so wt cannot tell whether another wt is running`,
+      `if no wt is running on this repository, remove it (\`rm -r '${lockPath}'\`) and run the command again`,
+      "lock-foreign",
+    );
+  }
+}
+
+/** Exit 4 (code `slots-exhausted`): every port slot is taken or in use. */
+export class SlotsExhaustedError extends BusyError {
+  constructor(slots: number) {
+    super(
+      `all ${slots} port slots are taken or in use`,
+      "clean up worktrees you no longer need (`wt cleanup --merged`), or raise portSlots in wt.config.json",
+      "slots-exhausted",
+    );
+  }
+}
+
+/** Exit 3: a database path outside the worktree holds a file wt did not make. */
+export class DatabasePathTakenError extends ConflictError {}
+
+/** Exit 3: a path wt would write leaves its folder, or passes a symlink or a non-folder on the way. */
+export class UnsafePathError extends ConflictError {}
+
+/** Exit 3 (code `broken-worktree` when git's tie is broken): the worktree folder is not the one git registered. */
+export class SwappedWorktreeError extends ConflictError {}

@@ -2,7 +2,7 @@ import type { Stats } from "node:fs";
 import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
-import { ConflictError } from "./errors.js";
+import { SwappedWorktreeError, UnsafePathError } from "./errors.js";
 
 /**
  * Guards for "nothing is read or written outside the two worktrees, and nothing is written
@@ -15,17 +15,17 @@ import { ConflictError } from "./errors.js";
  * symlink (a branch could commit `config -> /etc` to redirect a write), nor `root` itself
  * (a worktree folder swapped for `ln -s <main worktree> <root>`) when it exists.
  * @returns the absolute path.
- * @throws ConflictError (exit 3) naming the offending path.
+ * @throws UnsafePathError (exit 3) naming the offending path.
  */
 export async function safeJoin(root: string, rel: string): Promise<string> {
   await refuseSwappedRoot(root);
   if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes("..")) {
-    throw new ConflictError(`refusing path ${JSON.stringify(rel)}: it leaves ${root}`);
+    throw new UnsafePathError(`refusing path ${JSON.stringify(rel)}: it leaves ${root}`);
   }
   const target = path.resolve(root, rel);
   const fromRoot = path.relative(root, target);
   if (fromRoot.startsWith("..") || path.isAbsolute(fromRoot)) {
-    throw new ConflictError(`refusing path ${JSON.stringify(rel)}: it leaves ${root}`);
+    throw new UnsafePathError(`refusing path ${JSON.stringify(rel)}: it leaves ${root}`);
   }
   const parts = fromRoot.split(path.sep).slice(0, -1);
   let at = root;
@@ -34,13 +34,13 @@ export async function safeJoin(root: string, rel: string): Promise<string> {
     const st = await lstatOrNull(at);
     if (st === null) break;
     if (st.isSymbolicLink()) {
-      throw new ConflictError(
+      throw new UnsafePathError(
         `refusing to write ${target}: ${at} is a symlink, and wt never writes through one`,
         "remove the symlink from the branch, or drop the entry from .worktreeinclude",
       );
     }
     if (!st.isDirectory()) {
-      throw new ConflictError(`refusing to write ${target}: ${at} is not a folder`);
+      throw new UnsafePathError(`refusing to write ${target}: ${at} is not a folder`);
     }
   }
   return target;
@@ -78,7 +78,7 @@ export async function refusalInside(root: string, target: string): Promise<strin
 /**
  * Refuses a `root` that is there but is not a real folder: a symlink (lstat, never followed)
  * or a file. A missing `root` is fine here (a create has not made it yet).
- * @throws ConflictError (exit 3) naming `root` and where the link points.
+ * @throws SwappedWorktreeError (exit 3) naming `root` and where the link points.
  */
 async function refuseSwappedRoot(root: string): Promise<Stats | null> {
   const st = await lstatOrNull(root);
@@ -86,7 +86,7 @@ async function refuseSwappedRoot(root: string): Promise<Stats | null> {
   const what = st.isSymbolicLink()
     ? `a symlink (to ${await realpath(root).catch(() => "a missing path")})`
     : "not a folder";
-  throw new ConflictError(
+  throw new SwappedWorktreeError(
     `refusing to use the worktree folder ${root}: it is ${what}, and wt never writes or deletes through one`,
     `put the worktree's real folder back at ${root} (remove the link first), or run \`git worktree repair <its folder>\` where it is now`,
   );
@@ -103,7 +103,7 @@ async function refuseSwappedRoot(root: string): Promise<Stats | null> {
  * @param commonDir `git rev-parse --git-common-dir`, absolute
  * @param options.registered false when git no longer lists `root`: only the folder itself is checked
  * @returns false when nothing is at `root` (a folder deleted by hand), true when it is the worktree
- * @throws ConflictError (exit 3) naming `root`, with how to put the worktree back
+ * @throws SwappedWorktreeError (exit 3) naming `root`, with how to put the worktree back
  */
 export async function checkWorktreeRoot(
   root: string,
@@ -114,7 +114,7 @@ export async function checkWorktreeRoot(
   if (options.registered === false) return true;
   const why = worktreeLinkProblem(commonDir, root);
   if (why !== null) {
-    throw new ConflictError(
+    throw new SwappedWorktreeError(
       `refusing to use the worktree folder ${root}: it is not the worktree git registered there (${why}); nothing was written or deleted`,
       `run \`git worktree repair ${root}\` in the main worktree if the worktree was moved (or move it back to ${root}); if another folder took its place, move that folder away`,
       "broken-worktree",

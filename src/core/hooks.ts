@@ -9,6 +9,8 @@ export type HookOutput = Writable | null;
 export interface ShellCommandOptions {
   /** Folder the command runs in. */
   cwd: string;
+  /** The caller's environment (`ctx.env`): the base every command inherits. */
+  env: Readonly<Record<string, string | undefined>>;
   /** Worktree variables, added to the inherited environment (without git's repository-locating variables). */
   vars: Variables;
   output: HookOutput;
@@ -21,7 +23,7 @@ export interface ShellCommandOptions {
  * Runs one user command through the user's shell (`/bin/sh -c` on POSIX) in `cwd`. Values
  * reach it only as environment variables, never spliced into the command text, so a
  * branch named `feature/$(touch x)` runs nothing. stdout and stderr both go to `output`.
- * The environment is wt's own minus `GIT_DIR`, `GIT_WORK_TREE` and the other variables that
+ * The environment is the caller's (`options.env`) minus `GIT_DIR`, `GIT_WORK_TREE` and the other variables that
  * would point the command's git at another repository than the worktree (`repoFreeEnv`): a
  * wt started from a git hook must not run `npm install` against the outer repository.
  * @throws CommandFailedError (exit 6) with the tail of its stderr when it exits non-zero;
@@ -33,7 +35,7 @@ export async function runShellCommand(command: string, options: ShellCommandOpti
   const child = execa(command, {
     shell: true,
     cwd: options.cwd,
-    env: { ...repoFreeEnv(process.env), ...options.vars },
+    env: { ...repoFreeEnv(options.env), ...options.vars },
     extendEnv: false,
     stdin: "ignore",
     reject: false,

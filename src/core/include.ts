@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import path from "node:path";
 import type { Ignore } from "ignore";
-import { splitNul } from "../git/parse.js";
-import { git } from "../git/run.js";
+import { ignoredUntracked } from "../git/refs.js";
+import type { GitAt } from "../git/run.js";
 import { copyTree } from "./copy.js";
 import { type CopyManifest, changedInCopiedFolder } from "./copy-manifest.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
@@ -45,6 +45,7 @@ export interface IncludePlanEntry {
  * nor anything inside them, and a matched folder that holds one (`.*` matching `.worktrees/`)
  * is not brought whole: its other entries are brought one by one. Copying it whole would copy
  * the other worktrees and, once `git worktree add` made it, the new worktree into itself.
+ * @param main the main worktree (`cwd`), the caller's environment, and what stops the listing
  * @param symlinkPatterns `include.symlink` from the config (gitignore-style patterns)
  * @param envFile the env file path: never symlinked, since wt writes into it
  * @param neverBring absolute folders that are never include candidates (the main worktree
@@ -52,37 +53,20 @@ export interface IncludePlanEntry {
  * @returns entries in path order; [] when there is no `.worktreeinclude`.
  */
 export async function planIncludes(
-  mainPath: string,
+  main: GitAt,
   symlinkPatterns: readonly string[],
   envFile: string,
   neverBring: readonly string[],
-  signal?: AbortSignal,
 ): Promise<IncludePlanEntry[]> {
+  const mainPath = main.cwd;
   const text = await readIncludeFile(mainPath);
   if (text === null) return [];
   const patterns = text.split(/\r?\n/);
   const { default: ignore } = await import("ignore");
   const include = ignore().add(patterns);
   const linked = ignore().add([...symlinkPatterns]);
-  const listed = splitNul(
-    (
-      await git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], {
-        cwd: mainPath,
-        signal,
-      })
-    ).stdout,
-  );
-  const stripped = listed.map((p) => p.replace(/\/$/, ""));
-  const ignoredOut = await git(["check-ignore", "-z", "--stdin"], {
-    cwd: mainPath,
-    input: stripped.map((p) => `${p}\0`).join(""),
-    okCodes: [1],
-    signal,
-  });
-  const reallyIgnored = new Set(splitNul(ignoredOut.stdout));
-  const candidates = listed
-    .filter((p) => reallyIgnored.has(p.replace(/\/$/, "")))
-    .map((p) => ({ path: p.replace(/\/$/, ""), isDirectory: p.endsWith("/") }));
+  const listed = await ignoredUntracked(main);
+  const candidates = listed.map((p) => ({ path: p.replace(/\/$/, ""), isDirectory: p.endsWith("/") }));
   // Keep only the outermost ignored entries: git may also list what lies inside them.
   const outer = candidates.filter(
     (c) => !candidates.some((o) => o.isDirectory && o.path !== c.path && c.path.startsWith(`${o.path}/`)),

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import {
   lstat,
   mkdir,
@@ -13,9 +12,10 @@ import {
   unlink,
   writeFile,
 } from "node:fs/promises";
-import { hostname } from "node:os";
 import path from "node:path";
-import { BusyError, ConflictError, WtError } from "./errors.js";
+import { ForeignLockError, LockBusyError, LockLostError, WtError } from "./errors.js";
+import { hostTag, type OwnerState, processState } from "./lock-owner.js";
+import { procStat } from "./process.js";
 
 /**
  * The repository-wide lock that serialises create, cleanup and slot allocation.
@@ -86,9 +86,9 @@ type LockState =
 /**
  * Runs `fn` while holding the repository lock under `stateDir`. `fn` gets a `HeldLock` whose
  * signal aborts if the lock is lost; when `fn` then fails, the loss is what is thrown.
- * @throws BusyError (exit 4, code `lock-busy`) when a live process still holds the lock after
- *   `timeoutMs`, naming it; ConflictError (exit 3, code `lock-foreign`) when something wt did
- *   not make sits at the lock's path, naming the path to remove; BusyError (`lock-lost`).
+ * @throws LockBusyError (exit 4, code `lock-busy`) when a live process still holds the lock after
+ *   `timeoutMs`, naming it; ForeignLockError (exit 3, code `lock-foreign`) when something wt did
+ *   not make sits at the lock's path, naming the path to remove; LockLostError (4, `lock-lost`).
  */
 export async function withRepoLock<T>(
   stateDir: string,
@@ -195,14 +195,6 @@ async function inspect(lockPath: string): Promise<LockState> {
   return { kind: "foreign", what: st.isFile() ? "a regular file" : "a special file" };
 }
 
-interface OwnerState {
-  pid: number | null;
-  alive: boolean;
-  stopped: boolean;
-  /** Why it counts as gone, or where it runs. */
-  why: string;
-}
-
 /** Whether the lock's owner still runs. Anything wt cannot check counts as alive. */
 function ownerOf(state: Exclude<LockState, { kind: "free" | "foreign" }>, note: OwnerNote | null): OwnerState {
   if (state.kind === "legacy") {
@@ -217,47 +209,6 @@ function ownerOf(state: Exclude<LockState, { kind: "free" | "foreign" }>, note: 
     return { pid: token.pid, alive: true, stopped: false, why: "held by a wt on another host" };
   }
   return processState(token.pid, token.start);
-}
-
-function processState(pid: number, start: string): OwnerState {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ESRCH")
-      return { pid, alive: false, stopped: false, why: "no such process" };
-  }
-  const stat = procStat(pid);
-  if (stat === null) return { pid, alive: true, stopped: false, why: "running" };
-  if (stat.state === "Z" || stat.state === "X")
-    return { pid, alive: false, stopped: false, why: "the process has exited" };
-  if (start !== "-" && stat.start !== start) {
-    return { pid, alive: false, stopped: false, why: "its pid now belongs to another process" };
-  }
-  return { pid, alive: true, stopped: stat.state === "T" || stat.state === "t", why: "running" };
-}
-
-/**
- * State letter and start time (clock ticks after boot) of `pid` from `/proc/<pid>/stat`
- * (proc(5): fields 3 and 22; the command name, field 2, is in parentheses and may hold
- * spaces, so fields are counted after its last `)`), or null where that file is unreadable.
- */
-function procStat(pid: number): { state: string; start: string } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    const state = fields[0];
-    const start = fields[19];
-    return state && start ? { state, start } : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A short tag of this host's name: a lock from another host cannot be checked for liveness. */
-function hostTag(): string {
-  let h = 0x811c9dc5;
-  for (const ch of Buffer.from(hostname(), "utf8")) h = Math.imul(h ^ ch, 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, "0");
 }
 
 /** This acquisition's token, under 60 bytes so that it stays a fast symlink. */
@@ -321,10 +272,8 @@ function watchLock(lockPath: string, token: string, purpose: string): { held: He
         if (now === token) return;
         const by = now === null ? "removed" : `replaced (${parseToken(now) ? `now pid ${parseToken(now)?.pid}` : now})`;
         controller.abort(
-          new BusyError(
+          new LockLostError(
             `the repository lock was ${by} while \`${purpose}\` held it; wt stopped before its next change`,
-            "make sure no other wt runs on this repository (`wt status`), then run the command again",
-            "lock-lost",
           ),
         );
       });
@@ -366,24 +315,19 @@ function describeOwner(pid: number | null, note: OwnerNote | null): string {
   return parts.join(", ");
 }
 
-function busy(owner: OwnerState, note: OwnerNote | null, timeoutMs: number): BusyError {
+function busy(owner: OwnerState, note: OwnerNote | null, timeoutMs: number): LockBusyError {
   const stopped = owner.stopped ? "; that process is stopped (Ctrl-Z?)" : "";
   const remote = owner.why === "held by a wt on another host" ? `; ${owner.why}` : "";
-  return new BusyError(
+  return new LockBusyError(
     `another wt holds the repository lock (${describeOwner(owner.pid, note)}${stopped}${remote}); waited ${Math.round(timeoutMs / 1000)} s`,
     owner.stopped && owner.pid !== null
       ? `resume it (\`fg\` in its shell, or \`kill -CONT ${owner.pid}\`) and let it finish, or raise WT_LOCK_TIMEOUT (seconds)`
       : "wait for it to finish and try again, or raise WT_LOCK_TIMEOUT (seconds)",
-    "lock-busy",
   );
 }
 
-function foreignLock(lockPath: string, what: string): ConflictError {
-  return new ConflictError(
-    `${lockPath} is ${what}, not a lock wt made, so wt cannot tell whether another wt is running`,
-    `if no wt is running on this repository, remove it (\`rm -r '${lockPath}'\`) and run the command again`,
-    "lock-foreign",
-  );
+function foreignLock(lockPath: string, what: string): ForeignLockError {
+  return new ForeignLockError(lockPath, what);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { BusyError } from "./errors.js";
+import { SlotsExhaustedError } from "./errors.js";
 
 /**
  * FNV-1a, 32 bits, over the UTF-8 bytes of `text` (offset basis 2166136261, prime 16777619:
@@ -79,11 +79,7 @@ export async function allocateSlot(req: SlotRequest): Promise<SlotChoice> {
     }
     return { slot, preferred, skipped };
   }
-  throw new BusyError(
-    `all ${req.portSlots} port slots are taken or in use`,
-    "clean up worktrees you no longer need (`wt cleanup --merged`), or raise portSlots in wt.config.json",
-    "slots-exhausted",
-  );
+  throw new SlotsExhaustedError(req.portSlots);
 }
 
 /**

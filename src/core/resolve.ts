@@ -21,7 +21,8 @@ export async function findWorktree(
 ): Promise<{ repo: RepoContext; record: WorktreeRecord }> {
   if (id !== undefined) validateId(id);
   // The git runner and the env file code load only when needed: `wt path` runs in prompts.
-  const repo = discoverRepoFast(ctx.cwd, ctx.env) ?? (await (await import("../git/repo.js")).resolveRepo(ctx.cwd));
+  const repo =
+    discoverRepoFast(ctx.cwd, ctx.env) ?? (await (await import("../git/repo.js")).resolveRepo(ctx.cwd, ctx.env));
   if (id === undefined) {
     const here = await currentRecord(repo, ctx.cwd);
     if (!here) {

@@ -1,5 +1,6 @@
+import { currentBranch, fetchRemote, originHead, revParseHead } from "../git/refs.js";
 import { listRemotes, type RepoContext, refExists, resolveRepo } from "../git/repo.js";
-import { git, gitOut } from "../git/run.js";
+import type { Env, GitAt } from "../git/run.js";
 import { type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
 import type { WtContext } from "./context.js";
 
@@ -7,6 +8,20 @@ import type { WtContext } from "./context.js";
 export interface Session {
   repo: RepoContext;
   config: WtConfig;
+  /** The caller's environment (`ctx.env`): the base of every child process's. */
+  env: Env;
+}
+
+/**
+ * Where a git verb of this session runs: `cwd` (the main worktree unless given) with the
+ * caller's environment, stopped by `signal`.
+ */
+export function gitAt(
+  session: Pick<Session, "repo" | "env">,
+  cwd = session.repo.mainPath,
+  signal?: AbortSignal,
+): GitAt {
+  return { cwd, env: session.env, ...(signal ? { signal } : {}) };
 }
 
 /**
@@ -14,9 +29,9 @@ export interface Session {
  * @throws UsageError / ConfigError (exit 2) as `resolveRepo` and `loadConfig` do.
  */
 export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Promise<Session> {
-  const repo = await resolveRepo(ctx.cwd);
+  const repo = await resolveRepo(ctx.cwd, ctx.env);
   const config = await loadConfig(repo.mainPath, ctx.env, flags);
-  return { repo, config };
+  return { repo, config, env: ctx.env };
 }
 
 /**
@@ -25,25 +40,17 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
  * branch, `main` or `master` there), else the main worktree's current branch (or its commit
  * when detached).
  */
-export async function defaultBase(repo: RepoContext): Promise<string> {
-  const cwd = repo.mainPath;
-  const [remotes, current] = await Promise.all([
-    listRemotes(cwd),
-    git(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd, okCodes: [1, 128] }),
-  ]);
-  const currentBranch = current.exitCode === 0 ? current.stdout.trim() : null;
+export async function defaultBase(repo: RepoContext, env: Env): Promise<string> {
+  const at = { cwd: repo.mainPath, env };
+  const [remotes, branch] = await Promise.all([listRemotes(at), currentBranch(at)]);
   if (remotes.includes("origin")) {
-    const head = await git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], {
-      cwd,
-      okCodes: [1, 128],
-    });
-    if (head.exitCode === 0 && head.stdout.trim()) return head.stdout.trim();
-    for (const name of [currentBranch, "main", "master"]) {
-      if (name && (await refExists(cwd, `refs/remotes/origin/${name}`))) return `origin/${name}`;
+    const head = await originHead(at);
+    if (head) return head;
+    for (const name of [branch, "main", "master"]) {
+      if (name && (await refExists(at, `refs/remotes/origin/${name}`))) return `origin/${name}`;
     }
   }
-  if (currentBranch) return currentBranch;
-  return (await gitOut(["rev-parse", "HEAD"], { cwd })).trim();
+  return branch ?? (await revParseHead(at));
 }
 
 /**
@@ -51,15 +58,17 @@ export async function defaultBase(repo: RepoContext): Promise<string> {
  * local copy of the remote branch is used, so `wt` works offline.
  * @returns a warning message, or null when the fetch worked or was not needed.
  */
-export async function fetchBaseRemote(repo: RepoContext, base: string, signal?: AbortSignal): Promise<string | null> {
-  const remotes = await listRemotes(repo.mainPath);
+export async function fetchBaseRemote(
+  repo: RepoContext,
+  base: string,
+  env: Env,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const remotes = await listRemotes({ cwd: repo.mainPath, env });
   const remote = remotes.filter((r) => base.startsWith(`${r}/`)).sort((a, b) => b.length - a.length)[0];
   if (!remote) return null;
   try {
-    await git(["fetch", "--quiet", "--no-write-fetch-head", "--end-of-options", remote], {
-      cwd: repo.mainPath,
-      signal,
-    });
+    await fetchRemote({ cwd: repo.mainPath, env, signal }, remote);
     return null;
   } catch (e) {
     if (signal?.aborted) throw e;

@@ -69,9 +69,11 @@ export interface WorktreeRecord {
   excludes: string[];
   /**
    * `creating`: a create is (or was, if its process died) under way; `hooks-pending`:
-   * everything exists but postCreate hooks have not all succeeded; `ready`: done.
+   * everything exists but postCreate hooks have not all succeeded; `ready`: done;
+   * `removing`: a cleanup checked it safe and runs its preCleanup hooks outside the repository
+   * lock (a live `pid` makes other creates and cleanups of it exit 4, `in-progress`).
    */
-  state: "creating" | "hooks-pending" | "ready";
+  state: "creating" | "hooks-pending" | "ready" | "removing";
   /** Process id of the `wt` that last wrote the record. */
   pid: number;
   /** ISO time of creation. */

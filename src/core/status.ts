@@ -1,18 +1,17 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { AheadBehind } from "../git/ahead-behind.js";
-import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
+import { parseStatusV2 } from "../git/parse.js";
 import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
-import { type FolderJob, gitInEach, statusMany } from "../git/status.js";
-import { worktreeLinkProblem } from "../git/worktree-link.js";
+import type { GitAt } from "../git/run.js";
+import { aheadBehindInEach, statusMany } from "../git/status.js";
 import type { WtContext } from "./context.js";
-import { WorktreeNotFoundError } from "./errors.js";
-import { lstatOrNull } from "./fs-safe.js";
 import { idKey, validateId } from "./names.js";
 import { isListening, readListeningPorts } from "./ports.js";
 import { defaultBase } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
+import { type RowFacts, rowFacts, selectRows } from "./status-rows.js";
 
 /** `broken`: the folder is there but its `.git` no longer leads to this repository (git cannot tell its changes). */
 export type WorktreeState = "ok" | "missing" | "broken" | "prunable" | "locked" | "incomplete" | "unmanaged";
@@ -25,6 +24,13 @@ export interface StatusDatabase {
   /** Size in bytes, or null when the file is missing. */
   size: number | null;
 }
+
+/** Why a record that is not `ready` shows as `incomplete`. */
+const INCOMPLETE_REASON: Record<Exclude<WorktreeRecord["state"], "ready">, (pid: number) => string> = {
+  creating: (pid) => `create did not finish (pid ${pid})`,
+  "hooks-pending": () => "postCreate hooks have not succeeded",
+  removing: (pid) => `a cleanup is removing it, or did not finish (pid ${pid})`,
+};
 
 /** One row of `wt status` (docs/contract.md). */
 export interface StatusRow {
@@ -74,8 +80,9 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   // The filesystem finds an ordinary repository without starting git, and git's version is
   // asked only when the listing fails (a git older than 2.36 has no `worktree list -z`).
   const fast = discoverRepoFast(ctx.cwd, ctx.env);
-  const repo = fast ?? (await resolveRepo(ctx.cwd));
-  const listed = listWorktrees(repo.mainPath);
+  const repo = fast ?? (await resolveRepo(ctx.cwd, ctx.env));
+  const main = { cwd: repo.mainPath, env: ctx.env };
+  const listed = listWorktrees(main);
   listed.catch(() => {}); // awaited below
   const records = await readRecords(repo.stateDir, (file) =>
     ctx.onWarning?.(`cannot read the record ${file}; its worktree shows as unmanaged (delete the file to forget it)`),
@@ -86,35 +93,16 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   const early = [...(ids.length > 0 || repo.bare ? [] : [repo.mainPath]), ...wanted.map((r) => r.path)].filter((f) =>
     existsSync(f),
   );
-  const earlyOutputs = statusMany(early, PARALLEL);
+  const earlyOutputs = statusMany(early, ctx.env, PARALLEL);
   const entries = await listed.catch(async (e: unknown) => {
-    await assertGitVersion(repo.mainPath); // a too-old git explains the failure better than the failure does
+    await assertGitVersion(main); // a too-old git explains the failure better than the failure does
     throw e;
   });
-  const byPath = new Map(records.map((r) => [r.path, r]));
-  const rows: { entry: WorktreeEntry | null; record: WorktreeRecord | null }[] = [];
-  const seen = new Set<string>();
-  for (const entry of entries) {
-    const key = realOr(entry.path);
-    const record = byPath.get(key) ?? byPath.get(entry.path) ?? null;
-    if (record) seen.add(record.path);
-    rows.push({ entry, record });
-  }
-  for (const record of records) {
-    if (!seen.has(record.path)) rows.push({ entry: null, record });
-  }
-  let selected = rows;
-  if (ids.length > 0) {
-    selected = ids.map((id) => {
-      const row = rows.find((r) => r.record && idKey(r.record.id) === idKey(id));
-      if (!row) throw new WorktreeNotFoundError(id);
-      return row;
-    });
-  }
+  const selected = selectRows(entries, records, ids);
   let unmanagedBase: Promise<string | null> | null = null;
   const baseFor = (record: WorktreeRecord | null) => {
     if (record) return Promise.resolve(record.base);
-    unmanagedBase ??= defaultBase(repo).catch(() => null);
+    unmanagedBase ??= defaultBase(repo, ctx.env).catch(() => null);
     return unmanagedBase;
   };
   // Each distinct base resolved once: a worktree whose HEAD is its base's commit is 0/0
@@ -123,34 +111,15 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   const commitOf = (base: string) => {
     let p = baseCommits.get(base);
     if (!p) {
-      p = resolveCommit(repo.mainPath, base).catch(() => null);
+      p = resolveCommit(main, base).catch(() => null);
       baseCommits.set(base, p);
     }
     return p;
   };
-  const mainReal = repo.mainPath;
-  const facts = await Promise.all(
-    selected.map(async ({ entry, record }): Promise<RowFacts> => {
-      const folder = record?.path ?? (entry as WorktreeEntry).path;
-      const exists = entry?.bare ? true : (await lstatOrNull(folder)) !== null;
-      const isMain = entry !== null && realOr(entry.path) === mainReal && !repo.bare;
-      // Filesystem reads only (no process per worktree): is git's answer there about this worktree?
-      const broken =
-        exists && entry !== null && !entry.bare && !isMain ? worktreeLinkProblem(repo.commonDir, folder) : null;
-      return {
-        entry,
-        record,
-        folder,
-        exists,
-        isMain,
-        broken,
-        canRunGit: exists && entry !== null && !entry.bare && broken === null,
-      };
-    }),
-  );
+  const facts = await rowFacts(repo, selected);
   const earlyIndex = new Map(early.map((folder, k) => [folder, k]));
   const late = facts.filter((f) => f.canRunGit && !earlyIndex.has(f.folder)).map((f) => f.folder);
-  const lateOutputs = late.length > 0 ? statusMany(late, PARALLEL) : Promise.resolve([]);
+  const lateOutputs = late.length > 0 ? statusMany(late, ctx.env, PARALLEL) : Promise.resolve([]);
   const lateIndex = new Map(late.map((folder, k) => [folder, k]));
   const statusOf = async (f: RowFacts): Promise<string | null> => {
     if (!f.canRunGit) return null;
@@ -158,7 +127,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     if (k !== undefined) return (await earlyOutputs)[k] ?? null;
     return (await lateOutputs)[lateIndex.get(f.folder) ?? -1] ?? null;
   };
-  const counts = aheadBehindAll(repo.mainPath, facts, baseFor, commitOf);
+  const counts = aheadBehindAll(main, facts, baseFor, commitOf);
   const listeners = facts.some((f) => Object.keys(f.record?.ports ?? {}).length > 0) ? readListeningPorts() : null;
   const worktrees = await Promise.all(
     facts.map((f, i) =>
@@ -185,8 +154,7 @@ async function buildRow(
   let reason: string | null = null;
   if (record && record.state !== "ready") {
     state = "incomplete";
-    reason =
-      record.state === "creating" ? `create did not finish (pid ${record.pid})` : "postCreate hooks have not succeeded";
+    reason = INCOMPLETE_REASON[record.state](record.pid);
   } else if (!exists || (record && entry === null)) {
     state = record ? "missing" : "prunable";
     reason = entry?.prunable ?? (exists ? "git no longer lists this worktree" : "folder is gone");
@@ -237,20 +205,6 @@ async function buildRow(
   };
 }
 
-interface RowFacts {
-  entry: WorktreeEntry | null;
-  record: WorktreeRecord | null;
-  /** The folder the row is about (the record's when there is one). */
-  folder: string;
-  exists: boolean;
-  /** The main worktree's row. */
-  isMain: boolean;
-  /** Why the folder's `.git` does not lead to this repository (`worktreeLinkProblem`), or null. */
-  broken: string | null;
-  /** True when git can run in the folder (it exists, git lists it, it is not bare or broken). */
-  canRunGit: boolean;
-}
-
 /** Number of paths a `git status --porcelain=v2 -z` output reports (untracked included, ignored excluded). */
 function countChanges(output: string): number {
   return parseStatusV2(output).filter((e) => e.kind !== "ignored").length;
@@ -266,7 +220,7 @@ function countChanges(output: string): number {
  * through `gitInEach`.
  */
 async function aheadBehindAll(
-  mainPath: string,
+  main: GitAt,
   facts: readonly RowFacts[],
   baseFor: (record: WorktreeRecord | null) => Promise<string | null>,
   commitOf: (base: string) => Promise<string | null>,
@@ -293,7 +247,7 @@ async function aheadBehindAll(
   const byRef =
     onRefs.length > 0
       ? await (await import("../git/ahead-behind.js")).aheadBehindOfRefs(
-          mainPath,
+          main,
           [...new Set(onRefs.map((p) => p.ref as string))],
           [...new Set(onRefs.map((p) => p.baseCommit as string))],
         )
@@ -304,11 +258,13 @@ async function aheadBehindAll(
     if (counts) out[p.row] = counts;
     else rest.push(p);
   }
-  const jobs: FolderJob[] = rest.map((p) => ({ cwd: p.folder, lastArg: `${p.base}...HEAD` }));
-  const outputs = await gitInEach(["rev-list", "--left-right", "--count", "--end-of-options"], jobs, PARALLEL);
-  outputs.forEach((text, k) => {
-    const m = text === null ? null : /^(\d+)\s+(\d+)/.exec(text);
-    if (m) out[(rest[k] as (typeof rest)[number]).row] = { behind: Number(m[1]), ahead: Number(m[2]) };
+  const counts = await aheadBehindInEach(
+    rest.map((p) => ({ cwd: p.folder, base: p.base })),
+    main.env,
+    PARALLEL,
+  );
+  counts.forEach((c, k) => {
+    if (c) out[(rest[k] as (typeof rest)[number]).row] = c;
   });
   return out;
 }
@@ -331,13 +287,5 @@ async function sizeOf(file: string): Promise<number | null> {
     return (await stat(file)).size;
   } catch {
     return null;
-  }
-}
-
-function realOr(p: string): string {
-  try {
-    return realpathSync.native(p);
-  } catch {
-    return p;
   }
 }

@@ -1,4 +1,4 @@
-import { git } from "./run.js";
+import { type GitAt, git } from "./run.js";
 
 /** Commits a ref has that a base does not (`ahead`), and the reverse (`behind`). */
 export interface AheadBehind {
@@ -43,7 +43,7 @@ export function parseAheadBehind(output: string, bases: readonly string[]): Map<
  * Ahead/behind of each of `refs` against each of `bases`, from a single `git for-each-ref`
  * (git 2.41+; one graph walk for all of them, where `rev-list --left-right --count` is a
  * process per pair).
- * @param cwd any folder of the repository
+ * @param at any folder of the repository, and the caller's environment
  * @param refs full ref names (`refs/heads/feature/x`); git's ref-name rules forbid the glob
  *   characters `* ? [`, so each matches only itself as a pattern
  * @param bases full commit ids
@@ -51,14 +51,14 @@ export function parseAheadBehind(output: string, bases: readonly string[]): Map<
  *   2.41: "unknown field name") or the command failed otherwise. Never rejects.
  */
 export async function aheadBehindOfRefs(
-  cwd: string,
+  at: GitAt,
   refs: readonly string[],
   bases: readonly string[],
 ): Promise<Map<string, Map<string, AheadBehind>> | null> {
   if (refs.length === 0 || bases.length === 0) return new Map();
   try {
     const format = aheadBehindFormat(bases);
-    const r = await git(["for-each-ref", `--format=${format}`, "--", ...refs], { cwd });
+    const r = await git(["for-each-ref", `--format=${format}`, "--", ...refs], at);
     return parseAheadBehind(r.stdout, bases);
   } catch {
     return null;

@@ -1,5 +1,5 @@
 import { parseStatusV2, splitNul } from "./parse.js";
-import { gitOut } from "./run.js";
+import { type GitAt, gitOut } from "./run.js";
 
 /** One ignored path of a work tree. */
 export interface IgnoredPath {
@@ -28,8 +28,8 @@ export function parseIgnored(output: string): IgnoredPath[] {
  * `matching` mode stops at a folder a pattern names (a `node_modules/` of 300,000 files is
  * one entry), and lists files one by one otherwise.
  */
-export async function ignoredPaths(cwd: string): Promise<IgnoredPath[]> {
-  return parseIgnored(await gitOut(IGNORED_ARGS, { cwd }));
+export async function ignoredPaths(at: GitAt): Promise<IgnoredPath[]> {
+  return parseIgnored(await gitOut(IGNORED_ARGS, at));
 }
 
 /**
@@ -40,10 +40,8 @@ export async function ignoredPaths(cwd: string): Promise<IgnoredPath[]> {
  * 300,000 files, where matching each path in JS took 3 s.
  * @returns worktree-relative paths; [] without patterns.
  */
-export async function untrackedMatching(cwd: string, patterns: readonly string[]): Promise<string[]> {
+export async function untrackedMatching(at: GitAt, patterns: readonly string[]): Promise<string[]> {
   if (patterns.length === 0) return [];
-  const out = await gitOut(["ls-files", "-z", "--others", "--ignored", ...patterns.map((p) => `--exclude=${p}`)], {
-    cwd,
-  });
+  const out = await gitOut(["ls-files", "-z", "--others", "--ignored", ...patterns.map((p) => `--exclude=${p}`)], at);
   return splitNul(out);
 }

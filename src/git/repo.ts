@@ -5,6 +5,7 @@ import type { RepoContext } from "./discover.js";
 import { GitError } from "./errors.js";
 import { linksToGitDir, noteMainWorktree, readMainNote } from "./main-worktree.js";
 import { parseWorktreeList, type WorktreeEntry } from "./parse.js";
+import type { Env, GitAt } from "./run.js";
 import { git, gitOut } from "./run.js";
 
 export { discoverRepoFast, type RepoContext } from "./discover.js";
@@ -27,8 +28,8 @@ export function parseGitVersion(text: string): [number, number, number] | null {
  * does not parse is let through.
  * @throws UsageError (exit 2, code `unsupported-git`) when git is too old.
  */
-export async function assertGitVersion(cwd: string): Promise<void> {
-  const v = parseGitVersion(await gitOut(["version"], { cwd, discover: true }).catch(() => ""));
+export async function assertGitVersion(at: GitAt): Promise<void> {
+  const v = parseGitVersion(await gitOut(["version"], { ...at, discover: true }).catch(() => ""));
   if (v && (v[0] < MIN_GIT_VERSION[0] || (v[0] === MIN_GIT_VERSION[0] && v[1] < MIN_GIT_VERSION[1]))) {
     throw new UsageError(
       `git ${v.join(".")} is too old: wt needs git ${MIN_GIT_VERSION.join(".")} or newer`,
@@ -44,7 +45,7 @@ export async function assertGitVersion(cwd: string): Promise<void> {
  *   than `MIN_GIT_VERSION`, git refuses the repository's owner (`dubious-ownership`), or the
  *   main worktree of a separate git dir cannot be told (see `mainOfSeparateGitDir`).
  */
-export async function resolveRepo(cwd: string): Promise<RepoContext> {
+export async function resolveRepo(cwd: string, env: Env): Promise<RepoContext> {
   const absCwd = path.resolve(cwd);
   // Spawning in a missing folder fails as ENOENT, which reads like "git is not installed".
   if (!existsSync(absCwd)) {
@@ -55,9 +56,10 @@ export async function resolveRepo(cwd: string): Promise<RepoContext> {
     );
   }
   const [, revParse] = await Promise.all([
-    assertGitVersion(absCwd),
+    assertGitVersion({ cwd: absCwd, env }),
     git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"], {
       cwd: absCwd,
+      env,
       discover: true,
     }).catch((e: unknown) => e),
   ]);
@@ -81,9 +83,9 @@ export async function resolveRepo(cwd: string): Promise<RepoContext> {
   } else {
     // A separate git dir (`git init --separate-git-dir`, submodules), or a linked worktree
     // of a bare repository (where --is-bare-repository answers false): ask git.
-    const first = (await listWorktrees(commonDir))[0];
+    const first = (await listWorktrees({ cwd: commonDir, env }))[0];
     bare = first?.bare === true;
-    mainPath = bare && first ? realpathSync(first.path) : await mainOfSeparateGitDir(absCwd, commonDir);
+    mainPath = bare && first ? realpathSync(first.path) : await mainOfSeparateGitDir({ cwd: absCwd, env }, commonDir);
   }
   const repoName = path.basename(mainPath).replace(/\.git$/, "") || "repo";
   return { cwd: absCwd, commonDir, mainPath, bare, repoName, stateDir: path.join(commonDir, "wt") };
@@ -95,10 +97,10 @@ export async function resolveRepo(cwd: string): Promise<RepoContext> {
  * from a linked worktree, that note (git itself records the main worktree nowhere).
  * @throws UsageError (2, `not-a-repository`) when neither tells.
  */
-async function mainOfSeparateGitDir(cwd: string, commonDir: string): Promise<string> {
+async function mainOfSeparateGitDir(at: GitAt, commonDir: string): Promise<string> {
   // Fails (128) inside the git dir itself, where there is no top level: the note answers then.
   const r = await git(["rev-parse", "--path-format=absolute", "--git-dir", "--show-toplevel"], {
-    cwd,
+    ...at,
     discover: true,
     okCodes: [128],
   });
@@ -130,8 +132,8 @@ function realOrSelf(p: string): string {
  * separate git dir, where git names the git dir itself there, the main worktree wt noted
  * (see ./main-worktree.ts) replaces it.
  */
-export async function listWorktrees(cwd: string, signal?: AbortSignal): Promise<WorktreeEntry[]> {
-  const out = await gitOut(["worktree", "list", "--porcelain", "-z"], { cwd, signal });
+export async function listWorktrees(at: GitAt): Promise<WorktreeEntry[]> {
+  const out = await gitOut(["worktree", "list", "--porcelain", "-z"], at);
   const entries = parseWorktreeList(out);
   const first = entries[0];
   if (first && !first.bare && !hasDotGit(first.path)) {
@@ -151,9 +153,9 @@ function hasDotGit(folder: string): boolean {
 }
 
 /** True when `ref` names an existing ref or commit (`rev-parse --verify --quiet`). */
-export async function refExists(cwd: string, ref: string): Promise<boolean> {
+export async function refExists(at: GitAt, ref: string): Promise<boolean> {
   const r = await git(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], {
-    cwd,
+    ...at,
     okCodes: [1],
   });
   return r.exitCode === 0;
@@ -163,33 +165,33 @@ export async function refExists(cwd: string, ref: string): Promise<boolean> {
  * Resolves a commit-ish to a full commit id, or null when it names no commit.
  * `--end-of-options` keeps a value like `--upload-pack=x` from being read as an option.
  */
-export async function resolveCommit(cwd: string, commitish: string): Promise<string | null> {
+export async function resolveCommit(at: GitAt, commitish: string): Promise<string | null> {
   const r = await git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${commitish}^{commit}`], {
-    cwd,
+    ...at,
     okCodes: [1, 128],
   });
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
 /** Names of the configured remotes (`git remote`). */
-export async function listRemotes(cwd: string): Promise<string[]> {
-  return (await gitOut(["remote"], { cwd })).split("\n").filter(Boolean);
+export async function listRemotes(at: GitAt): Promise<string[]> {
+  return (await gitOut(["remote"], at)).split("\n").filter(Boolean);
 }
 
 /**
  * Checks a branch name with `git check-ref-format --branch` (git-check-ref-format(1)).
  * @returns true when git accepts it as a branch name.
  */
-export async function isValidBranchName(cwd: string, name: string): Promise<boolean> {
+export async function isValidBranchName(at: GitAt, name: string): Promise<boolean> {
   if (name.startsWith("-")) return false;
-  const r = await git(["check-ref-format", "--branch", name], { cwd, okCodes: [1, 128] });
+  const r = await git(["check-ref-format", "--branch", name], { ...at, okCodes: [1, 128] });
   return r.exitCode === 0 && r.stdout.trim() === name;
 }
 
 /** True when `ancestor` is reachable from `descendant` (`merge-base --is-ancestor`). */
-export async function isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean> {
+export async function isAncestor(at: GitAt, ancestor: string, descendant: string): Promise<boolean> {
   const r = await git(["merge-base", "--is-ancestor", "--end-of-options", ancestor, descendant], {
-    cwd,
+    ...at,
     okCodes: [1],
   });
   return r.exitCode === 0;

@@ -11,15 +11,25 @@ import { GitError } from "./errors.js";
  * node:child_process rather than execa here: `wt path` and `wt status` must start in well
  * under 100 ms and importing execa alone costs about 200 ms on these machines (issue 5).
  */
-export interface GitOptions {
+/** An environment as a caller holds it (`process.env` in the CLI, `ctx.env` below it). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where a git verb runs: the folder, the caller's environment, and what stops it. */
+export interface GitAt {
   /** Working directory for git (absolute). */
   cwd: string;
-  /** Written to git's stdin, then stdin is closed. */
-  input?: string;
+  /**
+   * The caller's environment (`ctx.env`), the base of git's: without the variables that locate
+   * another repository (`repoFreeEnv`), plus `BASE_ENV`. Nothing below the CLI reads `process.env`.
+   */
+  env: Env;
   /** Aborting kills git (SIGTERM) and the call rejects with `InterruptedError`. */
   signal?: AbortSignal;
-  /** Extra environment variables on top of the inherited ones (after `repoFreeEnv`). */
-  env?: Record<string, string>;
+}
+
+export interface GitOptions extends GitAt {
+  /** Written to git's stdin, then stdin is closed. */
+  input?: string;
   /**
    * true: git looks for the repository from `cwd` upwards, as it does by default; only for
    * finding the repository around the folder the user named. Otherwise `cwd` is a worktree's
@@ -129,10 +139,9 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: {
-        ...repoFreeEnv(process.env),
+        ...repoFreeEnv(options.env),
         ...BASE_ENV,
         ...(options.discover ? {} : ceilingFor(options.cwd)),
-        ...options.env,
       },
       stdio: ["pipe", "pipe", "pipe"],
       // Its own process group: a Ctrl-C at the terminal reaches wt, which stops the git it

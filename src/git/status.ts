@@ -1,5 +1,5 @@
-import { splitStatusRuns } from "./parse.js";
-import { git, gitEnvCommand } from "./run.js";
+import { parseStatusV2, type StatusEntry, splitStatusRuns } from "./parse.js";
+import { type Env, type GitAt, git, gitEnvCommand } from "./run.js";
 
 /** `git status` as `wt status` reads it: porcelain v2, NUL-separated (git-status(1)). */
 export const STATUS_ARGS = ["status", "--porcelain=v2", "-z"] as const;
@@ -39,6 +39,7 @@ function groupScript(fixed: readonly string[]): string {
 export async function gitInEach(
   args: readonly string[],
   jobs: readonly FolderJob[],
+  env: Env,
   groups = 4,
 ): Promise<(string | null)[]> {
   if (args.some((a) => !/^[\w=.-]+$/.test(a))) throw new Error(`gitInEach: not a plain argument in ${args.join(" ")}`);
@@ -49,6 +50,7 @@ export async function gitInEach(
       const members: number[] = [];
       for (let i = g; i < jobs.length; i += n) members.push(i);
       const runs = await runGroup(
+        env,
         args,
         members.map((i) => jobs[i] as FolderJob),
       );
@@ -59,20 +61,22 @@ export async function gitInEach(
 }
 
 /** `git status --porcelain=v2 -z` in every folder (`gitInEach`). */
-export function statusMany(worktrees: readonly string[], groups = 4): Promise<(string | null)[]> {
+export function statusMany(worktrees: readonly string[], env: Env, groups = 4): Promise<(string | null)[]> {
   return gitInEach(
     STATUS_ARGS,
     worktrees.map((cwd) => ({ cwd })),
+    env,
     groups,
   );
 }
 
-async function runGroup(args: readonly string[], jobs: readonly FolderJob[]): Promise<(string | null)[]> {
+async function runGroup(env: Env, args: readonly string[], jobs: readonly FolderJob[]): Promise<(string | null)[]> {
   if (jobs.length > 1) {
     try {
       const shArgs = jobs.flatMap((j) => [j.cwd, j.lastArg ?? ""]);
       const r = await gitEnvCommand("sh", ["-c", groupScript(args), "sh", ...shArgs], {
         cwd: "/",
+        env,
         discover: true, // the script sets each git's ceiling
       });
       const runs = splitStatusRuns(r.stdout);
@@ -85,11 +89,42 @@ async function runGroup(args: readonly string[], jobs: readonly FolderJob[]): Pr
   for (const job of jobs) {
     const full = job.lastArg ? [...args, job.lastArg] : [...args];
     runs.push(
-      await git(full, { cwd: job.cwd }).then(
+      await git(full, { cwd: job.cwd, env }).then(
         (r) => r.stdout,
         () => null,
       ),
     );
   }
   return runs;
+}
+
+/**
+ * What `git status` shows as changed in the worktree at `at.cwd` (untracked files one by one,
+ * ignored ones left out): what cleanup refuses to delete.
+ * @throws GitError (exit 6).
+ */
+export async function statusPorcelain(at: GitAt): Promise<StatusEntry[]> {
+  const out = await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], at);
+  return parseStatusV2(out.stdout).filter((e) => e.kind !== "ignored");
+}
+
+/**
+ * Commits ahead of and behind `base` for HEAD of each folder (`git rev-list --left-right
+ * --count <base>...HEAD`, run through `gitInEach`), or null where git could not tell.
+ */
+export async function aheadBehindInEach(
+  jobs: readonly { cwd: string; base: string }[],
+  env: Env,
+  groups = 4,
+): Promise<({ ahead: number; behind: number } | null)[]> {
+  const outputs = await gitInEach(
+    ["rev-list", "--left-right", "--count", "--end-of-options"],
+    jobs.map((j) => ({ cwd: j.cwd, lastArg: `${j.base}...HEAD` })),
+    env,
+    groups,
+  );
+  return outputs.map((text) => {
+    const m = text === null ? null : /^(\d+)\s+(\d+)/.exec(text);
+    return m ? { behind: Number(m[1]), ahead: Number(m[2]) } : null;
+  });
 }

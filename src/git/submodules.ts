@@ -1,5 +1,5 @@
 import { parseStatusV2, type StatusEntry } from "./parse.js";
-import { git, gitOut } from "./run.js";
+import { type GitAt, git, gitOut } from "./run.js";
 
 /**
  * Parses `git ls-files -z --stage`: entries are `<mode> <object> <stage>\t<path>`, NUL-ended
@@ -20,8 +20,8 @@ export function parseGitlinks(output: string): string[] {
 }
 
 /** The submodule paths the index of the work tree at `cwd` records (`ls-files --stage`). */
-export async function listGitlinks(cwd: string): Promise<string[]> {
-  return parseGitlinks(await gitOut(["ls-files", "-z", "--stage"], { cwd }));
+export async function listGitlinks(at: GitAt): Promise<string[]> {
+  return parseGitlinks(await gitOut(["ls-files", "-z", "--stage"], at));
 }
 
 /**
@@ -30,8 +30,8 @@ export async function listGitlinks(cwd: string): Promise<string[]> {
  * A submodule whose `.git` file is broken makes git answer for the folder above it (or fail):
  * callers compare `topLevel` with the folder they meant.
  */
-export async function repoTopLevel(cwd: string): Promise<{ topLevel: string; gitDir: string } | null> {
-  const r = await git(["rev-parse", "--show-toplevel", "--absolute-git-dir"], { cwd, okCodes: [128] });
+export async function repoTopLevel(at: GitAt): Promise<{ topLevel: string; gitDir: string } | null> {
+  const r = await git(["rev-parse", "--show-toplevel", "--absolute-git-dir"], { ...at, okCodes: [128] });
   if (r.exitCode !== 0) return null;
   const [topLevel = "", gitDir = ""] = r.stdout.split("\n");
   return { topLevel, gitDir };
@@ -41,10 +41,8 @@ export async function repoTopLevel(cwd: string): Promise<{ topLevel: string; git
  * What `git status` shows in the work tree at `cwd`, untracked files one by one, submodules
  * always compared (`--ignore-submodules=none`, whatever `submodule.<name>.ignore` says).
  */
-export async function workTreeChanges(cwd: string): Promise<StatusEntry[]> {
-  const out = await gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none"], {
-    cwd,
-  });
+export async function workTreeChanges(at: GitAt): Promise<StatusEntry[]> {
+  const out = await gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none"], at);
   return parseStatusV2(out).filter((e) => e.kind !== "ignored");
 }
 
@@ -55,14 +53,14 @@ export async function workTreeChanges(cwd: string): Promise<StatusEntry[]> {
  * that store is `.git/worktrees/<name>/modules/<path>`, which goes with the worktree.
  * @returns full commit ids, newest first.
  */
-export async function commitsNotOnRemotes(cwd: string): Promise<string[]> {
+export async function commitsNotOnRemotes(at: GitAt): Promise<string[]> {
   // `--all` is every ref (branches, tags, refs/stash, refs/worktree/*, refs/bisect/*, notes)
   // and HEAD; `--glob=refs/stash` would have meant refs/stash/* (git-rev-list(1): a pattern
   // without wildcards gets `/*` appended) and missed the stash. Older stashes live only in
   // refs/stash's reflog, so those are named one by one.
-  const stashes = (await gitOut(["reflog", "show", "--format=%H", "refs/stash", "--"], { cwd, okCodes: [128] }))
+  const stashes = (await gitOut(["reflog", "show", "--format=%H", "refs/stash", "--"], { ...at, okCodes: [128] }))
     .split("\n")
     .filter((l) => /^[0-9a-f]{40,64}$/.test(l));
-  const out = await gitOut(["rev-list", "--all", ...stashes, "--not", "--remotes"], { cwd });
+  const out = await gitOut(["rev-list", "--all", ...stashes, "--not", "--remotes"], at);
   return out.split("\n").filter(Boolean);
 }

@@ -104,7 +104,7 @@ describe("a worktree whose .git file is gone", () => {
     const { wt } = await brokenSetUp();
     rmSync(path.join(wt, ".git"));
     // One group holding both folders runs them through the sh loop.
-    const [main, broken] = await statusMany([repo.main, wt], 1);
+    const [main, broken] = await statusMany([repo.main, wt], process.env, 1);
     expect(main).not.toBeNull();
     expect(broken).toBeNull();
   });

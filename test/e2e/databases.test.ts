@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import {
-  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -15,7 +14,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult, StatusResult } from "../../src/index.js";
-import { type ErrorJson, json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
+import { builtCopyWithout, type ErrorJson, json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
 import {
   duckdbWriter,
   SQLITE_MODULE,
@@ -408,17 +407,8 @@ describe("engines are optional dependencies", () => {
     repo = makeRepo();
     configure(repo, { databases: [{ path: "data/{name}.duckdb" }] });
     // A copy of the built package whose node_modules lacks both engines.
-    const pkg = path.join(repo.root, "pkg");
-    const here = path.resolve(import.meta.dirname, "../..");
-    mkdirSync(path.join(pkg, "node_modules"), { recursive: true });
-    cpSync(path.join(here, "dist"), path.join(pkg, "dist"), { recursive: true });
-    cpSync(path.join(here, "bin"), path.join(pkg, "bin"), { recursive: true });
-    for (const f of ["package.json", "wt.config.schema.json"]) cpSync(path.join(here, f), path.join(pkg, f));
-    for (const name of readdirSync(path.join(here, "node_modules"))) {
-      if (name === "better-sqlite3" || name === "@duckdb" || name.startsWith(".")) continue;
-      symlinkSync(path.join(here, "node_modules", name), path.join(pkg, "node_modules", name));
-    }
-    const run = await runWtWith(path.join(pkg, "bin", "wt.js"), repo.main, ["create", "101", "--json"]);
+    const bin = builtCopyWithout(repo.root, ["better-sqlite3", "@duckdb"]);
+    const run = await runWtWith(bin, repo.main, ["create", "101", "--json"]);
     expect(run.code).toBe(2);
     const error = json<ErrorJson>(run).error;
     expect(error.code).toBe("missing-package");

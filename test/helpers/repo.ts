@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -146,6 +146,25 @@ export interface WtRun {
  */
 export function runWt(cwd: string, args: string[], env: Record<string, string> = {}): Promise<WtRun> {
   return runWtWith(WT_BIN, cwd, args, env);
+}
+
+/**
+ * A copy of the built package under `root/pkg` whose node_modules lacks `missing` (the other
+ * packages linked): for runs where an optional dependency is not installed.
+ * @returns the copy's `bin/wt.js`, for `runWtWith`.
+ */
+export function builtCopyWithout(root: string, missing: readonly string[]): string {
+  const pkg = path.join(root, "pkg");
+  const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+  mkdirSync(path.join(pkg, "node_modules"), { recursive: true });
+  cpSync(path.join(here, "dist"), path.join(pkg, "dist"), { recursive: true });
+  cpSync(path.join(here, "bin"), path.join(pkg, "bin"), { recursive: true });
+  for (const f of ["package.json", "wt.config.schema.json"]) cpSync(path.join(here, f), path.join(pkg, f));
+  for (const name of readdirSync(path.join(here, "node_modules"))) {
+    if (missing.includes(name) || name.startsWith(".")) continue;
+    symlinkSync(path.join(here, "node_modules", name), path.join(pkg, "node_modules", name));
+  }
+  return path.join(pkg, "bin", "wt.js");
 }
 
 /** `runWt` with another copy of the binary (e.g. one whose node_modules lacks a package). */

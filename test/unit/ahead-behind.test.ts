@@ -67,7 +67,11 @@ describe("aheadBehindOfRefs (real git)", () => {
     const { base } = diverged();
     const r = repo as TestRepo;
     const two = r.git("rev-parse", "two");
-    const got = await aheadBehindOfRefs(r.main, ["refs/heads/one", "refs/heads/two"], [base, two]);
+    const got = await aheadBehindOfRefs(
+      { cwd: r.main, env: process.env },
+      ["refs/heads/one", "refs/heads/two"],
+      [base, two],
+    );
     expect(got?.get("refs/heads/one")?.get(base)).toEqual({ ahead: 3, behind: 1 });
     expect(got?.get("refs/heads/two")?.get(base)).toEqual({ ahead: 0, behind: 1 });
     expect(got?.get("refs/heads/one")?.get(two)).toEqual({ ahead: 3, behind: 0 });
@@ -77,11 +81,13 @@ describe("aheadBehindOfRefs (real git)", () => {
 
   it.runIf(!hasAtom)("answers null on a git without the ahead-behind atom (older than 2.41)", async () => {
     const { base } = diverged();
-    expect(await aheadBehindOfRefs((repo as TestRepo).main, ["refs/heads/one"], [base])).toBeNull();
+    expect(
+      await aheadBehindOfRefs({ cwd: (repo as TestRepo).main, env: process.env }, ["refs/heads/one"], [base]),
+    ).toBeNull();
   });
 
   it("answers an empty map when there is nothing to count, without running git", async () => {
-    expect(await aheadBehindOfRefs("/nonexistent", [], [A])).toEqual(new Map());
-    expect(await aheadBehindOfRefs("/nonexistent", ["refs/heads/x"], [])).toEqual(new Map());
+    expect(await aheadBehindOfRefs({ cwd: "/nonexistent", env: process.env }, [], [A])).toEqual(new Map());
+    expect(await aheadBehindOfRefs({ cwd: "/nonexistent", env: process.env }, ["refs/heads/x"], [])).toEqual(new Map());
   });
 });

@@ -14,7 +14,7 @@ describe("src/git throws its own GitError", () => {
   it("a failing git run is a GitError with argv, exit code and stderr tail, and still a CommandFailedError", async () => {
     repo = makeRepo();
     const args = ["rev-parse", "--verify", "--end-of-options", "no-such-branch"];
-    const error = await git(args, { cwd: repo.main }).catch((e: unknown) => e);
+    const error = await git(args, { cwd: repo.main, env: process.env }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitLayerError);
     // The same class whether taken from src/git or from core's re-export.
     expect(GitError).toBe(GitLayerError);
@@ -35,7 +35,7 @@ describe("src/git throws its own GitError", () => {
   it("a git that cannot start is a GitError with no exit status and a hint", async () => {
     repo = makeRepo();
     // A missing working directory makes spawn fail (ENOENT) before git runs.
-    const error = await git(["status"], { cwd: `${repo.root}/gone` }).catch((e: unknown) => e);
+    const error = await git(["status"], { cwd: `${repo.root}/gone`, env: process.env }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitLayerError);
     const e = error as GitLayerError;
     expect(e.exitStatus).toBeNull();

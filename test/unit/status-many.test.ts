@@ -57,7 +57,7 @@ describe("statusMany", () => {
     expect(expected[3]).toContain("\0\u0001wt-end 7\0");
     expect(expected[4]).toContain("line\nbreak.txt");
     for (const groups of [1, 2, 3, 4, 8]) {
-      expect(await statusMany(folders, groups), `groups=${groups}`).toEqual(expected);
+      expect(await statusMany(folders, process.env, groups), `groups=${groups}`).toEqual(expected);
     }
   });
 
@@ -71,7 +71,7 @@ describe("statusMany", () => {
     // GIT_CEILING_DIRECTORIES keeps git from finding a repository above the scratch folder.
     process.env.GIT_CEILING_DIRECTORIES = path.dirname(scratch);
     try {
-      expect(await statusMany(asked, 2)).toEqual(expected);
+      expect(await statusMany(asked, process.env, 2)).toEqual(expected);
     } finally {
       delete process.env.GIT_CEILING_DIRECTORIES;
     }
@@ -84,11 +84,11 @@ describe("statusMany", () => {
     const gitPath = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
     symlinkSync(gitPath, path.join(scratch, "git"));
     process.env.PATH = scratch;
-    expect(await statusMany(folders, 3)).toEqual(expected);
+    expect(await statusMany(folders, process.env, 3)).toEqual(expected);
   });
 
   it("returns [] for no folders", async () => {
-    expect(await statusMany([], 4)).toEqual([]);
+    expect(await statusMany([], process.env, 4)).toEqual([]);
   });
 });
 
@@ -103,14 +103,14 @@ describe("gitInEach", () => {
       { cwd: folders[2] as string, lastArg: `--output=${pwned}` },
       { cwd: folders[3] as string },
     ];
-    const out = await gitInEach(["rev-parse", "--verify", "--quiet", "--end-of-options"], jobs, 2);
+    const out = await gitInEach(["rev-parse", "--verify", "--quiet", "--end-of-options"], jobs, process.env, 2);
     const head = gitSync(folders[0] as string, "rev-parse", "HEAD");
     expect(out).toEqual([`${head}\n`, null, null, null]);
     expect(existsSync(pwned)).toBe(false);
   });
 
   it("refuses fixed arguments that are not plain words (they become script text)", async () => {
-    await expect(gitInEach(["status", "$(id)"], [{ cwd: "/" }])).rejects.toThrow(/not a plain argument/);
+    await expect(gitInEach(["status", "$(id)"], [{ cwd: "/" }], process.env)).rejects.toThrow(/not a plain argument/);
   });
 });
 

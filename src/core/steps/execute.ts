@@ -1,20 +1,11 @@
-import { InterruptedError, WtError } from "./errors.js";
+import { InterruptedError, WtError } from "../errors.js";
+import type { Step } from "./step.js";
 
 /**
- * Plan, then execute: `create` and `cleanup` build a list of steps; one executor runs them
- * in order and, on failure or interruption, undoes the completed ones in reverse.
+ * The one executor: every verb's steps (./step.ts) run here, in order, each named through
+ * `onStep` first (`--verbose`), and on failure or interruption the completed ones are undone
+ * in reverse.
  */
-export interface Step {
-  /** What the step does, as `--dry-run` prints it ("create branch feature/issue-101 at 1a2b3c4"). */
-  title: string;
-  run: () => Promise<void>;
-  /**
-   * Undoes `run`, also after a `run` that failed half-way, so it must tolerate partial work.
-   * Runs without the abort signal: a second Ctrl-C must not stop a rollback.
-   */
-  undo?: () => Promise<void>;
-}
-
 export interface ExecuteOptions {
   /**
    * Aborted by Ctrl-C/SIGTERM, or by a lost repository lock (its reason then is the error to
@@ -34,7 +25,7 @@ export interface ExecuteOptions {
  * @returns once every step ran: a function that undoes them all (newest first), for a
  *   caller whose later work, outside the plan, is interrupted (create's postCreate hooks)
  */
-export async function executePlan(steps: readonly Step[], options: ExecuteOptions = {}): Promise<() => Promise<void>> {
+export async function executeSteps(steps: readonly Step[], options: ExecuteOptions = {}): Promise<() => Promise<void>> {
   const done: Step[] = [];
   const undoDone = async () => {
     for (const step of [...done].reverse()) {

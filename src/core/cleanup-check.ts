@@ -1,0 +1,162 @@
+import path from "node:path";
+import type { WorktreeEntry } from "../git/parse.js";
+import { aheadCount, unreachableCommits } from "../git/refs.js";
+import { isAncestor, refExists, resolveCommit } from "../git/repo.js";
+import { statusPorcelain } from "../git/status.js";
+import { auditWorktreeFiles } from "./cleanup-files.js";
+import { checkSubmodules } from "./cleanup-guards.js";
+import { CREATE_LOCK_PREFIX } from "./create-lock.js";
+import { DirtyWorktreeError, UsageError, WorktreeLockedError, WorktreeMovedError } from "./errors.js";
+import { checkWorktreeRoot, isInside, lstatOrNull } from "./fs-safe.js";
+import { validateId } from "./names.js";
+import type { BranchFate, CheckedWorktree, WorktreeFiles } from "./provision/types.js";
+import { gitAt, type Session } from "./session.js";
+import type { WorktreeRecord } from "./state.js";
+
+/**
+ * Checks one worktree before anything of it is removed: `checkSafe`, then what it holds beyond
+ * `git status` (`auditBeyondStatus`).
+ * @throws as those two do.
+ */
+export async function checkWorktree(
+  session: Session,
+  record: WorktreeRecord,
+  entries: readonly WorktreeEntry[],
+  force: boolean,
+): Promise<CheckedWorktree> {
+  const entry = entries.find((e) => path.resolve(e.path) === record.path) ?? null;
+  await checkSafe(session, record, entry, entries, force);
+  const files = await auditBeyondStatus(session, record, entry, force);
+  return { record, entry, files };
+}
+
+/**
+ * Refuses to remove a worktree that holds work: uncommitted changes (what `git status` shows,
+ * which leaves out wt's own files through info/exclude), a lock someone else set, or a
+ * detached HEAD whose commits no branch, tag or remote-tracking ref reaches.
+ * @throws UsageError (2) for the main worktree; WorktreeLockedError (4); WorktreeMovedError (3);
+ *   DirtyWorktreeError (5, code `dirty` or `unreachable-commits`).
+ */
+async function checkSafe(
+  session: Session,
+  record: WorktreeRecord,
+  entry: WorktreeEntry | null,
+  entries: readonly WorktreeEntry[],
+  force: boolean,
+): Promise<void> {
+  const { repo } = session;
+  if (isInside(record.path, repo.mainPath)) {
+    throw new UsageError(`refusing to remove ${record.path}: it holds the main worktree`);
+  }
+  // Even with --force: a folder swapped for a link (to the main worktree) would have git status,
+  // the hooks and every deletion act on the link's target (issue 9, item 8).
+  await checkWorktreeRoot(record.path, repo.commonDir, { registered: entry !== null });
+  if (force) return;
+  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
+    throw new WorktreeLockedError(record.id, record.path, entry.locked);
+  }
+  if (entry === null) {
+    const moved = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
+    if (moved) throw new WorktreeMovedError(record.id, record.path, record.branch, moved.path);
+  }
+  if ((await lstatOrNull(record.path)) === null || entry === null) return;
+  await refuseUncommitted(session, record);
+  if (entry.detached && entry.head) {
+    const lost = await unreachableCommits(gitAt(session), entry.head);
+    if (lost.length > 0) {
+      throw new DirtyWorktreeError(
+        `worktree ${record.id} has a detached HEAD with ${lost.length} commit(s) no branch holds: ${lost.slice(0, 10).join(" ")}`,
+        `save them with \`git -C ${record.path} branch <name>\`, or pass --force to lose them`,
+        { id: record.id, commits: lost },
+        "unreachable-commits",
+      );
+    }
+  }
+}
+
+/** @throws DirtyWorktreeError (exit 5, code `dirty`, `details.files`) when `git status` shows changes. */
+async function refuseUncommitted(session: Session, record: WorktreeRecord): Promise<void> {
+  const status = await statusPorcelain(gitAt(session, record.path));
+  if (status.length === 0) return;
+  // `git status --short` letters (porcelain v2 writes an unchanged side as `.`).
+  const files = status.map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
+  const shown = files.slice(0, 20).join("\n  ");
+  throw new DirtyWorktreeError(
+    `worktree ${record.id} has uncommitted changes:\n  ${shown}${files.length > 20 ? `\n  … and ${files.length - 20} more` : ""}`,
+    `commit or stash them in ${record.path}, or pass --force to discard them`,
+    { id: record.id, files: status.map((e) => e.path) },
+  );
+}
+
+/**
+ * What a worktree holds beyond what `git status` shows, checked before anything is removed:
+ * submodule work (refused unless `force`), copies edited since, and ignored files wt did not
+ * make (those matching `cleanup.protect` refused unless `force`).
+ * @throws DirtyWorktreeError (exit 5).
+ */
+async function auditBeyondStatus(
+  session: Session,
+  record: WorktreeRecord,
+  entry: WorktreeEntry | null,
+  force: boolean,
+): Promise<WorktreeFiles> {
+  if (entry === null || (await lstatOrNull(record.path)) === null) return { edited: [], ignored: [] };
+  if (!force) await checkSubmodules(record, session.env);
+  return auditWorktreeFiles(session, record, force);
+}
+
+/** True when the branch tip is reachable from the worktree's base (`git branch -d` semantics). */
+export async function branchMerged(session: Session, record: WorktreeRecord): Promise<boolean> {
+  const at = gitAt(session);
+  if (!(await refExists(at, `refs/heads/${record.branch}`))) return true;
+  const base = await resolveCommit(at, record.base);
+  if (base === null) return false;
+  return isAncestor(at, `refs/heads/${record.branch}`, base);
+}
+
+/**
+ * Whether cleanup deletes the worktree's branch: never when it is gone, checked out elsewhere,
+ * `--keep-branch`, or it existed before `wt create`; always with `--delete-branch`; else when
+ * it is merged into the base.
+ */
+export async function branchFate(
+  session: Session,
+  record: WorktreeRecord,
+  entries: readonly WorktreeEntry[],
+  flags: { keepBranch?: boolean; deleteBranch?: boolean },
+): Promise<BranchFate> {
+  const at = gitAt(session);
+  const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
+  if (!(await refExists(at, `refs/heads/${record.branch}`)))
+    return { delete: false, kept: "the branch no longer exists" };
+  if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
+  if (flags.keepBranch) return { delete: false, kept: "--keep-branch" };
+  if (flags.deleteBranch) return { delete: true };
+  if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
+  if (await branchMerged(session, record)) return { delete: true };
+  const ahead = await aheadCount(at, `refs/heads/${record.branch}`, record.base);
+  return { delete: false, kept: `not merged into ${record.base} (${ahead ?? "?"} commit(s) only on ${record.branch})` };
+}
+
+/** @returns the named ids. @throws UsageError (exit 2) unless exactly one of ids, --merged, --all. */
+export function checkOptions(options: {
+  ids?: string[];
+  merged?: boolean;
+  all?: boolean;
+  keepBranch?: boolean;
+  deleteBranch?: boolean;
+}): string[] {
+  const ids = options.ids ?? [];
+  const modes = [ids.length > 0, options.merged === true, options.all === true].filter(Boolean).length;
+  if (modes !== 1) {
+    throw new UsageError(
+      "name the worktrees to clean up: <id>..., --merged or --all (exactly one of them)",
+      "for example: wt cleanup 101",
+    );
+  }
+  if (options.keepBranch && options.deleteBranch) {
+    throw new UsageError("--keep-branch and --delete-branch contradict each other");
+  }
+  for (const id of ids) validateId(id);
+  return ids;
+}

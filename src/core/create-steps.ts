@@ -1,0 +1,33 @@
+import { revParseHead } from "../git/refs.js";
+import { unlockWorktree } from "../git/worktree.js";
+import type { WtContext } from "./context.js";
+import type { CopyManifest } from "./copy-manifest.js";
+import { applySteps, guardRoot } from "./provision/index.js";
+import type { NewOutcome, NewPlan, NewWorktree } from "./provision/types.js";
+import { gitAt, type Session } from "./session.js";
+import { writeRecord } from "./state.js";
+import type { Step } from "./steps/step.js";
+
+/**
+ * The steps of a new worktree, in order: every provisioner's (`applySteps`: record,
+ * info/exclude, `git worktree add`, each include, the copy manifest, the env file, each database
+ * and its init), then mark ready. Every step after the add that writes in the folder first
+ * checks that it is still the worktree git made.
+ */
+export function newSteps(session: Session, ctx: WtContext, w: NewWorktree, plan: NewPlan, out: NewOutcome): Step[] {
+  const { repo } = session;
+  const { record } = plan;
+  const manifest: CopyManifest = { version: 1, createdAt: record.createdAt, folders: {} };
+  const ready: Step = {
+    kind: "mark-ready",
+    title: "mark the worktree ready",
+    run: async () => {
+      out.head = await revParseHead(gitAt(session, record.path));
+      record.state = "hooks-pending";
+      record.pid = process.pid;
+      await writeRecord(repo.stateDir, record);
+      await unlockWorktree(gitAt(session), record.path);
+    },
+  };
+  return [...applySteps({ session, ctx, w, plan, manifest, out }), guardRoot(ready, session, record.path)];
+}

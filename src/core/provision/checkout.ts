@@ -1,0 +1,146 @@
+import { rename, rm, rmdir } from "node:fs/promises";
+import path from "node:path";
+import { deleteBranch } from "../../git/refs.js";
+import { addWorktree, type GitAt, pruneWorktrees, removeWorktree } from "../../git/worktree.js";
+import type { WtContext } from "../context.js";
+import { createLockReason } from "../create-lock.js";
+import { isInside } from "../fs-safe.js";
+import { idKey } from "../names.js";
+import { gitAt, type Session } from "../session.js";
+import { readRecords, type WorktreeRecord, writeRecord } from "../state.js";
+import type { Step } from "../steps/step.js";
+import { moveToTrash } from "../trash.js";
+import type { CheckedWorktree, NewPlan, Provisioner, RemovalOutcome } from "./types.js";
+
+/**
+ * The branch and the git worktree: `git worktree add` (locked until create is done; a rollback
+ * removes the worktree, the branch it made and the parent folders it made), and at cleanup
+ * `git worktree remove` (the folder moved to the trash first) and the branch's fate.
+ */
+export const checkoutProvisioner: Provisioner = {
+  name: "checkout",
+  inFolder: false,
+  apply: ({ session, ctx, plan }) => [addStep(session, ctx, plan)],
+  teardown: (record, { session, checked, fate, folderExists, warn, out }) => [
+    worktreeStep(session, checked, folderExists, warn, out),
+    fate.delete
+      ? {
+          kind: "delete-branch",
+          title: `delete branch ${record.branch}`,
+          run: async () => {
+            await deleteBranch(gitAt(session), record.branch);
+            out.branchDeleted = true;
+          },
+        }
+      : { kind: "keep-branch", title: `keep branch ${record.branch} (${fate.kept})`, run: async () => {} },
+  ],
+};
+
+/** `git worktree add`, undone by removing the worktree, the branch it made and the parents it made. */
+function addStep(session: Session, ctx: WtContext, plan: NewPlan): Step {
+  const { record, how } = plan;
+  const folder = record.path;
+  const title =
+    how.kind === "existing"
+      ? `add worktree ${folder} on the existing branch ${how.branch}`
+      : how.kind === "track"
+        ? `add worktree ${folder} with new branch ${how.branch} tracking origin/${how.branch}`
+        : `add worktree ${folder} with new branch ${how.branch} at ${record.base} (${plan.baseCommit.slice(0, 8)})`;
+  const at = gitAt(session, session.repo.mainPath, ctx.signal);
+  return {
+    kind: "add-worktree",
+    title,
+    detail: { path: folder, branch: how.branch, source: how.kind },
+    run: () => addWorktree(at, folder, how, createLockReason(process.pid)),
+    undo: async () => {
+      await removeWorktreeAndBranch(gitAt(session), folder, record.createdBranch ? record.branch : null);
+      await removeEmptyParents(path.dirname(folder), plan.madeParents);
+    },
+  };
+}
+
+/** Removes (or forgets) the worktree folder and the parent folders its create made. */
+function worktreeStep(
+  session: Session,
+  { record, entry }: CheckedWorktree,
+  folderExists: boolean,
+  warn: (m: string) => void,
+  out: RemovalOutcome,
+): Step {
+  const { repo } = session;
+  const run = async () => {
+    if (entry === null) {
+      if (folderExists) warn(`git no longer lists ${record.path} as a worktree; its folder is left in place`);
+      // Neither registered nor there (a create killed before or during `git worktree add`,
+      // which removes its own half-made worktree): the parent folders it made go too.
+      else await removeMadeFolder(repo.stateDir, repo.mainPath, record);
+      return;
+    }
+    const trashed = folderExists ? await moveToTrash(repo.stateDir, record.path) : null;
+    try {
+      // Also unregisters a worktree whose folder is gone (moved to the trash, or deleted by hand).
+      await removeWorktree(gitAt(session), record.path, { locked: entry.locked !== null });
+    } catch (e) {
+      if (trashed) await rename(trashed, record.path).catch(() => {});
+      throw e;
+    }
+    if (trashed) out.trash.push(trashed);
+    await removeMadeFolder(repo.stateDir, repo.mainPath, record);
+  };
+  return {
+    kind: "remove-worktree",
+    title: folderExists ? `remove worktree ${record.path}` : `forget worktree ${record.path} (folder already gone)`,
+    detail: { path: record.path },
+    run,
+  };
+}
+
+/** Removes `dir` and its parents up to `top` (inclusive) while they are empty. */
+async function removeEmptyParents(dir: string, top: string | null): Promise<void> {
+  if (top === null) return;
+  let at = dir;
+  for (;;) {
+    try {
+      await rmdir(at);
+    } catch {
+      return;
+    }
+    if (at === top) return;
+    at = path.dirname(at);
+  }
+}
+
+/**
+ * Rollback of `git worktree add`: unregisters and deletes the folder (after unlinking any
+ * symlink wt made, so nothing is followed), and deletes the branch when this run made it.
+ */
+async function removeWorktreeAndBranch(at: GitAt, worktree: string, branch: string | null): Promise<void> {
+  await removeWorktree(at, worktree, { locked: true, tolerant: true });
+  await rm(worktree, { recursive: true, force: true });
+  await pruneWorktrees(at);
+  if (branch) await deleteBranch(at, branch, { tolerant: true });
+}
+
+/**
+ * The folder `git worktree add` made for a worktree (`../app-worktrees/`, recorded as
+ * `madeFolder`) goes with the last worktree in it: removed (rmdir, so only when empty) from the
+ * worktree's parent up to it, or, while other worktrees are still inside, handed over to one of
+ * their records. A folder wt did not make, or one in the main worktree, is never removed.
+ * Runs under the repository lock.
+ */
+async function removeMadeFolder(stateDir: string, mainPath: string, record: WorktreeRecord): Promise<void> {
+  const made = record.madeFolder;
+  if (!made || isInside(made, mainPath) || isInside(mainPath, made)) return;
+  for (let at = path.dirname(record.path); isInside(made, at); at = path.dirname(at)) {
+    try {
+      await rmdir(at);
+    } catch {
+      break;
+    }
+    if (at === made) return;
+  }
+  const heir = (await readRecords(stateDir)).find(
+    (r) => idKey(r.id) !== idKey(record.id) && !r.madeFolder && isInside(made, r.path),
+  );
+  if (heir) await writeRecord(stateDir, { ...heir, madeFolder: made });
+}

@@ -1,0 +1,109 @@
+import { unlink } from "node:fs/promises";
+import path from "node:path";
+import type { WtContext } from "../context.js";
+import { type CopyManifest, MANIFEST_FILE_LIMIT, scanCopiedFolder, writeCopyManifest } from "../copy-manifest.js";
+import { lstatOrNull } from "../fs-safe.js";
+import { bringEntry, fingerprintFile, type IncludePlanEntry } from "../include.js";
+import type { Session } from "../session.js";
+import type { Step } from "../steps/step.js";
+import type { NewPlan, Provisioner } from "./types.js";
+
+/**
+ * What `.worktreeinclude` brings from the main worktree: each entry copied or linked (and
+ * recorded, copied files with a fingerprint), a manifest of copied folders for cleanup's
+ * edited-copy check; at cleanup each link is unlinked, never followed.
+ */
+export const includesProvisioner: Provisioner = {
+  name: "includes",
+  inFolder: true,
+  owned: (source) => source.included.map((e) => e.path),
+  apply: ({ session, ctx, w, plan, manifest }) => [
+    ...plan.includes.map((entry) => includeStep(session, ctx, plan, entry, manifest, w.warn)),
+    ...(plan.includes.some((e) => e.mode === "copy" && e.isDirectory)
+      ? [
+          {
+            kind: "manifest" as const,
+            title: "record what was copied, file by file (for cleanup's edited-copy check)",
+            // Removed with the record (deleteRecord), also by a rollback.
+            run: () => writeCopyManifest(session.repo.stateDir, plan.record.id, manifest),
+          },
+        ]
+      : []),
+  ],
+  complete: async (record, { warn }) => {
+    for (const entry of record.included) {
+      if ((await lstatOrNull(path.join(record.path, entry.path))) === null) {
+        warn(
+          `${entry.path} (brought by .worktreeinclude) is gone from ${record.path}; run \`wt cleanup ${record.id}\` and create again to bring it back`,
+        );
+      }
+    }
+    return [];
+  },
+  teardown: (record) =>
+    record.included
+      .filter((i) => i.mode === "symlink")
+      .map(
+        (l): Step => ({
+          kind: "unlink",
+          title: `unlink ${l.path} (never followed)`,
+          // Checked to still be a link, and never followed.
+          run: async () => {
+            const at = path.join(record.path, l.path);
+            if ((await lstatOrNull(at))?.isSymbolicLink()) await unlink(at);
+          },
+        }),
+      ),
+};
+
+/** Copies or links one `.worktreeinclude` entry and records it (with a fingerprint for copied files). */
+function includeStep(
+  session: Session,
+  ctx: WtContext,
+  plan: NewPlan,
+  entry: IncludePlanEntry,
+  manifest: CopyManifest,
+  warn: (m: string) => void,
+): Step {
+  const { repo, config } = session;
+  const { record } = plan;
+  const worktree = record.path;
+  return {
+    kind: entry.mode === "symlink" ? "link" : "copy",
+    title: `${entry.mode === "symlink" ? "link" : "copy"} ${entry.path}${entry.isDirectory ? "/" : ""}`,
+    detail: { path: entry.path },
+    run: async () => {
+      const startedMs = Date.now();
+      if (!(await bringEntry(repo.mainPath, worktree, entry, ctx.signal))) {
+        warn(`not bringing ${entry.path}: the branch already has it (the branch's own content wins)`);
+        return;
+      }
+      const copy = entry.mode === "copy";
+      const fingerprint =
+        copy && !entry.isDirectory && entry.path !== config.envFile
+          ? await fingerprintFile(path.join(worktree, entry.path))
+          : undefined;
+      record.included.push({
+        path: entry.path,
+        mode: entry.mode,
+        ...(fingerprint ? { fingerprint } : {}),
+        ...(copy && entry.isDirectory ? { copiedAtMs: startedMs } : {}),
+      });
+      if (copy && entry.isDirectory) await addToManifest(manifest, worktree, entry.path);
+    },
+    undo: async () => {
+      // Links first, and never followed: the main worktree's node_modules is at stake.
+      if (entry.mode === "symlink") await unlink(path.join(worktree, entry.path)).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Adds the files of a folder just copied into the worktree to `manifest`, unless that would
+ * take it over `MANIFEST_FILE_LIMIT` (then cleanup compares that folder by times only).
+ */
+async function addToManifest(manifest: CopyManifest, worktree: string, rel: string): Promise<void> {
+  const held = Object.values(manifest.folders).reduce((n, f) => n + f.length, 0);
+  const files = await scanCopiedFolder(path.join(worktree, rel), MANIFEST_FILE_LIMIT - held);
+  if (files !== null) manifest.folders[rel] = files;
+}

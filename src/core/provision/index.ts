@@ -1,0 +1,102 @@
+import path from "node:path";
+import { SIDECAR_SUFFIXES } from "../databases.js";
+import { exactPattern } from "../exclude.js";
+import { checkWorktreeRoot, isInside } from "../fs-safe.js";
+import type { Session } from "../session.js";
+import type { WorktreeRecord } from "../state.js";
+import type { Step } from "../steps/step.js";
+import { checkoutProvisioner } from "./checkout.js";
+import { databasesProvisioner } from "./databases.js";
+import { envFileProvisioner } from "./envfile.js";
+import { excludesProvisioner } from "./excludes.js";
+import { includesProvisioner } from "./includes.js";
+import { recordProvisioner } from "./record.js";
+import type { ApplyScope, OwnedSource, Provisioner, RecreateScope, TeardownScope } from "./types.js";
+
+/**
+ * Every thing a worktree gets, in the order create makes them (cleanup removes them in the
+ * reverse order). A new concern is one file and one entry here.
+ */
+export const PROVISIONERS: readonly Provisioner[] = [
+  recordProvisioner,
+  excludesProvisioner,
+  checkoutProvisioner,
+  includesProvisioner,
+  envFileProvisioner,
+  databasesProvisioner,
+];
+
+/**
+ * The one list of what wt itself writes into a worktree, worktree-relative and `/`-separated,
+ * from every provisioner's `owned`: it feeds info/exclude at create and cleanup's "wt's own
+ * files" (never reported as the user's ignored files), so the two cannot drift apart.
+ */
+export function ownedPaths(source: OwnedSource): string[] {
+  return [...new Set(PROVISIONERS.flatMap((p) => p.owned?.(source) ?? []))];
+}
+
+/** Absolute paths of the files wt writes after the copies: the env file, databases and sidecars. */
+export function ownFiles(record: WorktreeRecord): Set<string> {
+  return new Set([
+    path.join(record.path, record.envFile),
+    ...record.databases.flatMap((d) => [d.path, ...SIDECAR_SUFFIXES.map((x) => `${d.path}${x}`)]),
+  ]);
+}
+
+/**
+ * The exact info/exclude patterns of `ownedPaths`, plus the worktree folder itself when it
+ * lies inside the main worktree (`trees/101` must not show in the main worktree's status).
+ */
+export function excludePatterns(source: OwnedSource, mainPath: string): string[] {
+  const patterns = ownedPaths(source).map(exactPattern);
+  if (isInside(mainPath, source.path) && source.path !== mainPath) {
+    patterns.push(`${exactPattern(path.relative(mainPath, source.path).split(path.sep).join("/"))}/`);
+  }
+  return patterns;
+}
+
+/**
+ * Create's steps from every provisioner, in order. A step that writes in the worktree folder
+ * first checks that it is still the worktree git made (`checkWorktreeRoot`), its undo too: an
+ * undo that unlinks `<worktree>/.env` must not unlink the main worktree's through a swapped-in link.
+ */
+export function applySteps(scope: ApplyScope): Step[] {
+  const { record } = scope.plan;
+  return PROVISIONERS.flatMap((p) => {
+    const steps = p.apply(scope);
+    return p.inFolder ? steps.map((s) => guardRoot(s, scope.session, record.path)) : steps;
+  });
+}
+
+/** Re-create's steps from every provisioner that checks and completes, in create's order. */
+export async function completeSteps(record: WorktreeRecord, scope: RecreateScope): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const p of PROVISIONERS) steps.push(...((await p.complete?.(record, scope)) ?? []));
+  return steps;
+}
+
+/** Cleanup's steps from every provisioner, from the record alone, in the reverse of create's order. */
+export function teardownSteps(record: WorktreeRecord, scope: TeardownScope): Step[] {
+  return [...PROVISIONERS].reverse().flatMap((p) => p.teardown?.(record, scope) ?? []);
+}
+
+/** `step`, its run and its undo each first checking that `worktree` is still the folder git registered. */
+export function guardRoot(step: Step, session: Session, worktree: string): Step {
+  const { run, undo } = step;
+  const check = () => checkWorktreeRoot(worktree, session.repo.commonDir);
+  return {
+    ...step,
+    run: async () => {
+      await check();
+      await run();
+    },
+    ...(undo
+      ? {
+          undo: async () => {
+            await check();
+            await undo();
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,136 @@
+import type { WorktreeEntry } from "../../git/parse.js";
+import type { AddWorktreeBranch } from "../../git/worktree.js";
+import type { WtContext } from "../context.js";
+import type { CopyManifest } from "../copy-manifest.js";
+import type { DatabasePlan } from "../databases.js";
+import type { Variables } from "../envfile.js";
+import type { IncludePlanEntry } from "../include.js";
+import type { Session } from "../session.js";
+import type { WorktreeRecord } from "../state.js";
+import type { Step } from "../steps/step.js";
+
+/**
+ * The provisioner interface: one per thing a worktree gets (its record and slot, info/exclude
+ * entries, the checkout, includes, env file, databases). Each says which paths it writes, the
+ * steps that make it (each with an undo), what a re-create checks and completes, and the steps
+ * that remove it from the record alone. ./index.ts holds the ordered list; planning is
+ * `planNew` (../create-plan.ts), which reads only and throws before anything exists.
+ */
+export interface Provisioner {
+  name: string;
+  /** Worktree-relative paths it writes (`/`-separated): info/exclude and cleanup's "wt's own files". */
+  owned?(source: OwnedSource): string[];
+  /** The create steps, in order. */
+  apply(scope: ApplyScope): Step[];
+  /** true when its create steps write inside the worktree folder (each then checks it first). */
+  inFolder: boolean;
+  /** Re-create: steps that check and complete an existing worktree; drift it cannot fix is warned about. */
+  complete?(record: WorktreeRecord, scope: RecreateScope): Promise<Step[]>;
+  /** Cleanup steps, from the record alone (run under the repository lock). */
+  teardown?(record: WorktreeRecord, scope: TeardownScope): Step[];
+}
+
+/** What the owned paths are computed from: a record, or the plan of one not yet made. */
+export type OwnedSource = Pick<WorktreeRecord, "path" | "envFile" | "databases"> & {
+  included: readonly { path: string }[];
+};
+
+/** What create's steps are built from. */
+export interface ApplyScope {
+  session: Session;
+  ctx: WtContext;
+  w: NewWorktree;
+  plan: NewPlan;
+  /** Filled by the copy steps, written by the manifest step. */
+  manifest: CopyManifest;
+  out: NewOutcome;
+}
+
+/** What a re-create's steps are built from. */
+export interface RecreateScope {
+  session: Session;
+  ctx: WtContext;
+  /** The config's current `env` entries, expanded for this worktree. */
+  env: Record<string, string>;
+  /** The worktree's variables with those entries. */
+  vars: Variables;
+  warn: (m: string) => void;
+}
+
+/** What cleanup's steps are built from. */
+export interface TeardownScope {
+  session: Session;
+  checked: CheckedWorktree;
+  fate: BranchFate;
+  folderExists: boolean;
+  warn: (m: string) => void;
+  out: RemovalOutcome;
+}
+
+/** What `wt create` of a new id was asked for, resolved from flags, config and templates. */
+export interface NewWorktree {
+  id: string;
+  name: string;
+  values: { repo: string; id: string; name: string };
+  worktree: string;
+  branch: string;
+  branchFromFlag: boolean;
+  base: string;
+  records: WorktreeRecord[];
+  warn: (m: string) => void;
+  warnings: string[];
+  dryRun: boolean;
+  /** false with `--no-hooks`: the repository's commands (`databases[].init`) are skipped. */
+  hooks: boolean;
+}
+
+/** Everything a new worktree's steps need, computed before anything exists. */
+export interface NewPlan {
+  record: WorktreeRecord;
+  how: AddWorktreeBranch;
+  baseCommit: string;
+  includes: IncludePlanEntry[];
+  databases: DatabasePlan[];
+  vars: Variables;
+  /** The outermost parent folder `git worktree add` will make, or null. */
+  madeParents: string | null;
+}
+
+/** What the steps of a new worktree hand back once they ran: the new HEAD. */
+export interface NewOutcome {
+  head: string;
+}
+
+/** A worktree cleanup found safe to remove, with what it will report. */
+export interface CheckedWorktree {
+  record: WorktreeRecord;
+  /** git's entry for its folder, or null when git no longer lists it. */
+  entry: WorktreeEntry | null;
+  files: WorktreeFiles;
+}
+
+/** What cleanup does with the branch: delete it, or keep it and say why. */
+export type BranchFate = { delete: true } | { delete: false; kept: string };
+
+/** An ignored path cleanup deletes that wt did not make: a file, or a folder and how many files it holds. */
+export interface IgnoredRemoved {
+  /** Worktree-relative; a folder ends with `/`. */
+  path: string;
+  /** Files (anything but folders; links not followed) it stands for. */
+  files: number;
+}
+
+/** What cleanup deletes beyond git's view and wt's own files, found before anything is removed. */
+export interface WorktreeFiles {
+  /** `editedCopies`' list: copies wt made that were edited since. */
+  edited: string[];
+  /** Ignored paths the user (or a hook) made in the worktree, collapsed by folder. */
+  ignored: IgnoredRemoved[];
+}
+
+/** What the removal steps report back as they run. */
+export interface RemovalOutcome {
+  branchDeleted: boolean;
+  /** Folders moved into the trash, deleted in the background once the run ends. */
+  trash: string[];
+}

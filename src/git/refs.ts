@@ -1,0 +1,82 @@
+import { splitNul } from "./parse.js";
+import { type GitAt, git, gitOut } from "./run.js";
+
+/**
+ * `git branch -D -- <branch>`.
+ * @param options.tolerant resolve when git says the branch is not there (exit 1).
+ * @throws GitError (exit 6).
+ */
+export async function deleteBranch(at: GitAt, branch: string, options: { tolerant?: boolean } = {}): Promise<void> {
+  await git(["branch", "-D", "--", branch], { ...at, okCodes: options.tolerant ? [1] : [] });
+}
+
+/** The commit `HEAD` of the worktree at `at.cwd` names (40 hex). @throws GitError (exit 6). */
+export async function revParseHead(at: GitAt): Promise<string> {
+  return (await gitOut(["rev-parse", "HEAD"], at)).trim();
+}
+
+/** The branch `HEAD` is on (`main`), or null when detached or unborn (`git symbolic-ref` exits 1/128). */
+export async function currentBranch(at: GitAt): Promise<string | null> {
+  const r = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], { ...at, okCodes: [1, 128] });
+  return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+}
+
+/** What `refs/remotes/origin/HEAD` points at (`origin/main`), or null when it is not set. */
+export async function originHead(at: GitAt): Promise<string | null> {
+  const r = await git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], { ...at, okCodes: [1, 128] });
+  return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+}
+
+/** `git fetch --quiet --no-write-fetch-head <remote>`. @throws GitError (exit 6); InterruptedError. */
+export async function fetchRemote(at: GitAt, remote: string): Promise<void> {
+  await git(["fetch", "--quiet", "--no-write-fetch-head", "--end-of-options", remote], at);
+}
+
+/**
+ * How many commits `ref` has that `base` does not (`git rev-list --count ref --not base`), or
+ * null when git cannot tell (an unknown base).
+ */
+export async function aheadCount(at: GitAt, ref: string, base: string): Promise<number | null> {
+  try {
+    const out = await gitOut(["rev-list", "--count", ref, "--not", "--end-of-options", base], at);
+    const n = Number(out.trim());
+    return Number.isInteger(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Commits reachable from `commit` that no branch, tag or remote-tracking ref holds (what a
+ * detached worktree would lose), newest first.
+ * @throws GitError (exit 6).
+ */
+export async function unreachableCommits(at: GitAt, commit: string): Promise<string[]> {
+  const out = await gitOut(["rev-list", commit, "--not", "--branches", "--tags", "--remotes"], at);
+  return out.split("\n").filter(Boolean);
+}
+
+/** True when `<commitish>:<path>` names an object (`git cat-file -e`): the commit tracks `path`. */
+export async function catFileExists(at: GitAt, commitish: string, path: string): Promise<boolean> {
+  const r = await git(["cat-file", "-e", "--end-of-options", `${commitish}:${path}`], { ...at, okCodes: [1, 128] });
+  return r.exitCode === 0;
+}
+
+/**
+ * Untracked ignored paths of the worktree at `at.cwd` (`ls-files --others --ignored
+ * --exclude-standard --directory`), folders ending with `/`, kept only when `git check-ignore`
+ * confirms them (ls-files also lists what a negated pattern re-includes).
+ */
+export async function ignoredUntracked(at: GitAt): Promise<string[]> {
+  const listed = splitNul(
+    (await git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], at)).stdout,
+  );
+  const stripped = listed.map((p) => p.replace(/\/$/, ""));
+  const checked = await git(["check-ignore", "-z", "--stdin"], {
+    ...at,
+    input: stripped.map((p) => `${p}\0`).join(""),
+    okCodes: [1],
+  });
+  const really = new Set(splitNul(checked.stdout));
+  return listed.filter((p) => really.has(p.replace(/\/$/, "")));
+}

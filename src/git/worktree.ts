@@ -1,0 +1,56 @@
+import { type GitAt, git } from "./run.js";
+
+export type { GitAt } from "./run.js";
+
+/** How `addWorktree` gets its branch (git-worktree(1), `add`). */
+export type AddWorktreeBranch =
+  /** Check out a local branch that exists already. */
+  | { kind: "existing"; branch: string }
+  /** Make `branch` tracking `origin/<branch>`. */
+  | { kind: "track"; branch: string }
+  /** Make `branch` at `commit`, tracking nothing. */
+  | { kind: "new"; branch: string; commit: string };
+
+/**
+ * `git worktree add --lock --reason <lockReason>` of `folder` (absolute). The lock keeps a
+ * half-made worktree from `git worktree prune` until create unlocks it; `checkout.workers=0`
+ * makes the checkout parallel (git-config(1)), and user values come after `--`.
+ * @throws GitError (exit 6); InterruptedError when `at.signal` aborts (git is stopped mid-checkout).
+ */
+export async function addWorktree(
+  at: GitAt,
+  folder: string,
+  how: AddWorktreeBranch,
+  lockReason: string,
+): Promise<void> {
+  const args = ["-c", "checkout.workers=0", "worktree", "add", "--lock", "--reason", lockReason];
+  if (how.kind === "existing") args.push("--", folder, how.branch);
+  else if (how.kind === "track") args.push("--track", "-b", how.branch, "--", folder, `origin/${how.branch}`);
+  else args.push("--no-track", "-b", how.branch, "--", folder, how.commit);
+  await git(args, at);
+}
+
+/**
+ * `git worktree remove --force [--force] -- <folder>`: unregisters the worktree (also one whose
+ * folder is gone) and deletes its folder; the second `--force` overrides a lock (git-worktree(1)).
+ * @param options.tolerant resolve on exit 128 (rollback of a half-made worktree git may not know).
+ * @throws GitError (exit 6).
+ */
+export async function removeWorktree(
+  at: GitAt,
+  folder: string,
+  options: { locked: boolean; tolerant?: boolean },
+): Promise<void> {
+  const force = ["--force", ...(options.locked ? ["--force"] : [])];
+  await git(["worktree", "remove", ...force, "--", folder], { ...at, okCodes: options.tolerant ? [128] : [] });
+}
+
+/** `git worktree prune`: forgets worktrees whose folder is gone; failures are ignored (exit 128). */
+export async function pruneWorktrees(at: GitAt): Promise<void> {
+  await git(["worktree", "prune"], { ...at, okCodes: [128] });
+}
+
+/** `git worktree unlock -- <folder>`. @throws GitError (exit 6), e.g. when it is not locked. */
+export async function unlockWorktree(at: GitAt, folder: string): Promise<void> {
+  await git(["worktree", "unlock", "--", folder], at);
+}
