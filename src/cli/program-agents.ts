@@ -5,7 +5,13 @@ import { interruptible, makeIo } from "./program-kit.js";
 
 /** The commands for agents and repairs: `wt hook`, `wt claude`, `wt ps`, `wt doctor`. */
 export async function addAgentCommands(program: Command): Promise<void> {
-  const { Option } = await import("commander");
+  addHookCommands(program);
+  await addClaudeCommands(program);
+  addRepairCommands(program);
+}
+
+/** `wt hook claude-create|claude-remove` (hidden: Claude Code calls them). */
+function addHookCommands(program: Command): void {
   const hook = program
     .command("hook", { hidden: true })
     .description("entry points for agents' hooks (stdin: the agent's JSON payload)");
@@ -27,7 +33,11 @@ export async function addAgentCommands(program: Command): Promise<void> {
       const { hookClaudeRemoveCommand } = await import("./commands/hook.js");
       await hookClaudeRemoveCommand(io);
     });
+}
 
+/** `wt claude install|uninstall|status`. */
+async function addClaudeCommands(program: Command): Promise<void> {
+  const { Option } = await import("commander");
   const claude = program.command("claude").description("install wt as Claude Code's worktree hooks");
   const scope = () =>
     new Option(
@@ -65,7 +75,10 @@ export async function addAgentCommands(program: Command): Promise<void> {
       const { claudeStatusCommand } = await import("./commands/claude.js");
       await claudeStatusCommand(io);
     });
+}
 
+/** `wt ps`, `wt doctor`. */
+function addRepairCommands(program: Command): void {
   program
     .command("ps")
     .description(

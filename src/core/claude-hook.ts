@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { isValidBranchName, resolveRepo } from "../git/repo.js";
+import type { Env } from "../git/run.js";
 import { cleanupWorktrees } from "./cleanup.js";
 import type { WtContext } from "./context.js";
 import { createWorktree } from "./create.js";
@@ -136,8 +137,8 @@ export async function claudeCreate(ctx: WtContext, payload: ClaudeHookPayload): 
 
 /** `branch` when git accepts it as a branch name (git check-ref-format --branch), else undefined. */
 async function branchAccepted(ctx: WtContext, branch: string): Promise<string | undefined> {
-  const repo = await resolveRepo(ctx.cwd);
-  return (await isValidBranchName(repo.mainPath, branch)) ? branch : undefined;
+  const repo = await resolveRepo(ctx.cwd, ctx.env);
+  return (await isValidBranchName({ cwd: repo.mainPath, env: ctx.env }, branch)) ? branch : undefined;
 }
 
 /** What `wt hook claude-remove` did. */
@@ -173,7 +174,7 @@ export async function claudeRemove(ctx: WtContext, payload: ClaudeHookPayload): 
     return { outcome: "gone", id: null, path: folder, warnings };
   }
   // The worktree itself tells its repository: the session may have moved anywhere since.
-  const record = await recordAt(folder);
+  const record = await recordAt(folder, ctx.env);
   if (record === null) {
     warn(`${folder} is not a worktree wt manages: left as it is`);
     return { outcome: "unmanaged", id: null, path: folder, warnings };
@@ -184,10 +185,10 @@ export async function claudeRemove(ctx: WtContext, payload: ClaudeHookPayload): 
 }
 
 /** The record of the managed worktree whose folder is `folder` (compared as real paths), or null. */
-async function recordAt(folder: string): Promise<WorktreeRecord | null> {
+async function recordAt(folder: string, env: Env): Promise<WorktreeRecord | null> {
   let repo: Awaited<ReturnType<typeof resolveRepo>>;
   try {
-    repo = await resolveRepo(folder);
+    repo = await resolveRepo(folder, env);
   } catch {
     return null;
   }

@@ -69,7 +69,7 @@ export async function claudeSettingsFile(ctx: WtContext, scope: ClaudeScope): Pr
       throw new UsageError("HOME is not set: cannot find ~/.claude/settings.json", "set HOME, or use --scope local");
     return path.join(path.resolve(dir), "settings.json");
   }
-  const repo = await resolveRepo(ctx.cwd);
+  const repo = await resolveRepo(ctx.cwd, ctx.env);
   if (repo.bare) {
     throw new UsageError(
       `${repo.mainPath} is a bare repository: it has no folder for .claude/`,

@@ -6,7 +6,7 @@ import { listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import type { AddWorktreeBranch, GitAt } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
-import { checkEngines, type DatabasePlan, planDatabases } from "./databases.js";
+import { type DatabasePlan, planDatabases } from "./databases.js";
 import { checkValues, expandEnvEntries, worktreeVariables } from "./envfile.js";
 import { BaseNotFoundError, BranchCheckedOutError, FolderOccupiedError, TrackedTargetError } from "./errors.js";
 import { checkPathLength } from "./fs-errors.js";
@@ -93,9 +93,13 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
     ? []
     : await planIncludes(gitAt(session, repo.mainPath, ctx.signal), config.include.symlink, config.envFile, never);
   warnLinkedModules(includes, w.warn);
-  const databases = await planDatabases(config.databases, repo.mainPath, w.worktree, w.values);
+  const databases = await planDatabases(
+    config.databases,
+    gitAt(session, repo.mainPath, ctx.signal),
+    w.worktree,
+    w.values,
+  );
   for (const d of databases) checkPathLength(d.path, `the database ${path.basename(d.path)}`);
-  await checkEngines(databases);
   const record = newRecord(session, w, { baseCommit, how, slot: slot.slot, databases });
   const vars = worktreeVariables(record, repo.mainPath);
   // Refuse values the env file cannot hold (a newline in a path) before anything exists.

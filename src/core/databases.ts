@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { copyFile, link, lstat, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import type { GitAt } from "../git/run.js";
 import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.js";
 import { writeDuckdb } from "./db/duckdb.js";
 import { checkEngines } from "./db/engines.js";
@@ -33,19 +34,6 @@ export interface DatabasePlan {
 }
 
 /**
- * Loads the engine package of every planned database (`better-sqlite3`, `@duckdb/node-api`,
- * both optional dependencies), so that a missing one fails while planning, before anything
- * exists, `--dry-run` included.
- * @throws UsageError (exit 2, code `missing-package`) naming the package to install.
- */
-export async function checkEngines(plans: readonly DatabasePlan[]): Promise<void> {
-  if (plans.length === 0) return;
-  const { loadDuckdb, loadSqlite } = await import("./db/engines.js");
-  if (plans.some((p) => p.engine === "sqlite")) await loadSqlite();
-  if (plans.some((p) => p.engine === "duckdb")) await loadDuckdb();
-}
-
-/**
  * Sidecar files each engine keeps beside a database: SQLite's `-wal`, `-shm`, `-journal`
  * (https://sqlite.org/tempfiles.html) and DuckDB's `.wal`. A stale one at a new file's path
  * would be replayed onto it, so they are removed before a database is written, and with it.
@@ -67,11 +55,12 @@ export const SIDECAR_SUFFIXES = ["-wal", "-shm", "-journal", ".wal"] as const;
  */
 export async function planDatabases(
   databases: readonly DatabaseConfig[],
-  mainPath: string,
+  main: GitAt,
   worktree: string,
   values: { repo: string; id: string; name: string },
 ): Promise<DatabasePlan[]> {
   await checkEngines(databases);
+  const mainPath = main.cwd;
   const plans: DatabasePlan[] = [];
   for (const [i, db] of databases.entries()) {
     const key = `databases[${i}].path`;
@@ -96,7 +85,7 @@ export async function planDatabases(
     let template: string | null = null;
     if (db.template) {
       const templateKey = `databases[${i}].template`;
-      template = await resolveTemplate(expandTemplate(db.template, values, templateKey), mainPath, templateKey);
+      template = await resolveTemplate(expandTemplate(db.template, values, templateKey), main, templateKey);
     }
     plans.push({
       engine: databaseEngine(db),

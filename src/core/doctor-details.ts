@@ -1,14 +1,15 @@
 import { lstatSync, readlinkSync, type Stats } from "node:fs";
 import { chmod } from "node:fs/promises";
 import path from "node:path";
-import { unlockWorktree } from "../git/worktree-admin.js";
-import { createLockOwner, processAlive } from "./create-lock.js";
+import { unlockWorktree } from "../git/worktree.js";
+import { createLockOwner } from "./create-lock.js";
 import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { linkedEntries, wanted } from "./doctor-worktrees.js";
 import { shQuote, worktreeVariables, writeEnvFile } from "./envfile.js";
 import { excludeBlockIds, removeExcludes, setExcludes } from "./exclude.js";
 import { idKey } from "./names.js";
 import { readListeningPorts } from "./ports.js";
+import { processAlive } from "./process.js";
 import { listenersOf, matchProcesses } from "./processes.js";
 import type { WorktreeRecord } from "./state.js";
 
@@ -191,7 +192,7 @@ export function checkGitLock(facts: DoctorFacts, record: WorktreeRecord): Findin
       },
       {
         commands: [`git -C ${shQuote(main)} worktree unlock ${shQuote(record.path)}`],
-        run: () => unlockWorktree(main, record.path),
+        run: () => unlockWorktree(facts.at, record.path),
       },
     ),
   ];

@@ -1,8 +1,9 @@
 import type { RepoContext } from "../git/discover.js";
 import type { WorktreeEntry } from "../git/parse.js";
-import type { Step } from "./plan.js";
+import type { GitAt } from "../git/run.js";
 import type { ProcessSnapshot } from "./processes.js";
 import type { WorktreeRecord } from "./state.js";
+import type { Step } from "./steps/step.js";
 
 /** How bad a finding is: errors make `wt doctor` exit 3; warnings and info do not. */
 export type Severity = "error" | "warning" | "info";
@@ -38,6 +39,8 @@ export interface Finding extends DoctorCheck {
 /** Everything the checks read, gathered once (under the repository lock for `--fix`). */
 export interface DoctorFacts {
   repo: RepoContext;
+  /** Where the fixes run git: the main worktree, with the caller's environment (`ctx.env`). */
+  at: GitAt;
   records: WorktreeRecord[];
   /** Record files that did not parse. */
   unreadable: string[];
@@ -68,7 +71,13 @@ export function finding(
   };
   if (step) {
     out.fix = { commands: step.commands, applied: false, error: null };
-    out.step = { title: step.commands.join("; "), run: step.run, undo: step.undo };
+    out.step = {
+      kind: "doctor-fix",
+      title: step.commands.join("; "),
+      detail: { check: base.check, commands: step.commands },
+      run: step.run,
+      undo: step.undo,
+    };
   }
   return out;
 }

@@ -1,13 +1,14 @@
 import { lstatSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
-import { removeMissingWorktree } from "../git/worktree-admin.js";
+import { removeMissingWorktree } from "../git/worktree.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
-import { createLockOwner, processAlive } from "./create-lock.js";
+import { createLockOwner } from "./create-lock.js";
 import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { shQuote } from "./envfile.js";
 import { excludeBlockIds, removeExcludes } from "./exclude.js";
 import { idKey } from "./names.js";
+import { processAlive } from "./process.js";
 import { deleteRecord, readRecord, type WorktreeRecord } from "./state.js";
 
 /**
@@ -224,7 +225,7 @@ function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Finding 
       commands: [`git -C ${shQuote(main)} worktree remove ${shQuote(entry.path)}`],
       run: async () => {
         if (exists(entry.path)) throw new Error(`${entry.path} exists again; left alone`);
-        await removeMissingWorktree(main, entry.path);
+        await removeMissingWorktree(facts.at, entry.path);
       },
     },
   );

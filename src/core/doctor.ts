@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { RepoContext } from "../git/discover.js";
 import { listWorktrees, resolveRepo } from "../git/repo.js";
+import type { GitAt } from "../git/run.js";
 import { loadConfig } from "./config.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import {
@@ -18,9 +19,9 @@ import { checkWorktrees } from "./doctor-worktrees.js";
 import { InterruptedError, WorktreeNotFoundError } from "./errors.js";
 import { lockedSignal, withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
-import { executePlan } from "./plan.js";
 import { protectedPids, snapshotProcesses } from "./processes.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
+import { executeSteps } from "./steps/execute.js";
 
 export type { DoctorCheck, DoctorFix, Severity } from "./doctor-types.js";
 
@@ -53,7 +54,7 @@ export interface DoctorResult {
 export async function runDoctor(ctx: WtContext, options: DoctorOptions = {}): Promise<DoctorResult> {
   const ids = [...(options.ids ?? [])];
   for (const id of ids) validateId(id);
-  const repo = await resolveRepo(ctx.cwd);
+  const repo = await resolveRepo(ctx.cwd, ctx.env);
   const dryRun = options.dryRun === true;
   if (options.fix !== true || dryRun) {
     return result(await diagnose(ctx, repo, ids), dryRun);
@@ -72,14 +73,16 @@ export async function runDoctor(ctx: WtContext, options: DoctorOptions = {}): Pr
 
 async function gatherFacts(ctx: WtContext, repo: RepoContext, ids: string[]): Promise<DoctorFacts> {
   const unreadable: string[] = [];
+  const at: GitAt = { cwd: repo.mainPath, env: ctx.env };
   const [records, entries, snapshot] = await Promise.all([
     readRecords(repo.stateDir, (file) => unreadable.push(file)),
-    listWorktrees(repo.mainPath, ctx.signal),
+    listWorktrees({ ...at, signal: ctx.signal }),
     snapshotProcesses(true),
   ]);
   for (const id of ids) if (!records.some((r) => idKey(r.id) === idKey(id))) throw new WorktreeNotFoundError(id);
   return {
     repo,
+    at,
     records,
     unreadable,
     entries,
@@ -118,7 +121,7 @@ async function applyFixes(findings: Finding[], ctx: WtContext, signal: AbortSign
   for (const f of findings) {
     if (!f.step || !f.fix) continue;
     try {
-      await executePlan([f.step], { signal, onStep: ctx.onProgress, onWarning: ctx.onWarning });
+      await executeSteps([f.step], { signal, onStep: ctx.onProgress, onWarning: ctx.onWarning });
       f.fix.applied = true;
     } catch (e) {
       if (e instanceof InterruptedError || signal.aborted) throw e;

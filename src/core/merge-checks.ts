@@ -7,7 +7,7 @@ import { checkNotInProgress } from "./cleanup-guards.js";
 import { ConflictError, DirtyWorktreeError, UsageError, WorktreeNotFoundError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
 import { idKey } from "./names.js";
-import { defaultBase, type Session } from "./session.js";
+import { defaultBase, gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
 
 /**
@@ -37,9 +37,8 @@ export async function resolveTarget(
   into: string | undefined,
   tips: ReadonlyMap<string, BranchTip>,
 ): Promise<string> {
-  const cwd = session.repo.mainPath;
   const given = into ?? session.config.merge.into;
-  const name = given ?? localBranchOf(await defaultOrConfigBase(session), await listRemotes(cwd));
+  const name = given ?? localBranchOf(await defaultOrConfigBase(session), await listRemotes(gitAt(session)));
   if (!tips.has(name)) {
     throw new UsageError(
       `no local branch '${name}' to merge into${given === null ? ` (from the base ${session.config.base ?? "default"})` : ""}`,
@@ -50,7 +49,7 @@ export async function resolveTarget(
 }
 
 async function defaultOrConfigBase(session: Session): Promise<string> {
-  return session.config.base ?? (await defaultBase(session.repo));
+  return session.config.base ?? (await defaultBase(session.repo, session.env));
 }
 
 /** `origin/main` -> `main` when `origin` is a remote (the longest remote name that prefixes it). */
@@ -89,18 +88,24 @@ export async function preflight(
     refuseOperation(record.path, `worktree ${record.id}`, `wt run ${record.id} -- git status`);
     present.push(record);
   }
-  refuseDirty(await dirtyOf(present));
+  refuseDirty(await dirtyOf(session, present));
 }
 
 /** Each worktree's uncommitted paths, from `statusMany` (a few `sh` loops rather than a git process from Node each). */
-async function dirtyOf(records: readonly WorktreeRecord[]): Promise<{ id: string; path: string; files: string[] }[]> {
-  const outs = await statusMany(records.map((r) => r.path));
+async function dirtyOf(
+  session: Session,
+  records: readonly WorktreeRecord[],
+): Promise<{ id: string; path: string; files: string[] }[]> {
+  const outs = await statusMany(
+    records.map((r) => r.path),
+    session.env,
+  );
   const dirty: { id: string; path: string; files: string[] }[] = [];
   for (const [i, record] of records.entries()) {
     const out = outs[i];
     const files =
       out === null || out === undefined
-        ? await dirtyPaths(record.path)
+        ? await dirtyPaths(gitAt(session, record.path))
         : parseStatusV2(out)
             .filter((e) => e.kind !== "ignored")
             .map((e) => e.path);

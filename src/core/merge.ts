@@ -1,29 +1,17 @@
 import { type IntegratedHow, integrationOf } from "../git/integrated.js";
-import {
-  type BranchTip,
-  branchTips,
-  changedPaths,
-  commitSubjects,
-  commitTree,
-  dirtyPaths,
-  indexMatches,
-  mergeTree,
-  overlappingPaths,
-  updateRefCas,
-  updateWorktreeTo,
-  withTemporaryWorktree,
-} from "../git/merge.js";
-import type { WorktreeEntry } from "../git/parse.js";
+import { type BranchTip, branchTips, commitSubjects, commitTree, mergeTree } from "../git/merge.js";
 import { isAncestor, listWorktrees } from "../git/repo.js";
+import type { GitAt } from "../git/run.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
-import { BusyError, ConflictError, DirtyWorktreeError, UsageError, WtError } from "./errors.js";
-import { runHooks } from "./hooks.js";
+import { ConflictError, UsageError, WtError } from "./errors.js";
 import { type HeldLock, lockedSignal, withRepoLock } from "./lock.js";
 import { preflight, recordsOf, refuseOperation, resolveTarget } from "./merge-checks.js";
+import { moveSteps } from "./merge-steps.js";
 import { validateId } from "./names.js";
-import { executePlan, type Step } from "./plan.js";
-import { openSession, type Session } from "./session.js";
+import { gitAt, openSession, type Session } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
+import { executeSteps } from "./steps/execute.js";
+import type { Step } from "./steps/step.js";
 
 export interface MergeOptions {
   /** Worktree ids, merged in this order. */
@@ -158,20 +146,20 @@ async function mergeLocked(
   warnings: string[],
   held?: HeldLock,
 ): Promise<MergeResult> {
-  const cwd = session.repo.mainPath;
+  const at = gitAt(session);
   const records = recordsOf(await readRecords(session.repo.stateDir), options.ids);
-  const [entries, tips] = await Promise.all([listWorktrees(cwd), branchTips(cwd)]);
+  const [entries, tips] = await Promise.all([listWorktrees(at), branchTips(at)]);
   const target = await resolveTarget(session, options.into, tips);
   await preflight(session, records, entries, target, tips);
   const targetEntry = entries.find((e) => e.branch === target && !e.bare) ?? null;
   if (targetEntry) refuseOperation(targetEntry.path, `the worktree of ${target}`, `git -C ${targetEntry.path} status`);
   const start = tips.get(target) as BranchTip;
   const from = start.commit;
-  const chain = await computeChain(cwd, records, target, start, tips, options);
+  const chain = await computeChain(at, records, target, start, tips, options);
   const verify = [...(options.verify ?? []), ...(options.hooks === false ? [] : session.config.hooks.preMerge)];
   const signal = held ? lockedSignal(ctx.signal, held) : ctx.signal;
   const steps =
-    chain.tip === from ? [] : await moveSteps({ cwd, ctx, target, from, to: chain.tip, targetEntry, verify, signal });
+    chain.tip === from ? [] : await moveSteps({ at, ctx, target, from, to: chain.tip, targetEntry, verify, signal });
   const result: MergeResult = {
     target,
     strategy: options.ffOnly ? "ff-only" : options.squash ? "squash" : "merge",
@@ -191,9 +179,9 @@ async function mergeLocked(
   return result;
 }
 
-/** The one place `wt merge` uses the executor (it moves to src/core/steps/ with issue 10). */
+/** The one place `wt merge` uses the executor. */
 async function runSteps(steps: readonly Step[], ctx: WtContext, signal: AbortSignal | undefined): Promise<void> {
-  await executePlan(steps, { signal, onStep: ctx.onProgress, onWarning: ctx.onWarning });
+  await executeSteps(steps, { signal, onStep: ctx.onProgress, onWarning: ctx.onWarning });
 }
 
 /**
@@ -204,7 +192,7 @@ async function runSteps(steps: readonly Step[], ctx: WtContext, signal: AbortSig
  * @throws ConflictError (3) with `ffOnly` when a branch is not a fast-forward of the tip.
  */
 async function computeChain(
-  cwd: string,
+  at: GitAt,
   records: readonly WorktreeRecord[],
   target: string,
   start: BranchTip,
@@ -214,7 +202,7 @@ async function computeChain(
   const chain: Chain = { merged: [], skipped: [], conflict: null, pending: [], tip: start.commit, tipTree: start.tree };
   for (const [i, record] of records.entries()) {
     const branch = tips.get(record.branch) as BranchTip;
-    const step = await mergeOne(cwd, record, branch, target, chain, options);
+    const step = await mergeOne(at, record, branch, target, chain, options);
     if (step.kind === "integrated") {
       chain.skipped.push({ id: record.id, reason: "already-merged", how: step.how });
     } else if (step.kind === "merged") {
@@ -241,19 +229,19 @@ type OneMerge =
 
 /** What merging `branch` into the chain's tip gives: already integrated, a new commit, or the conflicting files. */
 async function mergeOne(
-  cwd: string,
+  at: GitAt,
   record: WorktreeRecord,
   branch: BranchTip,
   target: string,
   chain: Chain,
   options: MergeOptions,
 ): Promise<OneMerge> {
-  const merge = await mergeTree(cwd, chain.tip, branch.commit);
+  const merge = await mergeTree(at, chain.tip, branch.commit);
   const input = { branch: branch.commit, branchTree: branch.tree, target: chain.tip, targetTree: chain.tipTree, merge };
-  const integration = await integrationOf(cwd, input);
+  const integration = await integrationOf(at, input);
   if (integration.integrated && integration.how) return { kind: "integrated", how: integration.how };
   if (options.ffOnly) {
-    if (await isAncestor(cwd, chain.tip, branch.commit))
+    if (await isAncestor(at, chain.tip, branch.commit))
       return { kind: "merged", commit: branch.commit, tree: branch.tree };
     throw new ConflictError(
       `${record.branch} (wt ${record.id}) is not a fast-forward of ${target}: both have commits of their own; nothing was merged`,
@@ -264,90 +252,11 @@ async function mergeOne(
   const tree = merge.tree;
   if (!options.squash) {
     const message = `Merge branch '${record.branch}' (wt ${record.id})`;
-    return { kind: "merged", commit: await commitTree(cwd, tree, [chain.tip, branch.commit], message), tree };
+    return { kind: "merged", commit: await commitTree(at, tree, [chain.tip, branch.commit], message), tree };
   }
-  const subjects = await commitSubjects(cwd, chain.tip, branch.commit);
+  const subjects = await commitSubjects(at, chain.tip, branch.commit);
   const message = `Squash branch '${record.branch}' (wt ${record.id})\n\n${subjects.map((s) => `* ${s}`).join("\n")}`;
-  return { kind: "merged", commit: await commitTree(cwd, tree, [chain.tip], message), tree };
-}
-
-interface MoveInput {
-  cwd: string;
-  ctx: WtContext;
-  target: string;
-  from: string;
-  to: string;
-  targetEntry: WorktreeEntry | null;
-  verify: string[];
-  signal: AbortSignal | undefined;
-}
-
-/**
- * The steps that land the chain: verify commands on `to` in a temporary worktree, the CAS of
- * the target ref, and the update of the target's worktree.
- * @throws DirtyWorktreeError (5) before any step when the target's worktree has uncommitted
- *   changes on a path the merges change (its other changes are kept by `updateWorktreeTo`).
- */
-async function moveSteps(m: MoveInput): Promise<Step[]> {
-  const short = (c: string) => c.slice(0, 8);
-  const ref = `refs/heads/${m.target}`;
-  const steps: Step[] = [];
-  if (m.verify.length > 0) {
-    steps.push({
-      title: `verify ${short(m.to)} in a temporary worktree: ${m.verify.join("; ")}`,
-      run: () => verifyCommit(m),
-    });
-  }
-  steps.push({
-    title: `move ${ref} from ${short(m.from)} to ${short(m.to)} (compare-and-swap)`,
-    run: async () => {
-      if (await updateRefCas(m.cwd, ref, m.to, m.from)) return;
-      throw new BusyError(
-        `${m.target} moved while wt merged into it (it is no longer ${short(m.from)}); nothing was merged`,
-        "run the same `wt merge` again",
-      );
-    },
-    undo: async () => {
-      await updateRefCas(m.cwd, ref, m.from, m.to, "wt merge: rolled back");
-    },
-  });
-  const wt = m.targetEntry;
-  if (wt) {
-    const overlap = overlappingPaths(await dirtyPaths(wt.path), await changedPaths(m.cwd, m.from, m.to));
-    if (overlap.length > 0) throw dirtyTarget(m.target, wt.path, overlap);
-    steps.push({
-      title: `update the worktree of ${m.target} (${wt.path}) from ${short(m.from)} to ${short(m.to)}, keeping its local changes`,
-      run: () => updateWorktreeTo(wt.path, m.from, m.to, m.signal),
-      undo: async () => {
-        if (await indexMatches(wt.path, m.to)) await updateWorktreeTo(wt.path, m.to, m.from);
-      },
-    });
-  }
-  return steps;
-}
-
-async function verifyCommit(m: MoveInput): Promise<void> {
-  await withTemporaryWorktree(
-    m.cwd,
-    m.to,
-    (folder) =>
-      runHooks(m.verify, {
-        cwd: folder,
-        vars: { WT_MERGE_TARGET: m.target, WT_MERGE_COMMIT: m.to },
-        output: m.ctx.output ?? null,
-        signal: m.signal,
-        label: "merge verify",
-      }),
-    m.signal,
-  );
-}
-
-function dirtyTarget(target: string, folder: string, files: string[]): DirtyWorktreeError {
-  return new DirtyWorktreeError(
-    `the worktree of ${target} (${folder}) has uncommitted changes to files the merge changes; nothing was merged:\n  ${files.slice(0, 20).join("\n  ")}`,
-    `commit or stash them in ${folder}, then run \`wt merge\` again`,
-    { path: folder, files },
-  );
+  return { kind: "merged", commit: await commitTree(at, tree, [chain.tip], message), tree };
 }
 
 /** `wt cleanup` of each id merged in this run, one at a time, so one refusal keeps only that one. */

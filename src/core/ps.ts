@@ -25,7 +25,7 @@ export interface PsResult {
  */
 export async function listWorktreeProcesses(ctx: WtContext, ids: readonly string[] = []): Promise<PsResult> {
   for (const id of ids) validateId(id);
-  const repo = await resolveRepo(ctx.cwd);
+  const repo = await resolveRepo(ctx.cwd, ctx.env);
   const records = await readRecords(repo.stateDir);
   const wanted = ids.length > 0 ? ids.map((id) => pick(records, id)) : records;
   const snapshot = await snapshotProcesses(wanted.some((r) => Object.keys(r.ports).length > 0));

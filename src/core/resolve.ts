@@ -106,7 +106,8 @@ export async function worktreeEnvText(ctx: WtContext, id: string | undefined, fo
 
 /** The main worktree of the repository around `ctx.cwd` (absolute, real). @throws UsageError outside a repository. */
 export async function mainWorktreePath(ctx: WtContext): Promise<string> {
-  const repo = discoverRepoFast(ctx.cwd, ctx.env) ?? (await (await import("../git/repo.js")).resolveRepo(ctx.cwd));
+  const repo =
+    discoverRepoFast(ctx.cwd, ctx.env) ?? (await (await import("../git/repo.js")).resolveRepo(ctx.cwd, ctx.env));
   return repo.mainPath;
 }
 

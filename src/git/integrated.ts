@@ -1,6 +1,6 @@
 import { type MergeTreeResult, mergeTree } from "./merge.js";
 import { isAncestor } from "./repo.js";
-import { git, gitOut } from "./run.js";
+import { type GitAt, git, gitOut } from "./run.js";
 
 /**
  * The one integration rule (CONTRACT.md, "Integrated branches"): cleanup's branch deletion,
@@ -41,22 +41,22 @@ const NO: Integration = Object.freeze({ integrated: false, how: null });
  * name the rule). Rule 6 is asked only when the merge conflicts, as worktrunk does: a clean
  * merge that still adds changes means the target lacks them (it reverted a picked commit,
  * say), so the branch's work is not on the target and must not be called merged.
- * @param cwd any folder of the repository
+ * @param at any folder of the repository, with the caller's environment
  * @param branch, target commit-ishes (`refs/heads/feature/x`, `main`, a commit id)
  * @returns `{integrated: false, how: null}` also when either names no commit
  * @throws GitError (exit 6) when git fails otherwise.
  */
-export async function isIntegrated(cwd: string, branch: string, target: string): Promise<Integration> {
+export async function isIntegrated(at: GitAt, branch: string, target: string): Promise<Integration> {
   // Several revisions in one run, so no `--verify` (one only) and no `--end-of-options` (which
   // `rev-parse` of git 2.39 echoes as a revision): a leading `-` is refused here instead.
   if (branch.startsWith("-") || target.startsWith("-")) return NO;
   const revs = [`${branch}^{commit}`, `${target}^{commit}`, `${branch}^{tree}`, `${target}^{tree}`];
-  const r = await git(["rev-parse", ...revs], { cwd, okCodes: [128] });
+  const r = await git(["rev-parse", ...revs], { cwd: at.cwd, env: at.env, okCodes: [128] });
   const [b, t, bTree, tTree] = r.stdout.split("\n");
   if (r.exitCode !== 0 || !b || !t || !bTree || !tTree) return NO;
   if (b === t) return { integrated: true, how: "same-commit" };
-  const merge = await mergeTree(cwd, t, b);
-  return integrationOf(cwd, { branch: b, branchTree: bTree, target: t, targetTree: tTree, merge });
+  const merge = await mergeTree(at, t, b);
+  return integrationOf(at, { branch: b, branchTree: bTree, target: t, targetTree: tTree, merge });
 }
 
 /** What `integrationOf` needs: both commits, their trees, and the merge of the branch into the target. */
@@ -74,22 +74,22 @@ export interface IntegrationInput {
  * needs it anyway): no further git run unless the branch is integrated (to name the rule)
  * or the merge conflicts (rule 6).
  */
-export async function integrationOf(cwd: string, x: IntegrationInput): Promise<Integration> {
+export async function integrationOf(at: GitAt, x: IntegrationInput): Promise<Integration> {
   if (x.branch === x.target) return { integrated: true, how: "same-commit" };
-  if (x.merge.clean && x.merge.tree === x.targetTree) return { integrated: true, how: await whichRule(cwd, x) };
+  if (x.merge.clean && x.merge.tree === x.targetTree) return { integrated: true, how: await whichRule(at, x) };
   if (x.merge.clean) return NO;
-  const base = await mergeBase(cwd, x.branch, x.target);
-  if (base !== null && (await patchesOnTarget(cwd, x.branch, x.target, base, x.branchTree))) {
+  const base = await mergeBase(at, x.branch, x.target);
+  if (base !== null && (await patchesOnTarget(at, x.branch, x.target, base, x.branchTree))) {
     return { integrated: true, how: "patch-id" };
   }
   return NO;
 }
 
 /** The first of rules 2-5 that holds, for a branch whose merge adds nothing to the target. */
-async function whichRule(cwd: string, x: IntegrationInput): Promise<IntegratedHow> {
-  if (await isAncestor(cwd, x.branch, x.target)) return "ancestor";
-  const base = await mergeBase(cwd, x.branch, x.target);
-  if (base !== null && (await treesEqual(cwd, base, x.branch))) return "no-added-changes";
+async function whichRule(at: GitAt, x: IntegrationInput): Promise<IntegratedHow> {
+  if (await isAncestor(at, x.branch, x.target)) return "ancestor";
+  const base = await mergeBase(at, x.branch, x.target);
+  if (base !== null && (await treesEqual(at, base, x.branch))) return "no-added-changes";
   return x.branchTree === x.targetTree ? "trees-match" : "merge-adds-nothing";
 }
 
@@ -99,22 +99,27 @@ async function whichRule(cwd: string, x: IntegrationInput): Promise<IntegratedHo
  * an agent that just received the worktree must not lose it).
  * @returns null when either names no commit
  */
-export async function commitsOwn(cwd: string, branchRef: string, baseCommit: string): Promise<number | null> {
+export async function commitsOwn(at: GitAt, branchRef: string, baseCommit: string): Promise<number | null> {
   const r = await git(["rev-list", "--count", "--end-of-options", `${baseCommit}..${branchRef}`, "--"], {
-    cwd,
+    cwd: at.cwd,
+    env: at.env,
     okCodes: [128],
   });
   return r.exitCode === 0 ? Number(r.stdout.trim()) : null;
 }
 
-async function mergeBase(cwd: string, a: string, b: string): Promise<string | null> {
-  const r = await git(["merge-base", "--end-of-options", a, b], { cwd, okCodes: [1] });
+async function mergeBase(at: GitAt, a: string, b: string): Promise<string | null> {
+  const r = await git(["merge-base", "--end-of-options", a, b], { cwd: at.cwd, env: at.env, okCodes: [1] });
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
 /** `diff-tree --quiet`: exit 0 when the two commits' trees hold the same content (submodules included). */
-async function treesEqual(cwd: string, a: string, b: string): Promise<boolean> {
-  const r = await git(["diff-tree", "--quiet", "-r", "--end-of-options", a, b], { cwd, okCodes: [1] });
+async function treesEqual(at: GitAt, a: string, b: string): Promise<boolean> {
+  const r = await git(["diff-tree", "--quiet", "-r", "--end-of-options", a, b], {
+    cwd: at.cwd,
+    env: at.env,
+    okCodes: [1],
+  });
   return r.exitCode === 0;
 }
 
@@ -124,15 +129,16 @@ async function treesEqual(cwd: string, a: string, b: string): Promise<boolean> {
  * branch itself, then on one unreferenced commit holding the branch's whole diff
  * (`commit-tree <branch tree> -p <merge-base>`), which matches a squash commit.
  */
-async function patchesOnTarget(cwd: string, b: string, t: string, base: string, bTree: string): Promise<boolean> {
-  if (allMinus(await gitOut(["cherry", "--end-of-options", t, b], { cwd }))) return true;
+async function patchesOnTarget(at: GitAt, b: string, t: string, base: string, bTree: string): Promise<boolean> {
+  const here = { cwd: at.cwd, env: at.env };
+  if (allMinus(await gitOut(["cherry", "--end-of-options", t, b], here))) return true;
   const squashed = (
     await gitOut(["commit-tree", "-p", base, "-m", "wt: squash probe", "--end-of-options", bTree], {
-      cwd,
-      env: PROBE_IDENTITY,
+      ...here,
+      env: { ...at.env, ...PROBE_IDENTITY },
     })
   ).trim();
-  return allMinus(await gitOut(["cherry", "--end-of-options", t, squashed], { cwd }));
+  return allMinus(await gitOut(["cherry", "--end-of-options", t, squashed], here));
 }
 
 /** The probe commit is never referenced; a fixed identity keeps it working without user.name. */

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseStatusV2, splitNul } from "./parse.js";
 import { parseGitVersion } from "./repo.js";
-import { git, gitOut } from "./run.js";
+import { type GitAt, git, gitOut } from "./run.js";
 
 /**
  * git verbs of `wt merge`: a merge computed without touching any working tree, the commit it
@@ -34,8 +34,8 @@ const NO_HOOKS = ["-c", "core.hooksPath=/dev/null"] as const;
 let versionCache: Promise<[number, number, number] | null> | null = null;
 
 /** The engine this git supports: `git merge-tree --write-tree` came with git 2.38 (RelNotes 2.38.0). */
-export async function mergeEngine(cwd: string): Promise<MergeEngine> {
-  versionCache ??= gitOut(["version"], { cwd, discover: true }).then(parseGitVersion, () => null);
+export async function mergeEngine(at: GitAt): Promise<MergeEngine> {
+  versionCache ??= gitOut(["version"], { cwd: at.cwd, env: at.env, discover: true }).then(parseGitVersion, () => null);
   const v = await versionCache;
   if (v === null) return "merge-tree";
   return v[0] > 2 || (v[0] === 2 && v[1] >= 38) ? "merge-tree" : "worktree";
@@ -56,21 +56,21 @@ export function parseMergeTree(output: string, exitCode: number): MergeTreeResul
  * Merges `theirs` into `ours` without touching any working tree, index or ref.
  * git >= 2.38: `git merge-tree --write-tree` (writes objects only; exit 0 clean, 1 conflict,
  * anything else an error). Older git: `mergeInTemporaryWorktree`.
- * @param cwd any folder of the repository
+ * @param at any folder of the repository, with the caller's environment
  * @param ours, theirs commit ids
  * @throws GitError (exit 6) when git fails for another reason than a conflict.
  */
 export async function mergeTree(
-  cwd: string,
+  at: GitAt,
   ours: string,
   theirs: string,
   options: { signal?: AbortSignal; engine?: MergeEngine } = {},
 ): Promise<MergeTreeResult> {
-  const engine = options.engine ?? (await mergeEngine(cwd));
-  if (engine === "worktree") return mergeInTemporaryWorktree(cwd, ours, theirs, options.signal);
+  const engine = options.engine ?? (await mergeEngine(at));
+  if (engine === "worktree") return mergeInTemporaryWorktree(at, ours, theirs, options.signal);
   const r = await git(
     ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", "--end-of-options", ours, theirs],
-    { cwd, okCodes: [1], signal: options.signal },
+    { cwd: at.cwd, env: at.env, okCodes: [1], signal: options.signal },
   );
   return parseMergeTree(r.stdout, r.exitCode);
 }
@@ -82,30 +82,31 @@ export async function mergeTree(
  * worktree removed whatever happened. No worktree of the user's is touched.
  */
 export async function mergeInTemporaryWorktree(
-  cwd: string,
+  at: GitAt,
   ours: string,
   theirs: string,
   signal?: AbortSignal,
 ): Promise<MergeTreeResult> {
   const dir = await mkdtemp(path.join(tmpdir(), "wt-merge-"));
-  const at = path.join(dir, "tree");
+  const tree = path.join(dir, "tree");
+  const inTree = { cwd: tree, env: at.env };
   try {
-    await git([...NO_HOOKS, "worktree", "add", "--quiet", "--detach", "--", at, ours], { cwd, signal });
+    await git([...NO_HOOKS, "worktree", "add", "--quiet", "--detach", "--", tree, ours], {
+      cwd: at.cwd,
+      env: at.env,
+      signal,
+    });
     const merged = await git(
       [...NO_HOOKS, "merge", "--quiet", "--no-commit", "--no-ff", "--no-edit", "--end-of-options", theirs],
-      {
-        cwd: at,
-        okCodes: [1],
-        signal,
-      },
+      { ...inTree, okCodes: [1], signal },
     );
     if (merged.exitCode === 0) {
-      return { clean: true, tree: (await gitOut(["write-tree"], { cwd: at })).trim(), conflicts: [] };
+      return { clean: true, tree: (await gitOut(["write-tree"], inTree)).trim(), conflicts: [] };
     }
-    const unmerged = await gitOut(["diff", "--name-only", "-z", "--diff-filter=U"], { cwd: at });
+    const unmerged = await gitOut(["diff", "--name-only", "-z", "--diff-filter=U"], inTree);
     return { clean: false, tree: null, conflicts: [...new Set(splitNul(unmerged))] };
   } finally {
-    await git(["worktree", "remove", "--force", "--force", "--", at], { cwd }).catch(() => {});
+    await git(["worktree", "remove", "--force", "--force", "--", tree], { cwd: at.cwd, env: at.env }).catch(() => {});
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -117,13 +118,15 @@ export async function mergeInTemporaryWorktree(
  * @throws GitError (exit 6), e.g. when no identity is configured.
  */
 export async function commitTree(
-  cwd: string,
+  at: GitAt,
   tree: string,
   parents: readonly string[],
   message: string,
 ): Promise<string> {
   const args = ["commit-tree", ...parents.flatMap((p) => ["-p", p]), "-F", "-", "--end-of-options", tree];
-  return (await gitOut(args, { cwd, input: message.endsWith("\n") ? message : `${message}\n` })).trim();
+  return (
+    await gitOut(args, { cwd: at.cwd, env: at.env, input: message.endsWith("\n") ? message : `${message}\n` })
+  ).trim();
 }
 
 /**
@@ -134,26 +137,31 @@ export async function commitTree(
  * @throws GitError (exit 6) for any other failure.
  */
 export async function updateRefCas(
-  cwd: string,
+  at: GitAt,
   ref: string,
   newValue: string,
   oldValue: string,
   reason = "wt merge",
 ): Promise<boolean> {
   try {
-    await git(["update-ref", "-m", reason, "--end-of-options", ref, newValue, oldValue], { cwd });
+    await git(["update-ref", "-m", reason, "--end-of-options", ref, newValue, oldValue], { cwd: at.cwd, env: at.env });
     return true;
   } catch (e) {
-    const now = await git(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], { cwd, okCodes: [1] });
+    const now = await git(["rev-parse", "--verify", "--quiet", "--end-of-options", ref], {
+      cwd: at.cwd,
+      env: at.env,
+      okCodes: [1],
+    });
     if (now.stdout.trim() !== oldValue) return false;
     throw e;
   }
 }
 
 /** Paths that differ between two commits (`diff-tree -r -z --name-only --no-renames`: a rename gives both paths). */
-export async function changedPaths(cwd: string, from: string, to: string): Promise<string[]> {
+export async function changedPaths(at: GitAt, from: string, to: string): Promise<string[]> {
   const out = await gitOut(["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--end-of-options", from, to], {
-    cwd,
+    cwd: at.cwd,
+    env: at.env,
   });
   return splitNul(out);
 }
@@ -162,8 +170,11 @@ export async function changedPaths(cwd: string, from: string, to: string): Promi
  * Paths with uncommitted changes in a worktree (staged, unstaged, untracked; not ignored),
  * both sides of a rename (`status --porcelain=v2 -z --untracked-files=all`).
  */
-export async function dirtyPaths(worktree: string): Promise<string[]> {
-  const out = await gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all"], { cwd: worktree });
+export async function dirtyPaths(worktree: GitAt): Promise<string[]> {
+  const out = await gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all"], {
+    cwd: worktree.cwd,
+    env: worktree.env,
+  });
   return parseStatusV2(out)
     .filter((e) => e.kind !== "ignored")
     .flatMap((e) => (e.origPath ? [e.path, e.origPath] : [e.path]));
@@ -189,19 +200,19 @@ export function overlappingPaths(dirty: readonly string[], changed: readonly str
  * `checkout <branch>` is a no-op once HEAD names the branch; `reset --hard` loses work.
  * @throws GitError (exit 6) when git refuses; nothing was written then.
  */
-export async function updateWorktreeTo(
-  worktree: string,
-  from: string,
-  to: string,
-  signal?: AbortSignal,
-): Promise<void> {
-  await git(["read-tree", "-m", "-u", "--end-of-options", from, to], { cwd: worktree, signal });
+export async function updateWorktreeTo(worktree: GitAt, from: string, to: string, signal?: AbortSignal): Promise<void> {
+  await git(["read-tree", "-m", "-u", "--end-of-options", from, to], {
+    cwd: worktree.cwd,
+    env: worktree.env,
+    signal,
+  });
 }
 
 /** True when the worktree's index holds exactly the tree of `commit` (`diff-index --cached --quiet`). */
-export async function indexMatches(worktree: string, commit: string): Promise<boolean> {
+export async function indexMatches(worktree: GitAt, commit: string): Promise<boolean> {
   const r = await git(["diff-index", "--cached", "--quiet", "--end-of-options", commit, "--"], {
-    cwd: worktree,
+    cwd: worktree.cwd,
+    env: worktree.env,
     okCodes: [1],
   });
   return r.exitCode === 0;
@@ -249,8 +260,11 @@ export interface BranchTip {
  * Every local branch's tip and tree from one `for-each-ref` (short name -> tip): `wt merge`
  * reads them once rather than resolving each branch on its own.
  */
-export async function branchTips(cwd: string): Promise<Map<string, BranchTip>> {
-  const out = await gitOut(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(tree)", "refs/heads/"], { cwd });
+export async function branchTips(at: GitAt): Promise<Map<string, BranchTip>> {
+  const out = await gitOut(["for-each-ref", "--format=%(refname)%00%(objectname)%00%(tree)", "refs/heads/"], {
+    cwd: at.cwd,
+    env: at.env,
+  });
   const tips = new Map<string, BranchTip>();
   for (const line of out.split("\n")) {
     const [ref, commit, tree] = line.split("\0");
@@ -260,12 +274,10 @@ export async function branchTips(cwd: string): Promise<Map<string, BranchTip>> {
 }
 
 /** Subjects of the commits `tip` has that `base` does not, oldest first (`rev-list --reverse --format=%s`). */
-export async function commitSubjects(cwd: string, base: string, tip: string): Promise<string[]> {
+export async function commitSubjects(at: GitAt, base: string, tip: string): Promise<string[]> {
   const out = await gitOut(
     ["log", "--reverse", "--no-decorate", "--format=%h %s", "--end-of-options", `${base}..${tip}`],
-    {
-      cwd,
-    },
+    { cwd: at.cwd, env: at.env },
   );
   return out.split("\n").filter(Boolean);
 }
@@ -275,18 +287,22 @@ export async function commitSubjects(cwd: string, base: string, tip: string): Pr
  * `fn` there, and removes it whatever happened.
  */
 export async function withTemporaryWorktree<T>(
-  cwd: string,
+  at: GitAt,
   commit: string,
   fn: (folder: string) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), "wt-verify-"));
-  const at = path.join(dir, "tree");
+  const tree = path.join(dir, "tree");
   try {
-    await git([...NO_HOOKS, "worktree", "add", "--quiet", "--detach", "--", at, commit], { cwd, signal });
-    return await fn(at);
+    await git([...NO_HOOKS, "worktree", "add", "--quiet", "--detach", "--", tree, commit], {
+      cwd: at.cwd,
+      env: at.env,
+      signal,
+    });
+    return await fn(tree);
   } finally {
-    await git(["worktree", "remove", "--force", "--force", "--", at], { cwd }).catch(() => {});
+    await git(["worktree", "remove", "--force", "--force", "--", tree], { cwd: at.cwd, env: at.env }).catch(() => {});
     await rm(dir, { recursive: true, force: true });
   }
 }

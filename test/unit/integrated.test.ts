@@ -10,7 +10,8 @@ import {
   updateRefCas,
   updateWorktreeTo,
 } from "../../src/git/merge.js";
-import { gitSync, makeRepo, type TestRepo, worktreePaths } from "../helpers/repo.js";
+import type { GitAt } from "../../src/git/run.js";
+import { GIT_ENV, gitSync, makeRepo, type TestRepo, worktreePaths } from "../helpers/repo.js";
 
 /**
  * The integration rule (CONTRACT.md, "Integrated branches") and the merge plumbing of
@@ -19,6 +20,9 @@ import { gitSync, makeRepo, type TestRepo, worktreePaths } from "../helpers/repo
  */
 
 let repo: TestRepo;
+
+/** git at `cwd` with the test environment (a library caller passes its ctx.env). */
+const at = (cwd: string): GitAt => ({ cwd, env: { ...process.env, ...GIT_ENV } });
 afterEach(() => repo?.remove());
 
 const LINES = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
@@ -49,19 +53,19 @@ describe("isIntegrated", () => {
     repo = makeRepo();
     const main = repo.git("rev-parse", "HEAD");
     repo.git("branch", "same");
-    expect(await isIntegrated(repo.main, "same", "main")).toEqual({ integrated: true, how: "same-commit" });
+    expect(await isIntegrated(at(repo.main), "same", "main")).toEqual({ integrated: true, how: "same-commit" });
     repo.git("branch", "old");
     commitFile(repo, "a.txt", "a\n");
-    expect(await isIntegrated(repo.main, "old", "main")).toEqual({ integrated: true, how: "ancestor" });
+    expect(await isIntegrated(at(repo.main), "old", "main")).toEqual({ integrated: true, how: "ancestor" });
     repo.git("checkout", "-q", "-b", "undone", main);
     commitFile(repo, "b.txt", "b\n");
     repo.git("rm", "-q", "b.txt");
     repo.git("commit", "-q", "-m", "remove b");
-    expect(await isIntegrated(repo.main, "undone", "main")).toEqual({ integrated: true, how: "no-added-changes" });
+    expect(await isIntegrated(at(repo.main), "undone", "main")).toEqual({ integrated: true, how: "no-added-changes" });
     repo.git("checkout", "-q", "-b", "same-tree", main);
     commitFile(repo, "a.txt", "a\n", "a, made again");
     repo.git("checkout", "-q", "main");
-    expect(await isIntegrated(repo.main, "same-tree", "main")).toEqual({ integrated: true, how: "trees-match" });
+    expect(await isIntegrated(at(repo.main), "same-tree", "main")).toEqual({ integrated: true, how: "trees-match" });
   });
 
   it("a squash merge (GitHub's default), also after the target moved on elsewhere", async () => {
@@ -70,7 +74,7 @@ describe("isIntegrated", () => {
     repo.git("merge", "-q", "--squash", "topic");
     repo.git("commit", "-q", "-m", "topic (#1)");
     commitFile(repo, "other.txt", "later work on main\n");
-    const r = await isIntegrated(repo.main, "refs/heads/topic", "main");
+    const r = await isIntegrated(at(repo.main), "refs/heads/topic", "main");
     expect(r).toEqual({ integrated: true, how: "merge-adds-nothing" });
   });
 
@@ -80,8 +84,8 @@ describe("isIntegrated", () => {
     repo.git("merge", "-q", "--squash", "topic");
     repo.git("commit", "-q", "-m", "topic (#1)");
     commitFile(repo, "f.txt", text({ 3: "main rewrote three", 15: "topic fifteen" }));
-    expect((await mergeTree(repo.main, "main", "topic")).clean).toBe(false);
-    expect(await isIntegrated(repo.main, "topic", "main")).toEqual({ integrated: true, how: "patch-id" });
+    expect((await mergeTree(at(repo.main), "main", "topic")).clean).toBe(false);
+    expect(await isIntegrated(at(repo.main), "topic", "main")).toEqual({ integrated: true, how: "patch-id" });
   });
 
   it("cherry-picked commits whose lines the target edited again later: every patch-id is on the target", async () => {
@@ -92,7 +96,7 @@ describe("isIntegrated", () => {
     const commits = repo.git("rev-list", "--reverse", "main..topic").split("\n");
     repo.git("cherry-pick", ...commits);
     commitFile(repo, "f.txt", text({ 3: "topic three", 15: "main rewrote fifteen" }));
-    expect(await isIntegrated(repo.main, "topic", "main")).toEqual({ integrated: true, how: "patch-id" });
+    expect(await isIntegrated(at(repo.main), "topic", "main")).toEqual({ integrated: true, how: "patch-id" });
   });
 
   it("a rebase merge onto a target that moved on", async () => {
@@ -102,7 +106,7 @@ describe("isIntegrated", () => {
     // GitHub's "rebase and merge": the branch's commits replayed on the target, new ids.
     const commits = repo.git("rev-list", "--reverse", "main..topic").split("\n");
     repo.git("cherry-pick", ...commits);
-    const r = await isIntegrated(repo.main, "topic", "main");
+    const r = await isIntegrated(at(repo.main), "topic", "main");
     expect(r.integrated).toBe(true);
     expect(r.how).not.toBeNull();
   });
@@ -110,11 +114,11 @@ describe("isIntegrated", () => {
   it("real work left: one of two commits cherry-picked, or nothing merged at all, is not integrated", async () => {
     repo = makeRepo();
     topicBranch(repo);
-    expect(await isIntegrated(repo.main, "topic", "main")).toEqual({ integrated: false, how: null });
+    expect(await isIntegrated(at(repo.main), "topic", "main")).toEqual({ integrated: false, how: null });
     const first = repo.git("rev-list", "--reverse", "main..topic").split("\n")[0] as string;
     repo.git("cherry-pick", first);
-    expect(await isIntegrated(repo.main, "topic", "main")).toEqual({ integrated: false, how: null });
-    expect(await isIntegrated(repo.main, "no-such-branch", "main")).toEqual({ integrated: false, how: null });
+    expect(await isIntegrated(at(repo.main), "topic", "main")).toEqual({ integrated: false, how: null });
+    expect(await isIntegrated(at(repo.main), "no-such-branch", "main")).toEqual({ integrated: false, how: null });
   });
 });
 
@@ -123,12 +127,12 @@ describe("commitsOwn", () => {
     repo = makeRepo();
     const base = repo.git("rev-parse", "HEAD");
     repo.git("branch", "fresh");
-    expect(await commitsOwn(repo.main, "refs/heads/fresh", base)).toBe(0);
+    expect(await commitsOwn(at(repo.main), "refs/heads/fresh", base)).toBe(0);
     repo.git("checkout", "-q", "fresh");
     commitFile(repo, "x.txt", "x\n");
     commitFile(repo, "y.txt", "y\n");
-    expect(await commitsOwn(repo.main, "refs/heads/fresh", base)).toBe(2);
-    expect(await commitsOwn(repo.main, "refs/heads/gone", base)).toBeNull();
+    expect(await commitsOwn(at(repo.main), "refs/heads/fresh", base)).toBe(2);
+    expect(await commitsOwn(at(repo.main), "refs/heads/gone", base)).toBeNull();
   });
 });
 
@@ -153,10 +157,10 @@ describe("mergeTree", () => {
       repo.git("checkout", "-q", "main");
       commitFile(repo, "shared.txt", "main\n");
       const head = repo.git("rev-parse", "HEAD");
-      const ok = await mergeTree(repo.main, "main", "clean", { engine });
+      const ok = await mergeTree(at(repo.main), "main", "clean", { engine });
       expect(ok.clean).toBe(true);
       expect(gitSync(repo.main, "ls-tree", "--name-only", ok.tree as string).split("\n")).toContain("new.txt");
-      const bad = await mergeTree(repo.main, "main", "clash", { engine });
+      const bad = await mergeTree(at(repo.main), "main", "clash", { engine });
       expect(bad).toMatchObject({ clean: false, conflicts: ["shared.txt"] });
       expect(repo.git("rev-parse", "HEAD")).toBe(head);
       expect(repo.git("status", "--porcelain")).toBe("");
@@ -171,9 +175,9 @@ describe("updateRefCas, updateWorktreeTo, overlappingPaths", () => {
     const a = repo.git("rev-parse", "HEAD");
     const b = commitFile(repo, "b.txt", "b\n");
     repo.git("branch", "t", a);
-    expect(await updateRefCas(repo.main, "refs/heads/t", b, b)).toBe(false);
+    expect(await updateRefCas(at(repo.main), "refs/heads/t", b, b)).toBe(false);
     expect(repo.git("rev-parse", "t")).toBe(a);
-    expect(await updateRefCas(repo.main, "refs/heads/t", b, a)).toBe(true);
+    expect(await updateRefCas(at(repo.main), "refs/heads/t", b, a)).toBe(true);
     expect(repo.git("rev-parse", "t")).toBe(b);
   });
 
@@ -186,12 +190,12 @@ describe("updateRefCas, updateWorktreeTo, overlappingPaths", () => {
     writeFileSync(path.join(repo.main, "keep.txt"), "local edit\n");
     writeFileSync(path.join(repo.main, "untracked.txt"), "mine\n");
     repo.git("update-ref", "refs/heads/main", to, from);
-    await updateWorktreeTo(repo.main, from, to);
+    await updateWorktreeTo(at(repo.main), from, to);
     expect(repo.git("diff", "--name-only")).toBe("keep.txt");
     expect(repo.git("diff", "--cached", "--name-only")).toBe("");
     expect(repo.git("ls-files", "--others", "--exclude-standard")).toBe("untracked.txt");
     expect(repo.git("ls-files")).toContain("added.txt");
-    expect(await changedPaths(repo.main, from, to)).toEqual(["added.txt"]);
+    expect(await changedPaths(at(repo.main), from, to)).toEqual(["added.txt"]);
   });
 
   it("a dirty path overlaps a changed one when equal or when one is inside the other", () => {

@@ -27,7 +27,10 @@ function readOrNull(file: string): string | null {
  */
 export async function initCommand(io: Io, opts: InitCommandOptions): Promise<void> {
   const main = await mainWorktreePath(io.ctx);
-  const plan = planInit(await ignoredPaths(main), readOrNull(path.join(main, "package.json")));
+  const plan = planInit(
+    await ignoredPaths({ cwd: main, env: io.ctx.env }),
+    readOrNull(path.join(main, "package.json")),
+  );
   const files = [
     [path.join(main, CONFIG_FILE), plan.config],
     [path.join(main, ".worktreeinclude"), plan.include],

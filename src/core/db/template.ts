@@ -2,6 +2,7 @@ import type { Stats } from "node:fs";
 import { constants } from "node:fs";
 import { access, lstat, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import type { GitAt } from "../../git/run.js";
 import { trackedAmong } from "../../git/tracked.js";
 import { ConfigError, ConflictError } from "../errors.js";
 import { isInside } from "../fs-safe.js";
@@ -18,13 +19,15 @@ import { isInside } from "../fs-safe.js";
  * the path leads to must be a regular file: a folder, FIFO or device is refused (a FIFO would
  * block the copy forever while wt holds the repository lock).
  * @param configured the config's value, placeholders already expanded
+ * @param main the main worktree (`cwd`), with the caller's environment for git
  * @param key the config key for messages, e.g. `databases[0].template`
  * @returns the absolute path as configured (inside `mainPath`; not resolved)
  * @throws ConfigError (exit 2, naming `key`) for a path outside the main worktree or one that
  *   is not a regular file; ConflictError (exit 3, code `template-missing`) for a missing or
  *   unreadable template (a dangling symlink included)
  */
-export async function resolveTemplate(configured: string, mainPath: string, key: string): Promise<string> {
+export async function resolveTemplate(configured: string, main: GitAt, key: string): Promise<string> {
+  const mainPath = main.cwd;
   const template = path.resolve(mainPath, configured);
   if (template === mainPath || !isInside(mainPath, template)) {
     throw new ConfigError(
@@ -33,7 +36,7 @@ export async function resolveTemplate(configured: string, mainPath: string, key:
     );
   }
   const source = await templateSource(template, key);
-  await refuseCommittedEscape(template, source, mainPath, key);
+  await refuseCommittedEscape(template, source, main, key);
   return template;
 }
 
@@ -45,7 +48,8 @@ export async function resolveTemplate(configured: string, mainPath: string, key:
  * the configured path may be one git tracks.
  * @throws ConfigError (exit 2, naming `key`) for a committed link that leads out
  */
-async function refuseCommittedEscape(template: string, source: string, mainPath: string, key: string): Promise<void> {
+async function refuseCommittedEscape(template: string, source: string, main: GitAt, key: string): Promise<void> {
+  const mainPath = main.cwd;
   if (isInside(await realpath(mainPath), source)) return;
   const links: string[] = [];
   const parts = path.relative(mainPath, template).split(path.sep);
@@ -54,7 +58,7 @@ async function refuseCommittedEscape(template: string, source: string, mainPath:
     const st = await lstat(path.join(mainPath, rel)).catch(() => null);
     if (st?.isSymbolicLink()) links.push(rel);
   }
-  const committed = await trackedAmong(mainPath, links);
+  const committed = await trackedAmong(main, links);
   if (committed.length > 0) {
     throw new ConfigError(
       `${key}: the template ${template} leads to ${source}, outside the main worktree, through the symlink ${committed[0]} committed to the repository; a repository may not make wt copy files from elsewhere`,
