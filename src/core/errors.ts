@@ -164,6 +164,32 @@ export class WorktreeLockedError extends BusyError {
   }
 }
 
+/** One live process of a worktree, as a refusal lists it. */
+export interface LiveProcess {
+  pid: number;
+  command: string;
+  /** Why it belongs to the worktree: `cwd`, `env`, `port:PORT=3101`. */
+  why: string[];
+}
+
+/**
+ * Exit 4 (code `processes`): live processes belong to the worktree (`details.processes`), so
+ * removing or releasing it would leave them running in a deleted folder or holding its ports.
+ */
+export class LiveProcessesError extends WtError {
+  constructor(id: string, processes: readonly LiveProcess[], message?: string, hint?: string) {
+    const list = processes.map((p) => `  ${p.pid}  ${p.command.slice(0, 120)}  (${p.why.join(", ")})`).join("\n");
+    super(
+      "processes",
+      ExitCode.busy,
+      `${message ?? `worktree ${id} has ${processes.length} live process(es)`}:\n${list}`,
+      hint ??
+        `stop them, or pass --reap to stop them (SIGTERM, then SIGKILL) or --force to leave them running; \`wt ps ${id}\` lists them`,
+      { id, processes },
+    );
+  }
+}
+
 /** Exit 4 (code `lock-busy`): another wt held the repository lock for the whole wait. */
 export class LockBusyError extends BusyError {
   constructor(message: string, hint: string) {
