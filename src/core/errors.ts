@@ -126,12 +126,16 @@ export class IncompleteWorktreeError extends ConflictError {
   }
 }
 
-/** Exit 3: the record names a folder that is gone. */
+/**
+ * Exit 3 (code `not-found`): the record names a folder that is gone (deleted by hand, an
+ * unplugged disk). Every command on the worktree says so instead of running elsewhere.
+ */
 export class WorktreeFolderGoneError extends ConflictError {
   constructor(id: string, folder: string) {
     super(
-      `worktree ${id} is recorded at ${folder}, but that folder is gone`,
-      `run \`wt cleanup ${id}\`, then create it again`,
+      `the folder of worktree ${id} is gone: ${folder}`,
+      `remove what is left of it with \`wt cleanup ${id}\`, then \`wt create ${id}\` makes it again (\`wt doctor ${id}\` tells more)`,
+      "not-found",
     );
   }
 }
