@@ -48,6 +48,12 @@ export interface WtConfig {
   /** Variable -> base port; a worktree's port is base + slot. Insertion order is kept. */
   ports: Record<string, number>;
   portSlots: number;
+  /**
+   * `machine` (default): a port another repository's worktree holds on this machine (the
+   * registry in `$XDG_STATE_HOME/wt/slots.json`) is not given out; `repository`: ports are
+   * unique within this repository only (wt before issue 14).
+   */
+  portScope: "machine" | "repository";
   envFile: string;
   env: Record<string, string>;
   include: { symlink: string[] };
@@ -69,6 +75,7 @@ export const DEFAULT_CONFIG: Omit<WtConfig, "file"> = {
   fetch: true,
   ports: { PORT: 3000 },
   portSlots: 1000,
+  portScope: "machine",
   envFile: ".env.local",
   env: {},
   include: { symlink: [] },
