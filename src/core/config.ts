@@ -272,12 +272,14 @@ export function checkConfig(config: WtConfig, where: string): void {
   checkInsideWorktree(where, "envFile", config.envFile);
   config.databases.forEach((db, i) => {
     const key = `databases[${i}].path`;
-    if (path.isAbsolute(db.path)) {
+    if (path.isAbsolute(db.path) || leavesWorktree(db.path)) {
       // Outside the worktree only the placeholders keep worktrees apart: without one every
-      // worktree would share (and each create would replace) a single file.
-      if (!/\{(id|name)\}/.test(db.path)) {
+      // worktree would share (and each create would replace) a single file. A relative path
+      // that climbs out (`../dbs/{name}.sqlite`) is one a committed config can carry.
+      if (!/\{(id|name)\}/.test(db.path) || /[\\/]$/.test(db.path)) {
         throw new ConfigError(
-          `${where}: "${key}" is an absolute path without {id} or {name} (${db.path}): every worktree would share that one database`,
+          `${where}: "${key}" is a path outside the worktree without {id} or {name} in its file name (${db.path}): every worktree would share that one database`,
+          'put {id} or {name} in it, e.g. "../{repo}-dbs/{name}.sqlite"',
         );
       }
     } else {
@@ -304,6 +306,15 @@ function checkInsideWorktree(where: string, key: string, value: string): void {
       `${where}: "${key}" must name a file inside the worktree (not its root, not above it, not in .git), got ${JSON.stringify(value)}`,
     );
   }
+}
+
+/**
+ * True when a relative path climbs out of the folder it is relative to (`../dbs/x.db`,
+ * `data/../../x.db`): normalised, its first segment is `..`. Absolute paths answer false.
+ */
+export function leavesWorktree(p: string): boolean {
+  if (path.isAbsolute(p)) return false;
+  return path.posix.normalize(p.replaceAll("\\", "/")).split("/")[0] === "..";
 }
 
 /** The engine of a database entry: explicit, else `.duckdb` means DuckDB, else SQLite. */
