@@ -21,7 +21,7 @@ export { fnv1a32, preferredSlot } from "./core/ports.js";
 export type { ProcessMatch } from "./core/processes.js";
 export { listWorktreeProcesses, type PsResult } from "./core/ps.js";
 export { type ReapOptions, type ReapResult, reap } from "./core/reap.js";
-export { findWorktree, worktreeEnv, worktreePath } from "./core/resolve.js";
+export { findPresentWorktree, findWorktree, worktreeEnv, worktreePath } from "./core/resolve.js";
 export { runInWorktree } from "./core/run.js";
 export type { WorktreeRecord } from "./core/state.js";
 export { getStatus, type StatusResult, type StatusRow } from "./core/status.js";

@@ -57,8 +57,9 @@ function addLifecycleCommands(program: Command): void {
     .option("--all", "every managed worktree")
     .option(
       "--force",
-      "remove despite uncommitted changes, submodule work, files cleanup.protect names, a lock or a failing preCleanup hook",
+      "remove despite uncommitted changes, submodule work, files cleanup.protect names, a lock, a failing preCleanup hook or live processes (left running)",
     )
+    .option("--reap", "stop the worktree's live processes (SIGTERM, then SIGKILL) instead of refusing")
     .option("--keep-branch", "never delete the branch")
     .option("--delete-branch", "delete the branch even when it is not merged")
     .option("--no-hooks", "do not run preCleanup/postCleanup hooks")

@@ -48,6 +48,12 @@ export interface WtConfig {
   /** Variable -> base port; a worktree's port is base + slot. Insertion order is kept. */
   ports: Record<string, number>;
   portSlots: number;
+  /**
+   * `machine` (default): a port another repository's worktree holds on this machine (the
+   * registry in `$XDG_STATE_HOME/wt/slots.json`) is not given out; `repository`: ports are
+   * unique within this repository only (wt before issue 14).
+   */
+  portScope: "machine" | "repository";
   envFile: string;
   env: Record<string, string>;
   include: { symlink: string[] };
@@ -69,6 +75,7 @@ export const DEFAULT_CONFIG: Omit<WtConfig, "file"> = {
   fetch: true,
   ports: { PORT: 3000 },
   portSlots: 1000,
+  portScope: "machine",
   envFile: ".env.local",
   env: {},
   include: { symlink: [] },
@@ -265,12 +272,14 @@ export function checkConfig(config: WtConfig, where: string): void {
   checkInsideWorktree(where, "envFile", config.envFile);
   config.databases.forEach((db, i) => {
     const key = `databases[${i}].path`;
-    if (path.isAbsolute(db.path)) {
+    if (path.isAbsolute(db.path) || leavesWorktree(db.path)) {
       // Outside the worktree only the placeholders keep worktrees apart: without one every
-      // worktree would share (and each create would replace) a single file.
-      if (!/\{(id|name)\}/.test(db.path)) {
+      // worktree would share (and each create would replace) a single file. A relative path
+      // that climbs out (`../dbs/{name}.sqlite`) is one a committed config can carry.
+      if (!/\{(id|name)\}/.test(db.path) || /[\\/]$/.test(db.path)) {
         throw new ConfigError(
-          `${where}: "${key}" is an absolute path without {id} or {name} (${db.path}): every worktree would share that one database`,
+          `${where}: "${key}" is a path outside the worktree without {id} or {name} in its file name (${db.path}): every worktree would share that one database`,
+          'put {id} or {name} in it, e.g. "../{repo}-dbs/{name}.sqlite"',
         );
       }
     } else {
@@ -297,6 +306,15 @@ function checkInsideWorktree(where: string, key: string, value: string): void {
       `${where}: "${key}" must name a file inside the worktree (not its root, not above it, not in .git), got ${JSON.stringify(value)}`,
     );
   }
+}
+
+/**
+ * True when a relative path climbs out of the folder it is relative to (`../dbs/x.db`,
+ * `data/../../x.db`): normalised, its first segment is `..`. Absolute paths answer false.
+ */
+export function leavesWorktree(p: string): boolean {
+  if (path.isAbsolute(p)) return false;
+  return path.posix.normalize(p.replaceAll("\\", "/")).split("/")[0] === "..";
 }
 
 /** The engine of a database entry: explicit, else `.duckdb` means DuckDB, else SQLite. */

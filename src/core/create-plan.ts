@@ -14,10 +14,12 @@ import { isInside, lstatOrNull } from "./fs-safe.js";
 import { type IncludePlanEntry, planIncludes } from "./include.js";
 import { worktreeDirHolder } from "./names.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
+import { listenersOf, protectedPids, snapshotProcesses } from "./processes.js";
 import { excludePatterns } from "./provision/index.js";
 import type { NewPlan, NewWorktree } from "./provision/types.js";
 import { realOrRealParents } from "./real-parent.js";
 import { gitAt, type Session } from "./session.js";
+import { foreignPorts, userStateDir } from "./slot-registry.js";
 import type { WorktreeRecord } from "./state.js";
 import { trashDir } from "./trash.js";
 
@@ -83,6 +85,9 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
     portSlots: config.portSlots,
     taken: new Set(w.records.map((r) => r.slot)),
     isFree: isPortFree,
+    heldElsewhere:
+      config.portScope === "machine" ? await foreignPorts(userStateDir(session.env), repo.commonDir) : undefined,
+    holderOf: portHolder,
   });
   if (slot.slot !== slot.preferred) {
     const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
@@ -109,6 +114,17 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
   const madeParents = await firstMissingAncestor(path.dirname(w.worktree));
   if (madeParents !== null) record.madeFolder = madeParents;
   return { record, how, baseCommit, includes, databases, vars, madeParents };
+}
+
+/**
+ * Who listens on `port`: "pid 4242 (node server.js)", from the process table (`processes.ts`),
+ * or null when no visible process does (another user's, or another network namespace).
+ */
+async function portHolder(port: number): Promise<string | null> {
+  const snapshot = await snapshotProcesses(true);
+  const holders = listenersOf(snapshot, port, protectedPids(snapshot));
+  if (holders.length === 0) return null;
+  return holders.map((p) => `pid ${p.pid} (${p.command.slice(0, 80)})`).join(", ");
 }
 
 /** The new worktree's record, `creating` and owned by this process, its env entries expanded. */

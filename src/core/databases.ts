@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { copyFile, link, lstat, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { GitAt } from "../git/run.js";
-import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.js";
+import { type DatabaseConfig, databaseEngine, databaseEnvName, leavesWorktree } from "./config.js";
 import { writeDuckdb } from "./db/duckdb.js";
 import { checkEngines } from "./db/engines.js";
 import { writeSqlite } from "./db/sqlite.js";
@@ -65,7 +65,9 @@ export async function planDatabases(
   for (const [i, db] of databases.entries()) {
     const key = `databases[${i}].path`;
     const rel = expandTemplate(db.path, values, key);
-    const target = path.isAbsolute(rel) ? path.resolve(rel) : await safeJoin(worktree, rel);
+    // Outside the worktree (absolute, or climbing out of it): the rules below, not safeJoin's.
+    const outside = path.isAbsolute(rel) || leavesWorktree(rel);
+    const target = outside ? path.resolve(worktree, rel) : await safeJoin(worktree, rel);
     const inWorktree = isInside(worktree, target);
     if (!inWorktree && isInside(mainPath, target)) {
       throw new ConfigError(

@@ -9,6 +9,7 @@ import { shQuote } from "./envfile.js";
 import { excludeBlockIds, removeExcludes } from "./exclude.js";
 import { idKey } from "./names.js";
 import { processAlive } from "./process.js";
+import { releasePorts, userStateDir } from "./slot-registry.js";
 import { deleteRecord, readRecord, type WorktreeRecord } from "./state.js";
 
 /**
@@ -173,7 +174,9 @@ async function staleRecord(facts: DoctorFacts, record: WorktreeRecord): Promise<
   }
   const { stateDir, commonDir } = facts.repo;
   const hasBlock = (await excludeBlockIds(commonDir)).includes(record.id);
-  const commands = [`rm <git-common-dir>/wt/worktrees/${idKey(record.id)}.json  # frees slot ${record.slot}`];
+  const commands = [
+    `rm <git-common-dir>/wt/worktrees/${idKey(record.id)}.json  # frees slot ${record.slot} (and its ports in the machine's registry)`,
+  ];
   if (hasBlock) commands.push(`remove the '# wt:begin ${record.id}' block from <git-common-dir>/info/exclude`);
   return finding(
     { ...base, message: "the folder and git's registration are both gone; only wt's record is left" },
@@ -185,6 +188,7 @@ async function staleRecord(facts: DoctorFacts, record: WorktreeRecord): Promise<
         if (!now || now.path !== record.path || exists(record.path))
           throw new Error("the record or its folder changed since the check");
         await deleteRecord(stateDir, record.id);
+        await releasePorts(userStateDir(facts.at.env), commonDir, record.id);
         if (hasBlock) await removeExcludes(commonDir, record.id);
       },
     },

@@ -14,6 +14,7 @@ import {
   checkRepoLock,
   checkSlots,
 } from "./doctor-details.js";
+import { checkMachineSlots } from "./doctor-slots.js";
 import type { DoctorCheck, DoctorFacts, Finding } from "./doctor-types.js";
 import { checkWorktrees } from "./doctor-worktrees.js";
 import { InterruptedError, WorktreeNotFoundError } from "./errors.js";
@@ -108,7 +109,7 @@ async function diagnose(ctx: WtContext, repo: RepoContext, ids: string[]): Promi
     );
   }
   findings.push(...(await checkExcludes(facts, healthy)));
-  if (ids.length === 0) findings.push(...checkRepoLock(facts));
+  if (ids.length === 0) findings.push(...checkRepoLock(facts), ...(await checkMachineSlots(ctx.env)));
   return findings;
 }
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { discoverRepoFast, type RepoContext } from "../git/discover.js";
 import type { WtContext } from "./context.js";
 import type { EnvFormat, Variables } from "./envfile.js";
-import { ConflictError, UsageError, WorktreeNotFoundError } from "./errors.js";
+import { UsageError, WorktreeFolderGoneError, WorktreeNotFoundError } from "./errors.js";
 import { validateId } from "./names.js";
 import { readRecord, readRecords, type WorktreeRecord } from "./state.js";
 
@@ -74,25 +74,28 @@ export async function currentRecord(repo: RepoContext, cwd: string): Promise<Wor
 }
 
 /**
- * `wt path [<id>]`: the absolute worktree folder (no id: the worktree `ctx.cwd` is in). Same
- * errors as `findWorktree`, and ConflictError (3, code not-found) when the folder is gone:
- * `cd "$(wt path 7)" && make` must not run make elsewhere.
+ * `findWorktree` for a command that works in the folder (`wt path`, `wt env`, `wt run`): the
+ * folder must still be there: `cd "$(wt path 7)" && make` must not run make elsewhere, and
+ * `wt run 7 -- cmd` must not fail as "cmd: command not found".
+ * @throws as `findWorktree`; WorktreeFolderGoneError (3, code `not-found`) when it is gone.
  */
+export async function findPresentWorktree(
+  ctx: WtContext,
+  id: string | undefined,
+): Promise<{ repo: RepoContext; record: WorktreeRecord }> {
+  const found = await findWorktree(ctx, id);
+  if (!existsSync(found.record.path)) throw new WorktreeFolderGoneError(found.record.id, found.record.path);
+  return found;
+}
+
+/** `wt path [<id>]`: the absolute worktree folder (no id: the worktree `ctx.cwd` is in). Errors of `findPresentWorktree`. */
 export async function worktreePath(ctx: WtContext, id: string | undefined): Promise<string> {
-  const { record } = await findWorktree(ctx, id);
-  if (!existsSync(record.path)) {
-    throw new ConflictError(
-      `the folder of worktree ${record.id} is gone: ${record.path}`,
-      `remove what is left of it with: wt cleanup ${record.id}`,
-      "not-found",
-    );
-  }
-  return record.path;
+  return (await findPresentWorktree(ctx, id)).record.path;
 }
 
 /** `wt env <id>`: the worktree's variables (WT_*, ports, databases, env entries). */
 export async function worktreeEnv(ctx: WtContext, id: string | undefined): Promise<Variables> {
-  const { repo, record } = await findWorktree(ctx, id);
+  const { repo, record } = await findPresentWorktree(ctx, id);
   const { worktreeVariables } = await import("./envfile.js");
   return worktreeVariables(record, repo.mainPath);
 }

@@ -78,6 +78,7 @@ describe("loadConfig: defaults", () => {
       fetch: true,
       ports: { PORT: 3000 },
       portSlots: 1000,
+      portScope: "machine",
       envFile: ".env.local",
       env: {},
       include: { symlink: [] },
@@ -151,6 +152,7 @@ describe("loadConfig: defaults", () => {
     expect(rest).toEqual({
       ...CONTRACT_EXAMPLE,
       hooks: { ...CONTRACT_EXAMPLE.hooks, preMerge: [] },
+      portScope: "machine",
       cleanup: { protect: [".env*"] },
       merge: { into: null },
     });

@@ -14,6 +14,7 @@ export interface CleanupCommandOptions {
   merged?: boolean;
   all?: boolean;
   force?: boolean;
+  reap?: boolean;
   keepBranch?: boolean;
   deleteBranch?: boolean;
   dryRun?: boolean;
@@ -29,6 +30,7 @@ export async function cleanupCommand(io: Io, ids: string[], opts: CleanupCommand
     merged: opts.merged === true,
     all: opts.all === true,
     force: opts.force === true,
+    reap: opts.reap === true,
     keepBranch: opts.keepBranch === true,
     deleteBranch: opts.deleteBranch === true,
     dryRun: opts.dryRun === true,
