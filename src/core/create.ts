@@ -147,6 +147,12 @@ async function createLocked(
   await executeSteps(steps, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: w.warn });
   const result = await recreateResult(session, existing);
   if (existing.state !== "hooks-pending") return { result, record: null, hooks: [] };
+  if (session.config.hooks.postCreate.length === 0) {
+    // No hook left to run (the config dropped them): ready in this lock hold, as for a new one.
+    existing.state = "ready";
+    await writeRecord(repo.stateDir, existing);
+    return { result, record: null, hooks: [] };
+  }
   // Another create may be running the hooks right now (parallel creates of one id):
   // leave them to it rather than installing twice at once.
   if (existing.pid !== process.pid && processAlive(existing.pid)) {
@@ -163,10 +169,10 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   const plan = await planNew(session, ctx, w);
   const { record } = plan;
   const out: NewOutcome = { head: plan.how.kind === "new" ? plan.baseCommit : "" };
-  const steps = newSteps(session, ctx, w, plan, out);
   const hooks = w.hooks
     ? hookSteps("postCreate", session.config.hooks.postCreate, ctx, { cwd: record.path, vars: plan.vars })
     : [];
+  const steps = newSteps(session, ctx, w, plan, out, hooks.length > 0);
   const result: CreateResult = {
     id: w.id,
     name: w.name,
@@ -270,6 +276,8 @@ async function finishHooks(
     await checkWorktreeRoot(record.path, repo.commonDir);
     await executeSteps(hooks, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: warn });
   }
+  // With no hook to run, the create's own lock hold already marked it ready.
+  if (record.state === "ready") return;
   // Under the lock, and only if the record is still this worktree's: a cleanup may have run
   // while the hooks did.
   await withRepoLock(repo.stateDir, lockOptions(ctx, warn, `wt create ${record.id}`), async () => {
