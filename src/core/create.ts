@@ -1,5 +1,6 @@
 import path from "node:path";
 import { isValidBranchName, listWorktrees } from "../git/repo.js";
+import { aheadBehindInEach } from "../git/status.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
 import { type CreateOptions, type CreateResult, planNew } from "./create-plan.js";
@@ -181,6 +182,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     base: w.base,
     head: out.head,
     created: !w.dryRun,
+    branchExisted: plan.how.kind === "existing",
     slot: record.slot,
     ports: record.ports,
     envFile: path.join(w.worktree, record.envFile),
@@ -192,9 +194,23 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     return { result: { ...result, dryRun: true, plan: planOf([...steps, ...hooks]) }, record: null, hooks: [] };
   const rollback = await executeSteps(steps, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: w.warn });
   result.head = out.head;
+  if (result.branchExisted) Object.assign(result, await countsAgainstBase(session, w.worktree, plan.baseCommit));
   // The contract's shape: what was brought and how (the record's fingerprints stay in the record).
   result.included = record.included.map((e) => ({ path: e.path, mode: e.mode }));
   return { result, record, rollback, hooks };
+}
+
+/**
+ * `{ahead, behind}` of the worktree's HEAD (an existing branch, just checked out) against the
+ * base commit, or `{}` when git cannot tell (the create itself succeeded).
+ */
+async function countsAgainstBase(
+  session: Session,
+  worktree: string,
+  baseCommit: string,
+): Promise<{ ahead?: number; behind?: number }> {
+  const [counts] = await aheadBehindInEach([{ cwd: worktree, base: baseCommit }], session.env, 1);
+  return counts ?? {};
 }
 
 /**

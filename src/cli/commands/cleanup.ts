@@ -38,7 +38,9 @@ export async function cleanupCommand(io: Io, ids: string[], opts: CleanupCommand
   });
   const error = refused ? { code: refused.code, message: refused.message, hint: refused.hint, ...refused.details } : {};
   if (io.globals.json) io.out(`${JSON.stringify({ ...result, ...(refused ? { error } : {}) }, null, 2)}\n`);
-  else if (!io.globals.quiet) io.out(renderCleanup(result, makeChalk()));
+  // A lone refusal with nothing removed is said once, on stderr (as before issue 11).
+  else if (!io.globals.quiet && !(refused && result.removed.length === 0 && result.skipped.length === 1))
+    io.out(renderCleanup(result, makeChalk()));
   if (!result.dryRun) leaveRemovedFolder(io, result.removed, main);
   if (refused) {
     io.err(formatError(refused.message, refused.hint));
