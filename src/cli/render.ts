@@ -68,7 +68,8 @@ function shellPath(p: string): string {
 function stateText(row: StatusRow, c: ChalkInstance): string {
   switch (row.state) {
     case "ok":
-      return c.green("ok");
+      // Commits of its own, all on the base (merged, squashed or picked): `wt cleanup --merged` takes it.
+      return row.integrated && (row.ahead ?? 0) > 0 ? c.cyan("merged") : c.green("ok");
     case "unmanaged":
       return c.dim("unmanaged");
     case "locked":
