@@ -11,7 +11,7 @@ import { defaultBase, gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
 
 /**
- * What `wt merge` checks before anything moves (CONTRACT.md, "Merge back"): the target
+ * What `wt merge` checks before anything moves (docs/contract.md, "wt merge"): the target
  * branch, and every id: managed, its branch there, no uncommitted changes, no operation in
  * progress. Reads only.
  */

@@ -15,7 +15,7 @@ import { runHooks } from "./hooks.js";
 import type { Step } from "./steps/step.js";
 
 /**
- * The steps of `wt merge` that move something (docs/contract.md, "Merge back"), run by the one
+ * The steps of `wt merge` that move something (docs/contract.md, "wt merge"), run by the one
  * executor under the repository lock once every merge of the chain is computed.
  */
 

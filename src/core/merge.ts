@@ -64,7 +64,7 @@ export interface MergeConflict {
   next: string[];
 }
 
-/** The JSON document of `wt merge` (CONTRACT.md, "Merge back"). */
+/** The JSON document of `wt merge` (docs/contract.md, "wt merge"). */
 export interface MergeResult {
   target: string;
   strategy: MergeStrategy;

@@ -3,7 +3,7 @@ import { isAncestor } from "./repo.js";
 import { type GitAt, git, gitOut } from "./run.js";
 
 /**
- * The one integration rule (CONTRACT.md, "Integrated branches"): cleanup's branch deletion,
+ * The one integration rule (docs/contract.md, "Integrated branches"): cleanup's branch deletion,
  * `wt cleanup --merged`, `wt status`'s `integrated` and `wt merge`'s `already-merged` all ask
  * this module. The ladder follows worktrunk's (src/git/repository/integration.rs), cheapest
  * first, first hit wins; every check is plumbing, so `diff.*` config cannot change the answer.

@@ -14,7 +14,7 @@ import type { GitAt } from "../../src/git/run.js";
 import { GIT_ENV, gitSync, makeRepo, type TestRepo, worktreePaths } from "../helpers/repo.js";
 
 /**
- * The integration rule (CONTRACT.md, "Integrated branches") and the merge plumbing of
+ * The integration rule (docs/contract.md, "Integrated branches") and the merge plumbing of
  * `wt merge`, on real repositories: squash merges, cherry-picks and rebase merges count as
  * integrated, a branch with real work left does not.
  */

@@ -10,7 +10,7 @@ import { isInside } from "../fs-safe.js";
 /**
  * Resolves a configured `databases[].template` against the main worktree and checks it.
  *
- * The rule (CONTRACT.md "Databases"; issue 9, items 4 and 9): the template's path AS
+ * The rule (docs/contract.md "Databases"; issue 9, items 4 and 9): the template's path AS
  * CONFIGURED must lie inside the main worktree, so that a cloned repository cannot name the
  * user's files (`"../outside/x.sqlite"`, an absolute path elsewhere). A symlink at that path
  * (or a symlinked folder on the way) is resolved: `ln -s /elsewhere/agent.db data/agent.db` is
