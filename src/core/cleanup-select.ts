@@ -49,7 +49,7 @@ export async function selectAndCheck(run: CleanupRun): Promise<CheckedWorktree[]
 /**
  * `--merged`: why a worktree is not merged, or null when it is. A branch with no commit of its
  * own beyond the base commit recorded at create is not merged (`no-commits`: an agent that just
- * received the worktree must not lose it, CONTRACT.md "Integrated branches"); else the branch
+ * received the worktree must not lose it, docs/contract.md "Integrated branches"); else the branch
  * must be integrated into the base or its local branch (`not-integrated`). A branch that is
  * gone holds nothing to lose: the worktree's own checks decide.
  */

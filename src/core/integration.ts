@@ -3,7 +3,7 @@ import { listRemotes, refExists } from "../git/repo.js";
 import type { GitAt } from "../git/run.js";
 import { localBranchOf } from "./merge-checks.js";
 
-/** A worktree branch's integration (CONTRACT.md, "Integrated branches") and where it was found. */
+/** A worktree branch's integration (docs/contract.md, "Integrated branches") and where it was found. */
 export interface BranchIntegration {
   integrated: boolean;
   /** The rule that held (`ancestor`, `merge-adds-nothing`, `patch-id`, ...), or null. */

@@ -16,7 +16,7 @@ export interface IntegrationRow {
 const PARALLEL = 4;
 
 /**
- * Fills `integrated` / `integratedHow` of each row (CONTRACT.md, "Integrated branches"). A row
+ * Fills `integrated` / `integratedHow` of each row (docs/contract.md, "Integrated branches"). A row
  * 0 commits ahead of its base is an ancestor of it: integrated, with no further git process
  * (`same-commit` when also 0 behind), which is every fresh worktree, so `wt status` of many of
  * them costs nothing more. Only a branch with commits ahead gets the full rule
