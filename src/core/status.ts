@@ -59,7 +59,7 @@ export interface StatusRow {
   base: string | null;
   /**
    * The branch is integrated into its base (or the base's local branch) by the rule of
-   * CONTRACT.md "Integrated branches"; null when unknown (no branch, no counts).
+   * docs/contract.md "Integrated branches"; null when unknown (no branch, no counts).
    */
   integrated: boolean | null;
   /** The rule that held (`same-commit`, `ancestor`, `merge-adds-nothing`, `patch-id`, ...), or null. */
