@@ -42,6 +42,7 @@ export function renderCreate(r: CreateResult, c: ChalkInstance): string {
   );
   lines.push(`  path      ${r.path}`);
   lines.push(`  branch    ${r.branch} (base ${r.base}, head ${r.head.slice(0, 8)})`);
+  if (r.branchExisted && r.created) lines.push(`  note      ${existingBranchNote(r)}`);
   lines.push(`  ports     ${formatPorts(r.ports)} (slot ${r.slot})`);
   lines.push(`  env file  ${r.envFile}`);
   if (r.included.length > 0) lines.push(`  included  ${r.included.map((i) => `${i.path} (${i.mode})`).join(", ")}`);
@@ -51,6 +52,15 @@ export function renderCreate(r: CreateResult, c: ChalkInstance): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The branch was there before: checked out as it is, and how far it is from the base. */
+function existingBranchNote(r: CreateResult): string {
+  const counts =
+    r.ahead === undefined || r.behind === undefined
+      ? ""
+      : `: ${r.ahead} commit(s) ahead of ${r.base}, ${r.behind} behind`;
+  return `the branch ${r.branch} already existed and was checked out as it is${counts}`;
+}
+
 function shellPath(p: string): string {
   return /^[A-Za-z0-9_./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
@@ -58,7 +68,8 @@ function shellPath(p: string): string {
 function stateText(row: StatusRow, c: ChalkInstance): string {
   switch (row.state) {
     case "ok":
-      return c.green("ok");
+      // Commits of its own, all on the base (merged, squashed or picked): `wt cleanup --merged` takes it.
+      return row.integrated && (row.ahead ?? 0) > 0 ? c.cyan("merged") : c.green("ok");
     case "unmanaged":
       return c.dim("unmanaged");
     case "locked":

@@ -1,13 +1,14 @@
 import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { aheadCount, unreachableCommits } from "../git/refs.js";
-import { isAncestor, refExists, resolveCommit } from "../git/repo.js";
+import { refExists } from "../git/repo.js";
 import { statusPorcelain } from "../git/status.js";
 import { auditWorktreeFiles } from "./cleanup-files.js";
 import { checkSubmodules } from "./cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "./create-lock.js";
 import { DirtyWorktreeError, UsageError, WorktreeLockedError, WorktreeMovedError } from "./errors.js";
 import { checkWorktreeRoot, isInside, lstatOrNull } from "./fs-safe.js";
+import { branchIntegration } from "./integration.js";
 import { validateId } from "./names.js";
 import type { BranchFate, CheckedWorktree, WorktreeFiles } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
@@ -105,19 +106,11 @@ async function auditBeyondStatus(
   return auditWorktreeFiles(session, record, force);
 }
 
-/** True when the branch tip is reachable from the worktree's base (`git branch -d` semantics). */
-export async function branchMerged(session: Session, record: WorktreeRecord): Promise<boolean> {
-  const at = gitAt(session);
-  if (!(await refExists(at, `refs/heads/${record.branch}`))) return true;
-  const base = await resolveCommit(at, record.base);
-  if (base === null) return false;
-  return isAncestor(at, `refs/heads/${record.branch}`, base);
-}
-
 /**
  * Whether cleanup deletes the worktree's branch: never when it is gone, checked out elsewhere,
  * `--keep-branch`, or it existed before `wt create`; always with `--delete-branch`; else when
- * it is merged into the base.
+ * it is integrated into the base or the base's local branch (`branchIntegration`: squash,
+ * cherry-pick and rebase merges count).
  */
 export async function branchFate(
   session: Session,
@@ -133,9 +126,14 @@ export async function branchFate(
   if (flags.keepBranch) return { delete: false, kept: "--keep-branch" };
   if (flags.deleteBranch) return { delete: true };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
-  if (await branchMerged(session, record)) return { delete: true };
-  const ahead = await aheadCount(at, `refs/heads/${record.branch}`, record.base);
-  return { delete: false, kept: `not merged into ${record.base} (${ahead ?? "?"} commit(s) only on ${record.branch})` };
+  if ((await branchIntegration(at, record.branch, record.base)).integrated) return { delete: true };
+  return { delete: false, kept: await notIntegratedReason(session, record) };
+}
+
+/** `not merged into <base> (<n> commit(s) only on <branch>)`: why a branch is not integrated. */
+export async function notIntegratedReason(session: Session, record: WorktreeRecord): Promise<string> {
+  const ahead = await aheadCount(gitAt(session), `refs/heads/${record.branch}`, record.base);
+  return `not merged into ${record.base} (${ahead ?? "?"} commit(s) only on ${record.branch})`;
 }
 
 /** @returns the named ids. @throws UsageError (exit 2) unless exactly one of ids, --merged, --all. */

@@ -1,90 +1,38 @@
 import { listWorktrees } from "../git/repo.js";
-import { branchFate, branchMerged, checkOptions, checkWorktree } from "./cleanup-check.js";
-import { checkNotInProgress } from "./cleanup-guards.js";
+import { branchFate, checkOptions, checkWorktree } from "./cleanup-check.js";
+import { selectAndCheck, skip } from "./cleanup-select.js";
 import { removalSteps } from "./cleanup-steps.js";
+import type { CleanupOptions, CleanupResult, CleanupRun, RemovedWorktree } from "./cleanup-types.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
-import { releaseStaleCreateLocks } from "./create-lock.js";
 import { worktreeVariables } from "./envfile.js";
-import { InProgressError, WorktreeNotFoundError, WtError } from "./errors.js";
+import { InProgressError, PartialRefusalError, WtError } from "./errors.js";
 import { fromSystemError } from "./fs-errors.js";
 import { checkWorktreeRoot } from "./fs-safe.js";
-import { settleLiveProcesses } from "./live-processes.js";
 import { type HeldLock, lockedSignal, withRepoLock } from "./lock.js";
-import { idKey } from "./names.js";
 import { hookSteps } from "./provision/hooks.js";
-import type { CheckedWorktree, IgnoredRemoved, RemovalOutcome } from "./provision/types.js";
+import type { CheckedWorktree, RemovalOutcome } from "./provision/types.js";
 import { gitAt, openSession, type Session } from "./session.js";
-import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
+import { readRecord, type WorktreeRecord, writeRecord } from "./state.js";
 import { executeSteps } from "./steps/execute.js";
 import { planOf, type Step } from "./steps/step.js";
 import { deleteInBackground, trashLeftovers } from "./trash.js";
 
-export interface CleanupOptions {
-  ids?: string[];
-  /** Every managed worktree whose branch is merged into its base. */
-  merged?: boolean;
-  /** Every managed worktree. */
-  all?: boolean;
-  /**
-   * Remove despite uncommitted changes, a lock, unreachable commits, submodule work, files
-   * `cleanup.protect` names or a failing preCleanup hook. Never a worktree whose create is running.
-   */
-  force?: boolean;
-  /**
-   * Stop the worktree's live processes (SIGTERM, grace, SIGKILL, re-check) instead of refusing
-   * (exit 4, code `processes`); `force` leaves them running.
-   */
-  reap?: boolean;
-  /** Never delete the branch. */
-  keepBranch?: boolean;
-  /** Delete the branch even when it is not merged. */
-  deleteBranch?: boolean;
-  dryRun?: boolean;
-  /** false: skip preCleanup and postCleanup hooks. */
-  hooks?: boolean;
-}
-
-export interface RemovedWorktree {
-  id: string;
-  path: string;
-  branch: string;
-  branchDeleted: boolean;
-  /** Why the branch was kept, or null when it was deleted. */
-  branchKept: string | null;
-  /** With --dry-run: the steps that would run. */
-  plan?: string[];
-  /** Files wt copied in that were edited since (listed, not kept: git ignores them). */
-  editedCopies?: string[];
-  /** Ignored paths deleted with the worktree that wt did not make (a folder ends with `/`). */
-  ignoredRemoved: IgnoredRemoved[];
-}
-
-/** A worktree cleanup left in place, and why (`code`: the refusal's error code, e.g. `dirty`, `in-progress`). */
-export interface SkippedWorktree {
-  id: string;
-  reason: string;
-  code: string;
-}
-
-/** The JSON document of `wt cleanup` (docs/contract.md). */
-export interface CleanupResult {
-  removed: RemovedWorktree[];
-  skipped: SkippedWorktree[];
-  warnings: string[];
-  dryRun?: boolean;
-}
+export type { CleanupOptions, CleanupResult, RemovedWorktree, SkippedWorktree } from "./cleanup-types.js";
 
 /**
  * `wt cleanup <id>... | --merged | --all`: removes the worktree, the links and files wt made,
- * its databases, env file, slot and record, and the branch when it is merged into the base.
- * Named ids are checked first and nothing is removed when one of them is refused. Its hooks
+ * its databases, env file, slot and record, and the branch when it is integrated into the base.
+ * Every worktree that can be removed safely is; each refused one is listed in `skipped` with
+ * its code, and refused named ids then throw PartialRefusalError (the first refusal's code and
+ * exit code, the document in `result`). `--merged` skips, listed, `no-commits` and
+ * `not-integrated` worktrees. Its hooks
  * run outside the repository lock: under the lock each worktree is checked and marked
  * `removing` (a create or cleanup of it meanwhile is exit 4, `in-progress`); then its
  * preCleanup hooks run; then, under the lock again, it is checked again and removed; then its
  * postCleanup hooks run. Every part is a step list run by the one executor (`--verbose` names
  * each step; `--dry-run` lists the same steps).
- * @throws UsageError (2) for bad flags or ids; WorktreeNotFoundError (3); BusyError (4) for a
- *   locked worktree, one whose create or cleanup is still running (code `in-progress`) or the
+ * @throws UsageError (2) for bad flags or ids; for refused named ids PartialRefusalError with
+ *   the first refusal's code: WorktreeNotFoundError (3); BusyError (4) for a locked worktree, one whose create or cleanup is still running (code `in-progress`) or the
  *   repository lock; DirtyWorktreeError (5) for uncommitted changes, commits no branch holds, submodule
  *   work that exists nowhere else, or files `cleanup.protect` protects (`details.files` /
  *   `details.commits` / `details.submodules`); CommandFailedError (6).
@@ -99,6 +47,7 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     options,
     ids,
     result,
+    refusals: [],
     warn: (m: string) => {
       result.warnings.push(m);
       ctx.onWarning?.(m);
@@ -107,7 +56,7 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
   if (options.dryRun) {
     result.dryRun = true;
     for (const checked of await selectAndCheck(run)) result.removed.push(await dryRunOne(run, checked));
-    return result;
+    return finish(run);
   }
   const trash: string[] = [];
   const pending = new Set<WorktreeRecord>();
@@ -125,18 +74,17 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     deleteInBackground(trash);
     if (pending.size > 0) await locked(run, " (restore)", () => restoreRecords(session, [...pending]));
   }
-  return result;
+  return finish(run);
 }
 
-/** One `wt cleanup` run: what every phase needs. */
-interface CleanupRun {
-  session: Session;
-  ctx: WtContext;
-  options: CleanupOptions;
-  /** The named ids (empty for --merged / --all). */
-  ids: string[];
-  result: CleanupResult;
-  warn: (m: string) => void;
+/**
+ * The run's document, or, when named ids were refused, a PartialRefusalError carrying it:
+ * the first refusal's code and exit code, as `git branch -d a b c` exits after deleting what it can.
+ */
+function finish(run: CleanupRun): CleanupResult {
+  const [first] = run.refusals;
+  if (first) throw new PartialRefusalError(first, run.result, run.refusals.length);
+  return run.result;
 }
 
 /** Runs `work` under the repository lock, its context's signal aborting when the lock is lost. */
@@ -148,64 +96,6 @@ function locked<T>(run: CleanupRun, suffix: string, work: (ctx: WtContext, held:
     { timeoutMs: lockTimeoutMs(ctx.env), onWarning: run.warn, onWait: ctx.onNotice, purpose },
     (held) => work({ ...ctx, signal: lockedSignal(ctx.signal, held) }, held),
   );
-}
-
-/**
- * The worktrees to remove, each checked safe. Named ids: the first refusal fails the whole run
- * (nothing is removed); --merged/--all: a refused worktree is skipped, with its code.
- */
-async function selectAndCheck(run: CleanupRun): Promise<CheckedWorktree[]> {
-  const { session, options, ids } = run;
-  const records = await readRecords(session.repo.stateDir);
-  const entries = await listWorktrees(gitAt(session));
-  if (!options.dryRun) await releaseStaleCreateLocks(gitAt(session), entries, records);
-  let targets: WorktreeRecord[] = records;
-  if (ids.length > 0) {
-    targets = ids.map((id) => {
-      const r = records.find((x) => idKey(x.id) === idKey(id));
-      if (!r) throw new WorktreeNotFoundError(id);
-      return r;
-    });
-    targets = targets.filter((r, i) => targets.indexOf(r) === i);
-  }
-  const checked: CheckedWorktree[] = [];
-  for (const record of targets) {
-    try {
-      checkNotInProgress(session.repo.stateDir, record);
-      if (options.merged && !(await branchMerged(session, record))) continue;
-      checked.push(await checkWorktree(session, record, entries, options.force === true));
-    } catch (e) {
-      skip(run, record, e);
-    }
-  }
-  return settleAll(run, checked);
-}
-
-/**
- * After every other check (so a refusal of another named id never follows a reap): each
- * worktree's live processes refuse it, are reaped (`--reap`) or left (`--force`), through
- * `settleLiveProcesses`, the rule `wt release` shares.
- */
-async function settleAll(run: CleanupRun, checked: readonly CheckedWorktree[]): Promise<CheckedWorktree[]> {
-  const { session, options } = run;
-  const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn: run.warn };
-  const settled: CheckedWorktree[] = [];
-  for (const c of checked) {
-    const { id, path, ports } = c.record;
-    try {
-      await settleLiveProcesses({ id, path, ports, main: session.repo.mainPath }, policy);
-      settled.push(c);
-    } catch (e) {
-      skip(run, c.record, e);
-    }
-  }
-  return settled;
-}
-
-/** Named ids: rethrows the refusal; --merged/--all: records it in `skipped`. Bugs always rethrow. */
-function skip(run: CleanupRun, record: WorktreeRecord, e: unknown): void {
-  if (run.ids.length > 0 || !(e instanceof WtError)) throw e;
-  run.result.skipped.push({ id: record.id, reason: e.message, code: e.code });
 }
 
 /** The previous state of each record this run marked `removing`, to put back if it is not removed. */
@@ -299,7 +189,7 @@ async function dryRunOne(run: CleanupRun, checked: CheckedWorktree): Promise<Rem
  * second check (the record still this run's `removing`, the worktree still safe) and the
  * removal steps, then postCleanup hooks (outside the lock). `removed` is called once the
  * record is gone.
- * @returns its row, or null when the second check skipped it (--merged / --all).
+ * @returns its row, or null when the second check refused it (listed in `skipped`).
  */
 async function removeOne(
   run: CleanupRun,
@@ -336,7 +226,7 @@ async function removeOne(
 /**
  * Under the lock, after the preCleanup hooks: the record must still be this run's (`removing`,
  * when `marked`), and the worktree still safe (a hook may have left changes).
- * @returns the fresh check, or null when --merged/--all skips it; throws for named ids.
+ * @returns the fresh check, or null when it is refused (listed in `skipped`).
  */
 async function recheck(run: CleanupRun, record: WorktreeRecord, marked: boolean): Promise<CheckedWorktree | null> {
   const { session, options } = run;
@@ -355,7 +245,7 @@ async function recheck(run: CleanupRun, record: WorktreeRecord, marked: boolean)
     const checked = await checkWorktree(session, restored, entries, options.force === true);
     return { ...checked, record: current };
   } catch (e) {
-    skip(run, record, e);
+    skip(run, record.id, e);
     return null;
   }
 }

@@ -52,6 +52,12 @@ export interface CreateResult {
   head: string;
   /** false when the worktree already existed (then it was checked and completed). */
   created: boolean;
+  /** The local branch existed before this create (checked out as it was, never reset). */
+  branchExisted: boolean;
+  /** With `branchExisted`, on a create that made the worktree: commits the branch has that the base commit has not. */
+  ahead?: number;
+  /** With `branchExisted`, on a create that made the worktree: commits of the base commit the branch lacks. */
+  behind?: number;
   slot: number;
   ports: Record<string, number>;
   /** Absolute path of the env file. */

@@ -13,8 +13,18 @@ import type { Step } from "./steps/step.js";
  * info/exclude, `git worktree add`, each include, the copy manifest, the env file, each database
  * and its init), then mark ready. Every step after the add that writes in the folder first
  * checks that it is still the worktree git made.
+ * With no postCreate hook to run (`hooksToRun` false) the record becomes `ready` in this same
+ * lock hold: a second hold to mark it would let a waiting cleanup in between, to find it
+ * `hooks-pending` and refuse with `in-progress`.
  */
-export function newSteps(session: Session, ctx: WtContext, w: NewWorktree, plan: NewPlan, out: NewOutcome): Step[] {
+export function newSteps(
+  session: Session,
+  ctx: WtContext,
+  w: NewWorktree,
+  plan: NewPlan,
+  out: NewOutcome,
+  hooksToRun: boolean,
+): Step[] {
   const { repo } = session;
   const { record } = plan;
   const manifest: CopyManifest = { version: 1, createdAt: record.createdAt, folders: {} };
@@ -23,7 +33,7 @@ export function newSteps(session: Session, ctx: WtContext, w: NewWorktree, plan:
     title: "mark the worktree ready",
     run: async () => {
       out.head = await revParseHead(gitAt(session, record.path));
-      record.state = "hooks-pending";
+      record.state = hooksToRun ? "hooks-pending" : "ready";
       record.pid = process.pid;
       await writeRecord(repo.stateDir, record);
       await unlockWorktree(gitAt(session), record.path);

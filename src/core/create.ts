@@ -1,5 +1,6 @@
 import path from "node:path";
 import { isValidBranchName, listWorktrees } from "../git/repo.js";
+import { aheadBehindInEach } from "../git/status.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
 import { type CreateOptions, type CreateResult, planNew } from "./create-plan.js";
@@ -147,6 +148,12 @@ async function createLocked(
   await executeSteps(steps, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: w.warn });
   const result = await recreateResult(session, existing);
   if (existing.state !== "hooks-pending") return { result, record: null, hooks: [] };
+  if (session.config.hooks.postCreate.length === 0) {
+    // No hook left to run (the config dropped them): ready in this lock hold, as for a new one.
+    existing.state = "ready";
+    await writeRecord(repo.stateDir, existing);
+    return { result, record: null, hooks: [] };
+  }
   // Another create may be running the hooks right now (parallel creates of one id):
   // leave them to it rather than installing twice at once.
   if (existing.pid !== process.pid && processAlive(existing.pid)) {
@@ -163,10 +170,10 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   const plan = await planNew(session, ctx, w);
   const { record } = plan;
   const out: NewOutcome = { head: plan.how.kind === "new" ? plan.baseCommit : "" };
-  const steps = newSteps(session, ctx, w, plan, out);
   const hooks = w.hooks
     ? hookSteps("postCreate", session.config.hooks.postCreate, ctx, { cwd: record.path, vars: plan.vars })
     : [];
+  const steps = newSteps(session, ctx, w, plan, out, hooks.length > 0);
   const result: CreateResult = {
     id: w.id,
     name: w.name,
@@ -175,6 +182,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     base: w.base,
     head: out.head,
     created: !w.dryRun,
+    branchExisted: plan.how.kind === "existing",
     slot: record.slot,
     ports: record.ports,
     envFile: path.join(w.worktree, record.envFile),
@@ -186,9 +194,23 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     return { result: { ...result, dryRun: true, plan: planOf([...steps, ...hooks]) }, record: null, hooks: [] };
   const rollback = await executeSteps(steps, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: w.warn });
   result.head = out.head;
+  if (result.branchExisted) Object.assign(result, await countsAgainstBase(session, w.worktree, plan.baseCommit));
   // The contract's shape: what was brought and how (the record's fingerprints stay in the record).
   result.included = record.included.map((e) => ({ path: e.path, mode: e.mode }));
   return { result, record, rollback, hooks };
+}
+
+/**
+ * `{ahead, behind}` of the worktree's HEAD (an existing branch, just checked out) against the
+ * base commit, or `{}` when git cannot tell (the create itself succeeded).
+ */
+async function countsAgainstBase(
+  session: Session,
+  worktree: string,
+  baseCommit: string,
+): Promise<{ ahead?: number; behind?: number }> {
+  const [counts] = await aheadBehindInEach([{ cwd: worktree, base: baseCommit }], session.env, 1);
+  return counts ?? {};
 }
 
 /**
@@ -270,6 +292,8 @@ async function finishHooks(
     await checkWorktreeRoot(record.path, repo.commonDir);
     await executeSteps(hooks, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: warn });
   }
+  // With no hook to run, the create's own lock hold already marked it ready.
+  if (record.state === "ready") return;
   // Under the lock, and only if the record is still this worktree's: a cleanup may have run
   // while the hooks did.
   await withRepoLock(repo.stateDir, lockOptions(ctx, warn, `wt create ${record.id}`), async () => {

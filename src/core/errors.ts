@@ -242,3 +242,18 @@ export class UnsafePathError extends ConflictError {}
 
 /** Exit 3 (code `broken-worktree` when git's tie is broken): the worktree folder is not the one git registered. */
 export class SwappedWorktreeError extends ConflictError {}
+
+/**
+ * Some of the ids a verb was given were refused and the others done (as `git branch -d a b c`
+ * deletes what it can): code, exit code, message, hint and details are the first refusal's, and
+ * `result` is the verb's document, whose `skipped[]` lists every refusal.
+ */
+export class PartialRefusalError<R> extends WtError {
+  readonly result: R;
+
+  constructor(first: WtError, result: R, refused: number) {
+    const more = refused > 1 ? ` (and ${refused - 1} more refusal(s): see skipped)` : "";
+    super(first.code, first.exitCode, `${first.message}${more}`, first.hint, first.details);
+    this.result = result;
+  }
+}

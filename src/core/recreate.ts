@@ -70,6 +70,7 @@ export async function recreateResult(session: Session, record: WorktreeRecord): 
     base: record.base,
     head: await revParseHead(gitAt(session, record.path)),
     created: false,
+    branchExisted: !record.createdBranch,
     slot: record.slot,
     ports: record.ports,
     envFile: path.join(record.path, record.envFile),

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { AheadBehind } from "../git/ahead-behind.js";
+import type { IntegratedHow } from "../git/integrated.js";
 import { parseStatusV2 } from "../git/parse.js";
 import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
 import type { GitAt } from "../git/run.js";
@@ -11,6 +12,7 @@ import { idKey, validateId } from "./names.js";
 import { isListening, readListeningPorts } from "./ports.js";
 import { defaultBase } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
+import { markIntegration } from "./status-integration.js";
 import { type RowFacts, rowFacts, selectRows } from "./status-rows.js";
 
 /** `broken`: the folder is there but its `.git` no longer leads to this repository (git cannot tell its changes). */
@@ -55,6 +57,13 @@ export interface StatusRow {
   behind: number | null;
   /** The base the counts are against. */
   base: string | null;
+  /**
+   * The branch is integrated into its base (or the base's local branch) by the rule of
+   * docs/contract.md "Integrated branches"; null when unknown (no branch, no counts).
+   */
+  integrated: boolean | null;
+  /** The rule that held (`same-commit`, `ancestor`, `merge-adds-nothing`, `patch-id`, ...), or null. */
+  integratedHow: IntegratedHow | null;
   ports: Record<string, number>;
   listening: Record<string, boolean>;
   databases: StatusDatabase[];
@@ -140,7 +149,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
       ),
     ),
   );
-  return { main: repo.mainPath, worktrees };
+  return { main: repo.mainPath, worktrees: await markIntegration(main, worktrees) };
 }
 
 async function buildRow(
@@ -199,6 +208,8 @@ async function buildRow(
     ahead: counts?.ahead ?? null,
     behind: counts?.behind ?? null,
     base,
+    integrated: null,
+    integratedHow: null,
     ports: record?.ports ?? {},
     listening,
     databases,

@@ -101,6 +101,7 @@ describe("seed 000: zero-config create", () => {
       base: "origin/main",
       head: originMain,
       created: true,
+      branchExisted: false,
       slot: 101,
       ports: { PORT: 3101 },
       envFile: path.join(wtPath, ".env.local"),

@@ -1,9 +1,11 @@
 import path from "node:path";
-import { cleanupWorktrees } from "../../core/cleanup.js";
+import { type CleanupOptions, type CleanupResult, cleanupWorktrees } from "../../core/cleanup.js";
 import { shQuote } from "../../core/envfile.js";
+import { PartialRefusalError } from "../../core/errors.js";
 import { mainWorktreePath } from "../../core/resolve.js";
 import type { Io } from "../io.js";
 import { makeChalk, renderCleanup } from "../render.js";
+import { formatError } from "../report.js";
 import { writeCdFile } from "../shell.js";
 
 /**
@@ -25,7 +27,7 @@ export interface CleanupCommandOptions {
 export async function cleanupCommand(io: Io, ids: string[], opts: CleanupCommandOptions): Promise<void> {
   // Found before the worktree the shell may stand in is gone.
   const main = await mainWorktreePath(io.ctx);
-  const result = await cleanupWorktrees(io.ctx, {
+  const { result, refused } = await cleanupOrRefused(io, {
     ids,
     merged: opts.merged === true,
     all: opts.all === true,
@@ -36,9 +38,33 @@ export async function cleanupCommand(io: Io, ids: string[], opts: CleanupCommand
     dryRun: opts.dryRun === true,
     hooks: opts.hooks !== false,
   });
-  if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
-  else if (!io.globals.quiet) io.out(renderCleanup(result, makeChalk()));
+  const error = refused ? { code: refused.code, message: refused.message, hint: refused.hint, ...refused.details } : {};
+  if (io.globals.json) io.out(`${JSON.stringify({ ...result, ...(refused ? { error } : {}) }, null, 2)}\n`);
+  // A lone refusal with nothing removed is said once, on stderr (as before issue 11).
+  else if (!io.globals.quiet && !(refused && result.removed.length === 0 && result.skipped.length === 1))
+    io.out(renderCleanup(result, makeChalk()));
   if (!result.dryRun) leaveRemovedFolder(io, result.removed, main);
+  if (refused) {
+    io.err(formatError(refused.message, refused.hint));
+    process.exitCode = refused.exitCode;
+  }
+}
+
+/**
+ * The cleanup's document, also when named ids were refused (PartialRefusalError): then the
+ * document is printed as usual, with `error` (the first refusal) in --json, and the exit code
+ * is that refusal's (docs/contract.md).
+ */
+async function cleanupOrRefused(
+  io: Io,
+  options: CleanupOptions,
+): Promise<{ result: CleanupResult; refused: PartialRefusalError<CleanupResult> | null }> {
+  try {
+    return { result: await cleanupWorktrees(io.ctx, options), refused: null };
+  } catch (e) {
+    if (!(e instanceof PartialRefusalError)) throw e;
+    return { result: e.result as CleanupResult, refused: e as PartialRefusalError<CleanupResult> };
+  }
 }
 
 /**
