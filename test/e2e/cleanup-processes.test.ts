@@ -91,10 +91,11 @@ describe("wt cleanup with live processes", () => {
     expect(existsSync(folder)).toBe(false);
   });
 
-  it("--force removes the worktree and leaves them running, warned; --merged skips it with code processes", async () => {
+  it("--force removes the worktree and leaves them running, warned; --all skips it with code processes", async () => {
     const folder = await setup();
     const sleep = await sleeper(folder);
-    const merged = await runWt(repo.main, ["cleanup", "--merged", "--json"]);
+    // --all, not --merged: a fresh worktree is never "merged" (no-commits), whatever runs in it.
+    const merged = await runWt(repo.main, ["cleanup", "--all", "--json"]);
     expect(merged.code, merged.stderr).toBe(0);
     const doc = json<{ removed: unknown[]; skipped: { id: string; code: string }[] }>(merged);
     expect(doc.removed).toEqual([]);
