@@ -126,7 +126,8 @@ describe("steps", () => {
   });
 
   it("a configured engine whose package is missing fails the --dry-run too, before anything exists", async () => {
-    repo = setUp({ ports: { PORT: 46600 }, databases: [{ path: "data/app.db" }] });
+    // DuckDB: a package on every Node (SQLite is built into Node >= 22.13 as node:sqlite).
+    repo = setUp({ ports: { PORT: 46600 }, databases: [{ path: "data/app.duckdb" }] });
     const bin = builtCopyWithout(repo.root, ["better-sqlite3", "@duckdb"]);
     const run = await runWtWith(bin, repo.main, ["create", "101", "--dry-run", "--json"]);
     expect(run.code, run.stderr).toBe(2);
