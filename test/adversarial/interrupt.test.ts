@@ -117,9 +117,14 @@ describe("SIGKILL mid-create", () => {
     expect(status.worktrees[0]?.state).toBe("incomplete");
     // git's own lock keeps `git worktree prune` away from the half-made worktree meanwhile.
     expect(repo.git("worktree", "list", "--porcelain")).toContain("locked wt create in progress");
-    const clean = await runWt(repo.main, ["cleanup", "101"], { WT_LOCK_TIMEOUT: "30" });
+    // The orphaned init (`sleep 30`, cwd in the worktree) is a live process there: cleanup
+    // refuses (exit 4, listing it) until it is stopped, which --reap does.
+    const refused = await runWt(repo.main, ["cleanup", "101"], { WT_LOCK_TIMEOUT: "30" });
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toMatch(/took over a repository lock/);
+    expect(refused.stderr).toMatch(/sleep 30/);
+    const clean = await runWt(repo.main, ["cleanup", "101", "--reap"], { WT_LOCK_TIMEOUT: "30" });
     expect(clean.code, clean.stderr).toBe(0);
-    expect(clean.stderr).toMatch(/took over a repository lock/);
     expect(footprint(repo.main, { extra: dbFiles() })).toEqual(before);
   }, 90_000);
 });
