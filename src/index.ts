@@ -20,3 +20,13 @@ export { findWorktree, worktreeEnv, worktreePath } from "./core/resolve.js";
 export { runInWorktree } from "./core/run.js";
 export type { WorktreeRecord } from "./core/state.js";
 export { getStatus, type StatusResult, type StatusRow } from "./core/status.js";
+export {
+  commandsDigest,
+  type RepoCommand,
+  repositoryCommands,
+  requireTrust,
+  type TrustResult,
+  type TrustStatus,
+  trustRepository,
+  trustStatus,
+} from "./core/trust.js";

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { CleanupCommandOptions } from "./commands/cleanup.js";
 import type { CreateCommandOptions } from "./commands/create.js";
 import type { EnvCommandOptions } from "./commands/env.js";
+import type { TrustCommandOptions } from "./commands/trust.js";
 import type { GlobalOptions, Io } from "./io.js";
 
 /**
@@ -57,6 +58,7 @@ export async function buildProgram(): Promise<Command> {
     .option("--json", "print one JSON document on stdout (errors too)")
     .option("-q, --quiet", "print only the essential result (create: the path)")
     .option("--verbose", "print each step on stderr")
+    .option("--trust", "run the repository's commands (hooks, databases[].init) this once without asking")
     .showHelpAfterError("(run `wt --help` for usage)")
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
@@ -145,6 +147,18 @@ export async function buildProgram(): Promise<Command> {
       const io = await makeIo(program);
       const { runCommand } = await import("./commands/run.js");
       await runCommand(io, id, command);
+    });
+
+  program
+    .command("trust")
+    .description("trust this repository's commands (hooks, databases[].init) as they are now")
+    .option("--show", "print the commands and whether they are trusted")
+    .option("--revoke", "forget this repository's trust")
+    .addHelpText("after", "\nExamples:\n  wt trust --show\n  wt trust\n  WT_TRUST=1 wt create 101   # CI")
+    .action(async (opts: TrustCommandOptions) => {
+      const io = await makeIo(program);
+      const { trustCommand } = await import("./commands/trust.js");
+      await trustCommand(io, opts);
     });
 
   return program;

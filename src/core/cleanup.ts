@@ -17,6 +17,7 @@ import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./sta
 import { executeSteps } from "./steps/execute.js";
 import { planOf, type Step } from "./steps/step.js";
 import { deleteInBackground, trashLeftovers } from "./trash.js";
+import { commandsFrom, repositoryCommands, requireTrust } from "./trust.js";
 
 export interface CleanupOptions {
   ids?: string[];
@@ -81,11 +82,16 @@ export interface CleanupResult {
  *   locked worktree, one whose create or cleanup is still running (code `in-progress`) or the
  *   repository lock; DirtyWorktreeError (5) for uncommitted changes, commits no branch holds, submodule
  *   work that exists nowhere else, or files `cleanup.protect` protects (`details.files` /
- *   `details.commits` / `details.submodules`); CommandFailedError (6).
+ *   `details.commits` / `details.submodules`); CommandFailedError (6); UntrustedError (2) for
+ *   preCleanup/postCleanup hooks this user has not trusted (`requireTrust`).
  */
 export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions): Promise<CleanupResult> {
   const ids = checkOptions(options);
   const session = await openSession(ctx);
+  if (options.hooks !== false) {
+    const runs = commandsFrom(repositoryCommands(session.config), ["hooks.preCleanup", "hooks.postCleanup"]);
+    await requireTrust(session, ctx, { verb: "wt cleanup", runs, dryRun: options.dryRun });
+  }
   const result: CleanupResult = { removed: [], skipped: [], warnings: [] };
   const run: CleanupRun = {
     session,

@@ -212,3 +212,14 @@ export class UnsafePathError extends ConflictError {}
 
 /** Exit 3 (code `broken-worktree` when git's tie is broken): the worktree folder is not the one git registered. */
 export class SwappedWorktreeError extends ConflictError {}
+
+/**
+ * Exit 2 (code `untrusted`): the repository's wt.config.json has commands (hooks, database
+ * init) this user has not trusted, and no terminal to ask on (or the answer was no).
+ * `details.commands` lists them as `{source, command}`.
+ */
+export class UntrustedError extends WtError {
+  constructor(message: string, hint: string, commands: readonly { source: string; command: string }[]) {
+    super("untrusted", ExitCode.usage, message, hint, { commands: commands.map((c) => ({ ...c })) });
+  }
+}

@@ -46,6 +46,7 @@ export type ErrorCode =
   | "in-progress"
   | "dubious-ownership"
   | "broken-worktree"
+  | "untrusted"
   | "interrupted";
 
 export class WtError extends Error {
