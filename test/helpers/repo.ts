@@ -175,7 +175,22 @@ export function builtCopyWithout(root: string, missing: readonly string[]): stri
  */
 export function wtEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("WT_")));
-  return { ...clean, ...GIT_ENV, NO_COLOR: "1", ...extra };
+  return { ...clean, ...GIT_ENV, NO_COLOR: "1", XDG_STATE_HOME: testStateHome(), ...extra };
+}
+
+let stateHome: string | null = null;
+/**
+ * A temp `XDG_STATE_HOME` for this test process: `wt trust` never writes the developer's own
+ * `~/.local/state/wt/trust.json`, and nothing trusted there leaks into a test. WT_TRUST stays
+ * unset: a test whose repository has hooks trusts them (WT_TRUST=1 or `wt trust`) on purpose.
+ */
+export function testStateHome(): string {
+  if (stateHome === null) {
+    const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "wt-state-")));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    stateHome = dir;
+  }
+  return stateHome;
 }
 
 export function runWtWith(bin: string, cwd: string, args: string[], env: Record<string, string> = {}): Promise<WtRun> {
