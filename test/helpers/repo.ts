@@ -213,6 +213,15 @@ export function runWtWith(bin: string, cwd: string, args: string[], env: Record<
   });
 }
 
+/**
+ * Runs `wt trust` in `main` against the test's trust store (`wtEnv`'s XDG_STATE_HOME): for
+ * tests whose repository has hooks or database init and that are not about trust. Run it again
+ * after changing those commands.
+ */
+export function trustRepo(main: string, env: Record<string, string> = {}): void {
+  execFileSync(process.execPath, [WT_BIN, "trust"], { cwd: main, env: wtEnv(env), stdio: "pipe" });
+}
+
 /** Parses the JSON document a `--json` run printed, with a helpful failure. */
 export function json<T = Record<string, unknown>>(run: WtRun): T {
   try {
