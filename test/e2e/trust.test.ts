@@ -36,7 +36,7 @@ function stateHome(): string {
 }
 
 const HOOKED = {
-  ports: { PORT: 47300 },
+  ports: { PORT: 49300 },
   hooks: {
     postCreate: ['touch "$WT_MAIN/../post-create-$WT_ID"'],
     preCleanup: ['touch "$WT_MAIN/../pre-cleanup-$WT_ID"'],
@@ -146,7 +146,7 @@ describe("trust: repository commands", () => {
   });
 
   it("a config without repository commands needs no trust", async () => {
-    const c = freshClone({ ports: { PORT: 47310 }, databases: [{ engine: "sqlite", path: "data/app.sqlite" }] });
+    const c = freshClone({ ports: { PORT: 49310 }, databases: [{ engine: "sqlite", path: "data/app.sqlite" }] });
     const run = await runWt(c.main, ["create", "1"], { XDG_STATE_HOME: stateHome() });
     expect(run.code, run.stderr).toBe(0);
   });
