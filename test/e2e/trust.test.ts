@@ -57,7 +57,7 @@ function freshClone(config: object = HOOKED): Clone {
   const upstream = makeRepo({ origin: true, files: { "wt.config.json": JSON.stringify(config) } });
   cleanups.push(() => upstream.remove());
   const markers = path.join(upstream.root, "clone");
-  gitSync(upstream.root, "clone", "-q", upstream.origin as string, markers + "/app");
+  gitSync(upstream.root, "clone", "-q", upstream.origin as string, path.join(markers, "app"));
   const main = path.join(markers, "app");
   gitSync(main, "config", "user.name", "wt test");
   gitSync(main, "config", "user.email", "wt@example.invalid");
