@@ -78,12 +78,14 @@ describe("loadConfig: defaults", () => {
       fetch: true,
       ports: { PORT: 3000 },
       portSlots: 1000,
+      portScope: "machine",
       envFile: ".env.local",
       env: {},
       include: { symlink: [] },
       databases: [],
-      hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
+      hooks: { postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] },
       cleanup: { protect: [".env*"] },
+      merge: { into: null },
       file: null,
     });
   });
@@ -96,7 +98,7 @@ describe("loadConfig: defaults", () => {
     expect(config.ports).toEqual({ PORT: 3000 });
     expect(config.portSlots).toBe(1000);
     expect(config.envFile).toBe(".env.local");
-    expect(config.hooks).toEqual({ postCreate: [], preCleanup: [], postCleanup: [] });
+    expect(config.hooks).toEqual({ postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] });
   });
 
   it("an empty object file is the defaults", async () => {
@@ -105,6 +107,15 @@ describe("loadConfig: defaults", () => {
     const { file, ...rest } = config;
     expect(file).toBe(path.join(dir, CONFIG_FILE));
     expect(rest).toEqual(DEFAULT_CONFIG);
+  });
+
+  it("takes merge.into and hooks.preMerge from the file; refuses an unknown merge key", async () => {
+    writeConfig({ merge: { into: "develop" }, hooks: { preMerge: ["npm test"] } });
+    const config = await loadConfig(dir, {});
+    expect(config.merge).toEqual({ into: "develop" });
+    expect(config.hooks.preMerge).toEqual(["npm test"]);
+    writeConfig({ merge: { target: "develop" } });
+    await expect(loadConfig(dir, {})).rejects.toThrow(/unknown key "merge.target"/);
   });
 
   it("takes cleanup.protect from the file, [] included", async () => {
@@ -117,7 +128,7 @@ describe("loadConfig: defaults", () => {
   it("fills the hooks the file leaves out", async () => {
     writeConfig({ hooks: { postCreate: ["pnpm install"] } });
     const config = await loadConfig(dir, {});
-    expect(config.hooks).toEqual({ postCreate: ["pnpm install"], preCleanup: [], postCleanup: [] });
+    expect(config.hooks).toEqual({ postCreate: ["pnpm install"], preCleanup: [], postCleanup: [], preMerge: [] });
   });
 
   it("returns a config that does not share arrays or objects with the defaults", async () => {
@@ -137,8 +148,14 @@ describe("loadConfig: defaults", () => {
     const config = await loadConfig(dir, {});
     const { file, ...rest } = config;
     expect(file).toBe(path.join(dir, CONFIG_FILE));
-    // The contract's example leaves `cleanup` out: it keeps its default (issue 9, item 6).
-    expect(rest).toEqual({ ...CONTRACT_EXAMPLE, cleanup: { protect: [".env*"] } });
+    // The contract's example leaves `cleanup`, `merge` and `hooks.preMerge` out: they keep their defaults (issue 9, item 6; issue 11).
+    expect(rest).toEqual({
+      ...CONTRACT_EXAMPLE,
+      hooks: { ...CONTRACT_EXAMPLE.hooks, preMerge: [] },
+      portScope: "machine",
+      cleanup: { protect: [".env*"] },
+      merge: { into: null },
+    });
     expect(Object.keys(config.ports)).toEqual(["BACKEND_PORT", "FRONTEND_PORT"]);
   });
 });
@@ -202,7 +219,8 @@ describe("loadConfig: validation names the key and the file", () => {
   });
 
   it("rejects invalid JSON naming the file", async () => {
-    const file = writeConfig('{ "portSlots": 15, // a comment\n}');
+    // Comments and trailing commas are JSONC and fine (issue 13); a missing value is not.
+    const file = writeConfig('{ "portSlots": , }');
     const err = await configError(loadConfig(dir, {}));
     expect(err.message).toContain(file);
     expect(err.message).toMatch(/JSON/);

@@ -38,7 +38,11 @@ export type StepKind =
   | "remove-worktree"
   | "delete-branch"
   | "keep-branch"
-  | "release";
+  | "release"
+  | "doctor-fix"
+  | "verify"
+  | "move-ref"
+  | "update-worktree";
 
 /** The titles of `steps`: the `plan` of a `--dry-run` JSON document (docs/contract.md). */
 export function planOf(steps: readonly Step[]): string[] {
