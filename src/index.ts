@@ -25,3 +25,13 @@ export { findPresentWorktree, findWorktree, worktreeEnv, worktreePath } from "./
 export { runInWorktree } from "./core/run.js";
 export type { WorktreeRecord } from "./core/state.js";
 export { getStatus, type StatusResult, type StatusRow } from "./core/status.js";
+export {
+  commandsDigest,
+  type RepoCommand,
+  repositoryCommands,
+  requireTrust,
+  type TrustResult,
+  type TrustStatus,
+  trustRepository,
+  trustStatus,
+} from "./core/trust.js";

@@ -27,6 +27,7 @@ export async function buildProgram(): Promise<Command> {
     .option("--json", "print one JSON document on stdout (errors too)")
     .option("-q, --quiet", "print only the essential result (create: the path; status: the ids)")
     .option("--verbose", "print each step, and how ids and files were found, on stderr")
+    .option("--trust", "run the repository's commands (hooks, databases[].init) this once without asking")
     .configureHelp({ sortSubcommands: false })
     // Errors are printed by main() in wt's one style (`wt: ...` + `hint: ...`), not commander's.
     .configureOutput({ outputError: () => {} })

@@ -13,6 +13,8 @@ export interface GlobalOptions {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  /** `--trust`: run the repository's commands (hooks, database init) this once without asking. */
+  trust?: boolean;
 }
 
 /** Output and context shared by every command. */
@@ -68,6 +70,12 @@ export function ioFor(globals: GlobalOptions, signal?: AbortSignal): Io {
       onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
       onProgress: progress ? (m) => progress.step(m) : undefined,
       onNotice: quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
+      trust: globals.trust === true,
+      // A question needs someone to answer it: only when both ends are a terminal.
+      confirm:
+        process.stdin.isTTY && process.stderr.isTTY
+          ? async (question) => (await import("./confirm.js")).askYesNo(question, signal)
+          : undefined,
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { ClaudeCommandOptions } from "./commands/claude.js";
 import type { DoctorCommandOptions } from "./commands/doctor.js";
+import type { TrustCommandOptions } from "./commands/trust.js";
 import { interruptible, makeIo } from "./program-kit.js";
 
 /** The commands for agents and repairs: `wt hook`, `wt claude`, `wt ps`, `wt doctor`. */
@@ -8,6 +9,22 @@ export async function addAgentCommands(program: Command): Promise<void> {
   addHookCommands(program);
   await addClaudeCommands(program);
   addRepairCommands(program);
+  addTrustCommand(program);
+}
+
+/** `wt trust [--show | --revoke]`. */
+function addTrustCommand(program: Command): void {
+  program
+    .command("trust")
+    .description("trust this repository's commands (hooks, databases[].init) as they are now")
+    .option("--show", "print the commands and whether they are trusted")
+    .option("--revoke", "forget this repository's trust")
+    .addHelpText("after", "\nExamples:\n  wt trust --show\n  wt trust\n  WT_TRUST=1 wt create 101   # CI")
+    .action(async (opts: TrustCommandOptions) => {
+      const io = await makeIo(program);
+      const { trustCommand } = await import("./commands/trust.js");
+      await trustCommand(io, opts);
+    });
 }
 
 /** `wt hook claude-create|claude-remove` (hidden: Claude Code calls them). */

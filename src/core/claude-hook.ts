@@ -113,18 +113,20 @@ export interface ClaudeCreateResult {
  * of that id is checked and returned (`created: false`), so two racing payloads of one name
  * make one worktree: the repository lock serialises them.
  * @returns the result; its `path` is what Claude must be told.
- * @throws UsageError (2) for a payload without a name; whatever `createWorktree` throws.
+ * @throws UsageError (2) for a payload without a name; UntrustedError (2) for untrusted repository
+ *   commands (never asked: a hook has no terminal); whatever `createWorktree` throws.
  */
 export async function claudeCreate(ctx: WtContext, payload: ClaudeHookPayload): Promise<ClaudeCreateResult> {
   const name = payloadName(payload);
   const id = idForClaudeName(name);
-  // TRUST GATE (issue 15 item 2): the postCreate hooks and databases[].init that this create
-  // runs come from the repository. When `wt trust` lands, check trust here, before
-  // createWorktree: a hook has no terminal to ask on (stdin is the payload), so an untrusted
-  // repository must fail with exit 2 naming `wt trust` (or run with hooks: false if the
-  // contract says so) — never run the commands unasked.
   const branch = name.includes("/") ? name : undefined;
-  const result = await createWorktree(ctx, { id, branch: branch && (await branchAccepted(ctx, branch)) });
+  // Trust gate: createWorktree's requireTrust, before anything is made. A hook has no one to
+  // ask (stdin was the payload), so no question: an untrusted repository is exit 2 naming
+  // `wt trust`, unless WT_TRUST=1 or --trust in the hook's command.
+  const result = await createWorktree(
+    { ...ctx, confirm: undefined },
+    { id, branch: branch && (await branchAccepted(ctx, branch)) },
+  );
   const real = realpathSync(result.path);
   if (/[\r\n]/.test(real)) {
     throw new UsageError(

@@ -16,6 +16,7 @@ import { readRecord, type WorktreeRecord, writeRecord } from "./state.js";
 import { executeSteps } from "./steps/execute.js";
 import { planOf, type Step } from "./steps/step.js";
 import { deleteInBackground, trashLeftovers } from "./trash.js";
+import { commandsFrom, repositoryCommands, requireTrust } from "./trust.js";
 
 export type { CleanupOptions, CleanupResult, RemovedWorktree, SkippedWorktree } from "./cleanup-types.js";
 
@@ -35,11 +36,16 @@ export type { CleanupOptions, CleanupResult, RemovedWorktree, SkippedWorktree } 
  *   the first refusal's code: WorktreeNotFoundError (3); BusyError (4) for a locked worktree, one whose create or cleanup is still running (code `in-progress`) or the
  *   repository lock; DirtyWorktreeError (5) for uncommitted changes, commits no branch holds, submodule
  *   work that exists nowhere else, or files `cleanup.protect` protects (`details.files` /
- *   `details.commits` / `details.submodules`); CommandFailedError (6).
+ *   `details.commits` / `details.submodules`); CommandFailedError (6); UntrustedError (2) for
+ *   preCleanup/postCleanup hooks this user has not trusted (`requireTrust`).
  */
 export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions): Promise<CleanupResult> {
   const ids = checkOptions(options);
   const session = await openSession(ctx);
+  if (options.hooks !== false) {
+    const runs = commandsFrom(repositoryCommands(session.config), ["hooks.preCleanup", "hooks.postCleanup"]);
+    await requireTrust(session, ctx, { verb: "wt cleanup", runs, dryRun: options.dryRun });
+  }
   const result: CleanupResult = { removed: [], skipped: [], warnings: [] };
   const run: CleanupRun = {
     session,

@@ -19,6 +19,17 @@ export interface WtContext {
   onProgress?: (message: string) => void;
   /** Notes for whoever watches, such as waiting for another wt (stderr unless --quiet; not in JSON). */
   onNotice?: (message: string) => void;
+  /**
+   * `--trust`: the caller trusts the repository's commands (hooks, database init) for this run
+   * without recording it (as `WT_TRUST=1` in `env` does).
+   */
+  trust?: boolean;
+  /**
+   * Asks the user a yes/no question (the CLI sets it only when stdin and stderr are terminals);
+   * resolves true for yes. Absent: nobody can be asked, and what needs an answer is refused.
+   * Rejects when `signal` aborts.
+   */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** Milliseconds to wait for the repository lock: `WT_LOCK_TIMEOUT` seconds, default 60. */

@@ -20,6 +20,7 @@ import { defaultBase, fetchBaseRemote, gitAt, openSession, type Session } from "
 import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 import { executeSteps } from "./steps/execute.js";
 import { planOf, type Step } from "./steps/step.js";
+import { commandsFrom, repositoryCommands, requireTrust } from "./trust.js";
 
 export type { CreateOptions, CreateResult } from "./create-plan.js";
 
@@ -31,11 +32,17 @@ export type { CreateOptions, CreateResult } from "./create-plan.js";
  * @throws UsageError (2) bad id/branch/config; ConflictError (3) folder occupied, branch
  *   checked out elsewhere, base or template missing; BusyError (4) lock, slots, locked
  *   template; CommandFailedError (6) git, init or a postCreate hook failed (the worktree is
- *   then kept and the hooks run again on the next create); InterruptedError (130).
+ *   then kept and the hooks run again on the next create); UntrustedError (2) the repository's
+ *   postCreate hooks or databases[].init are not trusted (`requireTrust`); InterruptedError (130).
  */
 export async function createWorktree(ctx: WtContext, options: CreateOptions): Promise<CreateResult> {
   validateId(options.id);
   const session = await openSession(ctx, { base: options.base, fetch: options.fetch });
+  if (options.hooks !== false) {
+    // Before the fetch and the lock: nothing exists yet when an untrusted repository is refused.
+    const runs = commandsFrom(repositoryCommands(session.config), ["hooks.postCreate", "databases"]);
+    await requireTrust(session, ctx, { verb: `wt create ${options.id}`, runs, dryRun: options.dryRun });
+  }
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);

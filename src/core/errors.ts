@@ -257,3 +257,14 @@ export class PartialRefusalError<R> extends WtError {
     this.result = result;
   }
 }
+
+/**
+ * Exit 2 (code `untrusted`): the repository's wt.config.json has commands (hooks, database
+ * init) this user has not trusted, and no terminal to ask on (or the answer was no).
+ * `details.commands` lists them as `{source, command}`.
+ */
+export class UntrustedError extends WtError {
+  constructor(message: string, hint: string, commands: readonly { source: string; command: string }[]) {
+    super("untrusted", ExitCode.usage, message, hint, { commands: commands.map((c) => ({ ...c })) });
+  }
+}

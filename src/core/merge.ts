@@ -12,6 +12,7 @@ import { gitAt, openSession, type Session } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 import { executeSteps } from "./steps/execute.js";
 import type { Step } from "./steps/step.js";
+import { commandsFrom, type RepoCommand, repositoryCommands, requireTrust } from "./trust.js";
 
 export interface MergeOptions {
   /** Worktree ids, merged in this order. */
@@ -116,6 +117,13 @@ export async function mergeWorktrees(ctx: WtContext, options: MergeOptions): Pro
   if (options.ffOnly && options.squash) throw new UsageError("--ff-only and --squash contradict each other");
   for (const id of options.ids) validateId(id);
   const session = await openSession(ctx);
+  // Before the lock and before any merge is computed: hooks.preMerge (and, with --cleanup,
+  // the cleanup hooks, which would otherwise be refused after the target moved).
+  await requireTrust(session, ctx, {
+    verb: `wt merge ${options.ids.join(" ")}`,
+    runs: repositoryCommandsOf(session, options),
+    dryRun: options.dryRun,
+  });
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -257,6 +265,15 @@ async function mergeOne(
   const subjects = await commitSubjects(at, chain.tip, branch.commit);
   const message = `Squash branch '${record.branch}' (wt ${record.id})\n\n${subjects.map((s) => `* ${s}`).join("\n")}`;
   return { kind: "merged", commit: await commitTree(at, tree, [chain.tip], message), tree };
+}
+
+/** The commands from the repository this merge would run; `--verify` ones are the caller's own. */
+function repositoryCommandsOf(session: Session, options: MergeOptions): RepoCommand[] {
+  const phases = [
+    ...(options.hooks === false ? [] : ["hooks.preMerge"]),
+    ...(options.cleanup ? ["hooks.preCleanup", "hooks.postCleanup"] : []),
+  ];
+  return commandsFrom(repositoryCommands(session.config), phases);
 }
 
 /** `wt cleanup` of each id merged in this run, one at a time, so one refusal keeps only that one. */

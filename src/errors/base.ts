@@ -47,6 +47,7 @@ export type ErrorCode =
   | "processes"
   | "dubious-ownership"
   | "broken-worktree"
+  | "untrusted"
   | "interrupted";
 
 export class WtError extends Error {

@@ -179,6 +179,15 @@ export async function listRemotes(at: GitAt): Promise<string[]> {
 }
 
 /**
+ * The URL configured for remote `name` (`git config --get remote.<name>.url`, as written, before
+ * any `url.<base>.insteadOf` rewrite), or null when it has none.
+ */
+export async function remoteUrl(at: GitAt, name: string): Promise<string | null> {
+  const r = await git(["config", "--get", `remote.${name}.url`], { ...at, okCodes: [1] });
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+/**
  * Checks a branch name with `git check-ref-format --branch` (git-check-ref-format(1)).
  * @returns true when git accepts it as a branch name.
  */

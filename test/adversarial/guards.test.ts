@@ -11,6 +11,7 @@ import {
   makeRepo,
   runWt,
   type TestRepo,
+  trustRepo,
   worktreePaths,
   worktreesDir,
 } from "../helpers/repo.js";
@@ -100,6 +101,7 @@ describe("create and cleanup of one id take the repository lock", () => {
     repo.write(".gitignore", "data/\n");
     repo.write("wt.config.json", JSON.stringify({ databases: [{ path: "data/{name}.db", init }] }));
     repo.commitAll("config");
+    trustRepo(repo.main);
     const create = startWt(repo.main, ["create", id, "--json"]);
     started.push(create);
     await waitUntil(() => existsSync(path.join(gate as string, "started")), "create's database init", create);
@@ -182,6 +184,7 @@ describe("wt cleanup --no-hooks", () => {
       }),
     );
     repo.commitAll("hooks");
+    trustRepo(repo.main);
     const marker = (kind: string, id: string) => path.join(repo.root, `${kind}-${id}`);
     for (const id of ["101", "102"]) expect((await runWt(repo.main, ["create", id])).code).toBe(0);
 
@@ -254,6 +257,7 @@ describe("Ctrl-C during postCreate hooks when the rollback cannot take the lock"
       JSON.stringify({ databases: [{ path: "data/{name}.db", init }], hooks: { postCreate: [hook] } }),
     );
     repo.commitAll("config");
+    trustRepo(repo.main);
     const one = startWt(repo.main, ["create", "1", "--json"], { WT_LOCK_TIMEOUT: "1" });
     started.push(one);
     await waitUntil(() => existsSync(path.join(g, "hook-1")), "worktree 1's postCreate hook", one);

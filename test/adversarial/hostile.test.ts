@@ -22,6 +22,7 @@ import {
   makeRepo,
   runWt,
   type TestRepo,
+  trustRepo,
   type WtRun,
   worktreesDir,
 } from "../helpers/repo.js";
@@ -176,6 +177,7 @@ describe("hostile --branch values", () => {
         ".gitignore": ".git-branch-seen\n",
       },
     });
+    trustRepo(repo.main);
     const run = await runWt(repo.main, ["create", "101", "--branch", branch, "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const created = json<CreateResult>(run);

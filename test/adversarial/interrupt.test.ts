@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StatusResult } from "../../src/index.js";
 import { addBigTree, footprint, startWt, waitUntil } from "../helpers/footprint.js";
-import { makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import { makeRepo, runWt, type TestRepo, trustRepo } from "../helpers/repo.js";
 
 /**
  * SIGINT and SIGTERM delivered while each step of `wt create` runs: exit 130 and nothing that
@@ -47,6 +47,7 @@ function configure(init?: string, postCreate?: string) {
     }),
   );
   if (repo.git("status", "--porcelain") !== "") repo.commitAll(`config ${init ?? ""}`);
+  trustRepo(repo.main);
 }
 
 const steps: { name: string; ready: () => boolean; init?: string; postCreate?: string }[] = [

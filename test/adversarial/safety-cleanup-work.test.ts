@@ -12,6 +12,7 @@ import {
   makeRepo,
   runWt,
   type TestRepo,
+  trustRepo,
   WT_BIN,
   worktreePaths,
   wtEnv,
@@ -29,6 +30,7 @@ const PORTS = { PORT: 47300 };
 function configure(r: TestRepo, extra: object = {}): void {
   r.write("wt.config.json", JSON.stringify({ ports: PORTS, portSlots: 100, ...extra }));
   r.commitAll("wt config");
+  trustRepo(r.main);
 }
 
 const create = (r: TestRepo, id: string) => wtJson<CreateResult>(r.main, ["create", id, "--json"]);

@@ -15,7 +15,16 @@ import { parse } from "dotenv";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CleanupResult, CreateResult } from "../../src/index.js";
 import { filesUnder } from "../helpers/footprint.js";
-import { branchExists, type ErrorJson, json, makeRepo, runWt, type TestRepo, worktreePaths } from "../helpers/repo.js";
+import {
+  branchExists,
+  type ErrorJson,
+  json,
+  makeRepo,
+  runWt,
+  type TestRepo,
+  trustRepo,
+  worktreePaths,
+} from "../helpers/repo.js";
 
 /**
  * Issue 9, items 8, 11 and 14: where `wt create` (and cleanup) write and read, on real
@@ -339,6 +348,7 @@ describe("item 8: a worktree folder swapped for a symlink (or another folder) is
       },
     });
     repo = r;
+    trustRepo(r.main);
     writeFileSync(r.write(".env.local", "MAIN_ONLY=1\n"), "MAIN_ONLY=1\n", { mode: 0o644 });
     const run = await runWt(r.main, ["create", "6", "--no-fetch", "--json"]);
     expect(run.code, run.stderr).toBe(3);

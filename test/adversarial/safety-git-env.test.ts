@@ -2,7 +2,17 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult, StatusResult } from "../../src/index.js";
-import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, WT_BIN, wtJson } from "../helpers/repo.js";
+import {
+  type ErrorJson,
+  gitSync,
+  json,
+  makeRepo,
+  runWt,
+  type TestRepo,
+  trustRepo,
+  WT_BIN,
+  wtJson,
+} from "../helpers/repo.js";
 
 /**
  * Issue 9, item 2: git's repository-locating variables (`GIT_DIR`, `GIT_WORK_TREE`,
@@ -66,7 +76,8 @@ describe("wt run from a real git hook", () => {
     const script = [
       "#!/bin/sh",
       `node '${WT_BIN}' status --json > '${out}/status.json' 2> '${out}/status.err'; echo $? > '${out}/status.rc'`,
-      `node '${WT_BIN}' create 2 --json > '${out}/create.json' 2> '${out}/create.err'; echo $? > '${out}/create.rc'`,
+      // git runs this hook with the test's own environment: trusted through WT_TRUST, not the store.
+      `WT_TRUST=1 node '${WT_BIN}' create 2 --json > '${out}/create.json' 2> '${out}/create.err'; echo $? > '${out}/create.rc'`,
       `node '${WT_BIN}' run 2 -- git rev-parse --show-toplevel > '${out}/run.out' 2> '${out}/run.err'`,
       "",
     ].join("\n");
@@ -108,6 +119,7 @@ describe("wt run from a real git hook", () => {
     gitSync(repo.root, "init", "-q", out); // any folder; a repository so nothing walks up from it
     repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 47100 }, portSlots: 10, ...hookConfig(out) }));
     repo.commitAll("hook config");
+    trustRepo(repo.main);
     const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
     installHook(out);
     writeFileSync(path.join(made.path, "f.txt"), "one\ncommitted in 1\n");
@@ -123,6 +135,7 @@ describe("wt run from a real git hook", () => {
     gitSync(repo.root, "init", "-q", out);
     repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 47100 }, portSlots: 10, ...hookConfig(out) }));
     repo.commitAll("hook config");
+    trustRepo(repo.main);
     installHook(out);
     repo.write("f.txt", "one\ntwo\n");
     repo.commitAll("commit in main");

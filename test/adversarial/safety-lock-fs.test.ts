@@ -26,6 +26,7 @@ import {
   makeRepo,
   runWt,
   type TestRepo,
+  trustRepo,
   WT_BIN,
   type WtRun,
   wtEnv,
@@ -94,6 +95,7 @@ function slowInitRepo(port: number, seconds: number): { repo: TestRepo; marker: 
     }),
   );
   r.commitAll("config");
+  trustRepo(r.main);
   return { repo: r, marker };
 }
 

@@ -34,7 +34,12 @@ describe("library verbs", () => {
     repo.commitAll("config");
     process.env.ONLY_IN_PROCESS = "leaked";
     try {
-      const result = await createWorktree(context(repo.main, { FROM_CTX: "from-ctx" }), { id: "101" });
+      const result = await createWorktree(
+        { ...context(repo.main, { FROM_CTX: "from-ctx" }), trust: true },
+        {
+          id: "101",
+        },
+      );
       expect(readFileSync(path.join(result.path, "seen.txt"), "utf8")).toBe("from-ctx|");
     } finally {
       delete process.env.ONLY_IN_PROCESS;

@@ -14,7 +14,16 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult, StatusResult } from "../../src/index.js";
-import { builtCopyWithout, type ErrorJson, json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
+import {
+  builtCopyWithout,
+  type ErrorJson,
+  json,
+  makeRepo,
+  runWt,
+  runWtWith,
+  type TestRepo,
+  trustRepo,
+} from "../helpers/repo.js";
 import {
   duckdbWriter,
   SQLITE_MODULE,
@@ -203,6 +212,7 @@ process.kill(process.pid, "SIGKILL");`,
     configure(repo, {
       databases: [{ path: `${outside}/{name}.db`, init: 'printf %s "$DATABASE_PATH" > init-saw.txt' }],
     });
+    trustRepo(repo.main);
     const run = await runWt(repo.main, ["create", "101", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const doc = json<CreateResult>(run);

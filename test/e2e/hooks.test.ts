@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult, StatusResult } from "../../src/index.js";
-import { json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import { json, makeRepo, runWt, type TestRepo, trustRepo } from "../helpers/repo.js";
 
 let repo: TestRepo;
 afterEach(() => repo?.remove());
@@ -10,6 +10,7 @@ afterEach(() => repo?.remove());
 function configure(r: TestRepo, hooks: object, extra: object = {}) {
   r.write("wt.config.json", JSON.stringify({ hooks, ...extra }));
   r.commitAll("config");
+  trustRepo(r.main);
 }
 
 describe("hooks", () => {

@@ -11,6 +11,7 @@ import {
   type RepoOptions,
   runWt,
   type TestRepo,
+  trustRepo,
   worktreePaths,
   wtJson,
 } from "../helpers/repo.js";
@@ -194,6 +195,7 @@ describe("wt merge refuses before anything moves", () => {
 
   it("config hooks.preMerge failing: exit 6, nothing moved; --no-hooks skips it", async () => {
     repo = setup({ hooks: { preMerge: ["false"] } });
+    trustRepo(repo.main);
     commitIn(await create(repo, "101"), "a.txt", "a\n");
     const before = head(repo);
     expect((await runWt(repo.main, ["merge", "101"])).code).toBe(6);

@@ -3,7 +3,16 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CleanupResult, CreateResult } from "../../src/index.js";
 import { startWt, waitUntil } from "../helpers/footprint.js";
-import { builtCopyWithout, type ErrorJson, json, makeRepo, runWt, runWtWith, type TestRepo } from "../helpers/repo.js";
+import {
+  builtCopyWithout,
+  type ErrorJson,
+  json,
+  makeRepo,
+  runWt,
+  runWtWith,
+  type TestRepo,
+  trustRepo,
+} from "../helpers/repo.js";
 
 /**
  * Every verb is a step list run by one executor: `--verbose` names each step as it runs and
@@ -30,6 +39,7 @@ function setUp(config: object): TestRepo {
   r.write(".env", "SECRET=1\n");
   r.write("wt.config.json", JSON.stringify({ include: { symlink: ["node_modules"] }, ...config }));
   r.commitAll("setup");
+  trustRepo(r.main);
   return r;
 }
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult } from "../../src/index.js";
 import { footprint, startWt, waitUntil } from "../helpers/footprint.js";
-import { type ErrorJson, json, makeRepo, runWt, type TestRepo } from "../helpers/repo.js";
+import { type ErrorJson, json, makeRepo, runWt, type TestRepo, trustRepo } from "../helpers/repo.js";
 
 let repo: TestRepo;
 afterEach(() => repo?.remove());
@@ -16,6 +16,7 @@ describe("create is a transaction", () => {
       JSON.stringify({ databases: [{ path: "data/{name}.db", init: "echo init-output >&2; exit 7" }] }),
     );
     repo.commitAll("config");
+    trustRepo(repo.main);
     const before = footprint(repo.main);
     const run = await runWt(repo.main, ["create", "101", "--no-fetch"]);
     expect(run.code).toBe(6);
@@ -33,6 +34,7 @@ describe("create is a transaction", () => {
       JSON.stringify({ databases: [{ path: "data/{name}.db", init: `touch '${marker}'; sleep 30` }] }),
     );
     repo.commitAll("config");
+    trustRepo(repo.main);
     const before = footprint(repo.main);
     const run = startWt(repo.main, ["create", "101", "--no-fetch"]);
     // Wait until the init command is running: the marker file is the observable signal.

@@ -178,7 +178,22 @@ export function wtEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith("WT_") || k === "WT_SQLITE_ENGINE"),
   );
-  return { ...clean, ...GIT_ENV, NO_COLOR: "1", ...extra };
+  return { ...clean, ...GIT_ENV, NO_COLOR: "1", XDG_STATE_HOME: testStateHome(), ...extra };
+}
+
+let stateHome: string | null = null;
+/**
+ * A temp `XDG_STATE_HOME` for this test process: `wt trust` never writes the developer's own
+ * `~/.local/state/wt/trust.json`, and nothing trusted there leaks into a test. WT_TRUST stays
+ * unset: a test whose repository has hooks trusts them (WT_TRUST=1 or `wt trust`) on purpose.
+ */
+export function testStateHome(): string {
+  if (stateHome === null) {
+    const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "wt-state-")));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    stateHome = dir;
+  }
+  return stateHome;
 }
 
 export function runWtWith(bin: string, cwd: string, args: string[], env: Record<string, string> = {}): Promise<WtRun> {
@@ -199,6 +214,15 @@ export function runWtWith(bin: string, cwd: string, args: string[], env: Record<
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * Runs `wt trust` in `main` against the test's trust store (`wtEnv`'s XDG_STATE_HOME): for
+ * tests whose repository has hooks or database init and that are not about trust. Run it again
+ * after changing those commands.
+ */
+export function trustRepo(main: string, env: Record<string, string> = {}): void {
+  execFileSync(process.execPath, [WT_BIN, "trust"], { cwd: main, env: wtEnv(env), stdio: "pipe" });
 }
 
 /** Parses the JSON document a `--json` run printed, with a helpful failure. */
