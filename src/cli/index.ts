@@ -69,6 +69,7 @@ export async function buildProgram(): Promise<Command> {
     .option("--branch <name>", "branch name (default from the `branch` template: feature/issue-101)")
     .option("--no-fetch", "do not fetch the base's remote first")
     .option("--no-hooks", "do not run commands from the repository (postCreate hooks, databases[].init)")
+    .option("--pool", "claim an idle pool slot (wt pool fill) instead of a checkout")
     .option("--dry-run", "print the plan and change nothing")
     .addHelpText(
       "after",
@@ -110,6 +111,50 @@ export async function buildProgram(): Promise<Command> {
       const io = await makeIo(program, controller.signal);
       const { cleanupCommand } = await import("./commands/cleanup.js");
       await cleanupCommand(io, ids, opts);
+    });
+
+  program
+    .command("release")
+    .description("give a worktree claimed from the pool back: refuses uncommitted work, keeps an unmerged branch")
+    .argument("<id>")
+    .option("--dry-run", "print the plan and change nothing")
+    .action(async (id: string, opts: { dryRun?: boolean }) => {
+      const controller = interruptible({ err: () => {} });
+      const io = await makeIo(program, controller.signal);
+      const { releaseCommand } = await import("./commands/release.js");
+      await releaseCommand(io, id, opts);
+    });
+
+  const pool = program.command("pool").description("the pool of warm, idle worktrees that `wt create --pool` claims");
+  pool
+    .command("fill")
+    .description("top the pool up to pool.size (or <n>) idle slots at the base, warmed by pool.warm")
+    .argument("[n]", "how many idle slots to keep")
+    .option("--background", "fill in a detached process and return at once")
+    .option("--dry-run", "print the plan and change nothing")
+    .action(async (n: string | undefined, opts: { background?: boolean; dryRun?: boolean }) => {
+      const controller = interruptible({ err: () => {} });
+      const io = await makeIo(program, controller.signal);
+      const { poolFillCommand } = await import("./commands/pool.js");
+      await poolFillCommand(io, n, opts);
+    });
+  pool
+    .command("status")
+    .description("every slot: idle, claimed, stale or damaged")
+    .action(async () => {
+      const io = await makeIo(program);
+      const { poolStatusCommand } = await import("./commands/pool.js");
+      await poolStatusCommand(io);
+    });
+  pool
+    .command("drain")
+    .description("remove the idle slots (never a claimed one)")
+    .option("--dry-run", "print the plan and change nothing")
+    .action(async (opts: { dryRun?: boolean }) => {
+      const controller = interruptible({ err: () => {} });
+      const io = await makeIo(program, controller.signal);
+      const { poolDrainCommand } = await import("./commands/pool.js");
+      await poolDrainCommand(io, opts);
     });
 
   program

@@ -13,6 +13,7 @@ import { checkPathLength } from "./fs-errors.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
 import { type IncludePlanEntry, planIncludes } from "./include.js";
 import { worktreeDirHolder } from "./names.js";
+import { poolHolder } from "./pool/state.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
 import { excludePatterns } from "./provision/index.js";
 import type { NewPlan, NewWorktree } from "./provision/types.js";
@@ -36,6 +37,8 @@ export interface CreateOptions {
   hooks?: boolean;
   /** `--dry-run`: compute and return the plan, change nothing. */
   dryRun?: boolean;
+  /** `--pool`: claim an idle pool slot (default: config `pool.claim`). */
+  pool?: boolean;
 }
 
 /** The JSON document of `wt create` (docs/contract.md). */
@@ -56,6 +59,8 @@ export interface CreateResult {
   included: { path: string; mode: "copy" | "symlink" }[];
   databases: { engine: "sqlite" | "duckdb"; path: string; env: string; source: "empty" | "template" }[];
   warnings: string[];
+  /** With --pool (or `pool.claim`): whether a slot was claimed, and why not. */
+  pool?: { hit: boolean; reason: null | "empty" | "stale" | "busy" };
   /** With --dry-run: the steps that would run. */
   plan?: string[];
   dryRun?: boolean;
@@ -177,6 +182,7 @@ function neverIncluded(session: Session, entries: readonly WorktreeEntry[], w: N
     ...w.records.map((r) => r.path),
     w.worktree,
     worktreeDirHolder(config, repo.mainPath, repo.repoName),
+    poolHolder(config.pool, repo.mainPath, repo.repoName),
     trashDir(repo.stateDir),
   ];
 }

@@ -2,6 +2,7 @@ import { revParseHead } from "../git/refs.js";
 import { unlockWorktree } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import type { CopyManifest } from "./copy-manifest.js";
+import type { PoolRecord } from "./pool/state.js";
 import { applySteps, guardRoot } from "./provision/index.js";
 import type { NewOutcome, NewPlan, NewWorktree } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
@@ -14,7 +15,14 @@ import type { Step } from "./steps/step.js";
  * and its init), then mark ready. Every step after the add that writes in the folder first
  * checks that it is still the worktree git made.
  */
-export function newSteps(session: Session, ctx: WtContext, w: NewWorktree, plan: NewPlan, out: NewOutcome): Step[] {
+export function newSteps(
+  session: Session,
+  ctx: WtContext,
+  w: NewWorktree,
+  plan: NewPlan,
+  out: NewOutcome,
+  claim: PoolRecord | null = null,
+): Step[] {
   const { repo } = session;
   const { record } = plan;
   const manifest: CopyManifest = { version: 1, createdAt: record.createdAt, folders: {} };
@@ -29,5 +37,5 @@ export function newSteps(session: Session, ctx: WtContext, w: NewWorktree, plan:
       await unlockWorktree(gitAt(session), record.path);
     },
   };
-  return [...applySteps({ session, ctx, w, plan, manifest, out }), guardRoot(ready, session, record.path)];
+  return [...applySteps({ session, ctx, w, plan, manifest, out, claim }), guardRoot(ready, session, record.path)];
 }

@@ -10,6 +10,7 @@ import { checkWorktreeRoot, isInside } from "./fs-safe.js";
 import { readIncludeFile } from "./include.js";
 import { lockedSignal, withRepoLock } from "./lock.js";
 import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
+import { chooseSlot } from "./pool/claim.js";
 import { processAlive } from "./process.js";
 import { hookSteps } from "./provision/hooks.js";
 import type { NewOutcome, NewWorktree } from "./provision/types.js";
@@ -96,6 +97,7 @@ async function resolveNew(
   }
   const dryRun = options.dryRun === true;
   const hooks = options.hooks !== false;
+  const pool = options.pool ?? config.pool.claim;
   const branchFromFlag = options.branch !== undefined;
   return {
     id: options.id,
@@ -110,6 +112,7 @@ async function resolveNew(
     warnings,
     dryRun,
     hooks,
+    pool,
   };
 }
 
@@ -162,7 +165,10 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   const plan = await planNew(session, ctx, w);
   const { record } = plan;
   const out: NewOutcome = { head: plan.how.kind === "new" ? plan.baseCommit : "" };
-  const steps = newSteps(session, ctx, w, plan, out);
+  const choice = w.pool ? await chooseSlot(session, ctx, plan) : null;
+  if (choice?.slot) record.pool = { warmKey: choice.slot.warmKey };
+  else if (choice) w.warn(`no idle pool slot to claim (${choice.reason}): a normal create`);
+  const steps = newSteps(session, ctx, w, plan, out, choice?.slot ?? null);
   const hooks = w.hooks
     ? hookSteps("postCreate", session.config.hooks.postCreate, ctx, { cwd: record.path, vars: plan.vars })
     : [];
@@ -180,6 +186,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     included: plan.includes.map((e) => ({ path: e.path, mode: e.mode })),
     databases: record.databases,
     warnings: w.warnings,
+    ...(choice ? { pool: { hit: choice.slot !== null, reason: choice.reason } } : {}),
   };
   if (w.dryRun)
     return { result: { ...result, dryRun: true, plan: planOf([...steps, ...hooks]) }, record: null, hooks: [] };

@@ -38,7 +38,14 @@ export type StepKind =
   | "remove-worktree"
   | "delete-branch"
   | "keep-branch"
-  | "release";
+  | "release"
+  | "claim-slot"
+  | "pool-add"
+  | "warm"
+  | "pool-ready"
+  | "pool-remove"
+  | "reset"
+  | "return-slot";
 
 /** The titles of `steps`: the `plan` of a `--dry-run` JSON document (docs/contract.md). */
 export function planOf(steps: readonly Step[]): string[] {
