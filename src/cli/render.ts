@@ -1,9 +1,8 @@
 import { Chalk, type ChalkInstance } from "chalk";
-import Table from "cli-table3";
 import type { CleanupResult } from "../core/cleanup.js";
 import type { CreateResult } from "../core/create.js";
 import { shQuote } from "../core/envfile.js";
-import type { StatusResult, StatusRow } from "../core/status.js";
+import type { StatusRow } from "../core/status.js";
 
 /**
  * Human renderers of core results. Colour follows NO_COLOR / FORCE_COLOR and is off when
@@ -17,7 +16,11 @@ export function makeChalk(env: NodeJS.ProcessEnv = process.env, isTTY = process.
   return new Chalk({ level: isTTY ? 1 : 0 });
 }
 
-function formatPorts(ports: Record<string, number>, listening?: Record<string, boolean>, c?: ChalkInstance): string {
+export function formatPorts(
+  ports: Record<string, number>,
+  listening?: Record<string, boolean>,
+  c?: ChalkInstance,
+): string {
   const entries = Object.entries(ports);
   if (entries.length === 0) return "-";
   return entries
@@ -54,7 +57,7 @@ function shellPath(p: string): string {
   return /^[A-Za-z0-9_./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
 }
 
-function stateText(row: StatusRow, c: ChalkInstance): string {
+export function stateText(row: StatusRow, c: ChalkInstance): string {
   switch (row.state) {
     case "ok":
       return c.green("ok");
@@ -68,53 +71,7 @@ function stateText(row: StatusRow, c: ChalkInstance): string {
   }
 }
 
-export function renderStatus(r: StatusResult, c: ChalkInstance): string {
-  const table = new Table({
-    head: ["ID", "BRANCH", "STATE", "CHANGES", "AHEAD/BEHIND", "PORTS", "PATH"],
-    chars: {
-      top: "",
-      "top-mid": "",
-      "top-left": "",
-      "top-right": "",
-      bottom: "",
-      "bottom-mid": "",
-      "bottom-left": "",
-      "bottom-right": "",
-      left: "",
-      "left-mid": "",
-      mid: "",
-      "mid-mid": "",
-      right: "",
-      "right-mid": "",
-      middle: "  ",
-    },
-    style: { head: c.level > 0 ? ["bold"] : [], border: [], "padding-left": 0, "padding-right": 0 },
-  });
-  for (const row of r.worktrees) {
-    const isMain = row.path === r.main;
-    table.push([
-      row.id ?? (isMain ? "(main)" : "-"),
-      row.branch ?? (row.head ? `(detached ${row.head.slice(0, 8)})` : "-"),
-      stateText(row, c),
-      row.changes === null ? c.yellow("?") : row.dirty ? c.yellow(String(row.changes)) : "0",
-      row.ahead === null || row.behind === null ? "-" : `+${row.ahead}/-${row.behind}`,
-      formatPorts(row.ports, row.listening, c),
-      row.path,
-    ]);
-  }
-  const notes: string[] = [];
-  for (const row of r.worktrees) {
-    if (row.reason) notes.push(`${row.id ?? row.name}: ${row.state}: ${row.reason}`);
-    for (const db of row.databases) {
-      notes.push(
-        `${row.id}: ${db.env}=${db.path} (${db.engine}, ${db.size === null ? "missing" : formatBytes(db.size)})`,
-      );
-    }
-  }
-  return `${table.toString()}\n${notes.length > 0 ? `\n${notes.join("\n")}\n` : ""}`;
-}
-
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;

@@ -8,6 +8,6 @@ export async function statusCommand(io: Io, ids: string[]): Promise<void> {
     io.out(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
-  const { makeChalk, renderStatus } = await import("../render.js");
+  const [{ makeChalk }, { renderStatus }] = await Promise.all([import("../render.js"), import("../render-status.js")]);
   io.out(renderStatus(result, makeChalk()));
 }

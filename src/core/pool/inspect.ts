@@ -2,7 +2,7 @@ import path from "node:path";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { worktreeLinkProblem } from "../../git/worktree-link.js";
 import { processAlive } from "../process.js";
-import { POOL_LOCK_REASON, type PoolRecord } from "./state.js";
+import { POOL_LOCK_REASON, type PoolRecord, readPoolRecords } from "./state.js";
 
 /** A slot's state as `wt pool status` reports it (docs/contract.md, "Worktree pool"). */
 export type SlotState = "idle" | "claimed" | "stale" | "damaged";
@@ -58,4 +58,20 @@ export function slotState(
 /** git's entry for each pool record's folder. */
 export function entryFor(entries: readonly WorktreeEntry[], record: PoolRecord): WorktreeEntry | undefined {
   return entries.find((e) => path.resolve(e.path) === record.path);
+}
+
+/**
+ * `wt status`'s pool section, from the pool records and git's listing alone (no git process,
+ * no config): each slot in the pool dir with its state, HEAD and warm key not compared with
+ * the base (`wt pool status` does). null when the pool has no slot.
+ */
+export function poolOf(
+  commonDir: string,
+  stateDir: string,
+  entries: readonly WorktreeEntry[],
+): { idle: number; slots: PoolSlotView[] } | null {
+  const records = readPoolRecords(stateDir);
+  if (records.length === 0) return null;
+  const slots = records.map((r) => slotState(commonDir, r, entryFor(entries, r), null));
+  return { idle: slots.filter((s) => s.state === "idle").length, slots };
 }
