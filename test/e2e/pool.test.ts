@@ -76,7 +76,9 @@ describe("wt pool (seed 001)", () => {
     gitSync(repo.main, "worktree", "prune");
     expect(worktreePaths(repo.main)).toEqual(expect.arrayContaining(slots));
 
-    const runs = await Promise.all(["101", "102", "103"].map((id) => runWt(repo.main, ["create", id, "--pool", "--json"])));
+    const runs = await Promise.all(
+      ["101", "102", "103"].map((id) => runWt(repo.main, ["create", id, "--pool", "--json"])),
+    );
     const claims = runs.map((r) => {
       expect(r.code, r.stderr).toBe(0);
       return json<Claim>(r);
@@ -219,5 +221,86 @@ describe("wt pool (seed 001)", () => {
     expect(made.included.map((i) => i.path)).toEqual([".env"]);
     await wtJson(repo.main, ["cleanup", "--all", "--json"]);
     expect(await idleSlots(repo)).toHaveLength(1);
+  });
+
+  it("--dry-run lists exactly the steps --verbose names, for fill, claim, release and drain", async () => {
+    repo = setUp(1);
+    const steps = (stderr: string) =>
+      stderr
+        .split("\n")
+        .filter((l) => l.startsWith("  · "))
+        .map((l) => l.slice(4));
+    const pairs: [string[], string[]][] = [
+      [["pool", "fill"], []],
+      [["create", "21", "--pool"], []],
+      [["release", "21"], []],
+      [["pool", "drain"], []],
+    ];
+    for (const [args] of pairs) {
+      const dry = await wtJson<{ plan: string[] }>(repo.main, [...args, "--dry-run", "--json"]);
+      const real = await runWt(repo.main, [...args, "--verbose"]);
+      expect(real.code, real.stderr).toBe(0);
+      expect(steps(real.stderr), args.join(" ")).toEqual(dry.plan);
+      expect(dry.plan.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("a claim whose later step fails is undone: the slot is back in the pool, idle, and the branch is gone", async () => {
+    repo = setUp(1);
+    const config = JSON.parse(readFileSync(path.join(repo.main, "wt.config.json"), "utf8"));
+    repo.write("wt.config.json", JSON.stringify({ ...config, databases: [{ path: "data/app.db", init: "exit 3" }] }));
+    repo.commitAll("failing init");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const [before] = await idleSlots(repo);
+    const r = await runWt(repo.main, ["create", "22", "--pool", "--json"]);
+    expect(r.code).toBe(6);
+    const [after] = await idleSlots(repo);
+    expect(after?.path).toBe(before?.path);
+    expect(branchExists(repo.main, "feature/issue-22")).toBe(false);
+    expect(gitSync(repo.main, "worktree", "list", "--porcelain")).toContain("locked wt pool slot");
+    const hit = await wtJson<Claim>(repo.main, ["create", "23", "--pool", "--no-hooks", "--json"]);
+    expect(hit.pool.hit).toBe(true);
+  });
+
+  it("fill moves a slot to a new base commit when its warm key still matches; release into a full pool removes the tree", async () => {
+    repo = setUp(1);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const [slot] = await idleSlots(repo);
+    repo.write("src/app.js", "two\n");
+    repo.commitAll("base moves, deps do not");
+    expect((await wtJson<PoolDoc>(repo.main, ["pool", "status", "--json"])).slots[0]?.state).toBe("stale");
+    const refill = await wtJson<PoolDoc>(repo.main, ["pool", "fill", "--json"]);
+    expect(refill.removed).toEqual([]);
+    expect(refill.added).toEqual([]);
+    const c = await wtJson<Claim>(repo.main, ["create", "24", "--pool", "--json"]);
+    expect(c.pool.hit).toBe(true);
+    expect(readFileSync(path.join(c.path, "node_modules/warm.txt"), "utf8").trim()).toBe(
+      path.basename(slot?.path ?? ""),
+    );
+    expect(readFileSync(path.join(c.path, "src/app.js"), "utf8")).toBe("two\n");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const r = await wtJson<{ slot: string | null }>(repo.main, ["release", "24", "--json"]);
+    expect(r.slot).toBeNull();
+    expect(existsSync(c.path)).toBe(false);
+    expect(await idleSlots(repo)).toHaveLength(1);
+  });
+
+  it("fill --background returns at once and a detached child fills the pool", async () => {
+    repo = setUp(2);
+    const r = await runWt(repo.main, ["pool", "fill", "--background"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/background/);
+    const deadline = Date.now() + 20_000;
+    while ((await idleSlots(repo)).length < 2 && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 200));
+    expect(await idleSlots(repo)).toHaveLength(2);
+  });
+
+  it("release refuses a worktree not claimed from the pool (exit 2, hint cleanup)", async () => {
+    repo = setUp(1);
+    await wtJson(repo.main, ["create", "25", "--json"]);
+    const r = await runWt(repo.main, ["release", "25", "--json"]);
+    expect(r.code).toBe(2);
+    expect(json<ErrorJson>(r).error.hint).toMatch(/wt cleanup 25/);
   });
 });

@@ -1,12 +1,15 @@
-import { mkdir, rmdir } from "node:fs/promises";
+import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { lockWorktree, moveWorktree, switchDetach, switchNewBranch } from "../../git/pool.js";
 import { deleteBranch } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
 import { statusPorcelain } from "../../git/status.js";
 import { unlockWorktree } from "../../git/worktree.js";
+import { worktreeLinkProblem } from "../../git/worktree-link.js";
 import type { WtContext } from "../context.js";
 import { createLockReason } from "../create-lock.js";
+import { SIDECAR_SUFFIXES } from "../databases.js";
+import { isInside } from "../fs-safe.js";
 import type { NewOutcome, NewPlan } from "../provision/types.js";
 import { gitAt, type Session } from "../session.js";
 import type { Step } from "../steps/step.js";
@@ -96,10 +99,27 @@ async function unclaim(session: Session, plan: NewPlan, slot: PoolRecord): Promi
   const at = gitAt(session);
   const target = plan.record.path;
   const tryIt = (p: Promise<unknown>) => p.then(() => true).catch(() => false);
+  // A rolled-back create normally deletes its folder; a slot goes back, so what this run wrote goes.
+  if (worktreeLinkProblem(session.repo.commonDir, target) === null) await removeOwnFiles(plan);
   await tryIt(switchDetach(gitAt(session, target), slot.baseCommit));
   await deleteBranch(at, plan.record.branch, { tolerant: true }).catch(() => {});
   await tryIt(unlockWorktree(at, target));
   await tryIt(moveWorktree(at, target, slot.path));
   await tryIt(lockWorktree(at, slot.path, POOL_LOCK_REASON));
   await writePoolRecord(session.repo.stateDir, slot);
+}
+
+/**
+ * Deletes what the steps after the claim wrote into the slot (the env file, databases and their
+ * sidecars inside it, `.worktreeinclude` links and copies), never following a link: the slot
+ * must be clean for the next claim.
+ */
+async function removeOwnFiles(plan: NewPlan): Promise<void> {
+  const { record } = plan;
+  const inside = [
+    path.join(record.path, record.envFile),
+    ...record.databases.flatMap((d) => [d.path, ...SIDECAR_SUFFIXES.map((x) => `${d.path}${x}`)]),
+    ...record.included.map((e) => path.join(record.path, e.path)),
+  ].filter((p) => isInside(record.path, p) && p !== record.path);
+  for (const p of inside) await rm(p, { recursive: true, force: true }).catch(() => {});
 }

@@ -1,4 +1,4 @@
-import { addDetachedWorktree } from "../../git/pool.js";
+import { addDetachedWorktree, switchDetach } from "../../git/pool.js";
 import { listWorktrees, resolveCommit } from "../../git/repo.js";
 import { statusPorcelain } from "../../git/status.js";
 import { removeWorktree } from "../../git/worktree.js";
@@ -72,6 +72,21 @@ export function removeSlotStep(session: Session, record: PoolRecord, why: string
     run: async () => {
       await removeWorktree(gitAt(session), record.path, { locked: true });
       await deletePoolRecord(session.repo.stateDir, record.n);
+    },
+  };
+}
+
+/**
+ * Moves an idle slot whose warm key still matches to the base's new commit (`git switch
+ * --detach`: only the files that differ change) and records it there.
+ */
+export function advanceSlotStep(session: Session, record: PoolRecord, base: PoolBase): Step {
+  return {
+    kind: "reset",
+    title: `move pool slot ${record.path} to the base's ${base.commit.slice(0, 8)} (its warm key still matches)`,
+    run: async () => {
+      await switchDetach(gitAt(session, record.path), base.commit);
+      await writePoolRecord(session.repo.stateDir, { ...record, baseCommit: base.commit });
     },
   };
 }

@@ -6,6 +6,7 @@ import { executeSteps } from "../steps/execute.js";
 import { planOf, type Step } from "../steps/step.js";
 import {
   addSlotStep,
+  advanceSlotStep,
   currentBase,
   type PoolStatus,
   poolSlots,
@@ -85,10 +86,17 @@ async function fillSteps(
   const taken = records.map((r) => r.n);
   for (const r of records) {
     const view = views.find((v) => v.path === r.path);
-    if (view?.state === "idle") fresh++;
+    // A slot another fill is warming counts: two fills at once do not make twice the slots.
+    if (view?.state === "idle" || view?.reason === "warming") fresh++;
     if (view?.state !== "stale" || view.reason === "warming") continue;
     if (!(await slotUnused(session, r.path))) {
       warn(`stale pool slot ${r.path} is in use or has changes; left in place`);
+      continue;
+    }
+    if (r.state === "idle" && r.warmKey === base.warmKey) {
+      // Only the base moved: its warm state still fits, so the slot follows the base.
+      steps.push(advanceSlotStep(session, r, base));
+      fresh++;
       continue;
     }
     steps.push(removeSlotStep(session, r, view.reason ?? "stale"));
