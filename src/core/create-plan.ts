@@ -108,7 +108,7 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
   record.excludes = excludePatterns({ ...record, included: includes }, repo.mainPath);
   const madeParents = await firstMissingAncestor(path.dirname(w.worktree));
   if (madeParents !== null) record.madeFolder = madeParents;
-  return { record, how, baseCommit, includes, databases, vars, madeParents };
+  return { record, how, baseCommit, includes, databases, vars, madeParents, entries };
 }
 
 /** The new worktree's record, `creating` and owned by this process, its env entries expanded. */

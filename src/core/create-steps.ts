@@ -30,11 +30,12 @@ export function newSteps(
     kind: "mark-ready",
     title: "mark the worktree ready",
     run: async () => {
-      out.head = await revParseHead(gitAt(session, record.path));
+      // A claimed slot is on the base's commit (the claim set out.head) and was never create-locked.
+      if (!claim) out.head = await revParseHead(gitAt(session, record.path));
       record.state = "hooks-pending";
       record.pid = process.pid;
       await writeRecord(repo.stateDir, record);
-      await unlockWorktree(gitAt(session), record.path);
+      if (!claim) await unlockWorktree(gitAt(session), record.path);
     },
   };
   return [...applySteps({ session, ctx, w, plan, manifest, out, claim }), guardRoot(ready, session, record.path)];

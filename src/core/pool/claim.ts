@@ -7,7 +7,6 @@ import { statusPorcelain } from "../../git/status.js";
 import { unlockWorktree } from "../../git/worktree.js";
 import { worktreeLinkProblem } from "../../git/worktree-link.js";
 import type { WtContext } from "../context.js";
-import { createLockReason } from "../create-lock.js";
 import { SIDECAR_SUFFIXES } from "../databases.js";
 import { isInside } from "../fs-safe.js";
 import type { NewOutcome, NewPlan } from "../provision/types.js";
@@ -43,7 +42,7 @@ export async function chooseSlot(session: Session, ctx: WtContext, plan: NewPlan
   if (plan.how.kind !== "new") return { slot: null, reason: "stale" };
   const at = gitAt(session, repo.mainPath, ctx.signal);
   const [entries, warmKey] = await Promise.all([
-    listWorktrees(at),
+    plan.entries ?? listWorktrees(at),
     warmKeyOf(at, plan.baseCommit, config.pool.warmKey),
   ]);
   let busy = false;
@@ -67,9 +66,10 @@ export async function chooseSlot(session: Session, ctx: WtContext, plan: NewPlan
 
 /**
  * The claim of `slot`, in place of `git worktree add`: unlock it, move it to the worktree's
- * folder (`git worktree move`: a rename, no file copied), lock it as a create in progress (the
- * mark-ready step unlocks it, as after an add), and make the branch at HEAD (`git switch -c`,
- * which touches no file: HEAD is the base's commit). Undone by the reverse, back into the pool.
+ * folder (`git worktree move`: a rename, no file copied), and make the branch at HEAD (`git
+ * switch -c`, which touches no file: HEAD is the base's commit). It is not create-locked as an
+ * add is: its folder exists from the start, so `git worktree prune` has nothing to take.
+ * Undone by the reverse, back into the pool.
  */
 export function claimStep(session: Session, ctx: WtContext, plan: NewPlan, slot: PoolRecord, out: NewOutcome): Step {
   const { record } = plan;
@@ -85,7 +85,6 @@ export function claimStep(session: Session, ctx: WtContext, plan: NewPlan, slot:
       // git moves into an existing folder rather than onto it: an empty one (planNew allows it) goes first.
       await rmdir(target).catch(() => {});
       await moveWorktree(at, slot.path, target);
-      await lockWorktree(at, target, createLockReason(process.pid));
       await switchNewBranch(gitAt(session, target, ctx.signal), record.branch);
       await deletePoolRecord(session.repo.stateDir, slot.n);
       out.head = plan.baseCommit;

@@ -99,6 +99,8 @@ export interface NewPlan {
   vars: Variables;
   /** The outermost parent folder `git worktree add` will make, or null. */
   madeParents: string | null;
+  /** git's worktree list as planning read it (under the lock: still true while the steps run). */
+  entries?: WorktreeEntry[];
 }
 
 /** What the steps of a new worktree hand back once they ran: the new HEAD. */
