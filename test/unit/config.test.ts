@@ -84,6 +84,7 @@ describe("loadConfig: defaults", () => {
       databases: [],
       hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
       cleanup: { protect: [".env*"] },
+      pool: { size: 3, dir: "../{repo}-worktrees/.pool/{n}", warm: [], warmKey: ["package-lock.json"], claim: false },
       file: null,
     });
   });
@@ -137,8 +138,12 @@ describe("loadConfig: defaults", () => {
     const config = await loadConfig(dir, {});
     const { file, ...rest } = config;
     expect(file).toBe(path.join(dir, CONFIG_FILE));
-    // The contract's example leaves `cleanup` out: it keeps its default (issue 9, item 6).
-    expect(rest).toEqual({ ...CONTRACT_EXAMPLE, cleanup: { protect: [".env*"] } });
+    // The contract's example leaves `cleanup` and `pool` out: they keep their defaults (issue 9, item 6; issue 12).
+    expect(rest).toEqual({
+      ...CONTRACT_EXAMPLE,
+      cleanup: { protect: [".env*"] },
+      pool: { size: 3, dir: "../{repo}-worktrees/.pool/{n}", warm: [], warmKey: ["package-lock.json"], claim: false },
+    });
     expect(Object.keys(config.ports)).toEqual(["BACKEND_PORT", "FRONTEND_PORT"]);
   });
 });

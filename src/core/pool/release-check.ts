@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { WorktreeEntry } from "../../git/parse.js";
 import { unreachableCommits } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
 import { statusPorcelain } from "../../git/status.js";
@@ -14,9 +15,10 @@ import { processesInside } from "./busy.js";
  * folder must still be the worktree git made (`checkWorktreeRoot`), not locked by someone
  * else, with no process inside (exit 4), and nothing `git status` shows and no detached commit
  * no ref holds (exit 5: a release never resets work away).
+ * @returns git's worktree list, as read for the checks.
  * @throws BusyError / WorktreeLockedError (4), DirtyWorktreeError (5), SwappedWorktreeError (3).
  */
-export async function refuseHeldWork(session: Session, record: WorktreeRecord): Promise<void> {
+export async function refuseHeldWork(session: Session, record: WorktreeRecord): Promise<WorktreeEntry[]> {
   await checkWorktreeRoot(record.path, session.repo.commonDir);
   const entries = await listWorktrees(gitAt(session));
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
@@ -51,4 +53,5 @@ export async function refuseHeldWork(session: Session, record: WorktreeRecord): 
       );
     }
   }
+  return entries;
 }

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
+import type { WorktreeEntry } from "../../git/parse.js";
 import { lockWorktree, moveWorktree, switchDetach } from "../../git/pool.js";
 import { deleteBranch } from "../../git/refs.js";
-import { listWorktrees, resolveCommit } from "../../git/repo.js";
+import { resolveCommit } from "../../git/repo.js";
 import { removeWorktree } from "../../git/worktree.js";
 import { branchFate } from "../cleanup-check.js";
 import { checkNotInProgress } from "../cleanup-guards.js";
@@ -44,10 +45,11 @@ export interface ReleaseResult {
  * Whether a released worktree's branch is deleted: the swappable rule (today cleanup's
  * `branchFate`: made by wt and merged into the base, `git branch -d` semantics).
  */
-export const branchIntegrated: (session: Session, record: WorktreeRecord) => Promise<BranchFate> = async (
-  session,
-  record,
-) => branchFate(session, record, await listWorktrees(gitAt(session)), {});
+export const branchIntegrated: (
+  session: Session,
+  record: WorktreeRecord,
+  entries: readonly WorktreeEntry[],
+) => Promise<BranchFate> = (session, record, entries) => branchFate(session, record, entries, {});
 
 /**
  * `wt release <id>`: gives a claimed pool worktree back. Under the repository lock: refuses
@@ -78,8 +80,8 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
       );
     }
     checkNotInProgress(session.repo.stateDir, record);
-    await refuseHeldWork(session, record);
-    const { steps, result } = await releaseSteps(session, c, record, warn);
+    const entries = await refuseHeldWork(session, record);
+    const { steps, result } = await releaseSteps(session, c, { record, entries }, warn);
     if (options.dryRun) return { ...result, dryRun: true, plan: planOf(steps) };
     await executeSteps(steps, { signal: c.signal, onStep: c.onProgress, onWarning: warn });
     return result;
@@ -104,13 +106,15 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
 async function releaseSteps(
   session: Session,
   ctx: WtContext,
-  record: WorktreeRecord,
+  { record, entries }: { record: WorktreeRecord; entries: readonly WorktreeEntry[] },
   warn: (m: string) => void,
 ): Promise<{ steps: Step[]; result: ReleaseResult }> {
   const { repo, config } = session;
-  const baseCommit = await resolveCommit(gitAt(session), record.base);
+  const [baseCommit, fate] = await Promise.all([
+    resolveCommit(gitAt(session), record.base),
+    branchIntegrated(session, record, entries),
+  ]);
   if (baseCommit === null) throw new BaseNotFoundError(record.base);
-  const fate = await branchIntegrated(session, record);
   const records = readPoolRecords(repo.stateDir);
   const full = records.length >= config.pool.size;
   const result: ReleaseResult = {
