@@ -103,8 +103,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     await assertGitVersion(main); // a too-old git explains the failure better than the failure does
     throw e;
   });
-  const pool = poolOf(repo.commonDir, repo.stateDir, entries);
-  const selected = selectRows(notPoolSlots(entries, pool), records, ids);
+  const [pool, selected] = poolAndRows(repo, entries, records, ids);
   let unmanagedBase: Promise<string | null> | null = null;
   const baseFor = (record: WorktreeRecord | null) => {
     if (record) return Promise.resolve(record.base);
@@ -296,7 +295,17 @@ async function sizeOf(file: string): Promise<number | null> {
   }
 }
 
-/** git's worktrees less the pool's slots (`wt status` shows those apart). */
-function notPoolSlots(entries: WorktreeEntry[], pool: { slots: readonly { path: string }[] } | null): WorktreeEntry[] {
-  return pool ? entries.filter((e) => !pool.slots.some((s) => s.path === e.path)) : entries;
+/**
+ * The pool's slots (`wt status` shows them apart, `poolOf`) and the rows of git's other
+ * worktrees and of the records.
+ */
+function poolAndRows(
+  repo: { commonDir: string; stateDir: string },
+  entries: WorktreeEntry[],
+  records: WorktreeRecord[],
+  ids: readonly string[],
+): [ReturnType<typeof poolOf>, ReturnType<typeof selectRows>] {
+  const pool = poolOf(repo.commonDir, repo.stateDir, entries);
+  const rest = pool ? entries.filter((e) => !pool.slots.some((s) => s.path === e.path)) : entries;
+  return [pool, selectRows(rest, records, ids)];
 }

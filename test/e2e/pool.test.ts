@@ -303,4 +303,14 @@ describe("wt pool (seed 001)", () => {
     expect(r.code).toBe(2);
     expect(json<ErrorJson>(r).error.hint).toMatch(/wt cleanup 25/);
   });
+
+  it("a pool config without {n} in dir, or with an unknown key, is exit 2 naming the key", async () => {
+    repo = setUp(1);
+    for (const pool of [{ dir: "../pool" }, { sizes: 2 }]) {
+      repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 49400 }, pool }));
+      const r = await runWt(repo.main, ["pool", "fill", "--json"]);
+      expect(r.code).toBe(2);
+      expect(json<ErrorJson>(r).error.message).toMatch(/pool/);
+    }
+  });
 });
