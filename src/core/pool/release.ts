@@ -154,15 +154,18 @@ async function releaseSteps(
     { kind: "release", title: "release its port slot and record", run: () => deleteRecord(repo.stateDir, record.id) },
   ];
   return {
-    steps: steps.map((s) => (s.kind === "reset" || s.kind === "copy" ? guardRoot(s, session, record.path) : s)),
+    // Each step that acts in the folder first checks it is still the worktree git made.
+    steps: steps.map((s) => (IN_FOLDER.includes(s.kind) ? guardRoot(s, session, record.path) : s)),
     result,
   };
 }
 
+const IN_FOLDER: readonly Step["kind"][] = ["unlink", "delete-database", "delete-file", "reset"];
+
 /** Deletes a file or folder `.worktreeinclude` copied in (a copy wt made: the next claim copies it again). */
 function removeCopyStep(record: WorktreeRecord, rel: string, title = `delete ${rel} (copied in by wt)`): Step {
   return {
-    kind: "copy",
+    kind: "delete-file",
     title,
     // rm does not follow links: a link put in its place is removed, not its target.
     run: () => rm(path.join(record.path, rel), { recursive: true, force: true }),

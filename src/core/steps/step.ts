@@ -45,7 +45,8 @@ export type StepKind =
   | "pool-ready"
   | "pool-remove"
   | "reset"
-  | "return-slot";
+  | "return-slot"
+  | "delete-file";
 
 /** The titles of `steps`: the `plan` of a `--dry-run` JSON document (docs/contract.md). */
 export function planOf(steps: readonly Step[]): string[] {
