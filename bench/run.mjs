@@ -62,7 +62,7 @@ function usage(code) {
   process.exit(code);
 }
 
-const SECTIONS = ["startup", "create", "copy", "sqlite", "status", "pool"];
+const SECTIONS = ["startup", "create", "copy", "sqlite", "status", "merge", "pool"];
 const opts = { repo: null, runs: 10, keep: false, quick: false, only: null };
 {
   const argv = process.argv.slice(2);
@@ -846,6 +846,59 @@ async function benchStatus(fx) {
   await measureMemory(fx, "wt status (table, 50 worktrees + main)", ["status"]);
 }
 
+/**
+ * `wt merge` of 20 branches (one new file each) into the fixture's branch, against the plain
+ * `git merge --no-ff` loop in the main worktree that seeds 000/001 run. Before every sample
+ * (untimed) the branch goes back to where it was with `reset --keep`. Gated: ≤ 2 s.
+ */
+async function benchMerge(fx) {
+  const n = 20;
+  log(`merge: ${n} worktrees with one commit each`);
+  writeConfig(fx.repo, CONFIG_SYMLINK);
+  const ids = Array.from({ length: n }, (_, i) => `m${i + 1}`);
+  const branches = [];
+  for (const id of ids) {
+    const made = JSON.parse((await wt(fx, ["create", id, "--no-fetch", "--json"])).stdout);
+    writeFileSync(path.join(made.path, `merge-${id}.txt`), `${id}\n`);
+    await git(made.path, ["add", "--", `merge-${id}.txt`]);
+    await git(made.path, ["commit", "-q", "-m", `work of ${id}`]);
+    branches.push(made.branch);
+  }
+  const start = sh("git", ["-C", fx.repo, "rev-parse", "HEAD"]);
+  const reset = () => git(fx.repo, ["reset", "-q", "--keep", start]);
+  let checked = false;
+  const r = await alternate(
+    async () => {
+      await reset();
+      const res = await wt(fx, ["merge", ...ids, "--json"]);
+      if (!checked) {
+        checked = true;
+        const merged = JSON.parse(res.stdout).merged.length;
+        if (merged !== n) throw new Error(`wt merge merged ${merged} branches, expected ${n}`);
+      }
+      return res.ms;
+    },
+    async () => {
+      await reset();
+      let ms = 0;
+      for (const b of branches) ms += (await git(fx.repo, ["merge", "-q", "--no-ff", "-m", `Merge ${b}`, b])).ms;
+      return ms;
+    },
+  );
+  await reset();
+  const ms = median(r.A);
+  rows.push({
+    name: `\`wt merge\` of ${n} branches (one commit each) into ${fx.base}`,
+    wt: fmtMs(ms),
+    floor: `${fmtMs(median(r.B))} (\`git merge --no-ff\` ×${n} in the main worktree)`,
+    cmp: fmtRatio(ms, median(r.B)),
+    target: "≤ 2000 ms",
+    pass: ms <= 2000,
+  });
+  details.push({ name: `\`wt merge\` of ${n} branches`, a: r.A, b: r.B });
+  for (const id of ids) await wt(fx, ["cleanup", id, "--delete-branch"]);
+}
+
 // ---------------------------------------------------------------------------------------
 // Main
 
@@ -909,6 +962,7 @@ async function main() {
   if (want("copy")) await benchCopyMode(fx, symlinkRun);
   if (want("sqlite")) await benchSqlite(fx);
   if (want("status")) await benchStatus(fx);
+  if (want("merge")) await benchMerge(fx);
   if (want("pool")) await benchPool(fx);
 
   if (hasGnuTime && memory.length === 0) {

@@ -1,5 +1,16 @@
 #!/usr/bin/env node
 // Thin shim: everything lives in the built CLI (run `npm run build` after changing src/).
-import { main } from "../dist/cli/index.js";
+// Both bins, `wt` and `issue-worktree`, are this file. A fresh checkout has no dist/ until it is
+// built (`npm test` builds; the registry's package ships it, built by `prepack`): say so rather
+// than crash with ERR_MODULE_NOT_FOUND.
+import { existsSync } from "node:fs";
 
+const cli = new URL("../dist/cli/index.js", import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write(
+    "wt: this checkout is not built yet (no dist/cli/index.js)\nhint: run `npm run build` in it, then the command again\n",
+  );
+  process.exit(2);
+}
+const { main } = await import(cli.href);
 main(process.argv);

@@ -10,7 +10,8 @@ import standaloneCode from "ajv/dist/standalone/index.js";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const schema = JSON.parse(readFileSync(`${root}wt.config.schema.json`, "utf8"));
 const ajv = new Ajv.default({
-  allErrors: false,
+  // Every error at once: a user fixing a config should not meet its problems one run at a time.
+  allErrors: true,
   strict: false,
   // `unicode: false` keeps the generated code free of a CommonJS require (ucs2length);
   // logger: false silences ajv's note that the option is deprecated.

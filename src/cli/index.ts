@@ -1,9 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { CleanupCommandOptions } from "./commands/cleanup.js";
-import type { CreateCommandOptions } from "./commands/create.js";
-import type { EnvCommandOptions } from "./commands/env.js";
-import type { GlobalOptions, Io } from "./io.js";
+import { withIo } from "./program-kit.js";
 
 /**
  * The `wt` program. Only commander is imported up front; each action imports its command
@@ -16,36 +13,9 @@ function version(): string {
     .version;
 }
 
-/** The `Io` of a command run through commander (io.ts is loaded only then: `wt --version` never needs it). */
-async function makeIo(program: Command, signal?: AbortSignal): Promise<Io> {
-  const { ioFor } = await import("./io.js");
-  return ioFor(program.opts<GlobalOptions>(), signal);
-}
-
-/**
- * Ctrl-C and SIGTERM abort the running command, which rolls back and exits 130. A second
- * signal does not stop the rollback.
- */
-function interruptible(io: { err: (t: string) => void }): AbortController {
-  const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (!controller.signal.aborted) {
-      process.stderr.write(`\n${sig}: stopping and rolling back what this run made…\n`);
-      controller.abort(sig);
-    } else {
-      process.stderr.write("still rolling back; wt exits when it is done\n");
-    }
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  void io;
-  return controller;
-}
-
 /** Builds the commander program (commander is imported here, not at start-up). */
-// biome-ignore lint/complexity/noExcessiveLinesPerFunction: one declaration per command; split it into commands/*.ts once the shell-integration work on src/cli lands (issue 10)
 export async function buildProgram(): Promise<Command> {
-  const { Command, Option } = await import("commander");
+  const { Command } = await import("commander");
   const program = new Command();
   program
     .name("wt")
@@ -55,201 +25,212 @@ export async function buildProgram(): Promise<Command> {
     .version(version(), "--version", "print the version")
     .option("-C <dir>", "run as if wt was started in <dir>")
     .option("--json", "print one JSON document on stdout (errors too)")
-    .option("-q, --quiet", "print only the essential result (create: the path)")
-    .option("--verbose", "print each step on stderr")
-    .showHelpAfterError("(run `wt --help` for usage)")
+    .option("-q, --quiet", "print only the essential result (create: the path; status: the ids)")
+    .option("--verbose", "print each step, and how ids and files were found, on stderr")
     .configureHelp({ sortSubcommands: false })
+    // Errors are printed by main() in wt's one style (`wt: ...` + `hint: ...`), not commander's.
+    .configureOutput({ outputError: () => {} })
+    .helpCommand(false)
     .exitOverride();
-
-  program
-    .command("create")
-    .description("create (or check and complete) the worktree of <id>")
-    .argument("<id>", "issue id or name: 101, auth-fix")
-    .option("--base <ref>", "commit-ish the new branch starts from (default: origin/<default branch>)")
-    .option("--branch <name>", "branch name (default from the `branch` template: feature/issue-101)")
-    .option("--no-fetch", "do not fetch the base's remote first")
-    .option("--no-hooks", "do not run commands from the repository (postCreate hooks, databases[].init)")
-    .option("--pool", "claim an idle pool slot (wt pool fill) instead of a checkout")
-    .option("--dry-run", "print the plan and change nothing")
-    .addHelpText(
-      "after",
-      '\nExamples:\n  wt create 101\n  wt create auth-fix --base develop\n  cd "$(wt create 101 -q)"',
-    )
-    .action(async (id: string, opts: CreateCommandOptions) => {
-      const controller = interruptible({ err: () => {} });
-      const io = await makeIo(program, controller.signal);
-      const { createCommand } = await import("./commands/create.js");
-      await createCommand(io, id, opts);
-    });
-
-  program
-    .command("status")
-    .description("show every worktree: state, changes, ahead/behind, ports and databases")
-    .argument("[id...]", "only these worktrees")
-    .action(async (ids: string[]) => {
-      const io = await makeIo(program);
-      const { statusCommand } = await import("./commands/status.js");
-      await statusCommand(io, ids);
-    });
-
-  program
-    .command("cleanup")
-    .description("remove worktrees safely: refuses uncommitted work, keeps unmerged branches")
-    .argument("[id...]", "worktrees to remove")
-    .option("--merged", "every managed worktree whose branch is merged into its base")
-    .option("--all", "every managed worktree")
-    .option(
-      "--force",
-      "remove despite uncommitted changes, submodule work, files cleanup.protect names, a lock or a failing preCleanup hook",
-    )
-    .option("--keep-branch", "never delete the branch")
-    .option("--delete-branch", "delete the branch even when it is not merged")
-    .option("--no-hooks", "do not run preCleanup/postCleanup hooks")
-    .option("--dry-run", "print the plan and change nothing")
-    .action(async (ids: string[], opts: CleanupCommandOptions) => {
-      const controller = interruptible({ err: () => {} });
-      const io = await makeIo(program, controller.signal);
-      const { cleanupCommand } = await import("./commands/cleanup.js");
-      await cleanupCommand(io, ids, opts);
-    });
-
-  program
-    .command("release")
-    .description("give a worktree claimed from the pool back: refuses uncommitted work, keeps an unmerged branch")
-    .argument("<id>")
-    .option("--dry-run", "print the plan and change nothing")
-    .action(async (id: string, opts: { dryRun?: boolean }) => {
-      const controller = interruptible({ err: () => {} });
-      const io = await makeIo(program, controller.signal);
-      const { releaseCommand } = await import("./commands/release.js");
-      await releaseCommand(io, id, opts);
-    });
-
-  const pool = program.command("pool").description("the pool of warm, idle worktrees that `wt create --pool` claims");
-  pool
-    .command("fill")
-    .description("top the pool up to pool.size (or <n>) idle slots at the base, warmed by pool.warm")
-    .argument("[n]", "how many idle slots to keep")
-    .option("--background", "fill in a detached process and return at once")
-    .option("--dry-run", "print the plan and change nothing")
-    .action(async (n: string | undefined, opts: { background?: boolean; dryRun?: boolean }) => {
-      const controller = interruptible({ err: () => {} });
-      const io = await makeIo(program, controller.signal);
-      const { poolFillCommand } = await import("./commands/pool.js");
-      await poolFillCommand(io, n, opts);
-    });
-  pool
-    .command("status")
-    .description("every slot: idle, claimed, stale or damaged")
-    .action(async () => {
-      const io = await makeIo(program);
-      const { poolStatusCommand } = await import("./commands/pool.js");
-      await poolStatusCommand(io);
-    });
-  pool
-    .command("drain")
-    .description("remove the idle slots (never a claimed one)")
-    .option("--dry-run", "print the plan and change nothing")
-    .action(async (opts: { dryRun?: boolean }) => {
-      const controller = interruptible({ err: () => {} });
-      const io = await makeIo(program, controller.signal);
-      const { poolDrainCommand } = await import("./commands/pool.js");
-      await poolDrainCommand(io, opts);
-    });
-
-  program
-    .command("path")
-    .description("print the absolute folder of <id>'s worktree")
-    .argument("<id>")
-    .addHelpText("after", '\nExample:\n  cd "$(wt path 101)"')
-    .action(async (id: string) => {
-      const io = await makeIo(program);
-      const { pathCommand } = await import("./commands/path.js");
-      await pathCommand(io, id);
-    });
-
-  program
-    .command("env")
-    .description("print <id>'s variables (WT_*, ports, databases)")
-    .argument("<id>")
-    .addOption(new Option("--format <format>", "output format").choices(["sh", "dotenv", "json", "fish"]).default("sh"))
-    .addHelpText("after", '\nExamples:\n  eval "$(wt env 101)"\n  wt env 101 --format fish | source')
-    .action(async (id: string, opts: EnvCommandOptions) => {
-      const io = await makeIo(program);
-      const { envCommand } = await import("./commands/env.js");
-      await envCommand(io, id, opts.format);
-    });
-
-  program
-    .command("run")
-    .description("run a command in <id>'s worktree with its variables; exits with its exit code")
-    .argument("<id>")
-    .argument("<command...>", "the command and its arguments, after --")
-    .addHelpText("after", "\nExample:\n  wt run 101 -- npm run dev")
-    .action(async (id: string, command: string[]) => {
-      const io = await makeIo(program);
-      const { runCommand } = await import("./commands/run.js");
-      await runCommand(io, id, command);
-    });
-
+  const { addWorktreeCommands } = await import("./program-worktrees.js");
+  await addWorktreeCommands(program);
+  const { addPoolCommands } = await import("./program-pool.js");
+  addPoolCommands(program);
+  await addShellCommands(program);
+  const { addAgentCommands } = await import("./program-agents.js");
+  await addAgentCommands(program);
   return program;
+}
+
+async function addShellCommands(program: Command): Promise<void> {
+  const { Argument, Option } = await import("commander");
+  const shells = ["bash", "zsh", "fish"];
+  program
+    .command("cd")
+    .description("move the shell into <id>'s worktree (no id: the main worktree); needs the shell function")
+    .argument("[id]", "id or folder name")
+    .addHelpText("after", '\nSet up once: wt shell install\nWithout it:  cd "$(wt cd 101)"')
+    .action(async (id: string | undefined) => {
+      const { cdCommand } = await import("./commands/cd.js");
+      await withIo(program, (io) => cdCommand(io, id));
+    });
+
+  program
+    .command("shell")
+    .description("add (install) or remove (uninstall) the line that loads wt's shell function in your rc file")
+    .addArgument(new Argument("<action>").choices(["install", "uninstall"]))
+    .addOption(new Option("--shell <shell>", "bash, zsh or fish (default: from $SHELL)").choices(shells))
+    .action(async (action: "install" | "uninstall", opts: { shell?: string }) => {
+      const { shellCommand } = await import("./commands/shell.js");
+      await withIo(program, (io) => shellCommand(io, action, opts.shell));
+    });
+
+  program
+    .command("shell-init")
+    .description('print the shell function (and completions): eval "$(wt shell-init bash)"')
+    .addArgument(new Argument("<shell>").choices(shells))
+    .action(async (shell: string) => {
+      process.stdout.write(await shellScript("shell-init", shell));
+    });
+
+  program
+    .command("completion")
+    .description('print the completion script: eval "$(wt completion bash)"')
+    .addArgument(new Argument("<shell>").choices(shells))
+    .action(async (shell: string) => {
+      process.stdout.write(await shellScript("completion", shell));
+    });
+
+  program
+    .command("help")
+    .description("help on a command, or a topic: config, exit-codes, shell")
+    .argument("[topic]", "a command or config | exit-codes | shell")
+    .action(async (topic: string | undefined) => {
+      const { HELP_TOPICS } = await import("./help-topics.js");
+      const page = topic === undefined ? undefined : HELP_TOPICS[topic];
+      if (page !== undefined) {
+        process.stdout.write(page);
+        return;
+      }
+      const sub = program.commands.find((c) => c.name() === topic || c.aliases().includes(topic ?? ""));
+      if (topic !== undefined && !sub) {
+        const { UsageError } = await import("../core/errors.js");
+        throw new UsageError(
+          `no command or help topic '${topic}'`,
+          "run `wt help` for commands; topics: config, exit-codes, shell",
+        );
+      }
+      process.stdout.write((sub ?? program).helpInformation());
+    });
+
+  program
+    .command("__complete", { hidden: true })
+    .argument("<what>")
+    .action(async (what: string) => {
+      await completeWords(what);
+    });
 }
 
 /**
  * Entry point of the `wt` binary: parses argv, runs the command, sets the exit code.
- * `wt --version`, `wt --help`, `wt path <id>` and plain `wt status [<id>...] [--json]` answer
- * without loading commander: shell prompts and agents call them in hot loops (README, Performance).
+ * `wt --version`, `wt --help`, `wt path <id>`, plain `wt status [<id>...] [--json]`,
+ * `wt __complete ids` and `wt completion <shell>` answer without loading commander: shell
+ * prompts, completion and agents call them in hot loops (README, Performance).
  */
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   const args = argv.slice(2);
   if (args.length === 1 && args[0] === "--version") {
     process.stdout.write(`${version()}\n`);
     return;
   }
-  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
+  // `wt` alone and `wt help` are asking for help: on stdout, exit 0.
+  if (args.length === 0 || (args.length === 1 && ["--help", "-h", "help"].includes(args[0] as string))) {
     const cached = cachedHelp();
     if (cached !== null) {
       process.stdout.write(cached);
       return;
     }
+    if (args.length === 0) args.push("--help");
   }
   if (args.length === 2 && args[0] === "path" && !(args[1] as string).startsWith("-")) {
     await fastPath(args[1] as string);
     return;
   }
+  if (args.length === 2 && args[0] === "__complete") {
+    await completeWords(args[1] as string);
+    return;
+  }
+  if (args.length === 2 && (args[0] === "completion" || args[0] === "shell-init") && isShellName(args[1])) {
+    process.stdout.write(await shellScript(args[0], args[1] as string));
+    return;
+  }
   // `wt status [<id>...] [--json]`: agents poll it; nothing here needs commander's parser.
-  if (args[0] === "status" && args.slice(1).every((a) => a === "--json" || !a.startsWith("-"))) {
+  if (STATUS_NAMES.includes(args[0] as string) && args.slice(1).every((a) => a === "--json" || !a.startsWith("-"))) {
     await fastStatus(args.slice(1));
     return;
   }
   const program = await buildProgram();
   // Before `--` only: `wt run 101 -- tool --json` does not ask wt for JSON.
-  const end = argv.indexOf("--");
-  const wantsJson = (end === -1 ? argv : argv.slice(0, end)).includes("--json");
+  const end = args.indexOf("--");
+  const wantsJson = (end === -1 ? args : args.slice(0, end)).includes("--json");
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync([...argv.slice(0, 2), ...args]);
   } catch (error) {
-    const { CommanderError } = await import("commander");
-    if (error instanceof CommanderError) {
-      if (
-        error.code === "commander.helpDisplayed" ||
-        error.code === "commander.version" ||
-        error.code === "commander.help"
-      ) {
-        process.exitCode = 0;
-        return;
-      }
-      // commander has already printed its message on stderr.
-      if (wantsJson) {
-        process.stdout.write(
-          `${JSON.stringify({ error: { code: "usage", message: error.message.replace(/^error: /, ""), hint: "run `wt --help` for usage" } })}\n`,
-        );
-      }
-      process.exitCode = 2;
+    process.exitCode = await reportFailure(error, wantsJson, args);
+  }
+}
+
+const STATUS_NAMES = ["status", "ls", "list"];
+
+function isShellName(name: string | undefined): boolean {
+  return name === "bash" || name === "zsh" || name === "fish";
+}
+
+/**
+ * A reader that went away (`wt create --help | head -1`) is no error: stop writing to it,
+ * quietly, and let the command finish (a create half done must still roll forward or back).
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+      stream.write = (() => true) as typeof stream.write;
+    });
+  }
+}
+
+/** The exit code of a failed command; commander's own errors are printed in wt's style (exit 2). */
+async function reportFailure(error: unknown, wantsJson: boolean, args: string[]): Promise<number> {
+  const { CommanderError } = await import("commander");
+  const { formatError, reportError } = await import("./report.js");
+  if (!(error instanceof CommanderError)) return reportError(error, wantsJson);
+  if (["commander.helpDisplayed", "commander.version", "commander.help"].includes(error.code)) return 0;
+  const message = error.message.replace(/^error: /, "");
+  const sub = args.find((a) => !a.startsWith("-"));
+  const known = sub !== undefined && error.code !== "commander.unknownCommand";
+  const hint = known ? `run \`wt ${sub} --help\` for its usage` : "run `wt --help` for usage";
+  if (wantsJson) process.stdout.write(`${JSON.stringify({ error: { code: "usage", message, hint } })}\n`);
+  process.stderr.write(formatError(message, hint));
+  return 2;
+}
+
+/**
+ * `wt completion <shell>` / `wt shell-init <shell>`: the script the build generated from the
+ * program (dist/cli/completion.<shell>), or one generated now when running from the sources.
+ */
+async function shellScript(kind: "completion" | "shell-init", shell: string): Promise<string> {
+  let completion: string;
+  try {
+    completion = readFileSync(new URL(`./completion.${shell}`, import.meta.url), "utf8");
+  } catch {
+    const gen = await import("./completion.js");
+    const spec = gen.completionSpec(await buildProgram());
+    completion =
+      shell === "fish"
+        ? gen.fishCompletion(spec)
+        : shell === "zsh"
+          ? gen.zshCompletion(spec)
+          : gen.bashCompletion(spec);
+  }
+  if (kind === "completion") return completion;
+  const { shellInitScript } = await import("./shell-init.js");
+  return shellInitScript(shell as "bash" | "zsh" | "fish", completion);
+}
+
+/** `wt __complete ids|shells`: candidates one a line, from wt's records only (no git); nothing on any error. */
+async function completeWords(what: string): Promise<void> {
+  try {
+    if (what === "shells") {
+      process.stdout.write("bash\nzsh\nfish\n");
       return;
     }
-    const { reportError } = await import("./report.js");
-    process.exitCode = reportError(error, wantsJson);
+    if (what !== "ids") return;
+    const { managedIds } = await import("../core/resolve.js");
+    const ids = await managedIds({ cwd: process.cwd(), env: process.env });
+    process.stdout.write(ids.map((r) => `${r.id}\n`).join(""));
+  } catch {
+    // A completion never prints an error into the user's command line.
   }
 }
 

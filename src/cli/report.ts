@@ -15,7 +15,7 @@ export function reportError(thrown: unknown, json: boolean): number {
       const doc = { error: { code: error.code, message: error.message, hint: error.hint, ...(error.details ?? {}) } };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     }
-    process.stderr.write(`wt: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ""}`);
+    process.stderr.write(formatError(error.message, error.hint));
     return error.exitCode;
   }
   const err = error instanceof Error ? error : new Error(String(error));
@@ -28,4 +28,21 @@ export function reportError(thrown: unknown, json: boolean): number {
     `wt: internal error (a bug): ${err.message}\n${err.stack ?? ""}\nPlease report this at the wt issue tracker, with the command you ran.\n`,
   );
   return 1;
+}
+
+/**
+ * The one style of every error wt prints, its own and commander's: `wt: <message>` then
+ * `hint: <next command>`, coloured when stderr is a terminal (NO_COLOR / FORCE_COLOR heeded).
+ */
+export function formatError(message: string, hint: string | null, env: NodeJS.ProcessEnv = process.env): string {
+  // The rules of makeChalk (render.ts), for stderr; chalk itself is not loaded for an error.
+  const on =
+    env.NO_COLOR !== undefined && env.NO_COLOR !== ""
+      ? false
+      : env.FORCE_COLOR === "0" || env.FORCE_COLOR === "false"
+        ? false
+        : env.FORCE_COLOR !== undefined || process.stderr.isTTY === true;
+  const red = (t: string) => (on ? `\u001b[1;31m${t}\u001b[0m` : t);
+  const dim = (t: string) => (on ? `\u001b[36m${t}\u001b[0m` : t);
+  return `${red("wt:")} ${message}\n${hint ? `${dim("hint:")} ${hint}\n` : ""}`;
 }

@@ -9,7 +9,7 @@ import { recordWrittenAtMs, type WorktreeRecord } from "./state.js";
 
 /**
  * Refuses a worktree whose create or cleanup is still running in another process: its record
- * is `creating`, `hooks-pending` or `removing` and the pid that last wrote it is alive (CONTRACT.md,
+ * is `creating`, `hooks-pending` or `removing` and the pid that last wrote it is alive (docs/contract.md,
  * "Concurrency and safety"). Not even --force removes it: the create would fail half-way,
  * with its postCreate hooks running in a folder that is gone. A pid the system has since
  * given to another process (it started after the record was written) does not count.

@@ -8,6 +8,7 @@ import { worktreeVariables } from "./envfile.js";
 import { InProgressError, WorktreeNotFoundError, WtError } from "./errors.js";
 import { fromSystemError } from "./fs-errors.js";
 import { checkWorktreeRoot } from "./fs-safe.js";
+import { settleLiveProcesses } from "./live-processes.js";
 import { type HeldLock, lockedSignal, withRepoLock } from "./lock.js";
 import { idKey } from "./names.js";
 import { hookSteps } from "./provision/hooks.js";
@@ -29,6 +30,11 @@ export interface CleanupOptions {
    * `cleanup.protect` names or a failing preCleanup hook. Never a worktree whose create is running.
    */
   force?: boolean;
+  /**
+   * Stop the worktree's live processes (SIGTERM, grace, SIGKILL, re-check) instead of refusing
+   * (exit 4, code `processes`); `force` leaves them running.
+   */
+  reap?: boolean;
   /** Never delete the branch. */
   keepBranch?: boolean;
   /** Delete the branch even when it is not merged. */
@@ -172,7 +178,28 @@ async function selectAndCheck(run: CleanupRun): Promise<CheckedWorktree[]> {
       skip(run, record, e);
     }
   }
-  return checked;
+  return settleAll(run, checked);
+}
+
+/**
+ * After every other check (so a refusal of another named id never follows a reap): each
+ * worktree's live processes refuse it, are reaped (`--reap`) or left (`--force`), through
+ * `settleLiveProcesses`, the rule `wt release` shares.
+ */
+async function settleAll(run: CleanupRun, checked: readonly CheckedWorktree[]): Promise<CheckedWorktree[]> {
+  const { session, options } = run;
+  const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn: run.warn };
+  const settled: CheckedWorktree[] = [];
+  for (const c of checked) {
+    const { id, path, ports } = c.record;
+    try {
+      await settleLiveProcesses({ id, path, ports, main: session.repo.mainPath }, policy);
+      settled.push(c);
+    } catch (e) {
+      skip(run, c.record, e);
+    }
+  }
+  return settled;
 }
 
 /** Named ids: rethrows the refusal; --merged/--all: records it in `skipped`. Bugs always rethrow. */

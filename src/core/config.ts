@@ -1,4 +1,5 @@
 import path from "node:path";
+import { describeSchemaError, describeSyntax, lineColumn, type SchemaError } from "./config-messages.js";
 import { ConfigError } from "./errors.js";
 import { readRegularFile } from "./read-regular.js";
 
@@ -19,6 +20,13 @@ export interface HooksConfig {
   postCreate: string[];
   preCleanup: string[];
   postCleanup: string[];
+  /** Run by `wt merge` on the merged tree, in a temporary worktree, before the target ref moves. */
+  preMerge: string[];
+}
+
+export interface MergeConfig {
+  /** Target branch of `wt merge` (`--into` wins); null: the local branch the base names. */
+  into: string | null;
 }
 
 export interface CleanupConfig {
@@ -54,12 +62,19 @@ export interface WtConfig {
   /** Variable -> base port; a worktree's port is base + slot. Insertion order is kept. */
   ports: Record<string, number>;
   portSlots: number;
+  /**
+   * `machine` (default): a port another repository's worktree holds on this machine (the
+   * registry in `$XDG_STATE_HOME/wt/slots.json`) is not given out; `repository`: ports are
+   * unique within this repository only (wt before issue 14).
+   */
+  portScope: "machine" | "repository";
   envFile: string;
   env: Record<string, string>;
   include: { symlink: string[] };
   databases: DatabaseConfig[];
   hooks: HooksConfig;
   cleanup: CleanupConfig;
+  merge: MergeConfig;
   pool: PoolConfig;
   /** Absolute path of the config file that was read, or null when none exists. */
   file: string | null;
@@ -75,12 +90,14 @@ export const DEFAULT_CONFIG: Omit<WtConfig, "file"> = {
   fetch: true,
   ports: { PORT: 3000 },
   portSlots: 1000,
+  portScope: "machine",
   envFile: ".env.local",
   env: {},
   include: { symlink: [] },
   databases: [],
-  hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
+  hooks: { postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] },
   cleanup: { protect: [".env*"] },
+  merge: { into: null },
   pool: { size: 3, dir: "../{repo}-worktrees/.pool/{n}", warm: [], warmKey: ["package-lock.json"], claim: false },
 };
 
@@ -133,6 +150,7 @@ export async function loadConfig(
     include: { symlink: fromFile.include?.symlink ?? [] },
     hooks: { ...structuredClone(DEFAULT_CONFIG.hooks), ...fromFile.hooks },
     cleanup: { protect: fromFile.cleanup?.protect ?? [...DEFAULT_CONFIG.cleanup.protect] },
+    merge: { into: fromFile.merge?.into ?? null },
     pool: { ...structuredClone(DEFAULT_CONFIG.pool), ...fromFile.pool },
     file: text === null ? null : file,
   } as WtConfig;
@@ -143,70 +161,46 @@ export async function loadConfig(
   return config;
 }
 
-type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "pool" | "file">> & {
+type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "merge" | "pool" | "file">> & {
+  merge?: Partial<MergeConfig>;
   pool?: Partial<PoolConfig>;
   include?: { symlink?: string[] };
   hooks?: Partial<HooksConfig>;
   cleanup?: Partial<CleanupConfig>;
 };
 
+/**
+ * Parses `text` as JSONC (comments and trailing commas, as VS Code reads its settings: the
+ * `jsonc-parser` package), then validates it against the schema with every error collected.
+ * @throws ConfigError (exit 2) listing every syntax error (line:column) or every schema error
+ *   at once, an unknown key with the nearest known key ("did you mean ports?").
+ */
 async function parseAndValidate(text: string, file: string): Promise<FileConfig> {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
+  const { parse, printParseErrorCode } = await import("jsonc-parser");
+  const syntax: import("jsonc-parser").ParseError[] = [];
+  const data: unknown = parse(text, syntax, { allowTrailingComma: true, disallowComments: false });
+  if (syntax.length > 0) {
+    const lines = syntax.map((e) => `  ${lineColumn(text, e.offset)}: ${describeSyntax(printParseErrorCode(e.error))}`);
     throw new ConfigError(
-      `${file} is not valid JSON: ${(e as Error).message}`,
+      `${file} is not valid JSON (comments and trailing commas are fine):\n${lines.join("\n")}`,
       "fix the file, or delete it to use the defaults",
     );
   }
   const validate = await schemaValidator();
   if (!validate(data)) {
-    const first = validate.errors?.[0];
-    throw new ConfigError(
-      `${file}: ${describeSchemaError(first)}`,
-      `see wt.config.schema.json for the allowed keys and types`,
+    // With allErrors ajv reports a bad variable name twice (the name's own error and the
+    // `propertyNames` summary): keep one line per distinct message.
+    const shown = [...new Set((validate.errors ?? []).map((e) => describeSchemaError(e)))].filter(
+      (m, _, all) => !(m.endsWith('"') && all.some((o) => o !== m && o.startsWith(m))),
     );
+    if (shown.length === 0) shown.push("invalid configuration");
+    const message =
+      shown.length === 1
+        ? `${file}: ${shown[0]}`
+        : `${file}: ${shown.length} problems:\n${shown.map((m) => `  ${m}`).join("\n")}`;
+    throw new ConfigError(message, "see wt.config.schema.json for the allowed keys and types, or run `wt help config`");
   }
   return data as FileConfig;
-}
-
-interface SchemaError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-  propertyName?: string;
-}
-
-/** `/databases/0/path` -> `databases[0].path`. */
-function keyPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split("/").slice(1);
-  if (extra !== undefined) parts.push(extra);
-  let out = "";
-  for (const raw of parts) {
-    const p = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    out += /^\d+$/.test(p) ? `[${p}]` : out === "" ? p : `.${p}`;
-  }
-  return out || "(top level)";
-}
-
-function describeSchemaError(err: SchemaError | undefined): string {
-  if (!err) return "invalid configuration";
-  // ajv reports a bad key under `propertyNames` as that key's own error, naming it here.
-  if (err.propertyName !== undefined) {
-    return `invalid variable name "${keyPath(err.instancePath, err.propertyName)}" (a variable name is letters, digits and _, not starting with a digit)`;
-  }
-  if (err.keyword === "additionalProperties") {
-    return `unknown key "${keyPath(err.instancePath, String(err.params.additionalProperty))}"`;
-  }
-  if (err.keyword === "propertyNames") {
-    return `invalid variable name "${keyPath(err.instancePath, String(err.params.propertyName))}"`;
-  }
-  if (err.keyword === "enum") {
-    return `"${keyPath(err.instancePath)}" must be one of ${JSON.stringify(err.params.allowedValues)}`;
-  }
-  return `"${keyPath(err.instancePath)}" ${err.message ?? "is invalid"}`;
 }
 
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
@@ -296,12 +290,14 @@ export function checkConfig(config: WtConfig, where: string): void {
   checkInsideWorktree(where, "envFile", config.envFile);
   config.databases.forEach((db, i) => {
     const key = `databases[${i}].path`;
-    if (path.isAbsolute(db.path)) {
+    if (path.isAbsolute(db.path) || leavesWorktree(db.path)) {
       // Outside the worktree only the placeholders keep worktrees apart: without one every
-      // worktree would share (and each create would replace) a single file.
-      if (!/\{(id|name)\}/.test(db.path)) {
+      // worktree would share (and each create would replace) a single file. A relative path
+      // that climbs out (`../dbs/{name}.sqlite`) is one a committed config can carry.
+      if (!/\{(id|name)\}/.test(db.path) || /[\\/]$/.test(db.path)) {
         throw new ConfigError(
-          `${where}: "${key}" is an absolute path without {id} or {name} (${db.path}): every worktree would share that one database`,
+          `${where}: "${key}" is a path outside the worktree without {id} or {name} in its file name (${db.path}): every worktree would share that one database`,
+          'put {id} or {name} in it, e.g. "../{repo}-dbs/{name}.sqlite"',
         );
       }
     } else {
@@ -328,6 +324,15 @@ function checkInsideWorktree(where: string, key: string, value: string): void {
       `${where}: "${key}" must name a file inside the worktree (not its root, not above it, not in .git), got ${JSON.stringify(value)}`,
     );
   }
+}
+
+/**
+ * True when a relative path climbs out of the folder it is relative to (`../dbs/x.db`,
+ * `data/../../x.db`): normalised, its first segment is `..`. Absolute paths answer false.
+ */
+export function leavesWorktree(p: string): boolean {
+  if (path.isAbsolute(p)) return false;
+  return path.posix.normalize(p.replaceAll("\\", "/")).split("/")[0] === "..";
 }
 
 /** The engine of a database entry: explicit, else `.duckdb` means DuckDB, else SQLite. */

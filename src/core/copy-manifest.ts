@@ -14,11 +14,16 @@ export interface CopyManifest {
   version: 1;
   /** The record's `createdAt`: a manifest left by an older worktree of the same id is ignored. */
   createdAt: string;
-  /** Copied folder (worktree-relative) -> its regular files: [path in the folder, inode, size, mtime ms]. */
+  /** Copied folder (worktree-relative) -> its regular files (`CopiedFile`). */
   folders: Record<string, CopiedFile[]>;
 }
 
-export type CopiedFile = [rel: string, ino: number, size: number, mtimeMs: number];
+/**
+ * One copied file: its path in the folder, inode, size, mtime and ctime (ms). The ctime catches
+ * an in-place overwrite that keeps inode, size and mtime (`cp -p` over it, a write then utime(2)):
+ * only the kernel sets it. Manifests of older wt have no ctime; it is then not compared.
+ */
+export type CopiedFile = [rel: string, ino: number, size: number, mtimeMs: number, ctimeMs?: number];
 
 /** A file in a copied folder that is not what wt copied. */
 export interface ChangedCopy {
@@ -87,7 +92,7 @@ function lstatOrNullSync(file: string): import("node:fs").Stats | null {
 export async function scanCopiedFolder(folder: string, budget: number): Promise<CopiedFile[] | null> {
   const files: CopiedFile[] = [];
   const complete = await walkFiles(folder, (rel, st) => {
-    files.push([rel, st.ino, st.size, st.mtimeMs]);
+    files.push([rel, st.ino, st.size, st.mtimeMs, st.ctimeMs]);
     return files.length <= budget;
   });
   return complete ? files : null;
@@ -113,7 +118,7 @@ export function readCopyManifest(stateDir: string, record: WorktreeRecord): Copy
 
 /**
  * Compares a copied folder of the worktree with what wt copied into it: a regular file at a
- * path wt did not copy is `new`, one whose inode, size or mtime differ is `changed`. Files
+ * path wt did not copy is `new`, one whose inode, size, mtime or ctime differ is `changed`. Files
  * removed since are not reported (nothing of the user's is lost with them).
  * @param folderRel the copied folder, worktree-relative
  * @param own absolute paths of wt's own files there (env file, databases and sidecars)
@@ -132,7 +137,12 @@ export async function changedInCopiedFolder(
     if (own.has(path.join(folder, rel))) return true;
     const was = copied.get(rel);
     if (was === undefined) out.push({ path: `${folderRel}/${rel}`, kind: "new" });
-    else if (was[1] !== st.ino || was[2] !== st.size || was[3] !== st.mtimeMs) {
+    else if (
+      was[1] !== st.ino ||
+      was[2] !== st.size ||
+      was[3] !== st.mtimeMs ||
+      (was[4] ?? st.ctimeMs) !== st.ctimeMs
+    ) {
       out.push({ path: `${folderRel}/${rel}`, kind: "changed" });
     }
     return true;

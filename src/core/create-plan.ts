@@ -6,7 +6,7 @@ import { listWorktrees, refExists, resolveCommit } from "../git/repo.js";
 import type { AddWorktreeBranch, GitAt } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
-import { checkEngines, type DatabasePlan, planDatabases } from "./databases.js";
+import { type DatabasePlan, planDatabases } from "./databases.js";
 import { checkValues, expandEnvEntries, worktreeVariables } from "./envfile.js";
 import { BaseNotFoundError, BranchCheckedOutError, FolderOccupiedError, TrackedTargetError } from "./errors.js";
 import { checkPathLength } from "./fs-errors.js";
@@ -15,9 +15,12 @@ import { type IncludePlanEntry, planIncludes } from "./include.js";
 import { worktreeDirHolder } from "./names.js";
 import { poolHolder } from "./pool/state.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
+import { listenersOf, protectedPids, snapshotProcesses } from "./processes.js";
 import { excludePatterns } from "./provision/index.js";
 import type { NewPlan, NewWorktree } from "./provision/types.js";
+import { realOrRealParents } from "./real-parent.js";
 import { gitAt, type Session } from "./session.js";
+import { foreignPorts, userStateDir } from "./slot-registry.js";
 import type { WorktreeRecord } from "./state.js";
 import { trashDir } from "./trash.js";
 
@@ -87,6 +90,9 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
     portSlots: config.portSlots,
     taken: new Set(w.records.map((r) => r.slot)),
     isFree: isPortFree,
+    heldElsewhere:
+      config.portScope === "machine" ? await foreignPorts(userStateDir(session.env), repo.commonDir) : undefined,
+    holderOf: portHolder,
   });
   if (slot.slot !== slot.preferred) {
     const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
@@ -97,9 +103,13 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
     ? []
     : await planIncludes(gitAt(session, repo.mainPath, ctx.signal), config.include.symlink, config.envFile, never);
   warnLinkedModules(includes, w.warn);
-  const databases = await planDatabases(config.databases, repo.mainPath, w.worktree, w.values);
+  const databases = await planDatabases(
+    config.databases,
+    gitAt(session, repo.mainPath, ctx.signal),
+    w.worktree,
+    w.values,
+  );
   for (const d of databases) checkPathLength(d.path, `the database ${path.basename(d.path)}`);
-  await checkEngines(databases);
   const record = newRecord(session, w, { baseCommit, how, slot: slot.slot, databases });
   const vars = worktreeVariables(record, repo.mainPath);
   // Refuse values the env file cannot hold (a newline in a path) before anything exists.
@@ -109,6 +119,17 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
   const madeParents = await firstMissingAncestor(path.dirname(w.worktree));
   if (madeParents !== null) record.madeFolder = madeParents;
   return { record, how, baseCommit, includes, databases, vars, madeParents, entries };
+}
+
+/**
+ * Who listens on `port`: "pid 4242 (node server.js)", from the process table (`processes.ts`),
+ * or null when no visible process does (another user's, or another network namespace).
+ */
+async function portHolder(port: number): Promise<string | null> {
+  const snapshot = await snapshotProcesses(true);
+  const holders = listenersOf(snapshot, port, protectedPids(snapshot));
+  if (holders.length === 0) return null;
+  return holders.map((p) => `pid ${p.pid} (${p.command.slice(0, 80)})`).join(", ");
 }
 
 /** The new worktree's record, `creating` and owned by this process, its env entries expanded. */
@@ -181,8 +202,8 @@ function neverIncluded(session: Session, entries: readonly WorktreeEntry[], w: N
     ...entries.map((e) => e.path),
     ...w.records.map((r) => r.path),
     w.worktree,
-    worktreeDirHolder(config, repo.mainPath, repo.repoName),
-    poolHolder(config.pool, repo.mainPath, repo.repoName),
+    realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
+    realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
     trashDir(repo.stateDir),
   ];
 }

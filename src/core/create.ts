@@ -14,6 +14,7 @@ import { chooseSlot } from "./pool/claim.js";
 import { processAlive } from "./process.js";
 import { hookSteps } from "./provision/hooks.js";
 import type { NewOutcome, NewWorktree } from "./provision/types.js";
+import { withRealParents } from "./real-parent.js";
 import { recreateResult, recreateSteps } from "./recreate.js";
 import { defaultBase, fetchBaseRemote, gitAt, openSession, type Session } from "./session.js";
 import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
@@ -74,7 +75,7 @@ async function resolveNew(
   const { repo, config } = session;
   const name = nameFor(options.id, config, repo.repoName);
   const values = { repo: repo.repoName, id: options.id, name };
-  const worktree = worktreePathFor(config, repo.mainPath, values);
+  const worktree = withRealParents(worktreePathFor(config, repo.mainPath, values));
   const branch = options.branch ?? expandTemplate(config.branch, values, "branch");
   if (!(await isValidBranchName(gitAt(session), branch))) {
     throw new UsageError(

@@ -1,8 +1,10 @@
 import { constants } from "node:fs";
 import { copyFile, link, lstat, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { type DatabaseConfig, databaseEngine, databaseEnvName } from "./config.js";
+import type { GitAt } from "../git/run.js";
+import { type DatabaseConfig, databaseEngine, databaseEnvName, leavesWorktree } from "./config.js";
 import { writeDuckdb } from "./db/duckdb.js";
+import { checkEngines } from "./db/engines.js";
 import { writeSqlite } from "./db/sqlite.js";
 import { resolveTemplate, templateSource } from "./db/template.js";
 import { ConfigError, ConflictError, DatabasePathTakenError } from "./errors.js";
@@ -32,19 +34,6 @@ export interface DatabasePlan {
 }
 
 /**
- * Loads the engine package of every planned database (`better-sqlite3`, `@duckdb/node-api`,
- * both optional dependencies), so that a missing one fails while planning, before anything
- * exists, `--dry-run` included.
- * @throws UsageError (exit 2, code `missing-package`) naming the package to install.
- */
-export async function checkEngines(plans: readonly DatabasePlan[]): Promise<void> {
-  if (plans.length === 0) return;
-  const { loadDuckdb, loadSqlite } = await import("./db/engines.js");
-  if (plans.some((p) => p.engine === "sqlite")) await loadSqlite();
-  if (plans.some((p) => p.engine === "duckdb")) await loadDuckdb();
-}
-
-/**
  * Sidecar files each engine keeps beside a database: SQLite's `-wal`, `-shm`, `-journal`
  * (https://sqlite.org/tempfiles.html) and DuckDB's `.wal`. A stale one at a new file's path
  * would be replayed onto it, so they are removed before a database is written, and with it.
@@ -61,19 +50,24 @@ export const SIDECAR_SUFFIXES = ["-wal", "-shm", "-journal", ".wal"] as const;
  * @throws ConfigError (exit 2) for a target in the main worktree, a target that is a template,
  *   two entries with one target, a template outside the main worktree or one that is not a
  *   regular file; ConflictError (exit 3) for a missing template (code `template-missing`) or
- *   an outside target that already exists (code `conflict`).
+ *   an outside target that already exists (code `conflict`); UsageError (exit 2, code
+ *   `missing-package`) when a configured engine cannot load (`checkEngines`: before anything is made).
  */
 export async function planDatabases(
   databases: readonly DatabaseConfig[],
-  mainPath: string,
+  main: GitAt,
   worktree: string,
   values: { repo: string; id: string; name: string },
 ): Promise<DatabasePlan[]> {
+  await checkEngines(databases);
+  const mainPath = main.cwd;
   const plans: DatabasePlan[] = [];
   for (const [i, db] of databases.entries()) {
     const key = `databases[${i}].path`;
     const rel = expandTemplate(db.path, values, key);
-    const target = path.isAbsolute(rel) ? path.resolve(rel) : await safeJoin(worktree, rel);
+    // Outside the worktree (absolute, or climbing out of it): the rules below, not safeJoin's.
+    const outside = path.isAbsolute(rel) || leavesWorktree(rel);
+    const target = outside ? path.resolve(worktree, rel) : await safeJoin(worktree, rel);
     const inWorktree = isInside(worktree, target);
     if (!inWorktree && isInside(mainPath, target)) {
       throw new ConfigError(
@@ -93,7 +87,7 @@ export async function planDatabases(
     let template: string | null = null;
     if (db.template) {
       const templateKey = `databases[${i}].template`;
-      template = await resolveTemplate(expandTemplate(db.template, values, templateKey), mainPath, templateKey);
+      template = await resolveTemplate(expandTemplate(db.template, values, templateKey), main, templateKey);
     }
     plans.push({
       engine: databaseEngine(db),

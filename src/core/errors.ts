@@ -126,12 +126,16 @@ export class IncompleteWorktreeError extends ConflictError {
   }
 }
 
-/** Exit 3: the record names a folder that is gone. */
+/**
+ * Exit 3 (code `not-found`): the record names a folder that is gone (deleted by hand, an
+ * unplugged disk). Every command on the worktree says so instead of running elsewhere.
+ */
 export class WorktreeFolderGoneError extends ConflictError {
   constructor(id: string, folder: string) {
     super(
-      `worktree ${id} is recorded at ${folder}, but that folder is gone`,
-      `run \`wt cleanup ${id}\`, then create it again`,
+      `the folder of worktree ${id} is gone: ${folder}`,
+      `remove what is left of it with \`wt cleanup ${id}\`, then \`wt create ${id}\` makes it again (\`wt doctor ${id}\` tells more)`,
+      "not-found",
     );
   }
 }
@@ -160,6 +164,32 @@ export class WorktreeLockedError extends BusyError {
       `worktree ${id} is locked${reason ? `: ${reason}` : ""}`,
       `unlock it (\`git worktree unlock ${folder}\`) or pass --force`,
       "locked",
+    );
+  }
+}
+
+/** One live process of a worktree, as a refusal lists it. */
+export interface LiveProcess {
+  pid: number;
+  command: string;
+  /** Why it belongs to the worktree: `cwd`, `env`, `port:PORT=3101`. */
+  why: string[];
+}
+
+/**
+ * Exit 4 (code `processes`): live processes belong to the worktree (`details.processes`), so
+ * removing or releasing it would leave them running in a deleted folder or holding its ports.
+ */
+export class LiveProcessesError extends WtError {
+  constructor(id: string, processes: readonly LiveProcess[], message?: string, hint?: string) {
+    const list = processes.map((p) => `  ${p.pid}  ${p.command.slice(0, 120)}  (${p.why.join(", ")})`).join("\n");
+    super(
+      "processes",
+      ExitCode.busy,
+      `${message ?? `worktree ${id} has ${processes.length} live process(es)`}:\n${list}`,
+      hint ??
+        `stop them, or pass --reap to stop them (SIGTERM, then SIGKILL) or --force to leave them running; \`wt ps ${id}\` lists them`,
+      { id, processes },
     );
   }
 }

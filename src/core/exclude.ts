@@ -80,3 +80,16 @@ export async function setExcludes(commonDir: string, id: string, patterns: reado
 export async function removeExcludes(commonDir: string, id: string): Promise<void> {
   await setExcludes(commonDir, id, []);
 }
+
+/**
+ * The ids of every wt block in `<git-common-dir>/info/exclude`, as written in their
+ * `# wt:begin <id> ...` lines (for `wt doctor`: a block whose id has no record is stale).
+ */
+export async function excludeBlockIds(commonDir: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const line of (await readExclude(commonDir)).split("\n")) {
+    const m = /^# wt:begin (\S+) \(managed by wt; removed by wt cleanup\)$/.exec(line);
+    if (m) ids.push(m[1] as string);
+  }
+  return ids;
+}

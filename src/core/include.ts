@@ -197,7 +197,10 @@ export async function fingerprintFile(file: string): Promise<FileFingerprint | n
   const st = await lstatOrNull(file);
   if (!st?.isFile()) return null;
   // Too big to hash at every cleanup: the inode tells a file moved over the copy (`mv` keeps mtimes).
-  if (st.size > HASH_LIMIT) return { size: st.size, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino };
+  // ctime too: `cp -p` over it, or a write followed by utime(2), keeps inode, size and mtime.
+  if (st.size > HASH_LIMIT) {
+    return { size: st.size, mtimeMs: Math.trunc(st.mtimeMs), ctimeMs: Math.trunc(st.ctimeMs), ino: st.ino };
+  }
   return {
     size: st.size,
     sha256: createHash("sha256")
@@ -246,7 +249,9 @@ export async function editedCopies(
       if (now === null) continue;
       const was = entry.fingerprint;
       const otherInode = was.ino !== undefined && now.ino !== was.ino;
-      if (now.size !== was.size || now.sha256 !== was.sha256 || now.mtimeMs !== was.mtimeMs || otherInode) {
+      const otherCtime = was.ctimeMs !== undefined && now.ctimeMs !== was.ctimeMs;
+      const otherContent = now.size !== was.size || now.sha256 !== was.sha256 || now.mtimeMs !== was.mtimeMs;
+      if (otherContent || otherInode || otherCtime) {
         found.listed.push(entry.path);
       }
     } else if (entry.copiedAtMs !== undefined) {

@@ -42,6 +42,10 @@ export interface SlotRequest {
   taken: ReadonlySet<number>;
   /** Whether a TCP port is free on this machine. */
   isFree: (port: number) => Promise<boolean>;
+  /** Ports other repositories' worktrees hold (the machine-wide registry): port -> holder. */
+  heldElsewhere?: ReadonlyMap<number, string>;
+  /** Who listens on a busy port ("pid 4242 (node server.js)"), or null when unknown. */
+  holderOf?: (port: number) => Promise<string | null>;
 }
 
 export interface SlotChoice {
@@ -65,14 +69,7 @@ export async function allocateSlot(req: SlotRequest): Promise<SlotChoice> {
       skipped.push({ slot, reason: "held by another worktree" });
       continue;
     }
-    const ports = portsForSlot(req.ports, slot);
-    let busy: string | null = null;
-    for (const [name, port] of Object.entries(ports)) {
-      if (!(await req.isFree(port))) {
-        busy = `${name}=${port} is in use`;
-        break;
-      }
-    }
+    const busy = await whyBusy(req, portsForSlot(req.ports, slot));
     if (busy) {
       skipped.push({ slot, reason: busy });
       continue;
@@ -80,6 +77,20 @@ export async function allocateSlot(req: SlotRequest): Promise<SlotChoice> {
     return { slot, preferred, skipped };
   }
   throw new SlotsExhaustedError(req.portSlots);
+}
+
+/** Why a slot's ports cannot be used (held by another repository's worktree, or in use), or null. */
+async function whyBusy(req: SlotRequest, ports: Record<string, number>): Promise<string | null> {
+  for (const [name, port] of Object.entries(ports)) {
+    const elsewhere = req.heldElsewhere?.get(port);
+    if (elsewhere) return `${name}=${port} is held by ${elsewhere}`;
+  }
+  for (const [name, port] of Object.entries(ports)) {
+    if (await req.isFree(port)) continue;
+    const holder = req.holderOf ? await req.holderOf(port) : null;
+    return `${name}=${port} is in use${holder ? ` by ${holder}` : ""}`;
+  }
+  return null;
 }
 
 /**

@@ -23,6 +23,8 @@ export interface FileFingerprint {
   size: number;
   sha256?: string;
   mtimeMs?: number;
+  /** Status-change time (ms): an in-place overwrite that restores size and mtime still moves it. */
+  ctimeMs?: number;
   /** Absent in records of older wt. */
   ino?: number;
 }

@@ -44,6 +44,7 @@ export type ErrorCode =
   | "missing-package"
   | "protected"
   | "in-progress"
+  | "processes"
   | "dubious-ownership"
   | "broken-worktree"
   | "interrupted";

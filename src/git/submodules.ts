@@ -48,12 +48,19 @@ export async function workTreeChanges(at: GitAt): Promise<StatusEntry[]> {
 
 /**
  * Commits of the repository at `cwd` that a ref or HEAD names but no remote-tracking ref
- * reaches (`rev-list HEAD --branches --tags --glob=refs/stash --not --remotes`): the commits
+ * reaches (`rev-list --all <stash reflog> --not --remotes`): the commits
  * that exist only in this repository's object store. For a submodule of a linked worktree
  * that store is `.git/worktrees/<name>/modules/<path>`, which goes with the worktree.
  * @returns full commit ids, newest first.
  */
 export async function commitsNotOnRemotes(at: GitAt): Promise<string[]> {
-  const out = await gitOut(["rev-list", "HEAD", "--branches", "--tags", "--glob=refs/stash", "--not", "--remotes"], at);
+  // `--all` is every ref (branches, tags, refs/stash, refs/worktree/*, refs/bisect/*, notes)
+  // and HEAD; `--glob=refs/stash` would have meant refs/stash/* (git-rev-list(1): a pattern
+  // without wildcards gets `/*` appended) and missed the stash. Older stashes live only in
+  // refs/stash's reflog, so those are named one by one.
+  const stashes = (await gitOut(["reflog", "show", "--format=%H", "refs/stash", "--"], { ...at, okCodes: [128] }))
+    .split("\n")
+    .filter((l) => /^[0-9a-f]{40,64}$/.test(l));
+  const out = await gitOut(["rev-list", "--all", ...stashes, "--not", "--remotes"], at);
   return out.split("\n").filter(Boolean);
 }

@@ -54,3 +54,14 @@ export async function pruneWorktrees(at: GitAt): Promise<void> {
 export async function unlockWorktree(at: GitAt, folder: string): Promise<void> {
   await git(["worktree", "unlock", "--", folder], at);
 }
+
+/**
+ * Deregisters the linked worktree git lists at `folder`, whose folder is gone (`wt doctor
+ * --fix`): `git worktree remove <path>` touches that one entry only, where `git worktree prune`
+ * would prune every prunable entry of the repository at once. Without `--force` git refuses a
+ * locked entry (a user's lock stays) and a folder that exists with changes (git-worktree(1)).
+ * @throws GitError (exit 6) when git refuses.
+ */
+export async function removeMissingWorktree(at: GitAt, folder: string): Promise<void> {
+  await git(["worktree", "remove", "--", folder], at);
+}

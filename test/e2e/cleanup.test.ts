@@ -604,7 +604,11 @@ describe("wt cleanup: locks, detached HEAD, dry run, slots", () => {
     expect(run.stderr).toContain("on usb");
     expect(worktreePaths(repo.main)).toContain(made.path);
     expect(branchExists(repo.main, "feature/issue-101")).toBe(true);
-    expect(await pathCode(repo, "101")).toBe(0);
+    // Not forgotten: wt still knows the id; its folder is gone, which `wt path` reports as exit 3
+    // naming the folder (issue 13), not as an unknown id.
+    const known = await runWt(repo.main, ["path", "101"]);
+    expect(known.code).toBe(3);
+    expect(known.stderr).toMatch(/folder of worktree 101 is gone/);
     const forced = await runWt(repo.main, ["cleanup", "101", "--force"]);
     expect(forced.code, forced.stderr).toBe(0);
     await expectGone(repo, "101", made.path);

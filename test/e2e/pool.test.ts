@@ -150,7 +150,7 @@ describe("wt pool (seed 001)", () => {
       "--json",
     ]);
     expect(r.branchDeleted).toBe(false);
-    expect(r.branchKept).toMatch(/not merged/);
+    expect(r.branchKept).toMatch(/not integrated/);
     expect(branchExists(repo.main, c.branch)).toBe(true);
     expect(readFileSync(path.join(r.slot, "src/app.js"), "utf8")).toBe("one\n");
   });
@@ -312,5 +312,26 @@ describe("wt pool (seed 001)", () => {
       expect(r.code).toBe(2);
       expect(json<ErrorJson>(r).error.message).toMatch(/pool/);
     }
+  });
+
+  it("release deletes a branch integrated by a squash merge (isIntegrated), and --reap stops a live process", async () => {
+    repo = setUp(1);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const c = await wtJson<Claim>(repo.main, ["create", "26", "--pool", "--json"]);
+    writeFileSync(path.join(c.path, "src/app.js"), "squashed\n");
+    gitSync(c.path, "commit", "-qam", "work");
+    // Squash-merged: the base has the change, but the branch's commit is no ancestor of it.
+    repo.git("merge", "-q", "--squash", c.branch);
+    repo.git("commit", "-qm", "squash");
+    sleeper = spawn("sleep", ["30"], { cwd: c.path, stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 100));
+    const refused = await runWt(repo.main, ["release", "26", "--json"]);
+    expect(refused.code).toBe(4);
+    expect(json<ErrorJson>(refused).error.code).toBe("processes");
+    const r = await wtJson<{ branchDeleted: boolean; slot: string }>(repo.main, ["release", "26", "--reap", "--json"]);
+    expect(r.branchDeleted).toBe(true);
+    expect(branchExists(repo.main, c.branch)).toBe(false);
+    expect(readFileSync(path.join(r.slot, "src/app.js"), "utf8")).toBe("squashed\n");
+    expect(sleeper.exitCode !== null || sleeper.signalCode !== null).toBe(true);
   });
 });

@@ -243,7 +243,8 @@ describe("wt status", () => {
     expect(run.code, run.stderr).toBe(0);
     const line = run.stdout.split("\n").find((l) => l.includes("feature/issue-101"));
     expect(line).toBeDefined();
-    expect(line).toMatch(/^101\s/);
+    // A `*` column marks the worktree the command ran in (here the main one), issue 13.
+    expect(line).toMatch(/^ +101\s/);
     expect(line).toContain(`PORT=${made.ports.PORT}`);
     expect(made.ports.PORT).toBe(3101);
     expect(line).toContain(made.path);

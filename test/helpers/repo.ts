@@ -171,10 +171,13 @@ export function builtCopyWithout(root: string, missing: readonly string[]): stri
 /**
  * The environment a spawned `wt` gets: this process's without any `WT_*` (a developer's shell
  * may export WT_LOCK_TIMEOUT or, after `eval "$(wt env 101)"`, WT_ID), plus git's fixed
- * identity, NO_COLOR and `extra`.
+ * identity, NO_COLOR and `extra`. WT_SQLITE_ENGINE alone passes through.
  */
 export function wtEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("WT_")));
+  // WT_SQLITE_ENGINE is kept: it is the test matrix's choice of SQLite engine (.ci/run), not user state.
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("WT_") || k === "WT_SQLITE_ENGINE"),
+  );
   return { ...clean, ...GIT_ENV, NO_COLOR: "1", ...extra };
 }
 

@@ -78,12 +78,14 @@ describe("loadConfig: defaults", () => {
       fetch: true,
       ports: { PORT: 3000 },
       portSlots: 1000,
+      portScope: "machine",
       envFile: ".env.local",
       env: {},
       include: { symlink: [] },
       databases: [],
-      hooks: { postCreate: [], preCleanup: [], postCleanup: [] },
+      hooks: { postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] },
       cleanup: { protect: [".env*"] },
+      merge: { into: null },
       pool: { size: 3, dir: "../{repo}-worktrees/.pool/{n}", warm: [], warmKey: ["package-lock.json"], claim: false },
       file: null,
     });
@@ -97,7 +99,7 @@ describe("loadConfig: defaults", () => {
     expect(config.ports).toEqual({ PORT: 3000 });
     expect(config.portSlots).toBe(1000);
     expect(config.envFile).toBe(".env.local");
-    expect(config.hooks).toEqual({ postCreate: [], preCleanup: [], postCleanup: [] });
+    expect(config.hooks).toEqual({ postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] });
   });
 
   it("an empty object file is the defaults", async () => {
@@ -106,6 +108,15 @@ describe("loadConfig: defaults", () => {
     const { file, ...rest } = config;
     expect(file).toBe(path.join(dir, CONFIG_FILE));
     expect(rest).toEqual(DEFAULT_CONFIG);
+  });
+
+  it("takes merge.into and hooks.preMerge from the file; refuses an unknown merge key", async () => {
+    writeConfig({ merge: { into: "develop" }, hooks: { preMerge: ["npm test"] } });
+    const config = await loadConfig(dir, {});
+    expect(config.merge).toEqual({ into: "develop" });
+    expect(config.hooks.preMerge).toEqual(["npm test"]);
+    writeConfig({ merge: { target: "develop" } });
+    await expect(loadConfig(dir, {})).rejects.toThrow(/unknown key "merge.target"/);
   });
 
   it("takes cleanup.protect from the file, [] included", async () => {
@@ -118,7 +129,7 @@ describe("loadConfig: defaults", () => {
   it("fills the hooks the file leaves out", async () => {
     writeConfig({ hooks: { postCreate: ["pnpm install"] } });
     const config = await loadConfig(dir, {});
-    expect(config.hooks).toEqual({ postCreate: ["pnpm install"], preCleanup: [], postCleanup: [] });
+    expect(config.hooks).toEqual({ postCreate: ["pnpm install"], preCleanup: [], postCleanup: [], preMerge: [] });
   });
 
   it("returns a config that does not share arrays or objects with the defaults", async () => {
@@ -138,10 +149,13 @@ describe("loadConfig: defaults", () => {
     const config = await loadConfig(dir, {});
     const { file, ...rest } = config;
     expect(file).toBe(path.join(dir, CONFIG_FILE));
-    // The contract's example leaves `cleanup` and `pool` out: they keep their defaults (issue 9, item 6; issue 12).
+    // The contract's example leaves `cleanup`, `merge` and `hooks.preMerge` out: they keep their defaults (issue 9, item 6; issue 11).
     expect(rest).toEqual({
       ...CONTRACT_EXAMPLE,
+      hooks: { ...CONTRACT_EXAMPLE.hooks, preMerge: [] },
+      portScope: "machine",
       cleanup: { protect: [".env*"] },
+      merge: { into: null },
       pool: { size: 3, dir: "../{repo}-worktrees/.pool/{n}", warm: [], warmKey: ["package-lock.json"], claim: false },
     });
     expect(Object.keys(config.ports)).toEqual(["BACKEND_PORT", "FRONTEND_PORT"]);
@@ -207,7 +221,8 @@ describe("loadConfig: validation names the key and the file", () => {
   });
 
   it("rejects invalid JSON naming the file", async () => {
-    const file = writeConfig('{ "portSlots": 15, // a comment\n}');
+    // Comments and trailing commas are JSONC and fine (issue 13); a missing value is not.
+    const file = writeConfig('{ "portSlots": , }');
     const err = await configError(loadConfig(dir, {}));
     expect(err.message).toContain(file);
     expect(err.message).toMatch(/JSON/);

@@ -23,7 +23,12 @@ const values = { repo: "app", id: "1", name: "issue-1" };
 
 describe("an outside database path another repository takes meanwhile", () => {
   it("is never replaced: provisionDatabase is exit 3 and unprovisionDatabase leaves the other file", async () => {
-    const [plan] = await planDatabases([{ path: `${outside}/{name}.db` }], main, worktree, values);
+    const [plan] = await planDatabases(
+      [{ path: `${outside}/{name}.db` }],
+      { cwd: main, env: process.env },
+      worktree,
+      values,
+    );
     if (!plan) throw new Error("no plan");
     expect(plan.worktree).toBeNull();
     // Another repository's wt (not under our lock) makes the same file after we planned.
@@ -39,7 +44,12 @@ describe("an outside database path another repository takes meanwhile", () => {
   });
 
   it("is made when free, and then its undo removes it with its sidecars", async () => {
-    const [plan] = await planDatabases([{ path: `${outside}/{name}.db` }], main, worktree, values);
+    const [plan] = await planDatabases(
+      [{ path: `${outside}/{name}.db` }],
+      { cwd: main, env: process.env },
+      worktree,
+      values,
+    );
     if (!plan) throw new Error("no plan");
     await provisionDatabase(plan);
     const target = path.join(outside, "issue-1.db");

@@ -66,13 +66,13 @@ describe("npm run check: the layers cli -> core -> git and no import circle", ()
   it("fails on a circle made by a type-only import (the old commands -> cli/index.ts one)", () => {
     const dir = copyOfSources();
     appendFileSync(
-      path.join(dir, "src/cli/commands/path.ts"),
+      path.join(dir, "src/cli/commands/cd.ts"),
       '\nimport type { main } from "../index.js";\nexport type Main = typeof main;\n',
     );
     const r = cruise(dir);
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(
-      /no-circular: src\/cli\/commands\/path\.ts →\s+src\/cli\/index\.ts →\s+src\/cli\/commands\/path\.ts/,
+      /no-circular: src\/cli\/commands\/cd\.ts →\s+src\/cli\/index\.ts →\s+src\/cli\/commands\/cd\.ts/,
     );
   });
 

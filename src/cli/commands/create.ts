@@ -1,6 +1,7 @@
 import { createWorktree } from "../../core/create.js";
 import type { Io } from "../io.js";
 import { makeChalk, renderCreate } from "../render.js";
+import { shellFunctionActive, shellHint, writeCdFile } from "../shell.js";
 
 /**
  * The options of `wt create`, as commander parses them. commander gives a `--no-x` option the
@@ -13,6 +14,8 @@ export interface CreateCommandOptions {
   hooks: boolean;
   dryRun?: boolean;
   pool?: boolean;
+  /** false for `--no-cd`: the shell function does not move the shell into the new worktree. */
+  cd: boolean;
 }
 
 /** `wt create <id>`: JSON document, the path alone (--quiet), or a summary. */
@@ -31,4 +34,16 @@ export async function createCommand(io: Io, id: string, opts: CreateCommandOptio
   if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else if (io.globals.quiet) io.out(`${result.path}\n`);
   else io.out(renderCreate(result, makeChalk()));
+  if (!result.dryRun && opts.cd !== false) moveShell(io, result.path);
+}
+
+/**
+ * Moves the shell into the new worktree: only under the shell function, on a terminal (a
+ * script's `wt create` must not change its folder) and without --json / -q.
+ */
+function moveShell(io: Io, folder: string): void {
+  if (io.globals.json || io.globals.quiet || !process.stdout.isTTY || !shellFunctionActive(io.ctx.env)) return;
+  if (writeCdFile(io.ctx.env, folder)) io.verbose(`moving the shell to ${folder}`);
+  const hint = shellHint(io.ctx.env);
+  if (hint) io.err(`hint: ${hint}\n`);
 }

@@ -7,7 +7,7 @@ export interface EnvCommandOptions {
   format: EnvFormat;
 }
 
-/** `wt env <id> [--format sh|dotenv|json|fish]`; --json is the same as --format json. */
-export async function envCommand(io: Io, id: string, format: EnvFormat): Promise<void> {
+/** `wt env [<id>] [--format sh|dotenv|json|fish]`; --json is the same as --format json. */
+export async function envCommand(io: Io, id: string | undefined, format: EnvFormat): Promise<void> {
   io.out(await worktreeEnvText(io.ctx, id, io.globals.json ? "json" : format));
 }

@@ -6,7 +6,7 @@ import type { Io } from "../io.js";
  * terminal's process group; wt waits and exits with the command's exit code. A SIGTERM sent to
  * wt alone is passed on to the command.
  */
-export async function runCommand(io: Io, id: string, command: string[]): Promise<void> {
+export async function runCommand(io: Io, id: string | undefined, command: string[]): Promise<void> {
   const controller = new AbortController();
   const ignore = () => {};
   const forward = () => controller.abort("SIGTERM");

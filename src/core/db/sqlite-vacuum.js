@@ -4,14 +4,13 @@
  * away from wt's event loop (issue 9, item 12). A plain JS module so that the same file runs
  * from src/ (tests) and dist/ (the CLI).
  *
- * Input: argv[2], JSON `{"source","temp","busyTimeoutMs","readonly"}`.
+ * Input: argv[2], JSON `{"engine","source","temp","busyTimeoutMs","readonly"}` (`engine`: the
+ * parent's choice, `node:sqlite` or `better-sqlite3`, see sqlite-driver.js).
  * Output: exit 0 once `temp` holds the copy; otherwise exit 1 with one JSON line on stdout,
  * `{"code","message"}`: the engine's code (`SQLITE_BUSY`, `SQLITE_READONLY_ROLLBACK`...) or
- * the import's (`ERR_MODULE_NOT_FOUND`).
+ * the loader's (`MODULE_NOT_FOUND`, or `ERR_DLOPEN_FAILED` for a native binary that cannot load).
  */
-
-/** Connections stay reachable until exit: better-sqlite3 12 objects must not be finalised (see `retained` in sqlite.ts). */
-const retained = [];
+import { loadSqliteDriver } from "./sqlite-driver.js";
 
 /** @param {unknown} e */
 function fail(e) {
@@ -28,13 +27,12 @@ function sqlString(/** @type {string} */ text) {
 
 try {
   const request = JSON.parse(process.argv[2] ?? "");
-  const { default: Database } = await import("better-sqlite3");
-  const db = new Database(request.source, {
+  const driver = loadSqliteDriver(request.engine);
+  const db = driver.open(request.source, {
     readonly: request.readonly,
-    fileMustExist: true,
-    timeout: request.busyTimeoutMs,
+    mustExist: true,
+    busyTimeoutMs: request.busyTimeoutMs,
   });
-  retained.push(db);
   // Pages stream through; a big cache would only raise the peak memory (issue 5: <= 100 MB).
   db.exec("PRAGMA cache_size = -512");
   db.exec(`VACUUM INTO ${sqlString(request.temp)}`);

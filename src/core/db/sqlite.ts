@@ -3,17 +3,7 @@ import { access, open, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { copyInChildProcess } from "../copy.js";
 import { BusyError, CommandFailedError, WtError } from "../errors.js";
-import { loadSqlite, missingEngine, type SqliteModule } from "./engines.js";
-
-/**
- * better-sqlite3 12 wraps its objects in Node's raw `ObjectWrap`, whose destructor aborts
- * Node >= 24.19 when the garbage collector finalises it outside a JavaScript context
- * ("Assertion failed: (env) != nullptr" in RemoveEnvironmentCleanupHook; WiseLibs/better-sqlite3
- * #1515, fixed in better-sqlite3 13, which needs Node 22). `wt` runs once and exits, so it keeps
- * every connection reachable until then and creates no other wrapper objects: statements run
- * through `exec`, which makes none.
- */
-const retained: unknown[] = [];
+import { loadSqlite, missingEngine, type SqliteDriver } from "./engines.js";
 
 /** The program `vacuumInChild` runs (a plain JS module beside this one, in src/ and in dist/). */
 const VACUUM_PROGRAM = fileURLToPath(new URL("./sqlite-vacuum.js", import.meta.url));
@@ -38,8 +28,12 @@ const VACUUM_PROGRAM = fileURLToPath(new URL("./sqlite-vacuum.js", import.meta.u
  * (issue 9, item 12).
  *
  * Without a template: a database whose header is written (a real, valid SQLite file).
+ *
+ * The engine is `node:sqlite` or better-sqlite3 (`loadSqlite`, sqlite-driver.js); the child
+ * process uses the same one. Both are SQLite itself, so the locks, the hot-journal rollback and
+ * `VACUUM INTO` behave the same.
  * @throws BusyError (exit 4) when a writer holds the template; UsageError (exit 2) when
- *   better-sqlite3 is not installed; CommandFailedError (exit 6) when `cp` or the copy's
+ *   no SQLite engine loads; CommandFailedError (exit 6) when `cp` or the copy's
  *   child process fails; AbortError when `signal` aborts (the child is stopped first)
  */
 export async function writeSqlite(
@@ -48,10 +42,9 @@ export async function writeSqlite(
   busyTimeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  const Database = await loadSqlite();
+  const driver = await loadSqlite();
   if (source === null) {
-    const db = new Database(temp);
-    retained.push(db);
+    const db = driver.open(temp);
     try {
       // Writing the header makes a real one-page database rather than a 0-byte file.
       db.exec("PRAGMA user_version = 1; PRAGMA user_version = 0;");
@@ -62,9 +55,9 @@ export async function writeSqlite(
   }
   try {
     if ((await sqliteJournalMode(source)) === "rollback") {
-      if (await cloneRollbackTemplate(Database, source, temp, busyTimeoutMs)) return;
+      if (await cloneRollbackTemplate(driver, source, temp, busyTimeoutMs)) return;
     }
-    await vacuumInChild(source, temp, busyTimeoutMs, true, signal);
+    await vacuumInChild(driver, source, temp, busyTimeoutMs, true, signal);
   } catch (e) {
     // A hot journal (a writer died mid-transaction) must be rolled back before anyone can read
     // the file, and a read-only connection may not do that (SQLITE_READONLY_ROLLBACK,
@@ -74,7 +67,7 @@ export async function writeSqlite(
     const code = (e as { code?: string }).code ?? "";
     if (!code.startsWith("SQLITE_READONLY") || !(await exists(`${source}-journal`))) throw sqliteBusyOr(e, source);
     try {
-      await vacuumInChild(source, temp, busyTimeoutMs, false, signal);
+      await vacuumInChild(driver, source, temp, busyTimeoutMs, false, signal);
     } catch (again) {
       if (again instanceof WtError || (again as Error).name === "AbortError") throw again;
       throw new BusyError(
@@ -96,13 +89,12 @@ export async function writeSqlite(
  * @throws the engine's error (SQLITE_BUSY when a writer keeps the lock past the busy timeout)
  */
 async function cloneRollbackTemplate(
-  Database: SqliteModule,
+  driver: SqliteDriver,
   source: string,
   temp: string,
   busyTimeoutMs: number,
 ): Promise<boolean> {
-  const db = new Database(source, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
-  retained.push(db);
+  const db = driver.open(source, { readonly: true, mustExist: true, busyTimeoutMs });
   try {
     db.exec("BEGIN; SELECT 1 FROM sqlite_master LIMIT 1;");
     let cloned = false;
@@ -124,31 +116,40 @@ async function cloneRollbackTemplate(
  * Runs `VACUUM INTO temp` on `source` in a child Node process (`sqlite-vacuum.js`), so that
  * this process's event loop keeps running (timers, the lock's refresh, Ctrl-C) however long
  * the copy takes. A child process rather than a worker thread: a worker's teardown would
- * finalise better-sqlite3's objects (see `retained`), and a process can be stopped mid-copy.
+ * finalise better-sqlite3's objects (see `retained` in sqlite-driver.js), and a process can be
+ * stopped mid-copy. The child uses `driver`'s engine.
  * @param readonly false only to roll back a hot journal
  * @throws an Error carrying the engine's `code` (SQLITE_BUSY...) as the child reported it;
- *   UsageError (exit 2) when the child cannot load better-sqlite3; CommandFailedError (exit 6)
+ *   UsageError (exit 2) when the child cannot load the engine; CommandFailedError (exit 6)
  *   when the child died without a report; AbortError once the child has exited after `signal`
  *   aborted it
  */
 async function vacuumInChild(
+  driver: SqliteDriver,
   source: string,
   temp: string,
   busyTimeoutMs: number,
   readonly: boolean,
   signal?: AbortSignal,
 ): Promise<void> {
-  const request = JSON.stringify({ source, temp, busyTimeoutMs, readonly });
+  const request = JSON.stringify({ engine: driver.name, source, temp, busyTimeoutMs, readonly });
   const run = await runNode([VACUUM_PROGRAM, request], signal);
   if (run.code === 0) return;
   const report = parseReport(run.stdout);
   if (report === null) {
     throw new CommandFailedError(`node sqlite-vacuum.js (VACUUM INTO of ${source})`, run.code, run.stderr);
   }
-  if (report.code === "ERR_MODULE_NOT_FOUND")
-    throw missingEngine("better-sqlite3", "sqlite", new Error(report.message));
+  if (LOAD_FAILURES.has(report.code)) throw missingEngine(driver.name, "sqlite", new Error(report.message));
   throw Object.assign(new Error(report.message), { code: report.code });
 }
+
+/** The child's report codes that mean the engine itself did not load. */
+const LOAD_FAILURES = new Set([
+  "MODULE_NOT_FOUND",
+  "ERR_MODULE_NOT_FOUND",
+  "ERR_UNKNOWN_BUILTIN_MODULE",
+  "ERR_DLOPEN_FAILED",
+]);
 
 interface NodeRun {
   code: number | null;

@@ -2,13 +2,15 @@ import type { Stats } from "node:fs";
 import { constants } from "node:fs";
 import { access, lstat, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import type { GitAt } from "../../git/run.js";
+import { trackedAmong } from "../../git/tracked.js";
 import { ConfigError, ConflictError } from "../errors.js";
 import { isInside } from "../fs-safe.js";
 
 /**
  * Resolves a configured `databases[].template` against the main worktree and checks it.
  *
- * The rule (CONTRACT.md "Databases"; issue 9, items 4 and 9): the template's path AS
+ * The rule (docs/contract.md "Databases"; issue 9, items 4 and 9): the template's path AS
  * CONFIGURED must lie inside the main worktree, so that a cloned repository cannot name the
  * user's files (`"../outside/x.sqlite"`, an absolute path elsewhere). A symlink at that path
  * (or a symlinked folder on the way) is resolved: `ln -s /elsewhere/agent.db data/agent.db` is
@@ -17,13 +19,15 @@ import { isInside } from "../fs-safe.js";
  * the path leads to must be a regular file: a folder, FIFO or device is refused (a FIFO would
  * block the copy forever while wt holds the repository lock).
  * @param configured the config's value, placeholders already expanded
+ * @param main the main worktree (`cwd`), with the caller's environment for git
  * @param key the config key for messages, e.g. `databases[0].template`
  * @returns the absolute path as configured (inside `mainPath`; not resolved)
  * @throws ConfigError (exit 2, naming `key`) for a path outside the main worktree or one that
  *   is not a regular file; ConflictError (exit 3, code `template-missing`) for a missing or
  *   unreadable template (a dangling symlink included)
  */
-export async function resolveTemplate(configured: string, mainPath: string, key: string): Promise<string> {
+export async function resolveTemplate(configured: string, main: GitAt, key: string): Promise<string> {
+  const mainPath = main.cwd;
   const template = path.resolve(mainPath, configured);
   if (template === mainPath || !isInside(mainPath, template)) {
     throw new ConfigError(
@@ -31,8 +35,36 @@ export async function resolveTemplate(configured: string, mainPath: string, key:
       "put the template database in the main worktree (e.g. data/agent.db) and name it relative to it; a symlink there may lead to a file elsewhere",
     );
   }
-  await templateSource(template, key);
+  const source = await templateSource(template, key);
+  await refuseCommittedEscape(template, source, main, key);
   return template;
+}
+
+/**
+ * A template that leads out of the main worktree is the user's own link (`ln -s
+ * /elsewhere/agent.db data/agent.db`, untracked) or an attack: a link committed to the
+ * repository would let a freshly cloned repository copy any database the user can read into a
+ * worktree (issue 9, item 9). So when the real file is outside the main worktree, no symlink on
+ * the configured path may be one git tracks.
+ * @throws ConfigError (exit 2, naming `key`) for a committed link that leads out
+ */
+async function refuseCommittedEscape(template: string, source: string, main: GitAt, key: string): Promise<void> {
+  const mainPath = main.cwd;
+  if (isInside(await realpath(mainPath), source)) return;
+  const links: string[] = [];
+  const parts = path.relative(mainPath, template).split(path.sep);
+  for (let i = 1; i <= parts.length; i++) {
+    const rel = parts.slice(0, i).join("/");
+    const st = await lstat(path.join(mainPath, rel)).catch(() => null);
+    if (st?.isSymbolicLink()) links.push(rel);
+  }
+  const committed = await trackedAmong(main, links);
+  if (committed.length > 0) {
+    throw new ConfigError(
+      `${key}: the template ${template} leads to ${source}, outside the main worktree, through the symlink ${committed[0]} committed to the repository; a repository may not make wt copy files from elsewhere`,
+      "put the template database in the main worktree, or make the link yourself without committing it (e.g. a git-ignored link)",
+    );
+  }
 }
 
 /**

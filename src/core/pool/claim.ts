@@ -12,7 +12,7 @@ import { isInside } from "../fs-safe.js";
 import type { NewOutcome, NewPlan } from "../provision/types.js";
 import { gitAt, type Session } from "../session.js";
 import type { Step } from "../steps/step.js";
-import { processesInside } from "./busy.js";
+import { processProbe } from "./busy.js";
 import { entryFor, slotState } from "./inspect.js";
 import {
   deletePoolRecord,
@@ -32,7 +32,7 @@ export type ClaimChoice = { slot: PoolRecord; reason: null } | { slot: null; rea
 /**
  * Picks the idle slot a new worktree claims (under the repository lock, reading only): one whose
  * HEAD is the base's commit and whose warm key still matches (`slotState`), that `git status`
- * shows clean, and that no process stands in (`processesInside`). Only a new branch at the base
+ * shows clean, and that no process stands in (`processProbe`). Only a new branch at the base
  * can be claimed: an existing branch would need a checkout.
  */
 export async function chooseSlot(session: Session, ctx: WtContext, plan: NewPlan): Promise<ClaimChoice> {
@@ -47,11 +47,13 @@ export async function chooseSlot(session: Session, ctx: WtContext, plan: NewPlan
   ]);
   let busy = false;
   let stale = false;
+  let inside: ((folder: string) => number[]) | null = null;
   for (const record of records) {
     const view = slotState(repo.commonDir, record, entryFor(entries, record), { commit: plan.baseCommit, warmKey });
     if (view.state === "stale") stale = true;
     if (view.state !== "idle") continue;
-    if (processesInside(record.path).length > 0) {
+    inside ??= await processProbe(repo.mainPath);
+    if (inside(record.path).length > 0) {
       busy = true;
       continue;
     }

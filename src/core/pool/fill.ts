@@ -8,7 +8,7 @@ import { lockedSignal, withRepoLock } from "../lock.js";
 import { defaultBase, fetchBaseRemote, gitAt, type Session } from "../session.js";
 import { readRecords } from "../state.js";
 import type { Step } from "../steps/step.js";
-import { processesInside } from "./busy.js";
+import { processProbe } from "./busy.js";
 import { entryFor, type PoolBase, type PoolSlotView, slotState } from "./inspect.js";
 import {
   deletePoolRecord,
@@ -60,7 +60,7 @@ export async function poolSlots(session: Session, base: PoolBase | null): Promis
 
 /** True when nothing runs in the slot and `git status` shows it clean: wt may remove it. */
 export async function slotUnused(session: Session, folder: string): Promise<boolean> {
-  if (processesInside(folder).length > 0) return false;
+  if ((await processProbe(session.repo.mainPath))(folder).length > 0) return false;
   return (await statusPorcelain(gitAt(session, folder))).length === 0;
 }
 

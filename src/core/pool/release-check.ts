@@ -4,34 +4,31 @@ import { unreachableCommits } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
 import { statusPorcelain } from "../../git/status.js";
 import { CREATE_LOCK_PREFIX } from "../create-lock.js";
-import { BusyError, DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
+import { DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
 import { checkWorktreeRoot } from "../fs-safe.js";
+import { type LiveProcessPolicy, settleLiveProcesses } from "../live-processes.js";
 import { gitAt, type Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
-import { processesInside } from "./busy.js";
 
 /**
  * Refuses to release a worktree that holds work or is in use, before anything changes: its
  * folder must still be the worktree git made (`checkWorktreeRoot`), not locked by someone
- * else, with no process inside (exit 4), and nothing `git status` shows and no detached commit
- * no ref holds (exit 5: a release never resets work away).
+ * else (exit 4), nothing `git status` shows and no detached commit no ref holds (exit 5: a
+ * release never resets work away), and last no live process of it (cwd inside, its
+ * `WT_MAIN`+`WT_ID`, a listener on its ports: exit 4 unless `policy` reaps or forces).
  * @returns git's worktree list, as read for the checks.
- * @throws BusyError / WorktreeLockedError (4), DirtyWorktreeError (5), SwappedWorktreeError (3).
+ * @throws WorktreeLockedError / LiveProcessesError (4), DirtyWorktreeError (5), SwappedWorktreeError (3).
  */
-export async function refuseHeldWork(session: Session, record: WorktreeRecord): Promise<WorktreeEntry[]> {
+export async function refuseHeldWork(
+  session: Session,
+  record: WorktreeRecord,
+  policy: LiveProcessPolicy,
+): Promise<WorktreeEntry[]> {
   await checkWorktreeRoot(record.path, session.repo.commonDir);
   const entries = await listWorktrees(gitAt(session));
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
   if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
     throw new WorktreeLockedError(record.id, record.path, entry.locked);
-  }
-  const pids = processesInside(record.path);
-  if (pids.length > 0) {
-    throw new BusyError(
-      `worktree ${record.id} has ${pids.length} process(es) running inside it (pid ${pids.slice(0, 10).join(", ")})`,
-      `stop them, then run \`wt release ${record.id}\` again`,
-      "busy",
-    );
   }
   const status = await statusPorcelain(gitAt(session, record.path));
   if (status.length > 0) {
@@ -53,5 +50,8 @@ export async function refuseHeldWork(session: Session, record: WorktreeRecord): 
       );
     }
   }
+  // Last, so that a refusal above never follows a reap (`settleLiveProcesses`).
+  const { id, path: folder, ports } = record;
+  await settleLiveProcesses({ id, path: folder, ports, main: session.repo.mainPath }, policy);
   return entries;
 }

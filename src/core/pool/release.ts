@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
+import { isIntegrated } from "../../git/integrated.js";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { lockWorktree, moveWorktree, switchDetach } from "../../git/pool.js";
-import { deleteBranch } from "../../git/refs.js";
-import { resolveCommit } from "../../git/repo.js";
+import { aheadCount, deleteBranch } from "../../git/refs.js";
+import { refExists, resolveCommit } from "../../git/repo.js";
 import { removeWorktree } from "../../git/worktree.js";
-import { branchFate } from "../cleanup-check.js";
 import { checkNotInProgress } from "../cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "../context.js";
 import { BaseNotFoundError, UsageError, WorktreeNotFoundError } from "../errors.js";
@@ -24,6 +24,10 @@ import { freeSlotNumber, POOL_LOCK_REASON, readPoolRecords, slotPath, writePoolR
 export interface ReleaseOptions {
   id: string;
   dryRun?: boolean;
+  /** `--reap`: stop the worktree's live processes (SIGTERM, grace, SIGKILL) instead of exit 4. */
+  reap?: boolean;
+  /** `--force`: leave its live processes running (warned). Never overrides uncommitted work. */
+  force?: boolean;
 }
 
 /** The JSON document of `wt release`. */
@@ -42,14 +46,29 @@ export interface ReleaseResult {
 }
 
 /**
- * Whether a released worktree's branch is deleted: the swappable rule (today cleanup's
- * `branchFate`: made by wt and merged into the base, `git branch -d` semantics).
+ * Whether a released worktree's branch is deleted: kept when it is gone, checked out elsewhere
+ * or existed before `wt create`; deleted when integrated into the base (`isIntegrated`, the
+ * rule `wt merge` uses: an ancestor, no added changes, trees match, the merge adds nothing, or
+ * every patch already on the base); else kept, with how many commits only it has.
  */
-export const branchIntegrated: (
+export async function branchIntegrated(
   session: Session,
   record: WorktreeRecord,
   entries: readonly WorktreeEntry[],
-) => Promise<BranchFate> = (session, record, entries) => branchFate(session, record, entries, {});
+): Promise<BranchFate> {
+  const at = gitAt(session);
+  const ref = `refs/heads/${record.branch}`;
+  if (!(await refExists(at, ref))) return { delete: false, kept: "the branch no longer exists" };
+  const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
+  if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
+  if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
+  if ((await isIntegrated(at, ref, record.base)).integrated) return { delete: true };
+  const ahead = await aheadCount(at, ref, record.base);
+  return {
+    delete: false,
+    kept: `not integrated into ${record.base} (${ahead ?? "?"} commit(s) only on ${record.branch})`,
+  };
+}
 
 /**
  * `wt release <id>`: gives a claimed pool worktree back. Under the repository lock: refuses
@@ -80,7 +99,8 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
       );
     }
     checkNotInProgress(session.repo.stateDir, record);
-    const entries = await refuseHeldWork(session, record);
+    const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn };
+    const entries = await refuseHeldWork(session, record, policy);
     const { steps, result } = await releaseSteps(session, c, { record, entries }, warn);
     if (options.dryRun) return { ...result, dryRun: true, plan: planOf(steps) };
     await executeSteps(steps, { signal: c.signal, onStep: c.onProgress, onWarning: warn });

@@ -46,7 +46,11 @@ export type StepKind =
   | "pool-remove"
   | "reset"
   | "return-slot"
-  | "delete-file";
+  | "delete-file"
+  | "doctor-fix"
+  | "verify"
+  | "move-ref"
+  | "update-worktree";
 
 /** The titles of `steps`: the `plan` of a `--dry-run` JSON document (docs/contract.md). */
 export function planOf(steps: readonly Step[]): string[] {

@@ -1,0 +1,10 @@
+import { listWorktreeProcesses } from "../../core/ps.js";
+import type { Io } from "../io.js";
+import { renderPs } from "../render-checks.js";
+
+/** `wt ps [<id>...]`: the processes of each worktree, as a list or the JSON document. */
+export async function psCommand(io: Io, ids: string[]): Promise<void> {
+  const result = await listWorktreeProcesses(io.ctx, ids);
+  if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+  else io.out(renderPs(result));
+}

@@ -1,0 +1,25 @@
+import type { Io } from "../io.js";
+import { chooseShell, editRcFile } from "../shell.js";
+
+/** `wt shell install|uninstall [--shell <s>]`: one marked block in the shell's rc file, idempotent. */
+export async function shellCommand(
+  io: Io,
+  action: "install" | "uninstall",
+  shellName: string | undefined,
+): Promise<void> {
+  const shell = chooseShell(shellName, io.ctx.env);
+  const { file, changed } = await editRcFile(shell, io.ctx.env, action === "install");
+  if (io.globals.json) {
+    io.out(`${JSON.stringify({ shell, file, action, changed })}\n`);
+    return;
+  }
+  const done =
+    action === "install"
+      ? changed
+        ? `Added wt's shell function to ${file}; open a new shell to use it.`
+        : `wt's shell function is already in ${file}.`
+      : changed
+        ? `Removed wt's shell function from ${file}; open a new shell to drop it.`
+        : `wt's shell function is not in ${file}; nothing to remove.`;
+  if (!io.globals.quiet) io.out(`${done}\n`);
+}

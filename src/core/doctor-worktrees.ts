@@ -1,0 +1,273 @@
+import { lstatSync, readdirSync, realpathSync } from "node:fs";
+import path from "node:path";
+import type { WorktreeEntry } from "../git/parse.js";
+import { removeMissingWorktree } from "../git/worktree.js";
+import { worktreeLinkProblem } from "../git/worktree-link.js";
+import { createLockOwner } from "./create-lock.js";
+import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
+import { shQuote } from "./envfile.js";
+import { excludeBlockIds, removeExcludes } from "./exclude.js";
+import { idKey } from "./names.js";
+import { processAlive } from "./process.js";
+import { releasePorts, userStateDir } from "./slot-registry.js";
+import { deleteRecord, readRecord, type WorktreeRecord } from "./state.js";
+
+/**
+ * The three-way check of seed 002 (research round 2, §5): for every managed id and every
+ * worktree git lists, wt's record (R), the folder with a `.git` file that leads back to this
+ * repository (D) and git's registration (G), held against each other.
+ */
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+function samePath(a: string, b: string): boolean {
+  return a === b || real(a) === real(b);
+}
+
+/** The linked worktrees git lists (not the main worktree, not a bare repository's entry). */
+export function linkedEntries(facts: DoctorFacts): WorktreeEntry[] {
+  return facts.entries.filter((e) => !e.bare && !samePath(e.path, facts.repo.mainPath));
+}
+
+/** True when the user asked about `id` (or about everything). */
+export function wanted(facts: DoctorFacts, id: string): boolean {
+  return facts.ids.length === 0 || facts.ids.some((x) => idKey(x) === idKey(id));
+}
+
+/**
+ * Findings about records, folders and registrations; `healthy` receives the records whose
+ * three facts agree (the detail checks look at those).
+ */
+export async function checkWorktrees(facts: DoctorFacts, healthy: WorktreeRecord[]): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const linked = linkedEntries(facts);
+  const claimed = new Set<WorktreeEntry>();
+  for (const file of facts.unreadable) {
+    out.push(
+      finding({
+        check: "record-unreadable",
+        severity: "error",
+        id: null,
+        path: file,
+        message: "wt cannot read this record, so its worktree shows as unmanaged",
+        hint: `look at it, then delete it (\`rm ${shQuote(file)}\`) to forget the worktree`,
+      }),
+    );
+  }
+  for (const record of facts.records) {
+    const entry = linked.find((e) => samePath(e.path, record.path)) ?? null;
+    if (entry) claimed.add(entry);
+    const moved = entry === null ? movedEntry(facts, linked, record) : null;
+    if (moved) claimed.add(moved);
+    if (!wanted(facts, record.id)) continue;
+    const f = await checkRecord(facts, record, entry, moved);
+    if (f) out.push(f);
+    else healthy.push(record);
+  }
+  if (facts.ids.length === 0) {
+    for (const entry of linked) if (!claimed.has(entry)) out.push(checkUnmanagedEntry(facts, entry));
+    out.push(...strayFolders(facts, linked));
+  }
+  return out;
+}
+
+/**
+ * The entry a record's worktree was moved to by hand (`git worktree move`): the record's
+ * folder and registration are gone, and git lists the record's branch at a path no record has.
+ */
+function movedEntry(facts: DoctorFacts, linked: WorktreeEntry[], record: WorktreeRecord): WorktreeEntry | null {
+  if (exists(record.path)) return null;
+  return (
+    linked.find(
+      (e) => e.branch === record.branch && exists(e.path) && !facts.records.some((r) => samePath(r.path, e.path)),
+    ) ?? null
+  );
+}
+
+async function checkRecord(
+  facts: DoctorFacts,
+  record: WorktreeRecord,
+  entry: WorktreeEntry | null,
+  moved: WorktreeEntry | null,
+): Promise<Finding | null> {
+  const base = { id: record.id, path: record.path };
+  if (record.state === "creating" && record.pid !== process.pid && processAlive(record.pid)) {
+    return finding({
+      ...base,
+      check: "create-in-progress",
+      severity: "info",
+      message: `wt create (pid ${record.pid}) is making it now`,
+    });
+  }
+  if (moved) {
+    return finding({
+      ...base,
+      check: "moved",
+      severity: "error",
+      message: `git lists this worktree (branch ${record.branch}) at ${moved.path}, not where wt made it; wt's env file, ports and databases still name the old place`,
+      hint: `put it back: \`git -C ${shQuote(facts.repo.mainPath)} worktree move ${shQuote(moved.path)} ${shQuote(record.path)}\``,
+    });
+  }
+  const folder = exists(record.path);
+  if (!folder && entry) {
+    const lock =
+      entry.locked !== null
+        ? `; git holds a lock on it (${entry.locked || "no reason"}), which wt never lifts unless it is its own`
+        : "";
+    return finding({
+      ...base,
+      check: "folder-missing",
+      severity: "error",
+      message: `the folder is gone but git still lists it and wt still holds its slot${lock}`,
+      hint: `finish the cleanup: \`wt cleanup ${record.id}\` (the branch is kept unless it is merged)`,
+    });
+  }
+  if (!folder) return staleRecord(facts, record);
+  if (!entry) {
+    return finding({
+      ...base,
+      check: "unregistered-folder",
+      severity: "error",
+      message:
+        "the folder is there but git no longer lists it (its admin dir under .git/worktrees was deleted); wt never deletes a folder that exists",
+      hint: `save any work in it, move it aside (\`mv ${shQuote(record.path)} ${shQuote(`${record.path}.saved`)}\`), then \`wt cleanup ${record.id}\` and \`wt create ${record.id}\``,
+    });
+  }
+  const link = worktreeLinkProblem(facts.repo.commonDir, record.path);
+  if (link !== null) {
+    return finding({
+      ...base,
+      check: "broken-link",
+      severity: "error",
+      message: link,
+      hint: `\`git -C ${shQuote(facts.repo.mainPath)} worktree repair ${shQuote(record.path)}\` may restore the link`,
+    });
+  }
+  return null;
+}
+
+/** Record, no folder, no registration: the fix drops the record and its exclude block (nothing else is left to lose). */
+async function staleRecord(facts: DoctorFacts, record: WorktreeRecord): Promise<Finding> {
+  const base = { id: record.id, path: record.path, check: "stale-record", severity: "error" as const };
+  const kept = record.databases.filter((db) => exists(db.path)).map((db) => db.path);
+  if (kept.length > 0) {
+    return finding({
+      ...base,
+      message: `the folder and git's registration are gone; the record still names databases outside it: ${kept.join(", ")}`,
+      hint: `keep or delete those files by hand, then \`wt cleanup ${record.id}\``,
+    });
+  }
+  const { stateDir, commonDir } = facts.repo;
+  const hasBlock = (await excludeBlockIds(commonDir)).includes(record.id);
+  const commands = [
+    `rm <git-common-dir>/wt/worktrees/${idKey(record.id)}.json  # frees slot ${record.slot} (and its ports in the machine's registry)`,
+  ];
+  if (hasBlock) commands.push(`remove the '# wt:begin ${record.id}' block from <git-common-dir>/info/exclude`);
+  return finding(
+    { ...base, message: "the folder and git's registration are both gone; only wt's record is left" },
+    {
+      commands,
+      run: async () => {
+        // Re-read under the lock: a create that started since must not lose its record.
+        const now = await readRecord(stateDir, record.id);
+        if (!now || now.path !== record.path || exists(record.path))
+          throw new Error("the record or its folder changed since the check");
+        await deleteRecord(stateDir, record.id);
+        await releasePorts(userStateDir(facts.at.env), commonDir, record.id);
+        if (hasBlock) await removeExcludes(commonDir, record.id);
+      },
+    },
+  );
+}
+
+/** A registration no record has: unmanaged (folder there) or prunable (folder gone). */
+function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Finding {
+  const base = { id: null, path: entry.path };
+  if (exists(entry.path)) {
+    return finding({
+      ...base,
+      check: "unmanaged",
+      severity: "info",
+      message: `a worktree wt does not manage (branch ${entry.branch ?? "detached"}); not a fault`,
+      hint: "leave it, or make it a managed one with `wt adopt <path>` once that command exists",
+    });
+  }
+  if (entry.locked !== null) {
+    const own = createLockOwner(entry.locked);
+    return finding({
+      ...base,
+      check: "git-prunable",
+      severity: "warning",
+      message: `the folder is gone and git keeps the registration locked (${entry.locked || "no reason"})${own === null ? ": a lock wt did not set, so wt leaves it" : ""}`,
+      hint: `if nothing needs it: \`git -C ${shQuote(facts.repo.mainPath)} worktree unlock ${shQuote(entry.path)}\`, then \`wt doctor --fix\``,
+    });
+  }
+  const main = facts.repo.mainPath;
+  return finding(
+    {
+      ...base,
+      check: "git-prunable",
+      severity: "warning",
+      message: `git lists a worktree whose folder is gone (${entry.prunable ?? "folder missing"})${entry.branch ? `; it keeps branch ${entry.branch} "checked out"` : ""}`,
+    },
+    {
+      commands: [`git -C ${shQuote(main)} worktree remove ${shQuote(entry.path)}`],
+      run: async () => {
+        if (exists(entry.path)) throw new Error(`${entry.path} exists again; left alone`);
+        await removeMissingWorktree(facts.at, entry.path);
+      },
+    },
+  );
+}
+
+/**
+ * Folders in wt's worktree folders that neither git nor a record knows (a stray copy, a
+ * worktree whose admin dir and record are both gone): `wt create` of that name fails on them.
+ */
+function strayFolders(facts: DoctorFacts, linked: WorktreeEntry[]): Finding[] {
+  const known = new Set([...linked.map((e) => real(e.path)), ...facts.records.map((r) => real(r.path))]);
+  const out: Finding[] = [];
+  for (const dir of facts.worktreeDirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort()) {
+      const p = path.join(dir, name);
+      let isDir = false;
+      try {
+        isDir = lstatSync(p).isDirectory();
+      } catch {}
+      if (!isDir || known.has(real(p))) continue;
+      out.push(
+        finding({
+          id: null,
+          path: p,
+          check: "orphan-folder",
+          severity: "warning",
+          message:
+            "a folder among the worktrees that neither git nor wt knows; `wt create` of this name fails while it is there",
+          hint: `look inside, then move it aside or delete it yourself (\`mv ${shQuote(p)} ${shQuote(`${p}.saved`)}\`): wt never deletes it`,
+        }),
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+import { LiveProcessesError } from "./errors.js";
+import {
+  matchProcesses,
+  type ProcessMatch,
+  protectedPids,
+  snapshotProcesses,
+  type WorktreeTarget,
+} from "./processes.js";
+import { type ReapOptions, reap } from "./reap.js";
+
+/** What to do with a worktree's live processes before it is removed or released. */
+export interface LiveProcessPolicy {
+  /** Stop them: SIGTERM, a grace period, SIGKILL, a re-check (`reap`). */
+  reap?: boolean;
+  /** Go on and leave them running (warned). */
+  force?: boolean;
+  /** Plan only: never signal anything; `--reap` is warned about as what a real run would do. */
+  dryRun?: boolean;
+  warn: (message: string) => void;
+  /** Reap timings (tests shorten the grace period). */
+  reapOptions?: ReapOptions;
+}
+
+/** The processes of one worktree (`wt ps`'s three reasons), without wt and its ancestors. */
+export async function findLiveProcesses(target: WorktreeTarget): Promise<ProcessMatch[]> {
+  const snapshot = await snapshotProcesses(Object.keys(target.ports).length > 0);
+  return matchProcesses(snapshot, target, protectedPids(snapshot));
+}
+
+const row = (p: ProcessMatch) => ({ pid: p.pid, command: p.command, why: p.why });
+
+/**
+ * The one rule for a worktree about to lose its folder or its ports (`wt cleanup`, and
+ * `wt release` of the pool; docs/contract.md, "Doctor, adopt, processes"): live processes whose
+ * working directory is inside it, that carry its `WT_MAIN`+`WT_ID`, or that listen on its
+ * ports refuse the operation before anything is touched, unless `policy.reap` stops them or
+ * `policy.force` leaves them (warned). wt itself and its ancestors never count, and another
+ * user's process is never signalled (`reap` refuses it). Call it under the repository lock,
+ * after every other check, so a refusal elsewhere never follows a reap.
+ * @returns the processes left running (with `force`, or listed in a dry run with `reap`).
+ * @throws LiveProcessesError (exit 4, code `processes`, `details.processes`) when some are
+ *   live and neither flag is given, or when some outlived SIGKILL or belong to another user.
+ */
+export async function settleLiveProcesses(target: WorktreeTarget, policy: LiveProcessPolicy): Promise<ProcessMatch[]> {
+  const live = await findLiveProcesses(target);
+  if (live.length === 0) return [];
+  if (policy.force) {
+    policy.warn(
+      `worktree ${target.id}: leaving ${live.length} live process(es) running because of --force: ${live.map((p) => `${p.pid} (${p.command.slice(0, 60)})`).join(", ")}`,
+    );
+    return live;
+  }
+  if (!policy.reap) throw new LiveProcessesError(target.id, live.map(row));
+  if (policy.dryRun) {
+    policy.warn(`worktree ${target.id}: --reap would stop ${live.map((p) => p.pid).join(", ")}`);
+    return live;
+  }
+  const foreign = live.filter((p) => !p.reapable);
+  if (foreign.length > 0) {
+    throw new LiveProcessesError(
+      target.id,
+      foreign.map(row),
+      `worktree ${target.id} has process(es) of another user, which wt never signals`,
+      `ask their owner to stop them, or pass --force to leave them running; \`wt ps ${target.id}\` lists them`,
+    );
+  }
+  await reap(
+    live.map((p) => p.pid),
+    policy.reapOptions,
+  );
+  // The re-check: what outlived SIGKILL, and what the reaped ones started meanwhile.
+  const survivors = await findLiveProcesses(target);
+  if (survivors.length > 0) {
+    throw new LiveProcessesError(
+      target.id,
+      survivors.map(row),
+      `worktree ${target.id}: process(es) are still live after SIGTERM and SIGKILL`,
+      `stop them by hand (\`wt ps ${target.id}\`), or pass --force to leave them running`,
+    );
+  }
+  return [];
+}
