@@ -112,6 +112,9 @@ describe("wt pool (seed 001)", () => {
     ]);
     expect(withPool.pool.idle).toBe(1);
     expect(withPool.worktrees.map((w) => w.path)).not.toContain(released.slot);
+    const human = await runWt(repo.main, ["status"]);
+    expect(human.stdout).toContain("pool: 1 idle slot");
+    expect(human.stdout).not.toContain(released.slot);
 
     const again = await wtJson<Claim>(repo.main, ["create", "104", "--pool", "--json"]);
     expect(again.pool).toEqual({ hit: true, reason: null });
