@@ -62,7 +62,7 @@ function usage(code) {
   process.exit(code);
 }
 
-const SECTIONS = ["startup", "create", "copy", "sqlite", "status", "merge"];
+const SECTIONS = ["startup", "create", "copy", "sqlite", "status", "merge", "pool"];
 const opts = { repo: null, runs: 10, keep: false, quick: false, only: null };
 {
   const argv = process.argv.slice(2);
@@ -226,6 +226,13 @@ function addRow({ name, a, b, kind, limit, extraLimitMs, note, info = false }) {
         target += ` and ≤ ${extraLimitMs} ms`;
         pass = pass && wa <= extraLimitMs;
       }
+    }
+  } else if (kind === "abs") {
+    // An absolute wall-time target; the floor, when given, is shown for comparison.
+    cmp = b ? fmtRatio(wa, fb) : "—";
+    if (!info) {
+      target = `≤ ${limit} ms`;
+      pass = wa <= limit;
     }
   } else if (kind === "delta") {
     cmp = fmtDelta(wa, fb);
@@ -895,6 +902,49 @@ async function benchMerge(fx) {
 // ---------------------------------------------------------------------------------------
 // Main
 
+/**
+ * The pool (issue 12): `wt create --pool` (a claim: `git worktree move` + `git switch -c`, no
+ * checkout) against `git worktree add -b` in the same iteration, and `wt release` of that
+ * worktree (teardown, `git switch --detach`, move back, lock). Two slots, filled untimed.
+ */
+async function benchPool(fx) {
+  log("pool: wt create --pool / wt release vs git worktree add -b");
+  writeConfig(fx.repo, { ...CONFIG_SYMLINK, pool: { size: 2 } });
+  await wt(fx, ["pool", "fill"]);
+  const claim = [];
+  const release = [];
+  const floor = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const timed = i >= WARMUP;
+    await settle();
+    const c = await wt(fx, ["create", `q${i}`, "--pool", "--no-fetch", "--json"]);
+    if (!JSON.parse(c.stdout).pool?.hit) throw new Error(`wt create --pool missed: ${c.stdout}`);
+    await settle();
+    const r = await wt(fx, ["release", `q${i}`]);
+    await settle();
+    const g = await gitWorktreeAdd(fx, `g${i}`);
+    await gitWorktreeRemove(fx, `g${i}`);
+    if (timed) {
+      claim.push(c.ms);
+      release.push(r.ms);
+      floor.push(g);
+    }
+  }
+  addRow({
+    name: "`wt create --pool` (a claim)",
+    a: claim,
+    b: floor,
+    kind: "abs",
+    limit: 150,
+    note: "`git worktree add -b`",
+  });
+  addRow({ name: "`wt release` (back into the pool)", a: release, kind: "abs", limit: 250 });
+  await measureMemory(fx, "wt create --pool", ["create", "qm", "--pool", "--no-fetch"]);
+  await measureMemory(fx, "wt release", ["release", "qm"]);
+  await wt(fx, ["pool", "drain"]);
+  writeConfig(fx.repo, CONFIG_SYMLINK);
+}
+
 async function main() {
   if (!existsSync(path.join(ROOT, "dist", "cli", "index.js"))) {
     throw new Error("dist/ is missing: run `npm run build` first (npm run bench does)");
@@ -913,6 +963,7 @@ async function main() {
   if (want("sqlite")) await benchSqlite(fx);
   if (want("status")) await benchStatus(fx);
   if (want("merge")) await benchMerge(fx);
+  if (want("pool")) await benchPool(fx);
 
   if (hasGnuTime && memory.length === 0) {
     // --only without a section that measures memory.

@@ -17,6 +17,10 @@ export { type DoctorCheck, type DoctorOptions, type DoctorResult, runDoctor } fr
 export { type EnvFormat, formatVariables, type Variables } from "./core/envfile.js";
 export * from "./core/errors.js";
 export { type MergeOptions, type MergeResult, mergeWorktrees } from "./core/merge.js";
+export type { PoolStatus } from "./core/pool/fill.js";
+export type { PoolSlotView, SlotState } from "./core/pool/inspect.js";
+export { type ReleaseOptions, type ReleaseResult, releaseWorktree } from "./core/pool/release.js";
+export { drainPool, fillPool, type PoolChange, poolStatus } from "./core/pool/verbs.js";
 export { fnv1a32, preferredSlot } from "./core/ports.js";
 export type { ProcessMatch } from "./core/processes.js";
 export { listWorktreeProcesses, type PsResult } from "./core/ps.js";

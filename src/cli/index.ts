@@ -35,6 +35,8 @@ export async function buildProgram(): Promise<Command> {
     .exitOverride();
   const { addWorktreeCommands } = await import("./program-worktrees.js");
   await addWorktreeCommands(program);
+  const { addPoolCommands } = await import("./program-pool.js");
+  addPoolCommands(program);
   await addShellCommands(program);
   const { addAgentCommands } = await import("./program-agents.js");
   await addAgentCommands(program);

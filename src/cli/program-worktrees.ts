@@ -26,6 +26,7 @@ function addLifecycleCommands(program: Command): void {
     .option("--no-fetch", "do not fetch the base's remote first")
     .option("--no-hooks", "do not run commands from the repository (postCreate hooks, databases[].init)")
     .option("--no-cd", "stay in this folder (the shell function otherwise moves the shell)")
+    .option("--pool", "claim an idle pool slot (wt pool fill) instead of a checkout")
     .option("--dry-run", "print the plan and change nothing")
     .addHelpText(
       "after",

@@ -169,6 +169,13 @@ function statusNotes(r: StatusResult): string[] {
       );
     }
   }
+  if (r.pool && r.pool.slots.length > 0) {
+    // Idle pool slots, apart from the worktrees.
+    const other = r.pool.slots.length - r.pool.idle;
+    notes.push(
+      `pool: ${r.pool.idle} idle slot${r.pool.idle === 1 ? "" : "s"}${other > 0 ? ` (${other} stale or damaged: wt pool status)` : ""}`,
+    );
+  }
   return notes;
 }
 

@@ -37,6 +37,20 @@ export interface CleanupConfig {
   protect: string[];
 }
 
+/** The worktree pool (docs/contract.md, "Worktree pool"). */
+export interface PoolConfig {
+  /** How many idle slots `wt pool fill` keeps; `wt release` removes a worktree beyond it. */
+  size: number;
+  /** Folder of slot `{n}` (placeholders {repo} {n}), relative to the main worktree. */
+  dir: string;
+  /** Repository commands run in a new slot (`npm ci`): the warm state a claim reuses. */
+  warm: string[];
+  /** Files (at the base) whose content the warm state depends on: a change makes slots stale. */
+  warmKey: string[];
+  /** true: `wt create` claims a slot as with `--pool`. */
+  claim: boolean;
+}
+
 /** The effective configuration: file, `WT_*` variables and flags folded over the defaults. */
 export interface WtConfig {
   worktreeDir: string;
@@ -61,6 +75,7 @@ export interface WtConfig {
   hooks: HooksConfig;
   cleanup: CleanupConfig;
   merge: MergeConfig;
+  pool: PoolConfig;
   /** Absolute path of the config file that was read, or null when none exists. */
   file: string | null;
 }
@@ -83,6 +98,7 @@ export const DEFAULT_CONFIG: Omit<WtConfig, "file"> = {
   hooks: { postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] },
   cleanup: { protect: [".env*"] },
   merge: { into: null },
+  pool: { size: 3, dir: "../{repo}-worktrees/.pool/{n}", warm: [], warmKey: ["package-lock.json"], claim: false },
 };
 
 /**
@@ -135,6 +151,7 @@ export async function loadConfig(
     hooks: { ...structuredClone(DEFAULT_CONFIG.hooks), ...fromFile.hooks },
     cleanup: { protect: fromFile.cleanup?.protect ?? [...DEFAULT_CONFIG.cleanup.protect] },
     merge: { into: fromFile.merge?.into ?? null },
+    pool: { ...structuredClone(DEFAULT_CONFIG.pool), ...fromFile.pool },
     file: text === null ? null : file,
   } as WtConfig;
   applyEnvOverrides(config, env);
@@ -144,8 +161,9 @@ export async function loadConfig(
   return config;
 }
 
-type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "merge" | "file">> & {
+type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "merge" | "pool" | "file">> & {
   merge?: Partial<MergeConfig>;
+  pool?: Partial<PoolConfig>;
   include?: { symlink?: string[] };
   hooks?: Partial<HooksConfig>;
   cleanup?: Partial<CleanupConfig>;

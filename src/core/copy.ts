@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { cp } from "node:fs/promises";
+import { chmod, copyFile, cp, lstat, utimes } from "node:fs/promises";
 import { CommandFailedError } from "./errors.js";
 
 /** `cp` flags for a copy-on-write clone where the filesystem offers one, or null (no such cp). */
@@ -17,6 +17,7 @@ function cloneFlags(): string[] | null {
  * @throws CommandFailedError (exit 6) when `cp` fails; AbortError when `signal` aborts.
  */
 export async function copyTree(source: string, target: string, signal?: AbortSignal): Promise<void> {
+  if (await copySmallFile(source, target)) return;
   if (await copyInChildProcess(source, target, signal)) return;
   await cp(source, target, {
     recursive: true,
@@ -26,6 +27,27 @@ export async function copyTree(source: string, target: string, signal?: AbortSig
     force: false,
     mode: constants.COPYFILE_FICLONE,
   });
+}
+
+/** Up to this size a regular file is copied in this process: a `cp` process costs more than the copy. */
+const SMALL_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Copies a small regular file in this process, as `cp -a --reflink=auto` would: a clone where
+ * the filesystem can (`COPYFILE_FICLONE`, else a plain copy), never over an existing target
+ * (`COPYFILE_EXCL`), then its permission bits and times (atime, mtime) set as the source's. An
+ * `.env` is the common case: no process spawned (issue 12, item 2). Only `.worktreeinclude`
+ * entries come here; database files, which an engine of this process may hold a lock on, are
+ * copied by `copyInChildProcess`.
+ * @returns false when `source` is not a small regular file (nothing was copied).
+ */
+async function copySmallFile(source: string, target: string): Promise<boolean> {
+  const st = await lstat(source);
+  if (!st.isFile() || st.size > SMALL_FILE_BYTES) return false;
+  await copyFile(source, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  await chmod(target, st.mode & 0o7777);
+  await utimes(target, st.atime, st.mtime);
+  return true;
 }
 
 /**

@@ -13,6 +13,7 @@ import { checkPathLength } from "./fs-errors.js";
 import { isInside, lstatOrNull } from "./fs-safe.js";
 import { type IncludePlanEntry, planIncludes } from "./include.js";
 import { worktreeDirHolder } from "./names.js";
+import { poolHolder } from "./pool/state.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
 import { listenersOf, protectedPids, snapshotProcesses } from "./processes.js";
 import { excludePatterns } from "./provision/index.js";
@@ -39,6 +40,8 @@ export interface CreateOptions {
   hooks?: boolean;
   /** `--dry-run`: compute and return the plan, change nothing. */
   dryRun?: boolean;
+  /** `--pool`: claim an idle pool slot (default: config `pool.claim`). */
+  pool?: boolean;
 }
 
 /** The JSON document of `wt create` (docs/contract.md). */
@@ -65,6 +68,8 @@ export interface CreateResult {
   included: { path: string; mode: "copy" | "symlink" }[];
   databases: { engine: "sqlite" | "duckdb"; path: string; env: string; source: "empty" | "template" }[];
   warnings: string[];
+  /** With --pool (or `pool.claim`): whether a slot was claimed, and why not. */
+  pool?: { hit: boolean; reason: null | "empty" | "stale" | "busy" };
   /** With --dry-run: the steps that would run. */
   plan?: string[];
   dryRun?: boolean;
@@ -119,7 +124,7 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
   record.excludes = excludePatterns({ ...record, included: includes }, repo.mainPath);
   const madeParents = await firstMissingAncestor(path.dirname(w.worktree));
   if (madeParents !== null) record.madeFolder = madeParents;
-  return { record, how, baseCommit, includes, databases, vars, madeParents };
+  return { record, how, baseCommit, includes, databases, vars, madeParents, entries };
 }
 
 /**
@@ -204,6 +209,7 @@ function neverIncluded(session: Session, entries: readonly WorktreeEntry[], w: N
     ...w.records.map((r) => r.path),
     w.worktree,
     realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
+    realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
     trashDir(repo.stateDir),
   ];
 }

@@ -2,6 +2,7 @@ import { revParseHead } from "../git/refs.js";
 import { unlockWorktree } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import type { CopyManifest } from "./copy-manifest.js";
+import type { PoolRecord } from "./pool/state.js";
 import { applySteps, guardRoot } from "./provision/index.js";
 import type { NewOutcome, NewPlan, NewWorktree } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
@@ -24,6 +25,7 @@ export function newSteps(
   plan: NewPlan,
   out: NewOutcome,
   hooksToRun: boolean,
+  claim: PoolRecord | null = null,
 ): Step[] {
   const { repo } = session;
   const { record } = plan;
@@ -32,12 +34,13 @@ export function newSteps(
     kind: "mark-ready",
     title: "mark the worktree ready",
     run: async () => {
-      out.head = await revParseHead(gitAt(session, record.path));
+      // A claimed slot is on the base's commit (the claim set out.head) and was never create-locked.
+      if (!claim) out.head = await revParseHead(gitAt(session, record.path));
       record.state = hooksToRun ? "hooks-pending" : "ready";
       record.pid = process.pid;
       await writeRecord(repo.stateDir, record);
-      await unlockWorktree(gitAt(session), record.path);
+      if (!claim) await unlockWorktree(gitAt(session), record.path);
     },
   };
-  return [...applySteps({ session, ctx, w, plan, manifest, out }), guardRoot(ready, session, record.path)];
+  return [...applySteps({ session, ctx, w, plan, manifest, out, claim }), guardRoot(ready, session, record.path)];
 }

@@ -11,6 +11,7 @@ import { checkWorktreeRoot, isInside } from "./fs-safe.js";
 import { readIncludeFile } from "./include.js";
 import { lockedSignal, withRepoLock } from "./lock.js";
 import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
+import { chooseSlot } from "./pool/claim.js";
 import { processAlive } from "./process.js";
 import { hookSteps } from "./provision/hooks.js";
 import type { NewOutcome, NewWorktree } from "./provision/types.js";
@@ -105,6 +106,7 @@ async function resolveNew(
   }
   const dryRun = options.dryRun === true;
   const hooks = options.hooks !== false;
+  const pool = options.pool ?? config.pool.claim;
   const branchFromFlag = options.branch !== undefined;
   return {
     id: options.id,
@@ -119,6 +121,7 @@ async function resolveNew(
     warnings,
     dryRun,
     hooks,
+    pool,
   };
 }
 
@@ -177,10 +180,13 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   const plan = await planNew(session, ctx, w);
   const { record } = plan;
   const out: NewOutcome = { head: plan.how.kind === "new" ? plan.baseCommit : "" };
+  const choice = w.pool ? await chooseSlot(session, ctx, plan) : null;
+  if (choice?.slot) record.pool = { warmKey: choice.slot.warmKey };
+  else if (choice) w.warn(`no idle pool slot to claim (${choice.reason}): a normal create`);
   const hooks = w.hooks
     ? hookSteps("postCreate", session.config.hooks.postCreate, ctx, { cwd: record.path, vars: plan.vars })
     : [];
-  const steps = newSteps(session, ctx, w, plan, out, hooks.length > 0);
+  const steps = newSteps(session, ctx, w, plan, out, hooks.length > 0, choice?.slot ?? null);
   const result: CreateResult = {
     id: w.id,
     name: w.name,
@@ -196,6 +202,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
     included: plan.includes.map((e) => ({ path: e.path, mode: e.mode })),
     databases: record.databases,
     warnings: w.warnings,
+    ...(choice ? { pool: { hit: choice.slot !== null, reason: choice.reason } } : {}),
   };
   if (w.dryRun)
     return { result: { ...result, dryRun: true, plan: planOf([...steps, ...hooks]) }, record: null, hooks: [] };

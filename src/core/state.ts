@@ -83,6 +83,8 @@ export interface WorktreeRecord {
    * or one handed over by a worktree cleaned up before it: cleanup removes it once empty.
    */
   madeFolder?: string;
+  /** Set when the worktree is a claimed pool slot (`wt release` gives it back): its warm key. */
+  pool?: { warmKey: string };
 }
 
 const RECORDS = "worktrees";

@@ -3,12 +3,15 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { AheadBehind } from "../git/ahead-behind.js";
 import type { IntegratedHow } from "../git/integrated.js";
+import type { WorktreeEntry } from "../git/parse.js";
 import { parseStatusV2 } from "../git/parse.js";
 import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
 import type { GitAt } from "../git/run.js";
 import { aheadBehindInEach, statusMany } from "../git/status.js";
 import type { WtContext } from "./context.js";
 import { idKey, validateId } from "./names.js";
+import type { PoolSlotView } from "./pool/inspect.js";
+import { poolOf } from "./pool/inspect.js";
 import { isListening, readListeningPorts } from "./ports.js";
 import { defaultBase } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
@@ -73,6 +76,8 @@ export interface StatusResult {
   /** The main worktree (absolute). */
   main: string;
   worktrees: StatusRow[];
+  /** The pool's slots (idle, stale, damaged), apart from the worktrees; absent when there is none. */
+  pool?: { idle: number; slots: PoolSlotView[] };
 }
 
 /** How many worktrees `git status` runs in at once: about 4 is fastest on 2 cores (issue 5). */
@@ -107,7 +112,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     await assertGitVersion(main); // a too-old git explains the failure better than the failure does
     throw e;
   });
-  const selected = selectRows(entries, records, ids);
+  const [pool, selected] = poolAndRows(repo, entries, records, ids);
   let unmanagedBase: Promise<string | null> | null = null;
   const baseFor = (record: WorktreeRecord | null) => {
     if (record) return Promise.resolve(record.base);
@@ -149,7 +154,11 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
       ),
     ),
   );
-  return { main: repo.mainPath, worktrees: await markIntegration(main, worktrees) };
+  return {
+    main: repo.mainPath,
+    worktrees: await markIntegration(main, worktrees),
+    ...(pool && ids.length === 0 ? { pool } : {}),
+  };
 }
 
 async function buildRow(
@@ -299,4 +308,19 @@ async function sizeOf(file: string): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * The pool's slots (`wt status` shows them apart, `poolOf`) and the rows of git's other
+ * worktrees and of the records.
+ */
+function poolAndRows(
+  repo: { commonDir: string; stateDir: string },
+  entries: WorktreeEntry[],
+  records: WorktreeRecord[],
+  ids: readonly string[],
+): [ReturnType<typeof poolOf>, ReturnType<typeof selectRows>] {
+  const pool = poolOf(repo.commonDir, repo.stateDir, entries);
+  const rest = pool ? entries.filter((e) => !pool.slots.some((s) => s.path === e.path)) : entries;
+  return [pool, selectRows(rest, records, ids)];
 }

@@ -86,6 +86,7 @@ describe("loadConfig: defaults", () => {
       hooks: { postCreate: [], preCleanup: [], postCleanup: [], preMerge: [] },
       cleanup: { protect: [".env*"] },
       merge: { into: null },
+      pool: { size: 3, dir: "../{repo}-worktrees/.pool/{n}", warm: [], warmKey: ["package-lock.json"], claim: false },
       file: null,
     });
   });
@@ -155,6 +156,7 @@ describe("loadConfig: defaults", () => {
       portScope: "machine",
       cleanup: { protect: [".env*"] },
       merge: { into: null },
+      pool: { size: 3, dir: "../{repo}-worktrees/.pool/{n}", warm: [], warmKey: ["package-lock.json"], claim: false },
     });
     expect(Object.keys(config.ports)).toEqual(["BACKEND_PORT", "FRONTEND_PORT"]);
   });

@@ -13,6 +13,7 @@ export interface CreateCommandOptions {
   fetch: boolean;
   hooks: boolean;
   dryRun?: boolean;
+  pool?: boolean;
   /** false for `--no-cd`: the shell function does not move the shell into the new worktree. */
   cd: boolean;
 }
@@ -28,6 +29,7 @@ export async function createCommand(io: Io, id: string, opts: CreateCommandOptio
     fetch: opts.fetch === false ? false : undefined,
     hooks: opts.hooks === false ? false : undefined,
     dryRun: opts.dryRun === true,
+    ...(opts.pool ? { pool: true } : {}),
   });
   if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else if (io.globals.quiet) io.out(`${result.path}\n`);

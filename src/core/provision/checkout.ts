@@ -6,6 +6,7 @@ import type { WtContext } from "../context.js";
 import { createLockReason } from "../create-lock.js";
 import { isInside } from "../fs-safe.js";
 import { idKey } from "../names.js";
+import { claimStep } from "../pool/claim.js";
 import { gitAt, type Session } from "../session.js";
 import { readRecords, type WorktreeRecord, writeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
@@ -20,7 +21,9 @@ import type { CheckedWorktree, NewPlan, Provisioner, RemovalOutcome } from "./ty
 export const checkoutProvisioner: Provisioner = {
   name: "checkout",
   inFolder: false,
-  apply: ({ session, ctx, plan }) => [addStep(session, ctx, plan)],
+  apply: ({ session, ctx, plan, claim, out }) => [
+    claim ? claimStep(session, ctx, plan, claim, out) : addStep(session, ctx, plan),
+  ],
   teardown: (record, { session, checked, fate, folderExists, warn, out }) => [
     worktreeStep(session, checked, folderExists, warn, out),
     fate.delete

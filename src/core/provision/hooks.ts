@@ -3,8 +3,11 @@ import type { Variables } from "../envfile.js";
 import { runShellCommand } from "../hooks.js";
 import type { Step } from "../steps/step.js";
 
-/** The hook lists of wt.config.json (`hooks.postCreate`, `hooks.preCleanup`, `hooks.postCleanup`). */
-export type HookPhase = "postCreate" | "preCleanup" | "postCleanup";
+/**
+ * The hook lists of wt.config.json (`hooks.postCreate`, `hooks.preCleanup`, `hooks.postCleanup`)
+ * and the pool's warm commands (`pool.warm`): all the repository's commands, one runner.
+ */
+export type HookPhase = "postCreate" | "preCleanup" | "postCleanup" | "poolWarm";
 
 /**
  * One step per hook command of `phase`, run through the user's shell in `cwd` with the

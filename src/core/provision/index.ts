@@ -76,8 +76,11 @@ export async function completeSteps(record: WorktreeRecord, scope: RecreateScope
 }
 
 /** Cleanup's steps from every provisioner, from the record alone, in the reverse of create's order. */
-export function teardownSteps(record: WorktreeRecord, scope: TeardownScope): Step[] {
-  return [...PROVISIONERS].reverse().flatMap((p) => p.teardown?.(record, scope) ?? []);
+export function teardownSteps(record: WorktreeRecord, scope: TeardownScope, except: readonly string[] = []): Step[] {
+  return [...PROVISIONERS]
+    .reverse()
+    .filter((p) => !except.includes(p.name))
+    .flatMap((p) => p.teardown?.(record, scope) ?? []);
 }
 
 /** `step`, its run and its undo each first checking that `worktree` is still the folder git registered. */

@@ -5,6 +5,7 @@ import type { CopyManifest } from "../copy-manifest.js";
 import type { DatabasePlan } from "../databases.js";
 import type { Variables } from "../envfile.js";
 import type { IncludePlanEntry } from "../include.js";
+import type { PoolRecord } from "../pool/state.js";
 import type { Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
@@ -44,6 +45,8 @@ export interface ApplyScope {
   /** Filled by the copy steps, written by the manifest step. */
   manifest: CopyManifest;
   out: NewOutcome;
+  /** The pool slot this create claims in place of `git worktree add`, if any. */
+  claim?: PoolRecord | null;
 }
 
 /** What a re-create's steps are built from. */
@@ -82,6 +85,8 @@ export interface NewWorktree {
   dryRun: boolean;
   /** false with `--no-hooks`: the repository's commands (`databases[].init`) are skipped. */
   hooks: boolean;
+  /** `--pool` or `pool.claim`: claim an idle pool slot when one fits. */
+  pool: boolean;
 }
 
 /** Everything a new worktree's steps need, computed before anything exists. */
@@ -94,6 +99,8 @@ export interface NewPlan {
   vars: Variables;
   /** The outermost parent folder `git worktree add` will make, or null. */
   madeParents: string | null;
+  /** git's worktree list as planning read it (under the lock: still true while the steps run). */
+  entries?: WorktreeEntry[];
 }
 
 /** What the steps of a new worktree hand back once they ran: the new HEAD. */

@@ -1,0 +1,126 @@
+import { mkdir, rm, rmdir } from "node:fs/promises";
+import path from "node:path";
+import { lockWorktree, moveWorktree, switchDetach, switchNewBranch } from "../../git/pool.js";
+import { deleteBranch } from "../../git/refs.js";
+import { listWorktrees } from "../../git/repo.js";
+import { statusPorcelain } from "../../git/status.js";
+import { unlockWorktree } from "../../git/worktree.js";
+import { worktreeLinkProblem } from "../../git/worktree-link.js";
+import type { WtContext } from "../context.js";
+import { SIDECAR_SUFFIXES } from "../databases.js";
+import { isInside } from "../fs-safe.js";
+import type { NewOutcome, NewPlan } from "../provision/types.js";
+import { gitAt, type Session } from "../session.js";
+import type { Step } from "../steps/step.js";
+import { processProbe } from "./busy.js";
+import { entryFor, slotState } from "./inspect.js";
+import {
+  deletePoolRecord,
+  POOL_LOCK_REASON,
+  type PoolRecord,
+  readPoolRecords,
+  warmKeyOf,
+  writePoolRecord,
+} from "./state.js";
+
+/** Why a `wt create --pool` made a cold worktree instead (the JSON's `pool.reason`). */
+export type MissReason = "empty" | "stale" | "busy";
+
+/** The slot a claim takes, or why none. */
+export type ClaimChoice = { slot: PoolRecord; reason: null } | { slot: null; reason: MissReason };
+
+/**
+ * Picks the idle slot a new worktree claims (under the repository lock, reading only): one whose
+ * HEAD is the base's commit and whose warm key still matches (`slotState`), that `git status`
+ * shows clean, and that no process stands in (`processProbe`). Only a new branch at the base
+ * can be claimed: an existing branch would need a checkout.
+ */
+export async function chooseSlot(session: Session, ctx: WtContext, plan: NewPlan): Promise<ClaimChoice> {
+  const { repo, config } = session;
+  const records = readPoolRecords(repo.stateDir);
+  if (records.length === 0) return { slot: null, reason: "empty" };
+  if (plan.how.kind !== "new") return { slot: null, reason: "stale" };
+  const at = gitAt(session, repo.mainPath, ctx.signal);
+  const [entries, warmKey] = await Promise.all([
+    plan.entries ?? listWorktrees(at),
+    warmKeyOf(at, plan.baseCommit, config.pool.warmKey),
+  ]);
+  let busy = false;
+  let stale = false;
+  let inside: ((folder: string) => number[]) | null = null;
+  for (const record of records) {
+    const view = slotState(repo.commonDir, record, entryFor(entries, record), { commit: plan.baseCommit, warmKey });
+    if (view.state === "stale") stale = true;
+    if (view.state !== "idle") continue;
+    inside ??= await processProbe(repo.mainPath);
+    if (inside(record.path).length > 0) {
+      busy = true;
+      continue;
+    }
+    if ((await statusPorcelain(gitAt(session, record.path, ctx.signal))).length > 0) {
+      busy = true;
+      continue;
+    }
+    return { slot: record, reason: null };
+  }
+  return { slot: null, reason: busy ? "busy" : stale ? "stale" : "empty" };
+}
+
+/**
+ * The claim of `slot`, in place of `git worktree add`: unlock it, move it to the worktree's
+ * folder (`git worktree move`: a rename, no file copied), and make the branch at HEAD (`git
+ * switch -c`, which touches no file: HEAD is the base's commit). It is not create-locked as an
+ * add is: its folder exists from the start, so `git worktree prune` has nothing to take.
+ * Undone by the reverse, back into the pool.
+ */
+export function claimStep(session: Session, ctx: WtContext, plan: NewPlan, slot: PoolRecord, out: NewOutcome): Step {
+  const { record } = plan;
+  const target = record.path;
+  const at = gitAt(session, session.repo.mainPath, ctx.signal);
+  return {
+    kind: "claim-slot",
+    title: `claim pool slot ${slot.path} as ${target} with new branch ${record.branch} at ${record.base} (${plan.baseCommit.slice(0, 8)})`,
+    detail: { slot: slot.path, path: target, branch: record.branch },
+    run: async () => {
+      await unlockWorktree(at, slot.path);
+      await mkdir(path.dirname(target), { recursive: true });
+      // git moves into an existing folder rather than onto it: an empty one (planNew allows it) goes first.
+      await rmdir(target).catch(() => {});
+      await moveWorktree(at, slot.path, target);
+      await switchNewBranch(gitAt(session, target, ctx.signal), record.branch);
+      await deletePoolRecord(session.repo.stateDir, slot.n);
+      out.head = plan.baseCommit;
+    },
+    undo: () => unclaim(session, plan, slot),
+  };
+}
+
+/** Puts a half-claimed slot back: off the branch, the branch deleted, moved back and locked. Tolerates every half-done state. */
+async function unclaim(session: Session, plan: NewPlan, slot: PoolRecord): Promise<void> {
+  const at = gitAt(session);
+  const target = plan.record.path;
+  const tryIt = (p: Promise<unknown>) => p.then(() => true).catch(() => false);
+  // A rolled-back create normally deletes its folder; a slot goes back, so what this run wrote goes.
+  if (worktreeLinkProblem(session.repo.commonDir, target) === null) await removeOwnFiles(plan);
+  await tryIt(switchDetach(gitAt(session, target), slot.baseCommit));
+  await deleteBranch(at, plan.record.branch, { tolerant: true }).catch(() => {});
+  await tryIt(unlockWorktree(at, target));
+  await tryIt(moveWorktree(at, target, slot.path));
+  await tryIt(lockWorktree(at, slot.path, POOL_LOCK_REASON));
+  await writePoolRecord(session.repo.stateDir, slot);
+}
+
+/**
+ * Deletes what the steps after the claim wrote into the slot (the env file, databases and their
+ * sidecars inside it, `.worktreeinclude` links and copies), never following a link: the slot
+ * must be clean for the next claim.
+ */
+async function removeOwnFiles(plan: NewPlan): Promise<void> {
+  const { record } = plan;
+  const inside = [
+    path.join(record.path, record.envFile),
+    ...record.databases.flatMap((d) => [d.path, ...SIDECAR_SUFFIXES.map((x) => `${d.path}${x}`)]),
+    ...record.included.map((e) => path.join(record.path, e.path)),
+  ].filter((p) => isInside(record.path, p) && p !== record.path);
+  for (const p of inside) await rm(p, { recursive: true, force: true }).catch(() => {});
+}

@@ -1,0 +1,57 @@
+import path from "node:path";
+import type { WorktreeEntry } from "../../git/parse.js";
+import { unreachableCommits } from "../../git/refs.js";
+import { listWorktrees } from "../../git/repo.js";
+import { statusPorcelain } from "../../git/status.js";
+import { CREATE_LOCK_PREFIX } from "../create-lock.js";
+import { DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
+import { checkWorktreeRoot } from "../fs-safe.js";
+import { type LiveProcessPolicy, settleLiveProcesses } from "../live-processes.js";
+import { gitAt, type Session } from "../session.js";
+import type { WorktreeRecord } from "../state.js";
+
+/**
+ * Refuses to release a worktree that holds work or is in use, before anything changes: its
+ * folder must still be the worktree git made (`checkWorktreeRoot`), not locked by someone
+ * else (exit 4), nothing `git status` shows and no detached commit no ref holds (exit 5: a
+ * release never resets work away), and last no live process of it (cwd inside, its
+ * `WT_MAIN`+`WT_ID`, a listener on its ports: exit 4 unless `policy` reaps or forces).
+ * @returns git's worktree list, as read for the checks.
+ * @throws WorktreeLockedError / LiveProcessesError (4), DirtyWorktreeError (5), SwappedWorktreeError (3).
+ */
+export async function refuseHeldWork(
+  session: Session,
+  record: WorktreeRecord,
+  policy: LiveProcessPolicy,
+): Promise<WorktreeEntry[]> {
+  await checkWorktreeRoot(record.path, session.repo.commonDir);
+  const entries = await listWorktrees(gitAt(session));
+  const entry = entries.find((e) => path.resolve(e.path) === record.path);
+  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
+    throw new WorktreeLockedError(record.id, record.path, entry.locked);
+  }
+  const status = await statusPorcelain(gitAt(session, record.path));
+  if (status.length > 0) {
+    const files = status.map((e) => e.path);
+    throw new DirtyWorktreeError(
+      `worktree ${record.id} has uncommitted changes (${files.length}): ${files.slice(0, 10).join(", ")}; nothing was reset`,
+      `commit or stash them in ${record.path}, then run \`wt release ${record.id}\` again`,
+      { id: record.id, files },
+    );
+  }
+  if (entry?.detached && entry.head) {
+    const lost = await unreachableCommits(gitAt(session), entry.head);
+    if (lost.length > 0) {
+      throw new DirtyWorktreeError(
+        `worktree ${record.id} has a detached HEAD with ${lost.length} commit(s) no branch holds`,
+        `save them with \`git -C ${record.path} branch <name>\`, then run \`wt release ${record.id}\` again`,
+        { id: record.id, commits: lost },
+        "unreachable-commits",
+      );
+    }
+  }
+  // Last, so that a refusal above never follows a reap (`settleLiveProcesses`).
+  const { id, path: folder, ports } = record;
+  await settleLiveProcesses({ id, path: folder, ports, main: session.repo.mainPath }, policy);
+  return entries;
+}

@@ -1,0 +1,258 @@
+import { existsSync } from "node:fs";
+import { mkdir, rm, rmdir } from "node:fs/promises";
+import path from "node:path";
+import { isIntegrated } from "../../git/integrated.js";
+import type { WorktreeEntry } from "../../git/parse.js";
+import { lockWorktree, moveWorktree, switchDetach } from "../../git/pool.js";
+import { aheadCount, deleteBranch } from "../../git/refs.js";
+import { refExists, resolveCommit } from "../../git/repo.js";
+import { removeWorktree } from "../../git/worktree.js";
+import { checkNotInProgress } from "../cleanup-guards.js";
+import { lockTimeoutMs, type WtContext } from "../context.js";
+import { BaseNotFoundError, UsageError, WorktreeNotFoundError } from "../errors.js";
+import { lockedSignal, withRepoLock } from "../lock.js";
+import { validateId } from "../names.js";
+import { guardRoot, teardownSteps } from "../provision/index.js";
+import type { BranchFate } from "../provision/types.js";
+import { gitAt, openSession, type Session } from "../session.js";
+import { deleteRecord, readRecord, type WorktreeRecord } from "../state.js";
+import { executeSteps } from "../steps/execute.js";
+import { planOf, type Step } from "../steps/step.js";
+import { refuseHeldWork } from "./release-check.js";
+import { freeSlotNumber, POOL_LOCK_REASON, readPoolRecords, slotPath, writePoolRecord } from "./state.js";
+
+export interface ReleaseOptions {
+  id: string;
+  dryRun?: boolean;
+  /** `--reap`: stop the worktree's live processes (SIGTERM, grace, SIGKILL) instead of exit 4. */
+  reap?: boolean;
+  /** `--force`: leave its live processes running (warned). Never overrides uncommitted work. */
+  force?: boolean;
+}
+
+/** The JSON document of `wt release`. */
+export interface ReleaseResult {
+  id: string;
+  path: string;
+  branch: string;
+  branchDeleted: boolean;
+  /** Why the branch was kept, or null when it was deleted. */
+  branchKept: string | null;
+  /** Where the tree went: the slot folder, or null when the pool was full and it was removed. */
+  slot: string | null;
+  warnings: string[];
+  dryRun?: boolean;
+  plan?: string[];
+}
+
+/**
+ * Whether a released worktree's branch is deleted: kept when it is gone, checked out elsewhere
+ * or existed before `wt create`; deleted when integrated into the base (`isIntegrated`, the
+ * rule `wt merge` uses: an ancestor, no added changes, trees match, the merge adds nothing, or
+ * every patch already on the base); else kept, with how many commits only it has.
+ */
+export async function branchIntegrated(
+  session: Session,
+  record: WorktreeRecord,
+  entries: readonly WorktreeEntry[],
+): Promise<BranchFate> {
+  const at = gitAt(session);
+  const ref = `refs/heads/${record.branch}`;
+  if (!(await refExists(at, ref))) return { delete: false, kept: "the branch no longer exists" };
+  const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
+  if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
+  if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
+  if ((await isIntegrated(at, ref, record.base)).integrated) return { delete: true };
+  const ahead = await aheadCount(at, ref, record.base);
+  return {
+    delete: false,
+    kept: `not integrated into ${record.base} (${ahead ?? "?"} commit(s) only on ${record.branch})`,
+  };
+}
+
+/**
+ * `wt release <id>`: gives a claimed pool worktree back. Under the repository lock: refuses
+ * uncommitted work (exit 5, nothing reset) and live processes inside (exit 4); removes wt's
+ * per-id files through the provisioners' teardown (databases, links and copies, env file,
+ * info/exclude); leaves the branch (`git switch --detach <base>`: only files that differ
+ * change; ignored files, the warm state, stay); deletes the branch only when integrated, else
+ * keeps and reports it; moves the tree back into the pool, git-locked (or removes it when the
+ * pool is full); then deletes the record, which frees the port slot.
+ * @throws UsageError (2) for a worktree not claimed from the pool; WorktreeNotFoundError (3);
+ *   BusyError (4); DirtyWorktreeError (5); GitError (6).
+ */
+export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): Promise<ReleaseResult> {
+  validateId(options.id);
+  const session = await openSession(ctx, { fetch: false });
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    ctx.onWarning?.(m);
+  };
+  const run = async (c: WtContext) => {
+    const record = await readRecord(session.repo.stateDir, options.id);
+    if (!record) throw new WorktreeNotFoundError(options.id);
+    if (!record.pool) {
+      throw new UsageError(
+        `worktree ${record.id} was not claimed from the pool (wt create --pool)`,
+        `run \`wt cleanup ${record.id}\` to remove it`,
+      );
+    }
+    checkNotInProgress(session.repo.stateDir, record);
+    const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn };
+    const entries = await refuseHeldWork(session, record, policy);
+    const { steps, result } = await releaseSteps(session, c, { record, entries }, warn);
+    if (options.dryRun) return { ...result, dryRun: true, plan: planOf(steps) };
+    await executeSteps(steps, { signal: c.signal, onStep: c.onProgress, onWarning: warn });
+    return result;
+  };
+  const result = options.dryRun
+    ? await run(ctx)
+    : await withRepoLock(
+        session.repo.stateDir,
+        {
+          timeoutMs: lockTimeoutMs(ctx.env),
+          onWarning: warn,
+          onWait: ctx.onNotice,
+          purpose: `wt release ${options.id}`,
+        },
+        (held) => run({ ...ctx, signal: lockedSignal(ctx.signal, held) }),
+      );
+  result.warnings = warnings;
+  return result;
+}
+
+/** The release steps of a checked worktree, and the document they fill in as they run. */
+async function releaseSteps(
+  session: Session,
+  ctx: WtContext,
+  { record, entries }: { record: WorktreeRecord; entries: readonly WorktreeEntry[] },
+  warn: (m: string) => void,
+): Promise<{ steps: Step[]; result: ReleaseResult }> {
+  const { repo, config } = session;
+  const [baseCommit, fate] = await Promise.all([
+    resolveCommit(gitAt(session), record.base),
+    branchIntegrated(session, record, entries),
+  ]);
+  if (baseCommit === null) throw new BaseNotFoundError(record.base);
+  const records = readPoolRecords(repo.stateDir);
+  const full = records.length >= config.pool.size;
+  const result: ReleaseResult = {
+    id: record.id,
+    path: record.path,
+    branch: record.branch,
+    branchDeleted: false,
+    branchKept: fate.delete ? null : fate.kept,
+    slot: null,
+    warnings: [],
+  };
+  const free = full
+    ? null
+    : freeSlot(
+        session,
+        records.map((r) => r.n),
+      );
+  result.slot = free?.folder ?? null;
+  const checked = { record, entry: null, files: { edited: [], ignored: [] } };
+  const out = { branchDeleted: false, trash: [] };
+  const teardown = teardownSteps(record, { session, checked, fate, folderExists: true, warn, out }, [
+    "checkout",
+    "record",
+  ]);
+  const at = gitAt(session, record.path, ctx.signal);
+  const steps: Step[] = [
+    ...teardown.filter((s) => s.kind !== "release"),
+    ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path)),
+    removeCopyStep(record, record.envFile, `delete ${record.envFile} (the env file wt wrote)`),
+    {
+      kind: "reset",
+      title: `leave branch ${record.branch}: switch to ${record.base} (${baseCommit.slice(0, 8)}), detached; ignored files (the warm state) stay`,
+      run: () => switchDetach(at, baseCommit),
+    },
+    branchStep(session, record, fate, result),
+    free === null ? removeStep(session, record) : returnStep(session, record, { ...free, baseCommit }),
+    { kind: "release", title: "release its port slot and record", run: () => deleteRecord(repo.stateDir, record.id) },
+  ];
+  return {
+    // Each step that acts in the folder first checks it is still the worktree git made.
+    steps: steps.map((s) => (IN_FOLDER.includes(s.kind) ? guardRoot(s, session, record.path) : s)),
+    result,
+  };
+}
+
+const IN_FOLDER: readonly Step["kind"][] = ["unlink", "delete-database", "delete-file", "reset"];
+
+/** Deletes a file or folder `.worktreeinclude` copied in (a copy wt made: the next claim copies it again). */
+function removeCopyStep(record: WorktreeRecord, rel: string, title = `delete ${rel} (copied in by wt)`): Step {
+  return {
+    kind: "delete-file",
+    title,
+    // rm does not follow links: a link put in its place is removed, not its target.
+    run: () => rm(path.join(record.path, rel), { recursive: true, force: true }),
+  };
+}
+
+function branchStep(session: Session, record: WorktreeRecord, fate: BranchFate, result: ReleaseResult): Step {
+  if (!fate.delete)
+    return { kind: "keep-branch", title: `keep branch ${record.branch} (${fate.kept})`, run: async () => {} };
+  return {
+    kind: "delete-branch",
+    title: `delete branch ${record.branch} (integrated)`,
+    run: async () => {
+      await deleteBranch(gitAt(session), record.branch);
+      result.branchDeleted = true;
+    },
+  };
+}
+
+/** The first slot number no pool record has and whose folder is free. */
+export function freeSlot(session: Session, taken: number[]): { n: number; folder: string } {
+  const { repo, config } = session;
+  const used = [...taken];
+  for (;;) {
+    const n = freeSlotNumber(used);
+    const folder = slotPath(config.pool, repo.mainPath, repo.repoName, n);
+    if (!existsSync(folder)) return { n, folder };
+    used.push(n);
+  }
+}
+
+/** The pool is full: the tree goes (`git worktree remove --force`: it is clean; ignored files go with it). */
+function removeStep(session: Session, record: WorktreeRecord): Step {
+  return {
+    kind: "remove-worktree",
+    title: `remove worktree ${record.path} (the pool is full)`,
+    run: () => removeWorktree(gitAt(session), record.path, { locked: false }),
+  };
+}
+
+/** Moves the tree into the pool (`git worktree move`, a rename), git-locks it and records it idle. */
+function returnStep(
+  session: Session,
+  record: WorktreeRecord,
+  to: { n: number; folder: string; baseCommit: string },
+): Step {
+  const { repo } = session;
+  const at = gitAt(session);
+  return {
+    kind: "return-slot",
+    title: `move it back into the pool as ${to.folder}, locked ("${POOL_LOCK_REASON}")`,
+    run: async () => {
+      await mkdir(path.dirname(to.folder), { recursive: true });
+      await rmdir(to.folder).catch(() => {});
+      await moveWorktree(at, record.path, to.folder);
+      await lockWorktree(at, to.folder, POOL_LOCK_REASON);
+      await writePoolRecord(repo.stateDir, {
+        version: 1,
+        n: to.n,
+        path: to.folder,
+        base: record.base,
+        baseCommit: to.baseCommit,
+        warmKey: record.pool?.warmKey ?? "",
+        state: "idle",
+        pid: process.pid,
+        createdAt: new Date().toISOString(),
+      });
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { blobIds } from "../../git/pool.js";
+import type { GitAt } from "../../git/run.js";
+import type { PoolConfig } from "../config.js";
+import { expandTemplate } from "../names.js";
+
+/** The lock reason of an idle slot: `git worktree list` shows it, `git worktree prune` respects it. */
+export const POOL_LOCK_REASON = "wt pool slot";
+
+/**
+ * What wt knows about one slot in the pool dir, stored as `<git-common-dir>/wt/pool/<n>.json`.
+ * A claimed slot has no pool record: it is a worktree, whose record carries `pool`.
+ */
+export interface PoolRecord {
+  version: 1;
+  /** The slot number (`{n}` of `pool.dir`). */
+  n: number;
+  /** Absolute folder. */
+  path: string;
+  /** The base as configured when the slot was made (`origin/main`). */
+  base: string;
+  /** The commit it is checked out at. */
+  baseCommit: string;
+  /** `warmKeyOf` the base when it was warmed. */
+  warmKey: string;
+  /** `warming`: made, its warm commands not yet all succeeded (pid runs them); `idle`: claimable. */
+  state: "warming" | "idle";
+  pid: number;
+  createdAt: string;
+}
+
+function poolDir(stateDir: string): string {
+  return path.join(stateDir, "pool");
+}
+
+/** The absolute folder of slot `n`: `pool.dir` with `{repo}` and `{n}`, from the main worktree. */
+export function slotPath(pool: Pick<PoolConfig, "dir">, mainPath: string, repo: string, n: number): string {
+  return path.resolve(mainPath, expandTemplate(pool.dir, { repo, n: String(n) }, "pool.dir"));
+}
+
+/** The folder holding every slot (`pool.dir` up to its `{n}` segment), for `.worktreeinclude`'s never-list. */
+export function poolHolder(pool: Pick<PoolConfig, "dir">, mainPath: string, repo: string): string {
+  const segments = pool.dir.split(/[\\/]/);
+  const at = segments.findIndex((s) => s.includes("{n}"));
+  return path.resolve(mainPath, expandTemplate(segments.slice(0, at).join("/"), { repo }, "pool.dir"));
+}
+
+/** Every pool record, by slot number; unreadable files are skipped (synchronous: tiny files, status reads them). */
+export function readPoolRecords(stateDir: string): PoolRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(poolDir(stateDir));
+  } catch {
+    return [];
+  }
+  const records: PoolRecord[] = [];
+  for (const n of names.filter((f) => /^\d+\.json$/.test(f))) {
+    try {
+      records.push(JSON.parse(readFileSync(path.join(poolDir(stateDir), n), "utf8")) as PoolRecord);
+    } catch {
+      // A half-written or foreign file: the slot shows as damaged through git's listing.
+    }
+  }
+  return records.sort((a, b) => a.n - b.n);
+}
+
+/** Writes a pool record atomically. */
+export async function writePoolRecord(stateDir: string, record: PoolRecord): Promise<void> {
+  await mkdir(poolDir(stateDir), { recursive: true });
+  const { writeAtomic } = await import("../atomic.js");
+  await writeAtomic(path.join(poolDir(stateDir), `${record.n}.json`), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Removes the pool record of slot `n` (a missing one is fine). */
+export async function deletePoolRecord(stateDir: string, n: number): Promise<void> {
+  await rm(path.join(poolDir(stateDir), `${n}.json`), { force: true });
+}
+
+/**
+ * The warm key of `commit`: SHA-256 over `path NUL blob-id-or-"-" LF` of each `pool.warmKey`
+ * file, in the configured order. git's blob id hashes the content, so the key changes exactly
+ * when one of those files' content (or presence) does, with one git process and no file read.
+ */
+export async function warmKeyOf(at: GitAt, commit: string, files: readonly string[]): Promise<string> {
+  const ids = await blobIds(at, commit, files);
+  const h = createHash("sha256");
+  for (const f of files) h.update(`${f}\0${ids.get(f) ?? "-"}\n`);
+  return h.digest("hex");
+}
+
+/** The lowest slot number no pool record and no claimed worktree uses. */
+export function freeSlotNumber(taken: Iterable<number>): number {
+  const used = new Set(taken);
+  let n = 1;
+  while (used.has(n)) n++;
+  return n;
+}

@@ -1,0 +1,188 @@
+import path from "node:path";
+import type { WtContext } from "../context.js";
+import { hookSteps } from "../provision/hooks.js";
+import { openSession, type Session } from "../session.js";
+import { executeSteps } from "../steps/execute.js";
+import { planOf, type Step } from "../steps/step.js";
+import {
+  addSlotStep,
+  advanceSlotStep,
+  currentBase,
+  type PoolStatus,
+  poolSlots,
+  removeSlotStep,
+  slotUnused,
+  withPoolLock,
+} from "./fill.js";
+import { freeSlot } from "./release.js";
+import { readPoolRecords, writePoolRecord } from "./state.js";
+
+/** The JSON document of `wt pool fill` and `wt pool drain`. */
+export interface PoolChange extends PoolStatus {
+  added: string[];
+  removed: string[];
+  warnings: string[];
+  dryRun?: boolean;
+  plan?: string[];
+}
+
+/** `wt pool status`: every slot and its state (`poolSlots`, compared with the current base). */
+export async function poolStatus(ctx: WtContext): Promise<PoolStatus> {
+  const session = await openSession(ctx, { fetch: false });
+  const base = await currentBase(session, ctx, false).catch(() => null);
+  return { size: session.config.pool.size, slots: await poolSlots(session, base) };
+}
+
+/**
+ * `wt pool fill [<n>]`: tops the pool up to `n` (default `pool.size`) fresh idle slots. Under
+ * the repository lock: stale slots nothing uses are removed, new ones added (detached at the
+ * base, git-locked, recorded `warming`); outside it, `pool.warm` runs in each new slot through
+ * the hook runner; under the lock again each is marked idle. A slot whose warm commands failed
+ * stays stale (never claimed) and the failure is thrown (exit 6).
+ */
+export async function fillPool(ctx: WtContext, options: { count?: number; dryRun?: boolean }): Promise<PoolChange> {
+  const session = await openSession(ctx, options.dryRun ? { fetch: false } : {});
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    ctx.onWarning?.(m);
+  };
+  const c = { ...ctx, onWarning: warn };
+  const target = options.count ?? session.config.pool.size;
+  const locked = async (lc: WtContext) => {
+    const base = await currentBase(session, lc, !options.dryRun);
+    const steps = await fillSteps(session, lc, base, target, warn);
+    const warm = steps.added.flatMap((slot) => warmSteps(session, lc, slot));
+    if (options.dryRun) return { ...steps, plan: planOf([...steps.steps, ...warm]) };
+    await executeSteps(steps.steps, { signal: lc.signal, onStep: lc.onProgress, onWarning: warn });
+    return { ...steps, plan: undefined };
+  };
+  const planned = options.dryRun ? await locked(c) : await withPoolLock(session, c, "wt pool fill", locked);
+  if (!options.dryRun) await warmAndMark(session, c, planned.added, warn);
+  const result: PoolChange = {
+    size: session.config.pool.size,
+    slots: await poolSlots(session, null),
+    added: planned.added.map((s) => s.folder),
+    removed: planned.removed,
+    warnings,
+  };
+  return options.dryRun ? { ...result, dryRun: true, plan: planned.plan ?? [] } : result;
+}
+
+/** Fill's locked steps: remove stale unused slots, add what brings the fresh ones to `target`. */
+async function fillSteps(
+  session: Session,
+  ctx: WtContext,
+  base: Awaited<ReturnType<typeof currentBase>>,
+  target: number,
+  warn: (m: string) => void,
+) {
+  const { repo } = session;
+  const records = readPoolRecords(repo.stateDir);
+  const views = await poolSlots(session, base);
+  const steps: Step[] = [];
+  const removed: string[] = [];
+  let fresh = 0;
+  const taken = records.map((r) => r.n);
+  for (const r of records) {
+    const view = views.find((v) => v.path === r.path);
+    // A slot another fill is warming counts: two fills at once do not make twice the slots.
+    if (view?.state === "idle" || view?.reason === "warming") fresh++;
+    if (view?.state !== "stale" || view.reason === "warming") continue;
+    if (!(await slotUnused(session, r.path))) {
+      warn(`stale pool slot ${r.path} is in use or has changes; left in place`);
+      continue;
+    }
+    if (r.state === "idle" && r.warmKey === base.warmKey) {
+      // Only the base moved: its warm state still fits, so the slot follows the base.
+      steps.push(advanceSlotStep(session, r, base));
+      fresh++;
+      continue;
+    }
+    steps.push(removeSlotStep(session, r, view.reason ?? "stale"));
+    removed.push(r.path);
+  }
+  const added: { n: number; folder: string }[] = [];
+  for (let i = fresh; i < target; i++) {
+    const slot = freeSlot(session, [...taken, ...added.map((a) => a.n)]);
+    added.push(slot);
+    steps.push(addSlotStep(session, ctx, slot, base));
+  }
+  return { steps, added, removed };
+}
+
+/** The warm commands of a slot, through the hook runner (the repository's commands: trust applies). */
+function warmSteps(session: Session, ctx: WtContext, slot: { folder: string }): Step[] {
+  const vars = { WT_MAIN: session.repo.mainPath, WT_PATH: slot.folder, WT_POOL_SLOT: path.basename(slot.folder) };
+  return hookSteps("poolWarm", session.config.pool.warm, ctx, { cwd: slot.folder, vars });
+}
+
+/** Warms each new slot outside the lock, then marks the ones that warmed idle under it. */
+async function warmAndMark(
+  session: Session,
+  ctx: WtContext,
+  added: { n: number; folder: string }[],
+  warn: (m: string) => void,
+): Promise<void> {
+  const warmed: number[] = [];
+  let failure: unknown = null;
+  for (const slot of added) {
+    try {
+      await executeSteps(warmSteps(session, ctx, slot), {
+        signal: ctx.signal,
+        onStep: ctx.onProgress,
+        onWarning: warn,
+      });
+      warmed.push(slot.n);
+    } catch (e) {
+      failure ??= e;
+      warn(`pool slot ${slot.folder}: its warm commands failed; it stays stale and is never claimed`);
+    }
+  }
+  await withPoolLock(session, ctx, "wt pool fill", async () => {
+    for (const r of readPoolRecords(session.repo.stateDir)) {
+      if (warmed.includes(r.n) && r.state === "warming" && r.pid === process.pid) {
+        await writePoolRecord(session.repo.stateDir, { ...r, state: "idle" });
+      }
+    }
+  });
+  if (failure) throw failure;
+}
+
+/**
+ * `wt pool drain`: removes the idle and stale slots nothing uses, under the repository lock.
+ * A claimed slot is a worktree and never touched; a damaged one is left and reported (it may
+ * hold what someone put there).
+ */
+export async function drainPool(ctx: WtContext, options: { dryRun?: boolean }): Promise<PoolChange> {
+  const session = await openSession(ctx, { fetch: false });
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    ctx.onWarning?.(m);
+  };
+  const locked = async (lc: WtContext) => {
+    const views = await poolSlots(session, null);
+    const steps: Step[] = [];
+    for (const r of readPoolRecords(session.repo.stateDir)) {
+      const view = views.find((v) => v.path === r.path);
+      if (view?.state === "damaged") warn(`pool slot ${r.path} is damaged (${view.reason}); left in place`);
+      else if (view?.reason === "warming") warn(`pool slot ${r.path} is still warming; left in place`);
+      else if (!(await slotUnused(session, r.path)))
+        warn(`pool slot ${r.path} is in use or has changes; left in place`);
+      else steps.push(removeSlotStep(session, r, view?.state ?? "idle"));
+    }
+    if (!options.dryRun) await executeSteps(steps, { signal: lc.signal, onStep: lc.onProgress, onWarning: warn });
+    return steps;
+  };
+  const steps = options.dryRun ? await locked(ctx) : await withPoolLock(session, ctx, "wt pool drain", locked);
+  const removed = steps.map((s) => s.title.replace(/^remove pool slot (.*) \([^)]*\)$/, "$1"));
+  const result: PoolChange = {
+    size: session.config.pool.size,
+    slots: await poolSlots(session, null),
+    added: [],
+    removed,
+    warnings,
+  };
+  return options.dryRun ? { ...result, dryRun: true, plan: planOf(steps) } : result;
+}

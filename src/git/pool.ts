@@ -1,0 +1,68 @@
+import { splitNul } from "./parse.js";
+import { type GitAt, git, gitOut } from "./run.js";
+
+/**
+ * The git verbs of the worktree pool (git-worktree(1), git-switch(1), git-ls-tree(1)). Each
+ * takes a `GitAt` and throws `GitError` (exit 6) on failure.
+ */
+
+/**
+ * `git worktree add --detach --lock --reason <reason> -- <folder> <commit>`: a pool slot, checked
+ * out at `commit` with no branch, locked so `git worktree prune` leaves it alone.
+ */
+export async function addDetachedWorktree(at: GitAt, folder: string, commit: string, reason: string): Promise<void> {
+  await git(
+    ["-c", "checkout.workers=0", "worktree", "add", "--detach", "--lock", "--reason", reason, "--", folder, commit],
+    at,
+  );
+}
+
+/**
+ * `git worktree move -- <from> <to>`: renames the folder and rewrites both halves of git's tie
+ * (the `.git` file and the admin dir's `gitdir`). git refuses a locked worktree and an
+ * existing `<to>`; the parent of `<to>` must exist (git renames, it does not make folders).
+ */
+export async function moveWorktree(at: GitAt, from: string, to: string): Promise<void> {
+  await git(["worktree", "move", "--", from, to], at);
+}
+
+/** `git worktree lock --reason <reason> -- <folder>`. */
+export async function lockWorktree(at: GitAt, folder: string, reason: string): Promise<void> {
+  await git(["worktree", "lock", "--reason", reason, "--", folder], at);
+}
+
+/**
+ * `git switch --no-track -c <branch>` in the worktree at `at.cwd`: a new branch at HEAD. When
+ * HEAD is already the commit the branch starts at, git touches no file (the index and tree
+ * already match), so a claim costs the same on any repository size.
+ */
+export async function switchNewBranch(at: GitAt, branch: string): Promise<void> {
+  await git(["switch", "--no-track", "-c", branch], at);
+}
+
+/**
+ * `git switch --detach <commit>` in the worktree at `at.cwd`: leaves the branch, updating only
+ * the files that differ between HEAD and `commit`. git refuses (and changes nothing) when a
+ * local change would be overwritten.
+ */
+export async function switchDetach(at: GitAt, commit: string): Promise<void> {
+  await git(["switch", "--detach", "--end-of-options", commit], at);
+}
+
+/**
+ * The blob ids of `paths` in `commit` (`git ls-tree -z <commit> -- <paths>`): path -> object
+ * id; a path the commit does not track is absent. A blob id is a hash of the file's content, so
+ * two commits give the same ids exactly when the files are the same.
+ */
+export async function blobIds(at: GitAt, commit: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (paths.length === 0) return ids;
+  const out = await gitOut(["ls-tree", "-z", "--full-tree", commit, "--", ...paths], at);
+  for (const line of splitNul(out)) {
+    // `<mode> SP <type> SP <object> TAB <file>`
+    const tab = line.indexOf("\t");
+    const fields = line.slice(0, tab).split(" ");
+    if (tab > 0 && fields[2]) ids.set(line.slice(tab + 1), fields[2]);
+  }
+  return ids;
+}
