@@ -84,6 +84,23 @@ export interface StatusResult {
 const PARALLEL = 4;
 
 /**
+ * Each distinct base resolved once: a worktree whose HEAD is its base's commit is 0/0 without
+ * running rev-list (the common case right after `wt create`).
+ * @returns base -> its commit id, or null when it names none
+ */
+function baseCommitCache(main: GitAt): (base: string) => Promise<string | null> {
+  const baseCommits = new Map<string, Promise<string | null>>();
+  return (base) => {
+    let p = baseCommits.get(base);
+    if (!p) {
+      p = resolveCommit(main, base).catch(() => null);
+      baseCommits.set(base, p);
+    }
+    return p;
+  };
+}
+
+/**
  * `wt status [<id>...]`: one row per worktree of the repository, managed or not, plus
  * managed worktrees git no longer knows. Never fails because of what a row says.
  * @throws UsageError (2) for an invalid id or outside a repository; WorktreeNotFoundError (3)
@@ -119,17 +136,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     unmanagedBase ??= defaultBase(repo, ctx.env).catch(() => null);
     return unmanagedBase;
   };
-  // Each distinct base resolved once: a worktree whose HEAD is its base's commit is 0/0
-  // without running rev-list (the common case right after `wt create`).
-  const baseCommits = new Map<string, Promise<string | null>>();
-  const commitOf = (base: string) => {
-    let p = baseCommits.get(base);
-    if (!p) {
-      p = resolveCommit(main, base).catch(() => null);
-      baseCommits.set(base, p);
-    }
-    return p;
-  };
+  const commitOf = baseCommitCache(main);
   const facts = await rowFacts(repo, selected);
   const earlyIndex = new Map(early.map((folder, k) => [folder, k]));
   const late = facts.filter((f) => f.canRunGit && !earlyIndex.has(f.folder)).map((f) => f.folder);
