@@ -1,3 +1,4 @@
+import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createWorktree, type WtContext } from "../../src/index.js";
 import { GIT_ENV, makeRepo, type TestRepo } from "../helpers/repo.js";
@@ -18,8 +19,11 @@ vi.mock("../../src/core/lock.js", async (importOriginal) => {
     withRepoLock: (stateDir: string, options: { purpose: string }, fn: (held: unknown) => Promise<unknown>) =>
       real.withRepoLock(stateDir, options as Parameters<typeof real.withRepoLock>[1], async (held) => {
         const result = await fn(held);
-        const states = (await readRecords(stateDir)).map((r) => r.state);
-        holds.push({ purpose: options.purpose, states });
+        // Only the repository's lock (<git-common-dir>/wt), not the machine-wide slot registry's.
+        if (stateDir.endsWith(`${path.sep}wt`)) {
+          const states = (await readRecords(stateDir)).map((r) => r.state);
+          holds.push({ purpose: options.purpose, states });
+        }
         return result;
       }),
   };
@@ -32,7 +36,14 @@ afterEach(() => {
 });
 
 function context(cwd: string): WtContext {
-  return { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...GIT_ENV }, output: null };
+  // XDG_STATE_HOME: this file's temp user state (test/setup/state-home.ts), never the machine's.
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    XDG_STATE_HOME: process.env.XDG_STATE_HOME,
+    ...GIT_ENV,
+  };
+  return { cwd, env, output: null, trust: true };
 }
 
 function configure(config: Record<string, unknown>): void {

@@ -15,7 +15,13 @@ afterEach(() => repo?.remove());
 function context(cwd: string, env: Record<string, string>, progress: string[] = []): WtContext {
   return {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...GIT_ENV, ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      XDG_STATE_HOME: process.env.XDG_STATE_HOME,
+      ...GIT_ENV,
+      ...env,
+    },
     output: null,
     onProgress: (m) => progress.push(m),
   };
