@@ -19,7 +19,7 @@ export type { RepoCommand } from "./trust-store.js";
 /**
  * Every command of wt.config.json that comes from the repository, in a canonical order: each
  * `hooks` list (keys sorted, so a hook phase added later is covered without a change here),
- * then each `databases[i].init`.
+ * then each `databases[i].init`, then each `pool.warm` command.
  */
 export function repositoryCommands(config: WtConfig): RepoCommand[] {
   const out: RepoCommand[] = [];
@@ -31,6 +31,9 @@ export function repositoryCommands(config: WtConfig): RepoCommand[] {
   }
   config.databases.forEach((db, i) => {
     if (db.init) out.push({ source: `databases[${i}].init`, command: db.init });
+  });
+  config.pool.warm.forEach((command, i) => {
+    out.push({ source: `pool.warm[${i}]`, command });
   });
   return out;
 }

@@ -11,6 +11,7 @@ import {
   makeRepo,
   runWt,
   type TestRepo,
+  trustRepo,
   worktreePaths,
   wtJson,
 } from "../helpers/repo.js";
@@ -56,6 +57,8 @@ function setUp(size = 3): TestRepo {
     }),
   );
   r.commitAll("setup");
+  // pool.warm is a repository command: it runs only once trusted (tested below).
+  trustRepo(r.main);
   return r;
 }
 
@@ -248,11 +251,23 @@ describe("wt pool (seed 001)", () => {
     }
   });
 
+  it("pool.warm needs trust: a changed warm command is exit 2 (untrusted) and makes no slot", async () => {
+    repo = setUp(1);
+    const config = JSON.parse(readFileSync(path.join(repo.main, "wt.config.json"), "utf8"));
+    repo.write("wt.config.json", JSON.stringify({ ...config, pool: { ...config.pool, warm: ["touch warmed"] } }));
+    repo.commitAll("another warm command");
+    const r = await runWt(repo.main, ["pool", "fill", "--json"]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(json<ErrorJson>(r).error.code).toBe("untrusted");
+    expect(worktreePaths(repo.main)).toEqual([repo.main]);
+  });
+
   it("a claim whose later step fails is undone: the slot is back in the pool, idle, and the branch is gone", async () => {
     repo = setUp(1);
     const config = JSON.parse(readFileSync(path.join(repo.main, "wt.config.json"), "utf8"));
     repo.write("wt.config.json", JSON.stringify({ ...config, databases: [{ path: "data/app.db", init: "exit 3" }] }));
     repo.commitAll("failing init");
+    trustRepo(repo.main);
     await wtJson(repo.main, ["pool", "fill", "--json"]);
     const [before] = await idleSlots(repo);
     const r = await runWt(repo.main, ["create", "22", "--pool", "--json"]);

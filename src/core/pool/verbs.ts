@@ -4,6 +4,7 @@ import { hookSteps } from "../provision/hooks.js";
 import { openSession, type Session } from "../session.js";
 import { executeSteps } from "../steps/execute.js";
 import { planOf, type Step } from "../steps/step.js";
+import { commandsFrom, repositoryCommands, requireTrust } from "../trust.js";
 import {
   addSlotStep,
   advanceSlotStep,
@@ -42,6 +43,9 @@ export async function poolStatus(ctx: WtContext): Promise<PoolStatus> {
  */
 export async function fillPool(ctx: WtContext, options: { count?: number; dryRun?: boolean }): Promise<PoolChange> {
   const session = await openSession(ctx, options.dryRun ? { fetch: false } : {});
+  // pool.warm comes from the repository: trusted first, before any slot exists.
+  const runs = commandsFrom(repositoryCommands(session.config), ["pool.warm"]);
+  await requireTrust(session, ctx, { verb: "wt pool fill", runs, dryRun: options.dryRun });
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
