@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CleanupResult, CreateResult } from "../../src/index.js";
 import { type ErrorJson, gitOk, gitSync, json, makeRepo, runWt, type TestRepo, wtJson } from "../helpers/repo.js";
+import { addLibSubmodule, gitFile } from "../helpers/submodule.js";
 
 // Issue 9, found by the audit after the first fixes: a stash in a worktree's submodule, an
 // in-place overwrite that keeps inode, size and mtime, and a committed symlink template that
@@ -20,23 +21,10 @@ function configure(r: TestRepo, extra: object = {}): void {
   r.commitAll("wt config");
 }
 
-function gitFile(cwd: string, ...args: string[]): string {
-  return gitSync(cwd, "-c", "protocol.file.allow=always", ...args);
-}
-
 describe("a stash is work", () => {
   it("a stash in a worktree's submodule (and an older one in its reflog) refuses the cleanup", async () => {
     repo = makeRepo();
-    const libOrigin = path.join(repo.root, "lib.git");
-    const libSrc = path.join(repo.root, "lib-src");
-    gitSync(repo.root, "init", "-q", "--bare", "-b", "main", libOrigin);
-    mkdirSync(libSrc);
-    gitSync(libSrc, "init", "-q", "-b", "main");
-    writeFileSync(path.join(libSrc, "lib.txt"), "lib\n");
-    gitSync(libSrc, "add", "lib.txt");
-    gitSync(libSrc, "commit", "-q", "-m", "lib");
-    gitSync(libSrc, "push", "-q", libOrigin, "main");
-    gitFile(repo.main, "submodule", "add", "-q", libOrigin, "lib");
+    addLibSubmodule(repo);
     configure(repo);
     const made = await wtJson<CreateResult>(repo.main, ["create", "3", "--json"]);
     gitFile(made.path, "submodule", "update", "--init", "-q");

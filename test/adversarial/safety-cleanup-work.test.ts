@@ -18,6 +18,7 @@ import {
   wtEnv,
   wtJson,
 } from "../helpers/repo.js";
+import { addLibSubmodule, gitFile } from "../helpers/submodule.js";
 
 // Issue 9, items 1, 5, 6 and 13: work that `git status` does not show must not go unseen.
 
@@ -37,25 +38,11 @@ const create = (r: TestRepo, id: string) => wtJson<CreateResult>(r.main, ["creat
 const dryRun = async (r: TestRepo, id: string) =>
   (await wtJson<CleanupResult>(r.main, ["cleanup", id, "--dry-run", "--json"])).removed[0];
 
-/** git with file-transport submodules allowed (git >= 2.38.1 refuses them by default). */
-function gitFile(cwd: string, ...args: string[]): string {
-  return gitSync(cwd, "-c", "protocol.file.allow=always", ...args);
-}
-
 describe("item 1: work in a worktree's submodule", () => {
   /** A repository with submodule `lib` whose origin is a local bare repository, and worktree 1 with it initialised. */
   async function repoWithSubmodule(): Promise<{ wt: string; lib: string; libOrigin: string }> {
     repo = makeRepo();
-    const libOrigin = path.join(repo.root, "lib.git");
-    const libSrc = path.join(repo.root, "lib-src");
-    gitSync(repo.root, "init", "-q", "--bare", "-b", "main", libOrigin);
-    mkdirSync(libSrc);
-    gitSync(libSrc, "init", "-q", "-b", "main");
-    writeFileSync(path.join(libSrc, "lib.txt"), "lib\n");
-    gitSync(libSrc, "add", "lib.txt");
-    gitSync(libSrc, "commit", "-q", "-m", "lib");
-    gitSync(libSrc, "push", "-q", libOrigin, "main");
-    gitFile(repo.main, "submodule", "add", "-q", libOrigin, "lib");
+    const libOrigin = addLibSubmodule(repo);
     configure(repo);
     const made = await create(repo, "1");
     gitFile(made.path, "submodule", "update", "--init", "-q");
