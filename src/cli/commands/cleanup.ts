@@ -9,19 +9,10 @@ import { formatError } from "../report.js";
 import { writeCdFile } from "../shell.js";
 
 /**
- * The options of `wt cleanup`, as commander parses them (`hooks` is false only for an explicit
- * `--no-hooks`).
+ * The options of `wt cleanup`, as commander parses them: the core's own, without the ids
+ * (commander's argument), `hooks` false only for an explicit `--no-hooks`.
  */
-export interface CleanupCommandOptions {
-  merged?: boolean;
-  all?: boolean;
-  force?: boolean;
-  reap?: boolean;
-  keepBranch?: boolean;
-  deleteBranch?: boolean;
-  dryRun?: boolean;
-  hooks: boolean;
-}
+export type CleanupCommandOptions = Omit<CleanupOptions, "ids"> & { hooks: boolean };
 
 /** `wt cleanup <id>... | --merged | --all`. */
 export async function cleanupCommand(io: Io, ids: string[], opts: CleanupCommandOptions): Promise<void> {

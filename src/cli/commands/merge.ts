@@ -1,18 +1,9 @@
-import { mergeWorktrees } from "../../core/merge.js";
+import { type MergeOptions, mergeWorktrees } from "../../core/merge.js";
 import type { Io } from "../io.js";
 import { makeChalk, renderMerge } from "../render.js";
 
-/** The options of `wt merge`, as commander parses them (`hooks` is false only for `--no-hooks`). */
-export interface MergeCommandOptions {
-  into?: string;
-  ffOnly?: boolean;
-  squash?: boolean;
-  cleanup?: boolean;
-  continueOnConflict?: boolean;
-  dryRun?: boolean;
-  verify?: string[];
-  hooks: boolean;
-}
+/** The options of `wt merge`, as commander parses them: the core's own without the ids (`hooks` is false only for `--no-hooks`). */
+export type MergeCommandOptions = Omit<MergeOptions, "ids"> & { hooks: boolean };
 
 /**
  * `wt merge <id>...`. Exit 3 when the run stopped at a conflict, or skipped one with
