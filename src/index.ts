@@ -12,6 +12,7 @@ export {
 export type { IgnoredRemoved } from "./core/cleanup-files.js";
 export { type ConfigFlags, DEFAULT_CONFIG, loadConfig, type WtConfig } from "./core/config.js";
 export type { WtContext } from "./core/context.js";
+export { type AdoptOptions, type AdoptResult, adoptWorktree } from "./core/adopt.js";
 export { type CreateOptions, type CreateResult, createWorktree } from "./core/create.js";
 export { type DoctorCheck, type DoctorOptions, type DoctorResult, runDoctor } from "./core/doctor.js";
 export { type EnvFormat, formatVariables, type Variables } from "./core/envfile.js";
