@@ -2,6 +2,8 @@
  * The `wt` library: the functions the CLI calls, with plain data in and out. Errors are
  * `WtError` subclasses carrying the CLI's exit code, a machine-readable `code` and a `hint`.
  */
+
+export { type AdoptOptions, type AdoptResult, adoptWorktree } from "./core/adopt.js";
 export {
   type CleanupOptions,
   type CleanupResult,
@@ -12,7 +14,6 @@ export {
 export type { IgnoredRemoved } from "./core/cleanup-files.js";
 export { type ConfigFlags, DEFAULT_CONFIG, loadConfig, type WtConfig } from "./core/config.js";
 export type { WtContext } from "./core/context.js";
-export { type AdoptOptions, type AdoptResult, adoptWorktree } from "./core/adopt.js";
 export { type CreateOptions, type CreateResult, createWorktree } from "./core/create.js";
 export { type DoctorCheck, type DoctorOptions, type DoctorResult, runDoctor } from "./core/doctor.js";
 export { type EnvFormat, formatVariables, type Variables } from "./core/envfile.js";
