@@ -1,10 +1,10 @@
-import { rm } from "node:fs/promises";
+import { rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { revParseHead } from "../git/refs.js";
 import type { AdoptPlan, AdoptTarget } from "./adopt-plan.js";
 import type { WtContext } from "./context.js";
 import type { CopyManifest } from "./copy-manifest.js";
-import { lstatOrNull } from "./fs-safe.js";
+import { isInside, lstatOrNull } from "./fs-safe.js";
 import { guardRoot, PROVISIONERS } from "./provision/index.js";
 import type { ApplyScope, NewWorktree } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
@@ -80,6 +80,9 @@ function withAdoptUndo(step: Step, folder: string, included: readonly { path: st
       },
     };
   }
+  if (step.kind === "database" && typeof step.detail?.path === "string" && isInside(folder, step.detail.path)) {
+    return withMadeParents(step, folder, path.dirname(step.detail.path));
+  }
   if (step.kind === "write-env" && typeof step.detail?.file === "string") {
     const file = step.detail.file;
     let made = false;
@@ -96,6 +99,36 @@ function withAdoptUndo(step: Step, folder: string, included: readonly { path: st
     };
   }
   return step;
+}
+
+/**
+ * `step`, whose undo also removes the folders on the way to `dir` (inside `folder`) that its run
+ * made, while they are empty (`rmdir`: never anything in them).
+ */
+function withMadeParents(step: Step, folder: string, dir: string): Step {
+  let made: string | null = null;
+  const { run, undo } = step;
+  return {
+    ...step,
+    run: async () => {
+      for (let at = dir; at !== folder && isInside(folder, at); at = path.dirname(at)) {
+        if ((await lstatOrNull(at)) === null) made = at;
+        else break;
+      }
+      await run();
+    },
+    undo: async () => {
+      await undo?.();
+      if (made === null) return;
+      for (let at = dir; isInside(made, at); at = path.dirname(at)) {
+        try {
+          await rmdir(at);
+        } catch {
+          return;
+        }
+      }
+    },
+  };
 }
 
 /** The worktree's HEAD after the adoption (unchanged by it), for the result. */
