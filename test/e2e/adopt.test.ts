@@ -234,6 +234,17 @@ describe("wt adopt: refusals change nothing", () => {
     expect(existsSync(path.join(folder, ".env"))).toBe(false);
   });
 
+  it("an idle slot of wt's pool: refused (claim it with wt create --pool)", async () => {
+    setup({ pool: { size: 1 } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const status = await wtJson<{ slots: { path: string; state: string }[] }>(repo.main, ["pool", "status", "--json"]);
+    const slot = status.slots[0]?.path as string;
+    const err = await refused(repo.main, ["adopt", slot]);
+    expect(err).toMatchObject({ exit: 3 });
+    expect(err.hint).toContain("--pool");
+    expect(existsSync(path.join(slot, ".env.local"))).toBe(false);
+  });
+
   it("an env file the folder already has (not wt's): refused, the file, the record and info/exclude untouched", async () => {
     setup();
     const folder = addByHand("has-env", "-b", "has-env");
