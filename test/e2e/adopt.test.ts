@@ -281,12 +281,13 @@ describe("wt adopt: refusals change nothing", () => {
 });
 
 describe("wt adopt: agents' setup scripts", () => {
-  it("Codex: a detached worktree at $CODEX_WORKTREE_PATH, given relative and through a link; the id is the parent's name", async () => {
+  it("Codex: a detached worktree at $CODEX_WORKTREE_PATH, relative, through a link, from outside the repository; the id is the parent's name", async () => {
     setup();
     const real = addByHand("codex/worktrees/a1b2/app", "--detach");
     symlinkSync(path.join(repo.root, "codex", "worktrees"), path.join(repo.root, "codex-link"));
-    const run = await sh(repo.main, 'wt adopt "$CODEX_WORKTREE_PATH" --json', {
-      CODEX_WORKTREE_PATH: "../codex-link/a1b2/app",
+    // Run from outside any repository: the worktree's own repository is used.
+    const run = await sh(repo.root, 'wt adopt "$CODEX_WORKTREE_PATH" --json', {
+      CODEX_WORKTREE_PATH: "codex-link/a1b2/app",
     });
     expect(run.code, run.stderr).toBe(0);
     const doc = json<AdoptResult>(run);
