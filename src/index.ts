@@ -2,6 +2,8 @@
  * The `wt` library: the functions the CLI calls, with plain data in and out. Errors are
  * `WtError` subclasses carrying the CLI's exit code, a machine-readable `code` and a `hint`.
  */
+
+export { type AdoptOptions, type AdoptResult, adoptWorktree } from "./core/adopt.js";
 export {
   type CleanupOptions,
   type CleanupResult,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { AdoptCommandOptions } from "./commands/adopt.js";
 import type { CleanupCommandOptions } from "./commands/cleanup.js";
 import type { CreateCommandOptions } from "./commands/create.js";
 import type { EnvCommandOptions } from "./commands/env.js";
@@ -7,9 +8,10 @@ import type { MergeCommandOptions } from "./commands/merge.js";
 import type { StatusCommandOptions } from "./commands/status.js";
 import { interruptible, makeIo, withIo } from "./program-kit.js";
 
-/** The commands on worktrees: create, status, cleanup, merge, path, env, run, init (in `wt --help`'s order). */
+/** The commands on worktrees: create, status, cleanup, adopt, merge, path, env, run, init (in `wt --help`'s order). */
 export async function addWorktreeCommands(program: Command): Promise<void> {
   addLifecycleCommands(program);
+  addAdoptCommand(program);
   addMergeCommand(program);
   await addLookupCommands(program);
 }
@@ -69,6 +71,28 @@ function addLifecycleCommands(program: Command): void {
       const controller = interruptible({ err: () => {} });
       const { cleanupCommand } = await import("./commands/cleanup.js");
       await withIo(program, (io) => cleanupCommand(io, ids, opts), controller.signal);
+    });
+}
+
+/** `wt adopt`. */
+function addAdoptCommand(program: Command): void {
+  program
+    .command("adopt")
+    .description(
+      "make a worktree made without wt (git worktree add, Claude Code, Codex, Cursor) a managed one: ports, env file, includes, databases; its branch and files stay as they are",
+    )
+    .argument("<path>", 'the worktree folder (relative or through a link is fine: "$PWD", "$CODEX_WORKTREE_PATH")')
+    .option("--id <id>", "the id to give it (default: from the branch or the folder's name, see docs/contract.md)")
+    .option("--no-hooks", "do not run commands from the repository (databases[].init)")
+    .option("--dry-run", "print the plan and change nothing")
+    .addHelpText(
+      "after",
+      '\nExamples:\n  wt adopt ../app-feature\n  wt adopt "$CODEX_WORKTREE_PATH" --id task-7\n  wt adopt "$PWD"',
+    )
+    .action(async (folder: string, opts: AdoptCommandOptions) => {
+      const controller = interruptible({ err: () => {} });
+      const { adoptCommand } = await import("./commands/adopt.js");
+      await withIo(program, (io) => adoptCommand(io, folder, opts), controller.signal);
     });
 }
 

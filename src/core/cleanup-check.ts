@@ -120,12 +120,17 @@ export async function branchFate(
 ): Promise<BranchFate> {
   const at = gitAt(session);
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
+  if (record.branch === "") return { delete: false, kept: "adopted with a detached HEAD: no branch" };
   if (!(await refExists(at, `refs/heads/${record.branch}`)))
     return { delete: false, kept: "the branch no longer exists" };
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (flags.keepBranch) return { delete: false, kept: "--keep-branch" };
   if (flags.deleteBranch) return { delete: true };
-  if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
+  if (!record.createdBranch)
+    return {
+      delete: false,
+      kept: record.adopted ? "adopted: wt did not create it" : "the branch existed before wt create",
+    };
   if ((await branchIntegration(at, record.branch, record.base)).integrated) return { delete: true };
   return { delete: false, kept: await notIntegratedReason(session, record) };
 }

@@ -131,7 +131,7 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
  * Who listens on `port`: "pid 4242 (node server.js)", from the process table (`processes.ts`),
  * or null when no visible process does (another user's, or another network namespace).
  */
-async function portHolder(port: number): Promise<string | null> {
+export async function portHolder(port: number): Promise<string | null> {
   const snapshot = await snapshotProcesses(true);
   const holders = listenersOf(snapshot, port, protectedPids(snapshot));
   if (holders.length === 0) return null;

@@ -4,6 +4,7 @@ import type { WorktreeEntry } from "../git/parse.js";
 import { removeMissingWorktree } from "../git/worktree.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { createLockOwner } from "./create-lock.js";
+import { folderMissing, movedWorktree } from "./doctor-repair.js";
 import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { shQuote } from "./envfile.js";
 import { excludeBlockIds, removeExcludes } from "./exclude.js";
@@ -114,29 +115,9 @@ async function checkRecord(
       message: `wt create (pid ${record.pid}) is making it now`,
     });
   }
-  if (moved) {
-    return finding({
-      ...base,
-      check: "moved",
-      severity: "error",
-      message: `git lists this worktree (branch ${record.branch}) at ${moved.path}, not where wt made it; wt's env file, ports and databases still name the old place`,
-      hint: `put it back: \`git -C ${shQuote(facts.repo.mainPath)} worktree move ${shQuote(moved.path)} ${shQuote(record.path)}\``,
-    });
-  }
+  if (moved) return movedWorktree(facts, record, moved);
   const folder = exists(record.path);
-  if (!folder && entry) {
-    const lock =
-      entry.locked !== null
-        ? `; git holds a lock on it (${entry.locked || "no reason"}), which wt never lifts unless it is its own`
-        : "";
-    return finding({
-      ...base,
-      check: "folder-missing",
-      severity: "error",
-      message: `the folder is gone but git still lists it and wt still holds its slot${lock}`,
-      hint: `finish the cleanup: \`wt cleanup ${record.id}\` (the branch is kept unless it is merged)`,
-    });
-  }
+  if (!folder && entry) return folderMissing(facts, record, entry);
   if (!folder) return staleRecord(facts, record);
   if (!entry) {
     return finding({
@@ -204,7 +185,7 @@ function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Finding 
       check: "unmanaged",
       severity: "info",
       message: `a worktree wt does not manage (branch ${entry.branch ?? "detached"}); not a fault`,
-      hint: "leave it, or make it a managed one with `wt adopt <path>` once that command exists",
+      hint: `leave it, or make it a managed one: \`wt adopt ${shQuote(entry.path)}\``,
     });
   }
   if (entry.locked !== null) {

@@ -268,3 +268,11 @@ export class UntrustedError extends WtError {
     super("untrusted", ExitCode.usage, message, hint, { commands: commands.map((c) => ({ ...c })) });
   }
 }
+
+/**
+ * Exit 3: `wt adopt <path>` refuses a folder that is not a linked worktree of this repository
+ * (the main worktree, a folder git does not list, another repository's, a pool slot), one wt
+ * already manages, an id another worktree has, or a path wt would write that already holds a
+ * file wt did not make (the env file, a database): adopt changes no file of the user's.
+ */
+export class AdoptRefusedError extends ConflictError {}

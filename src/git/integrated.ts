@@ -108,7 +108,8 @@ export async function commitsOwn(at: GitAt, branchRef: string, baseCommit: strin
   return r.exitCode === 0 ? Number(r.stdout.trim()) : null;
 }
 
-async function mergeBase(at: GitAt, a: string, b: string): Promise<string | null> {
+/** `git merge-base <a> <b>`: the best common ancestor, or null when they share none. */
+export async function mergeBase(at: GitAt, a: string, b: string): Promise<string | null> {
   const r = await git(["merge-base", "--end-of-options", a, b], { cwd: at.cwd, env: at.env, okCodes: [1] });
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }

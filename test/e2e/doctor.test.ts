@@ -79,17 +79,33 @@ describe("wt doctor: record, folder and git's list held against each other", () 
     expect(existsSync(folderOf("101"))).toBe(true);
   });
 
-  it("`git worktree move` by hand: moved (error) naming the new place, which is not also called unmanaged", async () => {
+  it("`git worktree move` by hand: moved (error) naming the new place, not also unmanaged; --fix follows the move and keeps both the folder and the branch", async () => {
     await setup("101");
     const moved = path.join(repo.root, "elsewhere");
+    writeFileSync(path.join(folderOf("101"), "work.txt"), "unsaved work\n");
     repo.git("worktree", "move", folderOf("101"), moved);
     const { code, doc } = await doctor();
     const m = only(doc, "moved");
-    expect(m).toMatchObject({ severity: "error", id: "101", path: folderOf("101"), fix: null });
+    expect(m).toMatchObject({ severity: "error", id: "101", path: folderOf("101"), fix: { applied: false } });
     expect(m.message).toContain(moved);
-    expect(m.hint).toContain("worktree move");
+    expect(m.fix?.commands.join("\n")).toContain(`record worktree 101 at '${moved}'`);
     expect(doc.checks.some((c) => c.check === "unmanaged")).toBe(false);
     expect(code).toBe(3);
+    expect(JSON.parse(readFileSync(recordFile("101"), "utf8")).path).toBe(folderOf("101"));
+
+    const fixed = await doctor("--fix");
+    expect(only(fixed.doc, "moved").fix).toMatchObject({ applied: true, error: null });
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(readFileSync(recordFile("101"), "utf8")).path).toBe(moved);
+    expect(readFileSync(path.join(moved, ".env.local"), "utf8")).toContain(`WT_PATH=${moved}`);
+    expect(readFileSync(path.join(moved, "work.txt"), "utf8")).toBe("unsaved work\n");
+    expect(repo.git("branch", "--list", "feature/issue-101")).toContain("feature/issue-101");
+    expect((await doctor()).doc.checks).toEqual([]);
+    const status = await wtJson<{ worktrees: { id: string | null; path: string; managed: boolean }[] }>(repo.main, [
+      "status",
+      "--json",
+    ]);
+    expect(status.worktrees.find((w) => w.id === "101")).toMatchObject({ path: moved, managed: true });
   });
 
   it("a stray folder in the worktrees folder: orphan-folder; --fix never deletes it", async () => {
@@ -102,14 +118,45 @@ describe("wt doctor: record, folder and git's list held against each other", () 
     expect(readFileSync(path.join(stray, "notes.txt"), "utf8")).toBe("mine\n");
   });
 
-  it("the folder deleted by hand (git still lists it): folder-missing, with `wt cleanup <id>` as the next command", async () => {
-    await setup("101");
+  it("the folder deleted by hand (git still lists it): folder-missing; --fix removes that registration, the record and its block, keeps the branch", async () => {
+    await setup("101", "102");
     rmSync(folderOf("101"), { recursive: true });
-    const { code, doc } = await doctor();
+    const dry = await doctor("--fix", "--dry-run");
+    const f = only(dry.doc, "folder-missing");
+    expect(f).toMatchObject({ severity: "error", id: "101", fix: { applied: false, error: null } });
+    expect(f.fix?.commands.join("\n")).toMatch(/worktree remove .*issue-101[\s\S]*rm .*101\.json[\s\S]*wt:begin 101/);
+    expect(dry.code).toBe(3);
+    expect(worktreePaths(repo.main)).toContain(folderOf("101"));
+    expect(existsSync(recordFile("101"))).toBe(true);
+
+    const { code, doc } = await doctor("--fix");
+    expect(only(doc, "folder-missing").fix).toMatchObject({ applied: true, error: null });
+    expect(doc.summary).toEqual({ errors: 0, warnings: 0, fixed: 1 });
+    expect(code).toBe(0);
+    expect(worktreePaths(repo.main)).not.toContain(folderOf("101"));
+    expect(existsSync(recordFile("101"))).toBe(false);
+    expect(excludeText()).not.toContain("# wt:begin 101 ");
+    expect(repo.git("branch", "--list", "feature/issue-101")).toContain("feature/issue-101");
+    expect(existsSync(folderOf("102"))).toBe(true);
+    expect(existsSync(recordFile("102"))).toBe(true);
+    expect((await doctor()).doc.checks).toEqual([]);
+    // The slot is free again: the next create of 101 gets its own ports back.
+    const again = await wtJson<{ slot: number }>(repo.main, ["create", "101", "--no-fetch", "--json"]);
+    expect(again.slot).toBe(101);
+  });
+
+  it("folder-missing with a lock the user set: no fix, the lock and the registration stay", async () => {
+    await setup("101");
+    repo.git("worktree", "lock", "--reason", "my own lock", folderOf("101"));
+    rmSync(folderOf("101"), { recursive: true });
+    const { code, doc } = await doctor("--fix");
     const f = only(doc, "folder-missing");
-    expect(f).toMatchObject({ severity: "error", id: "101", fix: null });
-    expect(f.hint).toContain("wt cleanup 101");
+    expect(f.fix).toBeNull();
+    expect(f.message).toContain("my own lock");
+    expect(f.hint).toContain("worktree unlock");
     expect(code).toBe(3);
+    expect(repo.git("worktree", "list", "--porcelain")).toContain("locked my own lock");
+    expect(existsSync(recordFile("101"))).toBe(true);
   });
 
   it("a stale record (folder and registration gone): --dry-run shows the fix and changes nothing; --fix drops record and exclude block", async () => {
@@ -208,7 +255,7 @@ describe("wt doctor: record, folder and git's list held against each other", () 
     rmSync(folderOf("101"), { recursive: true });
     const human = await runWt(repo.main, ["doctor"]);
     expect(human.code).toBe(3);
-    expect(human.stdout).toMatch(/folder-missing \(id 101 .*\n.*hint: .*wt cleanup 101/);
+    expect(human.stdout).toMatch(/folder-missing \(id 101 .*\n.*--fix would run: git -C .* worktree remove /);
     expect(human.stdout).toContain("1 error(s), 0 warning(s), 0 fixed");
   });
 });
