@@ -61,12 +61,14 @@ export async function defaultBase(repo: RepoContext, env: Env): Promise<string> 
 export async function fetchBaseRemote(
   repo: RepoContext,
   base: string,
-  env: Env,
-  signal?: AbortSignal,
+  ctx: Pick<WtContext, "env" | "signal" | "onProgress" | "onStepProgress">,
 ): Promise<string | null> {
+  const { env, signal } = ctx;
   const remotes = await listRemotes({ cwd: repo.mainPath, env });
   const remote = remotes.filter((r) => base.startsWith(`${r}/`)).sort((a, b) => b.length - a.length)[0];
   if (!remote) return null;
+  // Not one of the executor's steps (it runs before the lock), so it ends its progress itself.
+  ctx.onProgress?.(`fetch ${remote}`, "fetch");
   try {
     await fetchRemote({ cwd: repo.mainPath, env, signal }, remote);
     return null;
@@ -74,5 +76,7 @@ export async function fetchBaseRemote(
     if (signal?.aborted) throw e;
     const detail = (e as { stderrTail?: string }).stderrTail || (e as Error).message;
     return `could not fetch ${remote} (${detail.split("\n").pop()}); using the local ${base}`;
+  } finally {
+    ctx.onStepProgress?.({ done: true });
   }
 }
