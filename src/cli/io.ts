@@ -1,4 +1,5 @@
 import type { WtContext } from "../core/context.js";
+import { type GitCommandRun, observeGitCommands } from "../git/run.js";
 import { type ProgressReporter, progressReporter } from "./progress.js";
 
 /**
@@ -47,6 +48,9 @@ export function ioFor(globals: GlobalOptions, signal?: AbortSignal): Io {
     if (progress) progress.around(() => process.stderr.write(t));
     else process.stderr.write(t);
   };
+  const verbose = globals.verbose === true;
+  // --verbose on every command: each git command wt runs, with its folder and time.
+  observeGitCommands(verbose ? (run) => toStderr(`${describeGitRun(run)}\n`) : null);
   return {
     globals,
     // A result being printed: the steps before it are over (the last hook's time goes above it).
@@ -58,7 +62,7 @@ export function ioFor(globals: GlobalOptions, signal?: AbortSignal): Io {
       if (!quiet) toStderr(t);
     },
     verbose: (t) => {
-      if (globals.verbose) toStderr(`${t}\n`);
+      if (verbose) toStderr(`${t}\n`);
     },
     finish: (ok = true) => progress?.end(ok),
     ctx: {
@@ -71,6 +75,7 @@ export function ioFor(globals: GlobalOptions, signal?: AbortSignal): Io {
       onProgress: progress ? (title, kind) => progress.step(title, kind) : undefined,
       onStepProgress: progress ? (p) => progress.update(p) : undefined,
       onNotice: quiet ? undefined : (m) => toStderr(`${m}\n`),
+      onDetail: verbose ? (m) => toStderr(`${m}\n`) : undefined,
       trust: globals.trust === true,
       // A question needs someone to answer it: only when both ends are a terminal.
       confirm:
@@ -104,4 +109,16 @@ function reporterFor(globals: GlobalOptions): ProgressReporter | null {
 function terminalFor(globals: GlobalOptions): Pick<WtContext, "terminal"> | null {
   if (globals.quiet || !process.stdin.isTTY || !process.stderr.isTTY) return null;
   return { terminal: { stdout: globals.json || !process.stdout.isTTY ? "stderr" : "stdout" } };
+}
+
+/**
+ * `  $ git worktree list --porcelain -z  (8 ms, in /repo)`: a word with a space or a quote in
+ * it is quoted; a long line (`sh -c` running many git commands at once) is cut at 200 characters.
+ */
+export function describeGitRun(run: GitCommandRun): string {
+  const word = (w: string) => (/^[\w./:@=+,-]+$/.test(w) ? w : JSON.stringify(w));
+  let line = [run.command, ...run.args].map(word).join(" ");
+  if (line.length > 200) line = `${line.slice(0, 199)}…`;
+  const code = run.exitCode === 0 ? "" : `, exit ${run.exitCode ?? "killed"}`;
+  return `  $ ${line}  (${run.ms} ms${code}, in ${run.cwd})`;
 }

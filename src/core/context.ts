@@ -39,6 +39,11 @@ export interface WtContext {
   onProgress?: (title: string, kind?: string) => void;
   /** The step running now has done this much (files and bytes of a copy), or has ended. */
   onStepProgress?: (progress: StepProgress) => void;
+  /**
+   * How the command found what it works on, for `--verbose` (stderr): the repository, the
+   * config file read (or the defaults). Never needed to understand the result.
+   */
+  onDetail?: (message: string) => void;
   /** Notes for whoever watches, such as waiting for another wt (stderr unless --quiet; not in JSON). */
   onNotice?: (message: string) => void;
   /**

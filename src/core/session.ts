@@ -1,7 +1,9 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { currentBranch, fetchRemote, originHead, revParseHead } from "../git/refs.js";
 import { listRemotes, type RepoContext, refExists, resolveRepo } from "../git/repo.js";
 import type { Env, GitAt } from "../git/run.js";
-import { type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
+import { CONFIG_FILE, type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
 import type { WtContext } from "./context.js";
 
 /** The repository and its effective configuration, as every verb starts. */
@@ -31,6 +33,12 @@ export function gitAt(
 export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Promise<Session> {
   const repo = await resolveRepo(ctx.cwd, ctx.env);
   const config = await loadConfig(repo.mainPath, ctx.env, flags);
+  if (ctx.onDetail) {
+    const file = path.join(repo.mainPath, CONFIG_FILE);
+    ctx.onDetail(
+      `repository ${repo.mainPath} (git dir ${repo.commonDir}); config ${existsSync(file) ? file : `none (no ${CONFIG_FILE}: the defaults)`}`,
+    );
+  }
   return { repo, config, env: ctx.env };
 }
 

@@ -9,6 +9,7 @@ export async function shellCommand(
 ): Promise<void> {
   const shell = chooseShell(shellName, io.ctx.env);
   const { file, changed } = await editRcFile(shell, io.ctx.env, action === "install");
+  io.verbose(`shell ${shell} (from ${shellName === undefined ? "$SHELL" : "--shell"}); rc file ${file}`);
   if (io.globals.json) {
     io.out(`${JSON.stringify({ shell, file, action, changed })}\n`);
     return;
