@@ -1,7 +1,9 @@
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeRepo, runWt, type TestRepo, trustRepo } from "../helpers/repo.js";
+import { makeRepo, runWt, type TestRepo, trustRepo, WT_BIN, wtEnv } from "../helpers/repo.js";
 import { binDir, runShell } from "../helpers/shell.js";
 
 // Issue 13, item 4: progress of hooks, fetch and copies on a terminal; hooks get the terminal.
@@ -90,6 +92,28 @@ describe("hooks on the terminal", () => {
   });
 });
 
+describe("Ctrl-C at the terminal", () => {
+  it("reaches a hook running in wt's process group: it stops, the create rolls back, exit 130", () => {
+    const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+    const marker = path.join(tmpdir(), `wt-hook-started-${process.pid}-${Date.now()}`);
+    const { repo: r, bin } = setup([`touch ${q(marker)}; sleep 30; echo "END""-OF-HOOK"`]);
+    // Ctrl-C typed into the terminal once the hook runs: the terminal signals its foreground group.
+    const feeder = `while [ ! -e ${q(marker)} ]; do sleep 0.1; done; sleep 0.3; printf '\\003'; sleep 2`;
+    const line = `node ${q(WT_BIN)} create 11 --no-fetch; echo EXIT=$?`;
+    const run = spawnSync("bash", ["-c", `(${feeder}) | script -qfec ${q(line)} /dev/null`], {
+      cwd: r.main,
+      env: { ...wtEnv(), PATH: `${bin}:${process.env.PATH}` },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.stdout).toContain("EXIT=130");
+    expect(run.stdout).not.toContain("END-OF-HOOK");
+    expect(run.stdout).toMatch(/✗ run postCreate hook: touch/);
+    expect(r.git("branch", "--list", "feature/issue-11").trim()).toBe("");
+    rmSync(marker, { force: true });
+  });
+});
+
 describe("fetch progress", () => {
   it("--verbose names the fetch of the base's remote and its time, before the steps", async () => {
     const r = makeRepo({
@@ -99,8 +123,10 @@ describe("fetch progress", () => {
     repo = r;
     const run = await runWt(r.main, ["--verbose", "create", "10"]);
     expect(run.code, run.stderr).toBe(0);
-    const lines = run.stderr.split("\n");
+    // The step lines (the git commands, "  $ ...", come between them).
+    const lines = run.stderr.split("\n").filter((l) => /^ {2}[·✓] /.test(l));
     expect(lines[0]).toBe("  · fetch origin");
+    expect(run.stderr).toMatch(/^ {2}\$ git fetch .*origin/m);
     expect(lines[1]).toMatch(/^ {2}✓ fetch origin \(\d+ ms|\d+\.\d s\)$/);
   });
 });
