@@ -26,7 +26,7 @@ export async function buildProgram(): Promise<Command> {
     .option("-C <dir>", "run as if wt was started in <dir>")
     .option("--json", "print one JSON document on stdout (errors too)")
     .option("-q, --quiet", "print only the essential result (create: the path; status: the ids)")
-    .option("--verbose", "print each step, and how ids and files were found, on stderr")
+    .option("--verbose", "print each step, every git command, and how ids and files were found, on stderr")
     .option("--trust", "run the repository's commands (hooks, databases[].init) this once without asking")
     .configureHelp({ sortSubcommands: false })
     // Errors are printed by main() in wt's one style (`wt: ...` + `hint: ...`), not commander's.
