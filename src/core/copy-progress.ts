@@ -48,8 +48,9 @@ export async function countTree(target: string): Promise<{ files: number; bytes:
 /** A running count; `stop` ends it once the copy is over. */
 export interface CopyCounter {
   /**
-   * Stops counting (waits for a count in flight, so nothing is reported after it) and, when
-   * the copy lasted long enough to be counted, reports the final count.
+   * Stops counting (a count in flight is dropped, not waited for). `final`: when the copy lasted
+   * long enough to be counted, counts once more and reports the total; otherwise a count was
+   * reported clears it (an empty report), so that no stale number stays on the finished line.
    */
   stop: (final: boolean) => Promise<void>;
 }
@@ -62,7 +63,6 @@ export function countWhileCopying(target: string, report: ((p: StepProgress) => 
   if (!report) return { stop: async () => {} };
   let stopped = false;
   let counted = false;
-  let inFlight: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   const countOnce = async () => {
     const started = Date.now();
@@ -74,7 +74,7 @@ export function countWhileCopying(target: string, report: ((p: StepProgress) => 
     timer.unref();
   };
   const tick = () => {
-    inFlight = countOnce();
+    void countOnce();
   };
   timer = setTimeout(tick, FIRST_COUNT_MS);
   timer.unref();
@@ -82,8 +82,8 @@ export function countWhileCopying(target: string, report: ((p: StepProgress) => 
     stop: async (final) => {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await inFlight;
-      if (final && counted) report(await countTree(target));
+      if (!counted) return;
+      report(final ? await countTree(target) : {});
     },
   };
 }

@@ -43,6 +43,14 @@ describe("copy counts", () => {
     await sleep(FIRST_COUNT_MS);
     expect(seen.length).toBe(after);
 
+    // Without a final count (a checkout), the last number is cleared rather than left stale.
+    const cleared: StepProgress[] = [];
+    const checkout = countWhileCopying(target, (p) => cleared.push(p));
+    await sleep(FIRST_COUNT_MS * 2);
+    await checkout.stop(false);
+    expect(cleared.at(-1)).toEqual({});
+    expect(cleared.length).toBeGreaterThanOrEqual(2);
+
     const quick: StepProgress[] = [];
     const short = countWhileCopying(target, (p) => quick.push(p));
     await short.stop(true);
