@@ -95,10 +95,11 @@ function reporterFor(globals: GlobalOptions): ProgressReporter | null {
     process.stderr.write(t);
   };
   const live = process.stderr.isTTY === true;
+  const columns = () => process.stderr.columns || 80;
   if (globals.quiet) return null;
-  if (globals.verbose) return progressReporter(write, { verbose: true, live });
+  if (globals.verbose) return progressReporter(write, { verbose: true, live, columns });
   if (globals.json || !live) return null;
-  return progressReporter(write, { verbose: false, live });
+  return progressReporter(write, { verbose: false, live, columns });
 }
 
 /**

@@ -68,11 +68,12 @@ interface Current {
 
 /**
  * A reporter writing to `write` (stderr). `live`: stderr is a terminal (lines updated in
- * place); `verbose`: every step named at its start. `now` is injectable for tests.
+ * place, kept to `columns()` characters); `verbose`: every step named at its start. `now` is
+ * injectable for tests.
  */
 export function progressReporter(
   write: (text: string) => void,
-  options: { verbose: boolean; live: boolean },
+  options: { verbose: boolean; live: boolean; columns?: () => number },
   now = () => Date.now(),
 ): ProgressReporter {
   let current: Current | null = null;
@@ -80,7 +81,11 @@ export function progressReporter(
   let partial = false;
   const liveLine = (c: Current) => {
     const counts = formatCounts(c.counts);
-    write(`${partial ? "\r\u001b[K" : ""}  · ${c.title}…${counts ? ` ${counts}` : ""}`);
+    const tail = `…${counts ? ` ${counts}` : ""}`;
+    // One screen line, or erasing it would leave the wrapped part behind: the title gives way.
+    const room = (options.columns?.() ?? 80) - 1 - 4 - tail.length;
+    const title = c.title.length <= room ? c.title : `…${c.title.slice(c.title.length - Math.max(room - 1, 8))}`;
+    write(`${partial ? "\r\u001b[K" : ""}  · ${title}${tail}`);
     partial = true;
   };
   const erase = () => {

@@ -47,6 +47,16 @@ describe("progressReporter", () => {
     expect(out.join("")).toBe("  · copy data/…\r\u001b[Kwarning: x\n  · copy data/…");
   });
 
+  it("the live line fits the terminal's width: a long title gives way from the left", () => {
+    const out: string[] = [];
+    const p = progressReporter((t) => out.push(t), { verbose: true, live: true, columns: () => 40 }, now);
+    p.step(`add worktree /a/very/long/path/to/the/worktrees/folder/issue-101`, "add-worktree");
+    p.update({ files: 5, bytes: 10 });
+    const last = (out.at(-1) as string).replace("\r\u001b[K", "");
+    expect(last.length).toBeLessThanOrEqual(39);
+    expect(last).toMatch(/^ {2}· ….*issue-101… 5 files, 10 B$/);
+  });
+
   it("off a terminal (--verbose): a line per start and end, never an in-place update", () => {
     const out: string[] = [];
     const p = progressReporter((t) => out.push(t), { verbose: true, live: false }, now);
