@@ -13,11 +13,12 @@ export {
 } from "./core/cleanup.js";
 export type { IgnoredRemoved } from "./core/cleanup-files.js";
 export { type ConfigFlags, DEFAULT_CONFIG, loadConfig, type WtConfig } from "./core/config.js";
-export type { WtContext } from "./core/context.js";
+export type { StepProgress, WtContext } from "./core/context.js";
 export { type CreateOptions, type CreateResult, createWorktree } from "./core/create.js";
 export { type DoctorCheck, type DoctorOptions, type DoctorResult, runDoctor } from "./core/doctor.js";
 export { type EnvFormat, formatVariables, type Variables } from "./core/envfile.js";
 export * from "./core/errors.js";
+export type { TerminalStdio } from "./core/hooks.js";
 export { type MergeOptions, type MergeResult, mergeWorktrees } from "./core/merge.js";
 export type { PoolStatus } from "./core/pool/fill.js";
 export type { PoolSlotView, SlotState } from "./core/pool/inspect.js";

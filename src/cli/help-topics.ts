@@ -41,7 +41,9 @@ const EXIT_CODES = `Exit codes of wt (the same in --json output's error.code)
 const SHELL = `Shell integration: let wt move your shell
 
   wt shell install              add one marked block to ~/.bashrc, ~/.zshrc or fish's config.fish
-  wt shell uninstall            remove it again
+                                (it sources a cached script, ~/.cache/wt/shell-init.<shell>: no
+                                node start per new shell; wt refreshes it after an upgrade)
+  wt shell uninstall            remove both again
   eval "$(wt shell-init bash)"  the same for this shell only (zsh: zsh; fish: wt shell-init fish | source)
 
 With it loaded, \`wt\` is a shell function running the real wt:

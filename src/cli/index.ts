@@ -26,7 +26,7 @@ export async function buildProgram(): Promise<Command> {
     .option("-C <dir>", "run as if wt was started in <dir>")
     .option("--json", "print one JSON document on stdout (errors too)")
     .option("-q, --quiet", "print only the essential result (create: the path; status: the ids)")
-    .option("--verbose", "print each step, and how ids and files were found, on stderr")
+    .option("--verbose", "print each step, every git command, and how ids and files were found, on stderr")
     .option("--trust", "run the repository's commands (hooks, databases[].init) this once without asking")
     .configureHelp({ sortSubcommands: false })
     // Errors are printed by main() in wt's one style (`wt: ...` + `hint: ...`), not commander's.
@@ -120,6 +120,18 @@ async function addShellCommands(program: Command): Promise<void> {
  */
 export async function main(argv: string[]): Promise<void> {
   quietOnClosedPipe();
+  // A function of another wt version (an upgrade since the shell started): refresh the cached
+  // script new shells source (shell-cache.ts); this shell keeps its function.
+  const underFunction = process.env.WT_SHELL_VERSION;
+  if (underFunction && isShellName(process.env.WT_SHELL) && underFunction !== version()) {
+    const shell = process.env.WT_SHELL as "bash" | "zsh" | "fish";
+    const [{ builtShellInit }, { writeShellCache }] = await Promise.all([
+      import("./shell-script.js"),
+      import("./shell-cache.js"),
+    ]);
+    const script = builtShellInit(shell);
+    if (script !== null) writeShellCache(shell, process.env, script, true);
+  }
   const args = argv.slice(2);
   if (args.length === 1 && args[0] === "--version") {
     process.stdout.write(`${version()}\n`);
@@ -199,12 +211,12 @@ async function reportFailure(error: unknown, wantsJson: boolean, args: string[])
 /**
  * `wt completion <shell>` / `wt shell-init <shell>`: the script the build generated from the
  * program (dist/cli/completion.<shell>), or one generated now when running from the sources.
+ * `wt shell-init` also refreshes the shell's cached script when there is one (shell-cache.ts).
  */
 async function shellScript(kind: "completion" | "shell-init", shell: string): Promise<string> {
-  let completion: string;
-  try {
-    completion = readFileSync(new URL(`./completion.${shell}`, import.meta.url), "utf8");
-  } catch {
+  const { builtCompletion } = await import("./shell-script.js");
+  let completion = builtCompletion(shell);
+  if (completion === null) {
     const gen = await import("./completion.js");
     const spec = gen.completionSpec(await buildProgram());
     completion =
@@ -216,7 +228,10 @@ async function shellScript(kind: "completion" | "shell-init", shell: string): Pr
   }
   if (kind === "completion") return completion;
   const { shellInitScript } = await import("./shell-init.js");
-  return shellInitScript(shell as "bash" | "zsh" | "fish", completion);
+  const script = shellInitScript(shell as "bash" | "zsh" | "fish", completion, version());
+  const { writeShellCache } = await import("./shell-cache.js");
+  writeShellCache(shell as "bash" | "zsh" | "fish", process.env, script, true);
+  return script;
 }
 
 /** `wt __complete ids|shells`: candidates one a line, from wt's records only (no git); nothing on any error. */

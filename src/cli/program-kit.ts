@@ -34,7 +34,9 @@ export async function withIo(program: Command, run: (io: Io) => Promise<void>, s
   const io = await makeIo(program, signal);
   try {
     await run(io);
-  } finally {
-    io.finish();
+  } catch (error) {
+    io.finish(false);
+    throw error;
   }
+  io.finish(true);
 }

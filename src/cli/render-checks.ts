@@ -21,10 +21,14 @@ export function renderPs(r: PsResult): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** `wt doctor`: one line per finding, its fix or hint under it, and the summary. */
-export function renderDoctor(r: DoctorResult): string {
+/**
+ * `wt doctor`: one line per finding, its fix or hint under it, and the summary. `quiet` (-q):
+ * the errors and warnings alone, with no summary (nothing at all when all is well).
+ */
+export function renderDoctor(r: DoctorResult, quiet = false): string {
   const lines: string[] = [];
   for (const c of r.checks) {
+    if (quiet && c.severity === "info") continue;
     const where = [c.id === null ? null : `id ${c.id}`, c.path].filter((s) => s !== null).join(" ");
     lines.push(`${c.severity.padEnd(7)} ${c.check}${where ? ` (${where})` : ""}: ${c.message}`);
     if (c.fix) {
@@ -33,6 +37,7 @@ export function renderDoctor(r: DoctorResult): string {
     } else if (c.hint) lines.push(`          hint: ${c.hint}`);
   }
   const s = r.summary;
+  if (quiet) return lines.map((l) => `${l}\n`).join("");
   if (r.checks.length === 0) lines.push("no problems found");
   lines.push(
     `${s.errors} error(s), ${s.warnings} warning(s), ${s.fixed} fixed${r.dryRun ? " (dry run: nothing changed)" : ""}`,

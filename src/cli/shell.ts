@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, 
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../core/errors.js";
+import { hintDue } from "./shell-cache.js";
 import { isShell, rcBlock, SHELL_PROTOCOL, SHELLS, type Shell, withBlock } from "./shell-init.js";
 
 /**
@@ -107,25 +108,44 @@ export async function editRcFile(
  * The one hint for a command that wanted to move the shell and could not, or null when the
  * function is active and current. Detection: no `WT_CD_FILE` and the rc file holds the block:
  * installed but not loaded in this shell; no block: not installed; `WT_SHELL_PROTOCOL` older
- * than this binary's: the function is out of date.
+ * than this binary's: the function is out of date. `key` names the hint and its rc file, for
+ * the once-a-day limit (`hintDue`).
  */
-export function shellHint(env: Env): string | null {
+export function shellHintOf(env: Env): { key: string; text: string } | null {
   if (shellFunctionActive(env)) {
     const protocol = Number(env.WT_SHELL_PROTOCOL ?? "0");
     if (protocol >= SHELL_PROTOCOL) return null;
-    return "the wt shell function of this shell is out of date: open a new shell (or run `wt shell install` first)";
+    return {
+      key: `out-of-date:${protocol}`,
+      text: "the wt shell function of this shell is out of date: open a new shell (or run `wt shell install` first)",
+    };
   }
   const name = path.basename(env.SHELL ?? "");
   const shell: Shell = isShell(name) ? name : "bash";
+  let file = "";
   let installed = false;
   try {
-    installed = readText(rcFile(shell, env)).includes("wt shell-init");
+    file = rcFile(shell, env);
+    installed = readText(file).includes("wt shell-init");
   } catch {
     installed = false;
   }
   return installed
-    ? `wt's shell function is installed but not loaded in this shell: open a new shell, or run: ${loadLine(shell)}`
-    : "to let wt move your shell (wt cd, wt create), run: wt shell install";
+    ? {
+        key: `not-loaded:${file}`,
+        text: `wt's shell function is installed but not loaded in this shell: open a new shell, or run: ${loadLine(shell)}`,
+      }
+    : { key: `not-installed:${file}`, text: "to let wt move your shell (wt cd, wt create), run: wt shell install" };
+}
+
+/**
+ * `shellHintOf`'s text when it is due: each hint at most once a day per rc file (`hintDue`,
+ * shell-cache.ts), every time with `always` (--verbose).
+ */
+export function shellHint(env: Env, always = false): string | null {
+  const hint = shellHintOf(env);
+  if (hint === null) return null;
+  return always || hintDue(hint.key, env) ? hint.text : null;
 }
 
 function loadLine(shell: Shell): string {

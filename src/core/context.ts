@@ -1,4 +1,15 @@
-import type { HookOutput } from "./hooks.js";
+import type { HookOutput, TerminalStdio } from "./hooks.js";
+
+/**
+ * What the step running now has done so far, for a progress display: a copy's files and bytes
+ * (counted in the target as it fills, a few times a second), or `done` when a step that is not
+ * one of the executor's (the fetch before create's lock) has ended.
+ */
+export interface StepProgress {
+  files?: number;
+  bytes?: number;
+  done?: boolean;
+}
 
 /**
  * What every core verb needs from its caller. The CLI fills it from process.cwd(),
@@ -13,10 +24,26 @@ export interface WtContext {
   signal?: AbortSignal;
   /** Where hook and init output goes (stderr for the CLI); null discards it. */
   output?: HookOutput;
+  /**
+   * Hooks, `databases[].init` and `hooks.preMerge` get the caller's terminal (stdin included)
+   * and run in its process group instead of writing to `output`; `stdout: "stderr"` sends their
+   * stdout to the caller's stderr (`--json`). The CLI sets it when stdin and stderr are terminals.
+   */
+  terminal?: TerminalStdio;
   /** Warnings for the user (stderr); they also go into JSON results. */
   onWarning?: (message: string) => void;
-  /** Progress lines (stderr, with --verbose). */
-  onProgress?: (message: string) => void;
+  /**
+   * A step starts: its title and kind (`"copy"`, `"hook"`, `"fetch"`, ...); the previous one has
+   * ended. The CLI's progress display on stderr (src/cli/progress.ts).
+   */
+  onProgress?: (title: string, kind?: string) => void;
+  /** The step running now has done this much (files and bytes of a copy), or has ended. */
+  onStepProgress?: (progress: StepProgress) => void;
+  /**
+   * How the command found what it works on, for `--verbose` (stderr): the repository, the
+   * config file read (or the defaults). Never needed to understand the result.
+   */
+  onDetail?: (message: string) => void;
   /** Notes for whoever watches, such as waiting for another wt (stderr unless --quiet; not in JSON). */
   onNotice?: (message: string) => void;
   /**

@@ -101,7 +101,7 @@ async function resolveNew(
   if (!repo.bare) await readIncludeFile(repo.mainPath);
   const base = config.base ?? (await defaultBase(repo, ctx.env));
   if (config.fetch && !options.dryRun) {
-    const warning = await fetchBaseRemote(repo, base, ctx.env, ctx.signal);
+    const warning = await fetchBaseRemote(repo, base, ctx);
     if (warning) warn(warning);
   }
   const dryRun = options.dryRun === true;

@@ -3,6 +3,8 @@ import { copyFile, link, lstat, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import type { GitAt } from "../git/run.js";
 import { type DatabaseConfig, databaseEngine, databaseEnvName, leavesWorktree } from "./config.js";
+import type { StepProgress } from "./context.js";
+import { countWhileCopying } from "./copy-progress.js";
 import { writeDuckdb } from "./db/duckdb.js";
 import { checkEngines } from "./db/engines.js";
 import { writeSqlite } from "./db/sqlite.js";
@@ -129,12 +131,18 @@ export async function removeDatabaseFiles(file: string): Promise<void> {
  * `placeExclusively`); stale sidecars at the target are removed first.
  * @param busyTimeoutMs how long a SQLite template held by a writer is waited for
  * @param signal Ctrl-C: a copy running in a child process is stopped, then AbortError
+ * @param report told the bytes written so far while a template is copied (the CLI's progress)
  * @throws BusyError (exit 4) when a writer holds the template so that no consistent copy can
  *   be taken; UsageError (exit 2) when the engine package is not installed; ConflictError
  *   (exit 3) when a folder on the way inside the worktree is a symlink, or the template went
  *   missing since planning; ConfigError (exit 2) when it is no longer a regular file.
  */
-export async function provisionDatabase(plan: DatabasePlan, busyTimeoutMs = 2000, signal?: AbortSignal): Promise<void> {
+export async function provisionDatabase(
+  plan: DatabasePlan,
+  busyTimeoutMs = 2000,
+  signal?: AbortSignal,
+  report?: (progress: StepProgress) => void,
+): Promise<void> {
   // The checkout may have put a symlinked folder (committed by the branch) on the way.
   if (plan.worktree !== null) await safeJoin(plan.worktree, path.relative(plan.worktree, plan.path));
   const source = plan.template === null ? null : await templateSource(plan.template, "databases[].template");
@@ -145,9 +153,15 @@ export async function provisionDatabase(plan: DatabasePlan, busyTimeoutMs = 2000
   else await removeSidecars(plan.path);
   const temp = path.join(path.dirname(plan.path), `.${path.basename(plan.path)}.wt-${process.pid}.tmp`);
   await removeDatabaseFiles(temp);
+  // A template copy shows its bytes as they come (one file: no file count).
+  const counter = countWhileCopying(temp, source === null || !report ? undefined : (p) => report({ bytes: p.bytes }));
   try {
-    if (plan.engine === "sqlite") await writeSqlite(source, temp, busyTimeoutMs, signal);
-    else await writeDuckdb(source, temp);
+    try {
+      if (plan.engine === "sqlite") await writeSqlite(source, temp, busyTimeoutMs, signal);
+      else await writeDuckdb(source, temp);
+    } finally {
+      await counter.stop(true);
+    }
     await refuseNonFile(temp, plan.template);
     if (plan.worktree !== null) await rename(temp, plan.path);
     else await placeExclusively(temp, plan.path);

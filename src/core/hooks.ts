@@ -6,6 +6,15 @@ import { CommandFailedError, InterruptedError } from "./errors.js";
 /** Where hook and init output goes (the CLI passes stderr); null discards it. */
 export type HookOutput = Writable | null;
 
+/**
+ * A command run on wt's own terminal: stdin and stderr are wt's, stdout is wt's stdout or, with
+ * `"stderr"`, wt's stderr (`--json`: stdout stays one JSON document; a captured stdout such as
+ * `cd "$(wt create -q 101)"` stays the path alone).
+ */
+export interface TerminalStdio {
+  stdout: "stdout" | "stderr";
+}
+
 export interface ShellCommandOptions {
   /** Folder the command runs in. */
   cwd: string;
@@ -14,6 +23,12 @@ export interface ShellCommandOptions {
   /** Worktree variables, added to the inherited environment (without git's repository-locating variables). */
   vars: Variables;
   output: HookOutput;
+  /**
+   * Set: the command gets wt's terminal (`TerminalStdio`) and runs in wt's process group, so
+   * Ctrl-C reaches it from the terminal and it can read the terminal without SIGTTIN; `output`
+   * is then unused. Unset: stdin closed, output piped to `output`, its own process group.
+   */
+  terminal?: TerminalStdio;
   signal?: AbortSignal;
   /** For messages: "postCreate hook", "init of data/app.db". */
   label: string;
@@ -22,7 +37,8 @@ export interface ShellCommandOptions {
 /**
  * Runs one user command through the user's shell (`/bin/sh -c` on POSIX) in `cwd`. Values
  * reach it only as environment variables, never spliced into the command text, so a
- * branch named `feature/$(touch x)` runs nothing. stdout and stderr both go to `output`.
+ * branch named `feature/$(touch x)` runs nothing. stdout and stderr both go to `output`, or to
+ * wt's terminal (`terminal`).
  * The environment is the caller's (`options.env`) minus `GIT_DIR`, `GIT_WORK_TREE` and the other variables that
  * would point the command's git at another repository than the worktree (`repoFreeEnv`): a
  * wt started from a git hook must not run `npm install` against the outer repository.
@@ -32,20 +48,25 @@ export interface ShellCommandOptions {
 export async function runShellCommand(command: string, options: ShellCommandOptions): Promise<void> {
   if (options.signal?.aborted) throw new InterruptedError();
   const { execa } = await import("execa");
+  const terminal = options.terminal;
   const child = execa(command, {
     shell: true,
     cwd: options.cwd,
     env: { ...repoFreeEnv(options.env), ...options.vars },
     extendEnv: false,
-    stdin: "ignore",
     reject: false,
-    // Its own process group, so an abort stops the whole command (`sleep` under `sh -c`
-    // included) and not just the shell, whose orphans would hold the output pipes open.
-    detached: true,
+    ...(terminal
+      ? // wt's foreground group: a detached group reading the terminal would be stopped (SIGTTIN).
+        { stdin: "inherit", stdout: terminal.stdout === "stdout" ? "inherit" : 2, stderr: "inherit", detached: false }
+      : // Its own process group, so an abort stops the whole command (`sleep` under `sh -c`
+        // included) and not just the shell, whose orphans would hold the output pipes open.
+        { stdin: "ignore", detached: true }),
   });
   const killGroup = (signal: NodeJS.Signals) => {
     try {
-      if (child.pid !== undefined) process.kill(-child.pid, signal);
+      // On the terminal, Ctrl-C already reached the whole foreground group; SIGTERM to wt alone
+      // is passed on to the shell.
+      if (child.pid !== undefined) process.kill(terminal ? child.pid : -child.pid, signal);
     } catch {
       // Already gone.
     }
@@ -69,7 +90,8 @@ export async function runShellCommand(command: string, options: ShellCommandOpti
     throw new CommandFailedError(
       `${options.label}: ${command}`,
       result.exitCode ?? null,
-      String(result.stderr ?? "") || String(result.stdout ?? "") || (result.shortMessage ?? ""),
+      // On the terminal its output is already in front of the user, and was not kept.
+      terminal ? "" : String(result.stderr ?? "") || String(result.stdout ?? "") || (result.shortMessage ?? ""),
     );
   }
 }

@@ -90,6 +90,7 @@ async function verifyCommit(m: MoveInput): Promise<void> {
         env: m.at.env,
         vars: { WT_MERGE_TARGET: m.target, WT_MERGE_COMMIT: m.to },
         output: m.ctx.output ?? null,
+        terminal: m.ctx.terminal,
         signal: m.signal,
         label: "merge verify",
       }),

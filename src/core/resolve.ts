@@ -84,6 +84,9 @@ export async function findPresentWorktree(
   id: string | undefined,
 ): Promise<{ repo: RepoContext; record: WorktreeRecord }> {
   const found = await findWorktree(ctx, id);
+  ctx.onDetail?.(
+    `worktree ${found.record.id}${id === undefined ? " (the one this folder is in)" : id === found.record.id ? "" : ` (from ${JSON.stringify(id)})`}: ${found.record.path}, wt's record in ${found.repo.stateDir}`,
+  );
   if (!existsSync(found.record.path)) throw new WorktreeFolderGoneError(found.record.id, found.record.path);
   return found;
 }

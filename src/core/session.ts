@@ -1,7 +1,9 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { currentBranch, fetchRemote, originHead, revParseHead } from "../git/refs.js";
 import { listRemotes, type RepoContext, refExists, resolveRepo } from "../git/repo.js";
 import type { Env, GitAt } from "../git/run.js";
-import { type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
+import { CONFIG_FILE, type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
 import type { WtContext } from "./context.js";
 
 /** The repository and its effective configuration, as every verb starts. */
@@ -31,6 +33,12 @@ export function gitAt(
 export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Promise<Session> {
   const repo = await resolveRepo(ctx.cwd, ctx.env);
   const config = await loadConfig(repo.mainPath, ctx.env, flags);
+  if (ctx.onDetail) {
+    const file = path.join(repo.mainPath, CONFIG_FILE);
+    ctx.onDetail(
+      `repository ${repo.mainPath} (git dir ${repo.commonDir}); config ${existsSync(file) ? file : `none (no ${CONFIG_FILE}: the defaults)`}`,
+    );
+  }
   return { repo, config, env: ctx.env };
 }
 
@@ -61,12 +69,14 @@ export async function defaultBase(repo: RepoContext, env: Env): Promise<string> 
 export async function fetchBaseRemote(
   repo: RepoContext,
   base: string,
-  env: Env,
-  signal?: AbortSignal,
+  ctx: Pick<WtContext, "env" | "signal" | "onProgress" | "onStepProgress">,
 ): Promise<string | null> {
+  const { env, signal } = ctx;
   const remotes = await listRemotes({ cwd: repo.mainPath, env });
   const remote = remotes.filter((r) => base.startsWith(`${r}/`)).sort((a, b) => b.length - a.length)[0];
   if (!remote) return null;
+  // Not one of the executor's steps (it runs before the lock), so it ends its progress itself.
+  ctx.onProgress?.(`fetch ${remote}`, "fetch");
   try {
     await fetchRemote({ cwd: repo.mainPath, env, signal }, remote);
     return null;
@@ -74,5 +84,7 @@ export async function fetchBaseRemote(
     if (signal?.aborted) throw e;
     const detail = (e as { stderrTail?: string }).stderrTail || (e as Error).message;
     return `could not fetch ${remote} (${detail.split("\n").pop()}); using the local ${base}`;
+  } finally {
+    ctx.onStepProgress?.({ done: true });
   }
 }

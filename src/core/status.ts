@@ -112,6 +112,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   // asked only when the listing fails (a git older than 2.36 has no `worktree list -z`).
   const fast = discoverRepoFast(ctx.cwd, ctx.env);
   const repo = fast ?? (await resolveRepo(ctx.cwd, ctx.env));
+  ctx.onDetail?.(`repository ${repo.mainPath}; wt's records in ${repo.stateDir}`);
   const main = { cwd: repo.mainPath, env: ctx.env };
   const listed = listWorktrees(main);
   listed.catch(() => {}); // awaited below

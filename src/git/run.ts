@@ -116,6 +116,27 @@ function dubiousOwnership(stderr: string): UsageError | null {
   );
 }
 
+/** One git command that ended: what `--verbose` shows (`observeGitCommands`). */
+export interface GitCommandRun {
+  command: string;
+  args: readonly string[];
+  cwd: string;
+  /** Wall-clock milliseconds from start to exit. */
+  ms: number;
+  /** null when git could not be started or was killed. */
+  exitCode: number | null;
+}
+
+let gitObserver: ((run: GitCommandRun) => void) | null = null;
+
+/**
+ * Sets (null: clears) the one observer told of every git command this process runs, as it
+ * ends. Process-wide, like the process's own stderr: the CLI sets it for `--verbose`.
+ */
+export function observeGitCommands(observer: ((run: GitCommandRun) => void) | null): void {
+  gitObserver = observer;
+}
+
 /**
  * Runs `git <args>` and resolves with its output.
  * @throws GitError (a CommandFailedError, exit 6) on a non-zero exit not listed in `okCodes`, or when git
@@ -136,6 +157,7 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
       reject(new InterruptedError());
       return;
     }
+    const startedMs = Date.now();
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: {
@@ -167,6 +189,7 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
     });
     child.on("close", (code, sig) => {
       options.signal?.removeEventListener("abort", onAbort);
+      gitObserver?.({ command, args, cwd: options.cwd, ms: Date.now() - startedMs, exitCode: code });
       const stdout = Buffer.concat(out).toString("utf8");
       const stderr = Buffer.concat(err).toString("utf8");
       if (options.signal?.aborted) {

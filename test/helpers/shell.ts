@@ -30,12 +30,12 @@ export interface ShellRun {
  * Runs `script` in a real shell (`bash --norc --noprofile -c`, `zsh -f -c`, `fish --no-config -c`)
  * with `wt` on PATH and a clean environment (no WT_*, git's fixed identity). `tty`: under a
  * pseudo-terminal (util-linux `script -qfec`), `cols` wide; stdout then carries the terminal's
- * output (CR LF line ends), stderr is merged into it.
+ * output (CR LF line ends), stderr is merged into it; `input` is typed into the terminal.
  */
 export function runShell(
   shell: "bash" | "zsh" | "fish",
   script: string,
-  options: { cwd: string; bin: string; env?: Record<string, string>; tty?: boolean; cols?: number },
+  options: { cwd: string; bin: string; env?: Record<string, string>; tty?: boolean; cols?: number; input?: string },
 ): ShellRun {
   const argv =
     shell === "bash"
@@ -54,6 +54,7 @@ export function runShell(
   const r = spawnSync("script", ["-qfec", line, "/dev/null"], {
     cwd: options.cwd,
     env,
+    ...(options.input === undefined ? {} : { input: options.input }),
     encoding: "utf8",
     timeout: 60_000,
   });

@@ -13,7 +13,7 @@ export async function cdCommand(io: Io, id: string | undefined): Promise<void> {
     io.out(`${JSON.stringify({ id: id ?? null, path: folder })}\n`);
     return;
   }
-  const hint = shellHint(io.ctx.env);
+  const hint = io.globals.quiet ? null : shellHint(io.ctx.env, io.globals.verbose === true);
   if (writeCdFile(io.ctx.env, folder)) {
     io.verbose(`moving the shell to ${folder}`);
     if (hint) io.err(`hint: ${hint}\n`);

@@ -39,6 +39,7 @@ function render(io: Io, result: ClaudeInstallResult, lead: string): void {
     io.out(`${JSON.stringify(result, null, 2)}\n`);
     return;
   }
+  if (io.globals.quiet) return;
   const lines = [`${lead} ${result.file}`];
   for (const r of result.replaced) lines.push(`  replaced ${r}`);
   if (result.commands) {
@@ -52,6 +53,16 @@ export async function claudeStatusCommand(io: Io): Promise<void> {
   const result = await claudeHookStatus(io.ctx);
   if (io.globals.json) {
     io.out(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  if (io.globals.quiet) {
+    // -q: the scopes where wt's hooks are installed, one a line.
+    io.out(
+      result.scopes
+        .filter((s) => s.installed)
+        .map((s) => `${s.scope}\n`)
+        .join(""),
+    );
     return;
   }
   const lines: string[] = [];

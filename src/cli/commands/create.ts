@@ -44,6 +44,6 @@ export async function createCommand(io: Io, id: string, opts: CreateCommandOptio
 function moveShell(io: Io, folder: string): void {
   if (io.globals.json || io.globals.quiet || !process.stdout.isTTY || !shellFunctionActive(io.ctx.env)) return;
   if (writeCdFile(io.ctx.env, folder)) io.verbose(`moving the shell to ${folder}`);
-  const hint = shellHint(io.ctx.env);
+  const hint = shellHint(io.ctx.env, io.globals.verbose === true);
   if (hint) io.err(`hint: ${hint}\n`);
 }

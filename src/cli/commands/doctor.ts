@@ -15,6 +15,6 @@ export interface DoctorCommandOptions {
 export async function doctorCommand(io: Io, ids: string[], opts: DoctorCommandOptions): Promise<void> {
   const result = await runDoctor(io.ctx, { ids, fix: opts.fix === true, dryRun: opts.dryRun === true });
   if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
-  else io.out(renderDoctor(result));
+  else io.out(renderDoctor(result, io.globals.quiet === true));
   if (result.summary.errors > 0) process.exitCode = 3;
 }

@@ -21,9 +21,18 @@ function renderSlots(r: PoolStatus): string {
   return `pool: ${idle} idle of ${r.size}\n${lines.join("\n")}${lines.length > 0 ? "\n" : ""}`;
 }
 
-function print(io: Io, r: PoolStatus | PoolChange): void {
+function print(io: Io, r: PoolStatus | PoolChange, listIdle = false): void {
   if (io.globals.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
-  else if (!io.globals.quiet) {
+  // -q: `pool status` lists the idle slots' paths, one a line; fill and drain print nothing.
+  else if (io.globals.quiet) {
+    if (listIdle)
+      io.out(
+        r.slots
+          .filter((s) => s.state === "idle")
+          .map((s) => `${s.path}\n`)
+          .join(""),
+      );
+  } else {
     const plan = "plan" in r && r.plan ? `${r.plan.map((t) => `would: ${t}`).join("\n")}\n` : "";
     io.out(plan + renderSlots(r));
   }
@@ -52,7 +61,7 @@ export async function poolFillCommand(io: Io, count: string | undefined, opts: P
 
 /** `wt pool status`. */
 export async function poolStatusCommand(io: Io): Promise<void> {
-  print(io, await poolStatus(io.ctx));
+  print(io, await poolStatus(io.ctx), true);
 }
 
 /** `wt pool drain`. */

@@ -1,5 +1,7 @@
 import type { Io } from "../io.js";
 import { chooseShell, editRcFile } from "../shell.js";
+import { removeShellCache, shellCacheFile, writeShellCache } from "../shell-cache.js";
+import { builtShellInit } from "../shell-script.js";
 
 /** `wt shell install|uninstall [--shell <s>]`: one marked block in the shell's rc file, idempotent. */
 export async function shellCommand(
@@ -9,8 +11,14 @@ export async function shellCommand(
 ): Promise<void> {
   const shell = chooseShell(shellName, io.ctx.env);
   const { file, changed } = await editRcFile(shell, io.ctx.env, action === "install");
+  // The script the block sources, so that a new shell starts no node process (shell-cache.ts).
+  const script = action === "install" ? builtShellInit(shell) : null;
+  if (script !== null) writeShellCache(shell, io.ctx.env, script, false);
+  else if (action === "uninstall") removeShellCache(shell, io.ctx.env);
+  const cache = script === null ? null : shellCacheFile(shell, io.ctx.env);
+  io.verbose(`shell ${shell} (from ${shellName === undefined ? "$SHELL" : "--shell"}); rc file ${file}`);
   if (io.globals.json) {
-    io.out(`${JSON.stringify({ shell, file, action, changed })}\n`);
+    io.out(`${JSON.stringify({ shell, file, action, changed, cache })}\n`);
     return;
   }
   const done =

@@ -24,7 +24,11 @@ export async function statusCommand(io: Io, ids: string[], opts: StatusCommandOp
     return;
   }
   const width = opts.wide || !process.stdout.isTTY ? null : process.stdout.columns || 80;
-  io.out(renderStatus(result, makeChalk(), { width, current: currentRow(result, io.ctx.cwd) }));
+  const current = currentRow(result, io.ctx.cwd);
+  io.verbose(
+    `${width === null ? "full rows (piped or --wide)" : `fitted to ${width} columns`}; marked *: ${current ?? "none (this folder is in no worktree)"}`,
+  );
+  io.out(renderStatus(result, makeChalk(), { width, current }));
 }
 
 /** The row whose worktree holds `cwd` (the deepest one: a worktree may sit inside the main one). */

@@ -34,7 +34,7 @@ export async function currentBase(
   const { repo, config } = session;
   const base = config.base ?? (await defaultBase(repo, ctx.env));
   if (fetch && config.fetch) {
-    const warning = await fetchBaseRemote(repo, base, ctx.env, ctx.signal);
+    const warning = await fetchBaseRemote(repo, base, ctx);
     if (warning) ctx.onWarning?.(warning);
   }
   const commit = await resolveCommit(gitAt(session), base);

@@ -3,6 +3,7 @@ import path from "node:path";
 import { deleteBranch } from "../../git/refs.js";
 import { addWorktree, type GitAt, pruneWorktrees, removeWorktree } from "../../git/worktree.js";
 import type { WtContext } from "../context.js";
+import { countWhileCopying } from "../copy-progress.js";
 import { createLockReason } from "../create-lock.js";
 import { isInside } from "../fs-safe.js";
 import { idKey } from "../names.js";
@@ -54,7 +55,16 @@ function addStep(session: Session, ctx: WtContext, plan: NewPlan): Step {
     kind: "add-worktree",
     title,
     detail: { path: folder, branch: how.branch, source: how.kind },
-    run: () => addWorktree(at, folder, how, createLockReason(process.pid)),
+    run: async () => {
+      // A long checkout shows its files and bytes as git writes them (the CLI's progress line).
+      const counter = countWhileCopying(folder, ctx.onStepProgress);
+      try {
+        await addWorktree(at, folder, how, createLockReason(process.pid));
+      } finally {
+        // No final count: it would walk the whole new worktree again.
+        await counter.stop(false);
+      }
+    },
     undo: async () => {
       await removeWorktreeAndBranch(gitAt(session), folder, record.createdBranch ? record.branch : null);
       await removeEmptyParents(path.dirname(folder), plan.madeParents);

@@ -64,7 +64,7 @@ function databaseSteps(db: DatabasePlan, index: number, w: NewWorktree, vars: Va
       kind: "database",
       title: `${db.template ? `copy ${db.engine} template ${db.template} to` : `create empty ${db.engine} database`} ${db.path}`,
       detail: { engine: db.engine, path: db.path, template: db.template },
-      run: () => provisionDatabase(db, undefined, ctx.signal),
+      run: () => provisionDatabase(db, undefined, ctx.signal, ctx.onStepProgress),
       undo: () => unprovisionDatabase(db),
     },
   ];
@@ -84,6 +84,7 @@ function databaseSteps(db: DatabasePlan, index: number, w: NewWorktree, vars: Va
           env: ctx.env,
           vars,
           output: ctx.output ?? null,
+          terminal: ctx.terminal,
           signal: ctx.signal,
           label: `init of ${db.path}`,
         }),

@@ -30,6 +30,7 @@ export function hookSteps(
         env: ctx.env,
         vars: where.vars,
         output: ctx.output ?? null,
+        terminal: ctx.terminal,
         signal: ctx.signal,
         label: `${phase} hook`,
       }),

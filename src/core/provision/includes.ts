@@ -2,6 +2,7 @@ import { unlink } from "node:fs/promises";
 import path from "node:path";
 import type { WtContext } from "../context.js";
 import { type CopyManifest, MANIFEST_FILE_LIMIT, scanCopiedFolder, writeCopyManifest } from "../copy-manifest.js";
+import { countWhileCopying } from "../copy-progress.js";
 import { lstatOrNull } from "../fs-safe.js";
 import { bringEntry, fingerprintFile, type IncludePlanEntry } from "../include.js";
 import type { Session } from "../session.js";
@@ -74,7 +75,16 @@ function includeStep(
     detail: { path: entry.path },
     run: async () => {
       const startedMs = Date.now();
-      if (!(await bringEntry(repo.mainPath, worktree, entry, ctx.signal))) {
+      // A long copy shows its files and bytes as they come (the CLI's progress line).
+      const counter =
+        entry.mode === "copy" ? countWhileCopying(path.join(worktree, entry.path), ctx.onStepProgress) : null;
+      let brought = false;
+      try {
+        brought = await bringEntry(repo.mainPath, worktree, entry, ctx.signal);
+      } finally {
+        await counter?.stop(brought);
+      }
+      if (!brought) {
         warn(`not bringing ${entry.path}: the branch already has it (the branch's own content wins)`);
         return;
       }

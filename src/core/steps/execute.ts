@@ -12,8 +12,8 @@ export interface ExecuteOptions {
    * throw): the current step's children are stopped, then rollback.
    */
   signal?: AbortSignal;
-  /** Told each step's title before it runs (progress on stderr with --verbose). */
-  onStep?: (title: string) => void;
+  /** Told each step's title and kind before it runs (progress on stderr). */
+  onStep?: (title: string, kind: string) => void;
   /** Told about undo steps that failed: rollback goes on, and the user should know. */
   onWarning?: (message: string) => void;
 }
@@ -40,7 +40,7 @@ export async function executeSteps(steps: readonly Step[], options: ExecuteOptio
   try {
     for (const step of steps) {
       if (options.signal?.aborted) throw abortError(options.signal);
-      options.onStep?.(step.title);
+      options.onStep?.(step.title, step.kind);
       // Pushed before it runs: a step that fails or is interrupted half-way (git killed
       // mid-checkout) is undone too, so every undo must tolerate a partial run.
       done.push(step);
