@@ -3,6 +3,7 @@ import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { catFileExists } from "../git/refs.js";
 import { listWorktrees, refExists, resolveCommit } from "../git/repo.js";
+import type { Env } from "../git/run.js";
 import type { AddWorktreeBranch, GitAt } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
@@ -98,7 +99,7 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
     isFree: isPortFree,
     heldElsewhere:
       config.portScope === "machine" ? await foreignPorts(userStateDir(session.env), repo.commonDir) : undefined,
-    holderOf: portHolder,
+    holderOf: (port) => portHolder(port, session.env),
   });
   if (slot.slot !== slot.preferred) {
     const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
@@ -131,8 +132,8 @@ export async function planNew(session: Session, ctx: WtContext, w: NewWorktree):
  * Who listens on `port`: "pid 4242 (node server.js)", from the process table (`processes.ts`),
  * or null when no visible process does (another user's, or another network namespace).
  */
-async function portHolder(port: number): Promise<string | null> {
-  const snapshot = await snapshotProcesses(true);
+async function portHolder(port: number, env: Env): Promise<string | null> {
+  const snapshot = await snapshotProcesses(env, true);
   const holders = listenersOf(snapshot, port, protectedPids(snapshot));
   if (holders.length === 0) return null;
   return holders.map((p) => `pid ${p.pid} (${p.command.slice(0, 80)})`).join(", ");

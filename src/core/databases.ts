@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { copyFile, link, lstat, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import type { GitAt } from "../git/run.js";
+import type { Env, GitAt } from "../git/run.js";
 import { type DatabaseConfig, databaseEngine, databaseEnvName, leavesWorktree } from "./config.js";
 import { writeDuckdb } from "./db/duckdb.js";
 import { checkEngines } from "./db/engines.js";
@@ -59,7 +59,7 @@ export async function planDatabases(
   worktree: string,
   values: { repo: string; id: string; name: string },
 ): Promise<DatabasePlan[]> {
-  await checkEngines(databases);
+  await checkEngines(databases, main.env);
   const mainPath = main.cwd;
   const plans: DatabasePlan[] = [];
   for (const [i, db] of databases.entries()) {
@@ -127,6 +127,7 @@ export async function removeDatabaseFiles(file: string): Promise<void> {
  * to a shared file. Written under a temporary name in the same folder, then renamed into place
  * (inside the worktree) or linked there only if nothing is (outside it, see
  * `placeExclusively`); stale sidecars at the target are removed first.
+ * @param env the caller's environment (`ctx.env`): the SQLite engine and the copy child's environment
  * @param busyTimeoutMs how long a SQLite template held by a writer is waited for
  * @param signal Ctrl-C: a copy running in a child process is stopped, then AbortError
  * @throws BusyError (exit 4) when a writer holds the template so that no consistent copy can
@@ -134,7 +135,12 @@ export async function removeDatabaseFiles(file: string): Promise<void> {
  *   (exit 3) when a folder on the way inside the worktree is a symlink, or the template went
  *   missing since planning; ConfigError (exit 2) when it is no longer a regular file.
  */
-export async function provisionDatabase(plan: DatabasePlan, busyTimeoutMs = 2000, signal?: AbortSignal): Promise<void> {
+export async function provisionDatabase(
+  plan: DatabasePlan,
+  env: Env,
+  busyTimeoutMs = 2000,
+  signal?: AbortSignal,
+): Promise<void> {
   // The checkout may have put a symlinked folder (committed by the branch) on the way.
   if (plan.worktree !== null) await safeJoin(plan.worktree, path.relative(plan.worktree, plan.path));
   const source = plan.template === null ? null : await templateSource(plan.template, "databases[].template");
@@ -146,7 +152,7 @@ export async function provisionDatabase(plan: DatabasePlan, busyTimeoutMs = 2000
   const temp = path.join(path.dirname(plan.path), `.${path.basename(plan.path)}.wt-${process.pid}.tmp`);
   await removeDatabaseFiles(temp);
   try {
-    if (plan.engine === "sqlite") await writeSqlite(source, temp, busyTimeoutMs, signal);
+    if (plan.engine === "sqlite") await writeSqlite(source, temp, { busyTimeoutMs, env, signal });
     else await writeDuckdb(source, temp);
     await refuseNonFile(temp, plan.template);
     if (plan.worktree !== null) await rename(temp, plan.path);

@@ -64,7 +64,7 @@ function databaseSteps(db: DatabasePlan, index: number, w: NewWorktree, vars: Va
       kind: "database",
       title: `${db.template ? `copy ${db.engine} template ${db.template} to` : `create empty ${db.engine} database`} ${db.path}`,
       detail: { engine: db.engine, path: db.path, template: db.template },
-      run: () => provisionDatabase(db, undefined, ctx.signal),
+      run: () => provisionDatabase(db, ctx.env, undefined, ctx.signal),
       undo: () => unprovisionDatabase(db),
     },
   ];
