@@ -77,7 +77,9 @@ describe("create's planning: tracked targets at every start point", () => {
     const plan = json<{ plan: string[] }>(run).plan;
     expect(plan[0]).toBe("record worktree 101 (slot 101: PORT=43701)");
     expect(
-      plan.some((s) => s.startsWith("add worktree ") && s.includes("with new branch feature/issue-101 at origin/main (")),
+      plan.some(
+        (s) => s.startsWith("add worktree ") && s.includes("with new branch feature/issue-101 at origin/main ("),
+      ),
     ).toBe(true);
   });
 });
