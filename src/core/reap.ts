@@ -78,6 +78,7 @@ async function waitGone(pids: readonly number[], starts: Map<number, string | nu
  * then a re-check (worktrunk's `--reap`, treehouse's return; research round 2, §6). Never
  * signals wt itself, its ancestors or another user's process, whatever the caller passes.
  * A pid whose process was replaced by a newer one (same pid, later start time) is not touched.
+ * @param env the caller's environment (`ctx.env`): `ps`/`lsof` run with it where there is no `/proc`
  * @returns what happened to each pid; `survivors` is non-empty when some outlived SIGKILL.
  */
 export async function reap(pids: readonly number[], env: Env, options: ReapOptions = {}): Promise<ReapResult> {
