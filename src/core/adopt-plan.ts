@@ -5,16 +5,16 @@ import { catFileExists, revParseHead } from "../git/refs.js";
 import { resolveCommit } from "../git/repo.js";
 import type { AdoptIdSource } from "./adopt-id.js";
 import type { WtContext } from "./context.js";
-import { portHolder } from "./create-plan.js";
 import { type DatabasePlan, planDatabases, SIDECAR_SUFFIXES } from "./databases.js";
 import { checkValues, expandEnvEntries, worktreeVariables } from "./envfile.js";
 import { AdoptRefusedError, BaseNotFoundError } from "./errors.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
-import { type IncludePlanEntry, planIncludes } from "./include.js";
+import { type IncludePlanEntry, planIncludes, readIncludeCandidates } from "./include.js";
 import { nameFor, worktreeDirHolder } from "./names.js";
 import { poolHolder } from "./pool/state.js";
 import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
 import { excludePatterns } from "./provision/index.js";
+import { portHolder } from "./provision/record.js";
 import type { NewPlan } from "./provision/types.js";
 import { realOrRealParents } from "./real-parent.js";
 import { gitAt, type Session } from "./session.js";
@@ -67,7 +67,7 @@ export async function planAdopt(session: Session, ctx: WtContext, t: AdoptTarget
     isFree: isPortFree,
     heldElsewhere:
       config.portScope === "machine" ? await foreignPorts(userStateDir(session.env), repo.commonDir) : undefined,
-    holderOf: portHolder,
+    holderOf: (port) => portHolder(port, session.env),
   });
   if (slot.slot !== slot.preferred) {
     const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
@@ -77,14 +77,20 @@ export async function planAdopt(session: Session, ctx: WtContext, t: AdoptTarget
   const values = { repo: repo.repoName, id: t.id, name };
   const all = repo.bare
     ? []
-    : await planIncludes(gitAt(session, repo.mainPath, ctx.signal), config.include.symlink, config.envFile, [
-        ...t.entries.map((e) => e.path),
-        ...t.records.map((r) => r.path),
-        t.folder,
-        realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
-        realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
-        trashDir(repo.stateDir),
-      ]);
+    : await planIncludes(
+        await readIncludeCandidates(gitAt(session, repo.mainPath, ctx.signal)),
+        repo.mainPath,
+        config.include.symlink,
+        config.envFile,
+        [
+          ...t.entries.map((e) => e.path),
+          ...t.records.map((r) => r.path),
+          t.folder,
+          realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
+          realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
+          trashDir(repo.stateDir),
+        ],
+      );
   const { bring, kept } = await splitIncludes(t.folder, all);
   for (const e of kept) t.warn(`not bringing ${e.path}: ${t.folder} already has it (kept as it is)`);
   const databases = await planDatabases(config.databases, gitAt(session, repo.mainPath, ctx.signal), t.folder, values);

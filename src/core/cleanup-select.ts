@@ -53,7 +53,7 @@ export async function selectAndCheck(run: CleanupRun): Promise<CheckedWorktree[]
  */
 async function settleAll(run: CleanupRun, checked: readonly CheckedWorktree[]): Promise<CheckedWorktree[]> {
   const { session, options } = run;
-  const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn: run.warn };
+  const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn: run.warn, env: session.env };
   const settled: CheckedWorktree[] = [];
   for (const c of checked) {
     const { id, path, ports } = c.record;

@@ -1,28 +1,9 @@
-import { readdir } from "node:fs/promises";
-import path from "node:path";
-import type { WorktreeEntry } from "../git/parse.js";
-import { catFileExists } from "../git/refs.js";
-import { listWorktrees, refExists, resolveCommit } from "../git/repo.js";
-import type { AddWorktreeBranch, GitAt } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
-import { releaseStaleCreateLocks } from "./create-lock.js";
-import { type DatabasePlan, planDatabases } from "./databases.js";
-import { checkValues, expandEnvEntries, worktreeVariables } from "./envfile.js";
-import { BaseNotFoundError, BranchCheckedOutError, FolderOccupiedError, TrackedTargetError } from "./errors.js";
-import { checkPathLength } from "./fs-errors.js";
-import { isInside, lstatOrNull } from "./fs-safe.js";
-import { type IncludePlanEntry, planIncludes } from "./include.js";
-import { worktreeDirHolder } from "./names.js";
-import { poolHolder } from "./pool/state.js";
-import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
-import { listenersOf, protectedPids, snapshotProcesses } from "./processes.js";
-import { excludePatterns } from "./provision/index.js";
-import type { NewPlan, NewWorktree } from "./provision/types.js";
-import { realOrRealParents } from "./real-parent.js";
-import { gitAt, type Session } from "./session.js";
-import { foreignPorts, userStateDir } from "./slot-registry.js";
+import { gatherFacts } from "./plan-facts.js";
+import { excludePatterns, planOrder, untrackedTargets } from "./provision/index.js";
+import type { NewPlan, NewWorktree, PlanFacts } from "./provision/types.js";
+import type { Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
-import { trashDir } from "./trash.js";
 
 export interface CreateOptions {
   /** The id the user typed: `101`, `auth-fix`. */
@@ -76,75 +57,26 @@ export interface CreateResult {
 }
 
 /**
- * Plans a new worktree: reads only, and throws before anything exists (folder, branch, base,
- * slot, includes, databases, env values, tracked targets).
+ * Plans a new worktree: reads only, and throws before anything exists. The shared facts are
+ * read once, their git runs side by side (`gatherFacts`: worktree list, base and branch refs,
+ * tracked-path probes, `.worktreeinclude`'s candidates); then every provisioner's `plan` fills
+ * its part of the plan, in `planOrder`: checkout (folder, branch, base), record (slot and
+ * ports), includes, databases, env file (env values), info/exclude (tracked targets).
  * @throws FolderOccupiedError / BranchCheckedOutError / BaseNotFoundError / TrackedTargetError
- *   (exit 3), the errors of `allocateSlot`, `planIncludes`, `planDatabases`, `checkValues`.
+ *   (exit 3), SlotsExhaustedError (exit 4), the errors of `planIncludes`, `planDatabases`,
+ *   `expandEnvEntries`, `checkValues`.
  */
 export async function planNew(session: Session, ctx: WtContext, w: NewWorktree): Promise<NewPlan> {
-  const { repo, config } = session;
-  const entries = await listWorktrees(gitAt(session, repo.mainPath, ctx.signal));
-  if (!w.dryRun) await releaseStaleCreateLocks(gitAt(session), entries, w.records);
-  checkConflicts(entries, w);
-  await checkFolder(w.worktree);
-  const baseCommit = await resolveCommit(gitAt(session), w.base);
-  if (baseCommit === null) throw new BaseNotFoundError(w.base);
-  const how = await branchSource(gitAt(session), w.branch, baseCommit);
-  const slot = await allocateSlot({
-    id: w.id,
-    ports: config.ports,
-    portSlots: config.portSlots,
-    taken: new Set(w.records.map((r) => r.slot)),
-    isFree: isPortFree,
-    heldElsewhere:
-      config.portScope === "machine" ? await foreignPorts(userStateDir(session.env), repo.commonDir) : undefined,
-    holderOf: portHolder,
-  });
-  if (slot.slot !== slot.preferred) {
-    const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
-    w.warn(`using port slot ${slot.slot} instead of ${slot.preferred} (${why})`);
-  }
-  const never = neverIncluded(session, entries, w);
-  const includes = repo.bare
-    ? []
-    : await planIncludes(gitAt(session, repo.mainPath, ctx.signal), config.include.symlink, config.envFile, never);
-  warnLinkedModules(includes, w.warn);
-  const databases = await planDatabases(
-    config.databases,
-    gitAt(session, repo.mainPath, ctx.signal),
-    w.worktree,
-    w.values,
-  );
-  for (const d of databases) checkPathLength(d.path, `the database ${path.basename(d.path)}`);
-  const record = newRecord(session, w, { baseCommit, how, slot: slot.slot, databases });
-  const vars = worktreeVariables(record, repo.mainPath);
-  // Refuse values the env file cannot hold (a newline in a path) before anything exists.
-  checkValues(vars);
-  await refuseTrackedTargets(session, startPointOf(how, baseCommit), w.worktree, databases);
-  record.excludes = excludePatterns({ ...record, included: includes }, repo.mainPath);
-  const madeParents = await firstMissingAncestor(path.dirname(w.worktree));
-  if (madeParents !== null) record.madeFolder = madeParents;
-  return { record, how, baseCommit, includes, databases, vars, madeParents, entries };
+  const early = untrackedTargets({ path: w.worktree, envFile: session.config.envFile, databases: [], included: [] });
+  const facts = await gatherFacts(session, ctx, w, early);
+  const plan = skeleton(session, w, facts);
+  const list = { excludePatterns, untrackedTargets };
+  for (const p of planOrder()) await p.plan?.({ session, ctx, w, facts, plan, list });
+  return plan;
 }
 
-/**
- * Who listens on `port`: "pid 4242 (node server.js)", from the process table (`processes.ts`),
- * or null when no visible process does (another user's, or another network namespace).
- */
-export async function portHolder(port: number): Promise<string | null> {
-  const snapshot = await snapshotProcesses(true);
-  const holders = listenersOf(snapshot, port, protectedPids(snapshot));
-  if (holders.length === 0) return null;
-  return holders.map((p) => `pid ${p.pid} (${p.command.slice(0, 80)})`).join(", ");
-}
-
-/** The new worktree's record, `creating` and owned by this process, its env entries expanded. */
-function newRecord(
-  session: Session,
-  w: NewWorktree,
-  p: { baseCommit: string; how: AddWorktreeBranch; slot: number; databases: DatabasePlan[] },
-): WorktreeRecord {
-  const { config, repo } = session;
+/** The plan before any provisioner filled its part: the record `creating`, owned by this process. */
+function skeleton(session: Session, w: NewWorktree, facts: PlanFacts): NewPlan {
   const record: WorktreeRecord = {
     version: 1,
     id: w.id,
@@ -152,119 +84,28 @@ function newRecord(
     branch: w.branch,
     path: w.worktree,
     base: w.base,
-    baseCommit: p.baseCommit,
-    createdBranch: p.how.kind !== "existing",
-    slot: p.slot,
-    ports: portsForSlot(config.ports, p.slot),
-    envFile: config.envFile,
+    baseCommit: "",
+    createdBranch: true,
+    slot: 0,
+    ports: {},
+    envFile: session.config.envFile,
     env: {},
     included: [],
-    databases: p.databases.map((d) => ({
-      engine: d.engine,
-      path: d.path,
-      env: d.env,
-      source: d.template ? "template" : "empty",
-    })),
+    databases: [],
     excludes: [],
     state: "creating",
     pid: process.pid,
     createdAt: new Date().toISOString(),
   };
-  record.env = expandEnvEntries(config.env, worktreeVariables(record, repo.mainPath));
-  return record;
-}
-
-/** A local branch is checked out as it is; else one on origin is tracked; else made at the base. */
-async function branchSource(at: GitAt, branch: string, baseCommit: string): Promise<AddWorktreeBranch> {
-  if (await refExists(at, `refs/heads/${branch}`)) return { kind: "existing", branch };
-  if (await refExists(at, `refs/remotes/origin/${branch}`)) return { kind: "track", branch };
-  return { kind: "new", branch, commit: baseCommit };
-}
-
-/** The commit-ish the worktree's checkout starts at. */
-export function startPointOf(how: AddWorktreeBranch, baseCommit: string): string {
-  if (how.kind === "existing") return `refs/heads/${how.branch}`;
-  if (how.kind === "track") return `refs/remotes/origin/${how.branch}`;
-  return baseCommit;
-}
-
-function warnLinkedModules(includes: readonly IncludePlanEntry[], warn: (m: string) => void): void {
-  for (const e of includes) {
-    if (e.mode === "symlink" && path.basename(e.path) === "node_modules") {
-      warn(
-        `${e.path} is a symlink to the main worktree's: an install (npm/pnpm/yarn) inside this worktree changes the main worktree's dependencies`,
-      );
-    }
-  }
-}
-
-/**
- * Folders `.worktreeinclude` never brings (issue 9, item 14): every registered worktree, every
- * recorded one, the new one, the folder `worktreeDir` puts them in, and wt's trash.
- */
-function neverIncluded(session: Session, entries: readonly WorktreeEntry[], w: NewWorktree): string[] {
-  const { repo, config } = session;
-  return [
-    ...entries.map((e) => e.path),
-    ...w.records.map((r) => r.path),
-    w.worktree,
-    realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
-    realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
-    trashDir(repo.stateDir),
-  ];
-}
-
-/**
- * wt's files must never show in `git status`, and info/exclude cannot hide a tracked file:
- * when the commit the worktree starts at tracks the env file or a database path, refuse
- * (exit 3) before anything is made.
- */
-async function refuseTrackedTargets(
-  session: Session,
-  startPoint: string,
-  worktree: string,
-  databases: readonly DatabasePlan[],
-): Promise<void> {
-  const targets = [
-    { rel: session.config.envFile, what: "the env file (`envFile`)" },
-    ...databases
-      .filter((d) => isInside(worktree, d.path))
-      .map((d) => ({ rel: path.relative(worktree, d.path), what: `the database ${path.basename(d.path)}` })),
-  ];
-  for (const t of targets) {
-    const rel = t.rel.split(path.sep).join("/");
-    if (await catFileExists(gitAt(session), startPoint, rel)) {
-      throw new TrackedTargetError(rel, t.what, worktree);
-    }
-  }
-}
-
-/** The outermost folder on the way to `dir` that does not exist yet, or null. */
-async function firstMissingAncestor(dir: string): Promise<string | null> {
-  let missing: string | null = null;
-  let at = dir;
-  while ((await lstatOrNull(at)) === null) {
-    missing = at;
-    const parent = path.dirname(at);
-    if (parent === at) break;
-    at = parent;
-  }
-  return missing;
-}
-
-function checkConflicts(entries: WorktreeEntry[], w: NewWorktree): void {
-  const samePath = entries.find((e) => path.resolve(e.path) === w.worktree);
-  if (samePath) throw FolderOccupiedError.registered(w.worktree, samePath.prunable !== null);
-  const onBranch = entries.find((e) => e.branch === w.branch);
-  if (onBranch) throw new BranchCheckedOutError(w.branch, onBranch.path, w.branchFromFlag);
-  const otherRecord = w.records.find((r) => r.path === w.worktree);
-  if (otherRecord) throw FolderOccupiedError.recorded(w.worktree, otherRecord.id);
-}
-
-/** An occupied folder is exit 3 before any branch exists; an empty one is fine (git uses it). */
-async function checkFolder(folder: string): Promise<void> {
-  const st = await lstatOrNull(folder);
-  if (st === null) return;
-  if (st.isDirectory() && (await readdir(folder)).length === 0) return;
-  throw FolderOccupiedError.notEmpty(folder);
+  const how = { kind: "new" as const, branch: w.branch, commit: "" };
+  return {
+    record,
+    how,
+    baseCommit: "",
+    includes: [],
+    databases: [],
+    vars: {},
+    madeParents: null,
+    entries: facts.entries,
+  };
 }

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { copyFile, link, lstat, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import type { GitAt } from "../git/run.js";
+import type { Env, GitAt } from "../git/run.js";
 import { type DatabaseConfig, databaseEngine, databaseEnvName, leavesWorktree } from "./config.js";
 import type { StepProgress } from "./context.js";
 import { countWhileCopying } from "./copy-progress.js";
@@ -61,7 +61,7 @@ export async function planDatabases(
   worktree: string,
   values: { repo: string; id: string; name: string },
 ): Promise<DatabasePlan[]> {
-  await checkEngines(databases);
+  await checkEngines(databases, main.env);
   const mainPath = main.cwd;
   const plans: DatabasePlan[] = [];
   for (const [i, db] of databases.entries()) {
@@ -129,6 +129,7 @@ export async function removeDatabaseFiles(file: string): Promise<void> {
  * to a shared file. Written under a temporary name in the same folder, then renamed into place
  * (inside the worktree) or linked there only if nothing is (outside it, see
  * `placeExclusively`); stale sidecars at the target are removed first.
+ * @param env the caller's environment (`ctx.env`): the SQLite engine and the copy child's environment
  * @param busyTimeoutMs how long a SQLite template held by a writer is waited for
  * @param signal Ctrl-C: a copy running in a child process is stopped, then AbortError
  * @param report told the bytes written so far while a template is copied (the CLI's progress)
@@ -139,6 +140,7 @@ export async function removeDatabaseFiles(file: string): Promise<void> {
  */
 export async function provisionDatabase(
   plan: DatabasePlan,
+  env: Env,
   busyTimeoutMs = 2000,
   signal?: AbortSignal,
   report?: (progress: StepProgress) => void,
@@ -157,7 +159,7 @@ export async function provisionDatabase(
   const counter = countWhileCopying(temp, source === null || !report ? undefined : (p) => report({ bytes: p.bytes }));
   try {
     try {
-      if (plan.engine === "sqlite") await writeSqlite(source, temp, busyTimeoutMs, signal);
+      if (plan.engine === "sqlite") await writeSqlite(source, temp, { busyTimeoutMs, env, signal });
       else await writeDuckdb(source, temp);
     } finally {
       await counter.stop(true);

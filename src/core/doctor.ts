@@ -78,7 +78,7 @@ async function gatherFacts(ctx: WtContext, repo: RepoContext, ids: string[]): Pr
   const [records, entries, snapshot] = await Promise.all([
     readRecords(repo.stateDir, (file) => unreadable.push(file)),
     listWorktrees({ ...at, signal: ctx.signal }),
-    snapshotProcesses(true),
+    snapshotProcesses(ctx.env, true),
   ]);
   for (const id of ids) if (!records.some((r) => idKey(r.id) === idKey(id))) throw new WorktreeNotFoundError(id);
   return {

@@ -234,6 +234,25 @@ export class SlotsExhaustedError extends BusyError {
   }
 }
 
+/**
+ * Exit 6 (code `command-failed`): the database engine could not open a file (a template that is
+ * no database of that engine, or one a newer engine version wrote; a folder it cannot write).
+ * `details` names the engine and the file.
+ */
+export class DatabaseOpenError extends WtError {
+  constructor(engine: "sqlite" | "duckdb", file: string, reason: string, isTemplate: boolean) {
+    super(
+      "command-failed",
+      ExitCode.external,
+      `${engine === "duckdb" ? "DuckDB" : "SQLite"} could not open ${file}: ${reason}`,
+      isTemplate
+        ? `check that ${file} is a ${engine} database (fix \`databases[].template\` in wt.config.json if not), then run \`wt create\` again`
+        : "check that the database's folder is writable, then run `wt create` again",
+      { engine, file },
+    );
+  }
+}
+
 /** Exit 3: a database path outside the worktree holds a file wt did not make. */
 export class DatabasePathTakenError extends ConflictError {}
 

@@ -31,8 +31,29 @@ export interface IncludePlanEntry {
   mode: "copy" | "symlink";
 }
 
+/** `.worktreeinclude`'s text and the main worktree's ignored untracked paths (`ignoredUntracked`). */
+export interface IncludeRead {
+  text: string;
+  /** Worktree-relative, folders ending with `/`. */
+  listed: string[];
+}
+
 /**
- * Reads `.worktreeinclude` (gitignore syntax) and lists what to bring: paths that match it
+ * Reads `.worktreeinclude` and, when there is one, lists git's ignored untracked paths of the
+ * main worktree (`ls-files --others --ignored --exclude-standard --directory`, then
+ * `check-ignore`): what `planIncludes` matches. Planning runs it beside its other git reads.
+ * @param main the main worktree (`cwd`), the caller's environment, and what stops the listing
+ * @returns null when there is no `.worktreeinclude`
+ * @throws ConfigError (exit 2) as `readIncludeFile`; GitError (exit 6)
+ */
+export async function readIncludeCandidates(main: GitAt): Promise<IncludeRead | null> {
+  const text = await readIncludeFile(main.cwd);
+  if (text === null) return null;
+  return { text, listed: await ignoredUntracked(main) };
+}
+
+/**
+ * Lists what `.worktreeinclude` (gitignore syntax) brings: paths that match it
  * **and** that git ignores in the main worktree. Tracked files never qualify. An ignored
  * folder git reports as a whole (`node_modules/`) is one entry; inside such a folder only
  * patterns with a slash (`config/local/*.json`) are looked for.
@@ -45,7 +66,8 @@ export interface IncludePlanEntry {
  * nor anything inside them, and a matched folder that holds one (`.*` matching `.worktrees/`)
  * is not brought whole: its other entries are brought one by one. Copying it whole would copy
  * the other worktrees and, once `git worktree add` made it, the new worktree into itself.
- * @param main the main worktree (`cwd`), the caller's environment, and what stops the listing
+ * @param read what `readIncludeCandidates` read, or null when there is no `.worktreeinclude`
+ * @param mainPath the main worktree
  * @param symlinkPatterns `include.symlink` from the config (gitignore-style patterns)
  * @param envFile the env file path: never symlinked, since wt writes into it
  * @param neverBring absolute folders that are never include candidates (the main worktree
@@ -53,20 +75,18 @@ export interface IncludePlanEntry {
  * @returns entries in path order; [] when there is no `.worktreeinclude`.
  */
 export async function planIncludes(
-  main: GitAt,
+  read: IncludeRead | null,
+  mainPath: string,
   symlinkPatterns: readonly string[],
   envFile: string,
   neverBring: readonly string[],
 ): Promise<IncludePlanEntry[]> {
-  const mainPath = main.cwd;
-  const text = await readIncludeFile(mainPath);
-  if (text === null) return [];
-  const patterns = text.split(/\r?\n/);
+  if (read === null) return [];
+  const patterns = read.text.split(/\r?\n/);
   const { default: ignore } = await import("ignore");
   const include = ignore().add(patterns);
   const linked = ignore().add([...symlinkPatterns]);
-  const listed = await ignoredUntracked(main);
-  const candidates = listed.map((p) => ({ path: p.replace(/\/$/, ""), isDirectory: p.endsWith("/") }));
+  const candidates = read.listed.map((p) => ({ path: p.replace(/\/$/, ""), isDirectory: p.endsWith("/") }));
   // Keep only the outermost ignored entries: git may also list what lies inside them.
   const outer = candidates.filter(
     (c) => !candidates.some((o) => o.isDirectory && o.path !== c.path && c.path.startsWith(`${o.path}/`)),

@@ -1,3 +1,4 @@
+import type { Env } from "../git/run.js";
 import { LiveProcessesError } from "./errors.js";
 import {
   matchProcesses,
@@ -19,11 +20,13 @@ export interface LiveProcessPolicy {
   warn: (message: string) => void;
   /** Reap timings (tests shorten the grace period). */
   reapOptions?: ReapOptions;
+  /** The caller's environment (`session.env`): `ps`/`lsof` run with it where there is no `/proc`. */
+  env: Env;
 }
 
 /** The processes of one worktree (`wt ps`'s three reasons), without wt and its ancestors. */
-export async function findLiveProcesses(target: WorktreeTarget): Promise<ProcessMatch[]> {
-  const snapshot = await snapshotProcesses(Object.keys(target.ports).length > 0);
+export async function findLiveProcesses(target: WorktreeTarget, env: Env): Promise<ProcessMatch[]> {
+  const snapshot = await snapshotProcesses(env, Object.keys(target.ports).length > 0);
   return matchProcesses(snapshot, target, protectedPids(snapshot));
 }
 
@@ -42,7 +45,7 @@ const row = (p: ProcessMatch) => ({ pid: p.pid, command: p.command, why: p.why }
  *   live and neither flag is given, or when some outlived SIGKILL or belong to another user.
  */
 export async function settleLiveProcesses(target: WorktreeTarget, policy: LiveProcessPolicy): Promise<ProcessMatch[]> {
-  const live = await findLiveProcesses(target);
+  const live = await findLiveProcesses(target, policy.env);
   if (live.length === 0) return [];
   if (policy.force) {
     policy.warn(
@@ -66,10 +69,11 @@ export async function settleLiveProcesses(target: WorktreeTarget, policy: LivePr
   }
   await reap(
     live.map((p) => p.pid),
+    policy.env,
     policy.reapOptions,
   );
   // The re-check: what outlived SIGKILL, and what the reaped ones started meanwhile.
-  const survivors = await findLiveProcesses(target);
+  const survivors = await findLiveProcesses(target, policy.env);
   if (survivors.length > 0) {
     throw new LiveProcessesError(
       target.id,

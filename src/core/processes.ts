@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
+import type { Env } from "../git/run.js";
 import {
   cleanProcPath,
   lsofPort,
@@ -75,11 +76,13 @@ export interface ProcessMatch {
 
 /**
  * Reads every visible process: Linux from `/proc`, elsewhere through `lsof` and `ps`.
+ * @param env the caller's environment (`ctx.env`, `session.env`): `lsof` and `ps` run with it
+ *   (and are found on its `PATH`); nothing below the CLI reads `process.env`
  * @param withSockets also map listening ports to pids (reads every process's fd table)
  */
-export async function snapshotProcesses(withSockets = true): Promise<ProcessSnapshot> {
+export async function snapshotProcesses(env: Env, withSockets = true): Promise<ProcessSnapshot> {
   if (process.platform === "linux") return linuxSnapshot(withSockets);
-  return lsofSnapshot(withSockets);
+  return lsofSnapshot(env, withSockets);
 }
 
 function readOr<T>(read: () => T, fallback: T): T {
@@ -158,10 +161,18 @@ function pickWtVars(env: Record<string, string>): Record<string, string> {
 }
 
 /** Runs a tool and returns its stdout, or "" when it is missing or fails (lsof exits 1 when it finds nothing). */
-function toolOut(cmd: string, args: string[]): Promise<string> {
+function toolOut(cmd: string, args: string[], env: Env): Promise<string> {
+  const options = { maxBuffer: 64 * 1024 * 1024, timeout: 5000, env: definedOnly(env) };
   return new Promise((resolve) => {
-    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: 5000 }, (_e, stdout) => resolve(String(stdout ?? "")));
+    execFile(cmd, args, options, (_e, stdout) => resolve(String(stdout ?? "")));
   });
+}
+
+/** `env` without unset entries, as a child process takes it. */
+function definedOnly(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 /**
@@ -170,12 +181,12 @@ function toolOut(cmd: string, args: string[]): Promise<string> {
  * the tree), `lsof -nP -iTCP -sTCP:LISTEN -F pn` for the listeners, and `ps -E` for the
  * environment (best effort: see `parsePsEnvLine`).
  */
-async function lsofSnapshot(withSockets: boolean): Promise<ProcessSnapshot> {
+async function lsofSnapshot(env: Env, withSockets: boolean): Promise<ProcessSnapshot> {
   const [psText, cwdText, listenText, envText] = await Promise.all([
-    toolOut("ps", ["-A", "-ww", "-o", "pid=,ppid=,uid=,tty=,command="]),
-    toolOut("lsof", ["-w", "-d", "cwd", "-F", "pcn"]),
-    withSockets ? toolOut("lsof", ["-w", "-nP", "-iTCP", "-sTCP:LISTEN", "-F", "pn"]) : Promise.resolve(""),
-    toolOut("ps", ["-A", "-E", "-ww", "-o", "pid=,command="]),
+    toolOut("ps", ["-A", "-ww", "-o", "pid=,ppid=,uid=,tty=,command="], env),
+    toolOut("lsof", ["-w", "-d", "cwd", "-F", "pcn"], env),
+    withSockets ? toolOut("lsof", ["-w", "-nP", "-iTCP", "-sTCP:LISTEN", "-F", "pn"], env) : Promise.resolve(""),
+    toolOut("ps", ["-A", "-E", "-ww", "-o", "pid=,command="], env),
   ]);
   const processes = new Map<number, ProcessInfo>();
   for (const line of psText.split("\n")) {

@@ -28,7 +28,10 @@ export async function listWorktreeProcesses(ctx: WtContext, ids: readonly string
   const repo = await resolveRepo(ctx.cwd, ctx.env);
   const records = await readRecords(repo.stateDir);
   const wanted = ids.length > 0 ? ids.map((id) => pick(records, id)) : records;
-  const snapshot = await snapshotProcesses(wanted.some((r) => Object.keys(r.ports).length > 0));
+  const snapshot = await snapshotProcesses(
+    ctx.env,
+    wanted.some((r) => Object.keys(r.ports).length > 0),
+  );
   const skip = protectedPids(snapshot);
   return {
     worktrees: wanted.map((r) => ({

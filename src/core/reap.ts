@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { Env } from "../git/run.js";
 import { parseProcStat } from "./proc-parse.js";
 import { protectedPids, snapshotProcesses } from "./processes.js";
 
@@ -77,12 +78,13 @@ async function waitGone(pids: readonly number[], starts: Map<number, string | nu
  * then a re-check (worktrunk's `--reap`, treehouse's return; research round 2, §6). Never
  * signals wt itself, its ancestors or another user's process, whatever the caller passes.
  * A pid whose process was replaced by a newer one (same pid, later start time) is not touched.
+ * @param env the caller's environment (`ctx.env`): `ps`/`lsof` run with it where there is no `/proc`
  * @returns what happened to each pid; `survivors` is non-empty when some outlived SIGKILL.
  */
-export async function reap(pids: readonly number[], options: ReapOptions = {}): Promise<ReapResult> {
+export async function reap(pids: readonly number[], env: Env, options: ReapOptions = {}): Promise<ReapResult> {
   const graceMs = options.graceMs ?? 1500;
   const pollMs = options.pollMs ?? 50;
-  const snapshot = await snapshotProcesses(false);
+  const snapshot = await snapshotProcesses(env, false);
   const guard = protectedPids(snapshot);
   const uid = process.getuid?.() ?? null;
   const result: ReapResult = { terminated: [], killed: [], survivors: [], skipped: [] };

@@ -125,4 +125,24 @@ describe("library verbs", () => {
     expect(warnings.join("\n")).toMatch(/fixtures \(brought by \.worktreeinclude\) is gone/);
     expect(warnings.join("\n")).toMatch(/database data\/app\.db \(DATABASE_PATH\) is new in wt\.config\.json/);
   });
+  it("ctx.env picks the SQLite engine: a bad WT_SQLITE_ENGINE only in ctx.env refuses (exit 2) before anything exists", async () => {
+    repo = makeRepo();
+    repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 45500 }, databases: [{ path: "data/app.db" }] }));
+    repo.commitAll("config");
+    const saved = process.env.WT_SQLITE_ENGINE;
+    delete process.env.WT_SQLITE_ENGINE;
+    try {
+      const err = await createWorktree(context(repo.main, { WT_SQLITE_ENGINE: "no-such-engine" }), { id: "101" }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as { exitCode?: number }).exitCode).toBe(2);
+      expect((err as Error).message).toContain("WT_SQLITE_ENGINE is 'no-such-engine'");
+      expect(existsSync(path.join(repo.root, "app-worktrees", "issue-101"))).toBe(false);
+      // The same create without it in ctx.env goes through.
+      const made = await createWorktree(context(repo.main, {}), { id: "101" });
+      expect(existsSync(path.join(made.path, "data", "app.db"))).toBe(true);
+    } finally {
+      if (saved !== undefined) process.env.WT_SQLITE_ENGINE = saved;
+    }
+  });
 });

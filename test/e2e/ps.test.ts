@@ -113,7 +113,7 @@ describe("reap", () => {
     expect(pids).toEqual(expect.arrayContaining([sleeper.pid, stubborn.pid]));
 
     const t0 = Date.now();
-    const result = await reap(pids, { graceMs: 400 });
+    const result = await reap(pids, process.env, { graceMs: 400 });
     expect(result.terminated).toContain(sleeper.pid);
     expect(result.killed).toEqual([stubborn.pid]);
     expect(result.survivors).toEqual([]);
@@ -125,7 +125,7 @@ describe("reap", () => {
   });
 
   it("never signals wt's own process or its ancestors, whatever it is given", async () => {
-    const result = await reap([process.pid, process.ppid], { graceMs: 50 });
+    const result = await reap([process.pid, process.ppid], process.env, { graceMs: 50 });
     expect(result.skipped).toEqual([
       { pid: process.pid, reason: "self" },
       { pid: process.ppid, reason: "ancestor" },

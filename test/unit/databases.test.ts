@@ -34,7 +34,7 @@ describe("an outside database path another repository takes meanwhile", () => {
     // Another repository's wt (not under our lock) makes the same file after we planned.
     const target = path.join(outside, "issue-1.db");
     writeFileSync(target, "the other repository's database");
-    const err = await provisionDatabase(plan).catch((e: unknown) => e);
+    const err = await provisionDatabase(plan, process.env).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as ConflictError).exitCode).toBe(3);
     expect((err as Error).message).toContain(target);
@@ -51,7 +51,7 @@ describe("an outside database path another repository takes meanwhile", () => {
       values,
     );
     if (!plan) throw new Error("no plan");
-    await provisionDatabase(plan);
+    await provisionDatabase(plan, process.env);
     const target = path.join(outside, "issue-1.db");
     expect(readFileSync(target).subarray(0, 15).toString()).toBe("SQLite format 3");
     writeFileSync(`${target}-wal`, "");

@@ -1,6 +1,6 @@
 import { copyFile } from "node:fs/promises";
 import { copyInChildProcess } from "../copy.js";
-import { BusyError, WtError } from "../errors.js";
+import { BusyError, DatabaseOpenError } from "../errors.js";
 import { loadDuckdb } from "./engines.js";
 
 /**
@@ -15,8 +15,8 @@ import { loadDuckdb } from "./engines.js";
  * complete and nobody can change it, so the engine-level copy would only be slower.
  * Off the event loop: @duckdb/node-api runs open, connect and queries on libuv's thread pool
  * (its bindings return promises), and the copy is a child `cp` or libuv's `copyFile`.
- * @throws BusyError (exit 4) when another process holds the template; WtError (exit 6) when
- *   DuckDB cannot open it; UsageError (exit 2) when @duckdb/node-api is not installed
+ * @throws BusyError (exit 4) when another process holds the template; DatabaseOpenError (exit 6,
+ *   code `command-failed`) when DuckDB cannot open it; UsageError (exit 2) when @duckdb/node-api is not installed
  */
 export async function writeDuckdb(source: string | null, temp: string): Promise<void> {
   const { DuckDBInstance } = await loadDuckdb();
@@ -35,7 +35,7 @@ export async function writeDuckdb(source: string | null, temp: string): Promise<
         "stop that process and run the command again",
       );
     }
-    throw new WtError("command-failed", 6, `DuckDB could not open ${target}: ${message}`);
+    throw new DatabaseOpenError("duckdb", target, message, source !== null);
   }
   try {
     const connection = await instance.connect();

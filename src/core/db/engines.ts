@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Env } from "../../git/run.js";
 import { type DatabaseConfig, databaseEngine } from "../config.js";
 import { UsageError } from "../errors.js";
 import { chooseSqliteEngine, loadSqliteDriver, type SqliteDriver, type SqliteEngineName } from "./sqlite-driver.js";
@@ -16,12 +17,13 @@ const DUCKDB_PACKAGE = "@duckdb/node-api";
  * DuckDB's, each by opening an in-memory database, which also loads a native binary that an
  * install with scripts blocked never built.
  * @param databases the config's `databases` (their `engine`, or the default from the path)
+ * @param env the caller's environment (`ctx.env`): its `WT_SQLITE_ENGINE` picks the SQLite engine
  * @throws UsageError (exit 2, code `missing-package`) naming the package, with a hint that fits
  *   how wt itself is installed (`installHint`); UsageError (exit 2) for a bad WT_SQLITE_ENGINE
  */
-export async function checkEngines(databases: readonly DatabaseConfig[]): Promise<void> {
+export async function checkEngines(databases: readonly DatabaseConfig[], env: Env): Promise<void> {
   const engines = new Set(databases.map((db) => databaseEngine(db)));
-  if (engines.has("sqlite")) await loadSqlite();
+  if (engines.has("sqlite")) await loadSqlite(env);
   if (engines.has("duckdb")) {
     const { DuckDBInstance } = await loadDuckdb();
     try {
@@ -38,8 +40,8 @@ export async function checkEngines(databases: readonly DatabaseConfig[]): Promis
  * @throws UsageError (exit 2): the engine cannot be loaded (code `missing-package`), or
  *   WT_SQLITE_ENGINE names no engine (code `invalid-config`)
  */
-export async function loadSqlite(): Promise<SqliteDriver> {
-  const name = sqliteEngineName();
+export async function loadSqlite(env: Env): Promise<SqliteDriver> {
+  const name = sqliteEngineName(env);
   let driver: SqliteDriver;
   try {
     driver = loadSqliteDriver(name);
@@ -57,12 +59,13 @@ export async function loadSqlite(): Promise<SqliteDriver> {
 }
 
 /**
- * The SQLite engine's name for this process (also passed to the copy's child process).
+ * The SQLite engine's name for this process (also passed to the copy's child process), from
+ * `WT_SQLITE_ENGINE` of `env` (the caller's environment) or what this Node has.
  * @throws UsageError (exit 2) when WT_SQLITE_ENGINE is set to anything but the two names
  */
-export function sqliteEngineName(): SqliteEngineName {
+export function sqliteEngineName(env: Env): SqliteEngineName {
   try {
-    return chooseSqliteEngine();
+    return chooseSqliteEngine(env);
   } catch (e) {
     throw new UsageError((e as Error).message, "unset WT_SQLITE_ENGINE, or set it to node:sqlite or better-sqlite3");
   }

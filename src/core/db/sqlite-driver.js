@@ -44,10 +44,11 @@ const retained = [];
 /**
  * The engine to use: `WT_SQLITE_ENGINE` (`node:sqlite` or `better-sqlite3`) when set, else
  * `node:sqlite` when this Node has it, else better-sqlite3.
+ * @param {Readonly<Record<string, string | undefined>>} env the caller's environment (`ctx.env`)
  * @returns {SqliteEngineName}
  * @throws Error with code `invalid-engine-choice` for any other value of WT_SQLITE_ENGINE
  */
-export function chooseSqliteEngine(env = process.env) {
+export function chooseSqliteEngine(env) {
   const forced = env.WT_SQLITE_ENGINE;
   if (forced === "node:sqlite" || forced === "better-sqlite3") return forced;
   if (forced !== undefined && forced !== "") {

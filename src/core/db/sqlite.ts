@@ -1,9 +1,18 @@
 import { spawn } from "node:child_process";
 import { access, open, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { type Env, repoFreeEnv } from "../../git/run.js";
 import { copyInChildProcess } from "../copy.js";
 import { BusyError, CommandFailedError, WtError } from "../errors.js";
 import { loadSqlite, missingEngine, type SqliteDriver } from "./engines.js";
+
+/** How a template copy runs: the wait for a writer (ms), the caller's environment, Ctrl-C. */
+export interface CopyRun {
+  busyTimeoutMs: number;
+  /** `ctx.env`: picks the SQLite engine (`WT_SQLITE_ENGINE`) and is the copy child's environment. */
+  env: Env;
+  signal?: AbortSignal;
+}
 
 /** The program `vacuumInChild` runs (a plain JS module beside this one, in src/ and in dist/). */
 const VACUUM_PROGRAM = fileURLToPath(new URL("./sqlite-vacuum.js", import.meta.url));
@@ -36,13 +45,9 @@ const VACUUM_PROGRAM = fileURLToPath(new URL("./sqlite-vacuum.js", import.meta.u
  *   no SQLite engine loads; CommandFailedError (exit 6) when `cp` or the copy's
  *   child process fails; AbortError when `signal` aborts (the child is stopped first)
  */
-export async function writeSqlite(
-  source: string | null,
-  temp: string,
-  busyTimeoutMs: number,
-  signal?: AbortSignal,
-): Promise<void> {
-  const driver = await loadSqlite();
+export async function writeSqlite(source: string | null, temp: string, run: CopyRun): Promise<void> {
+  const { busyTimeoutMs } = run;
+  const driver = await loadSqlite(run.env);
   if (source === null) {
     const db = driver.open(temp);
     try {
@@ -57,7 +62,7 @@ export async function writeSqlite(
     if ((await sqliteJournalMode(source)) === "rollback") {
       if (await cloneRollbackTemplate(driver, source, temp, busyTimeoutMs)) return;
     }
-    await vacuumInChild(driver, source, temp, busyTimeoutMs, true, signal);
+    await vacuumInChild(driver, source, temp, run, true);
   } catch (e) {
     // A hot journal (a writer died mid-transaction) must be rolled back before anyone can read
     // the file, and a read-only connection may not do that (SQLITE_READONLY_ROLLBACK,
@@ -67,7 +72,7 @@ export async function writeSqlite(
     const code = (e as { code?: string }).code ?? "";
     if (!code.startsWith("SQLITE_READONLY") || !(await exists(`${source}-journal`))) throw sqliteBusyOr(e, source);
     try {
-      await vacuumInChild(driver, source, temp, busyTimeoutMs, false, signal);
+      await vacuumInChild(driver, source, temp, run, false);
     } catch (again) {
       if (again instanceof WtError || (again as Error).name === "AbortError") throw again;
       throw new BusyError(
@@ -128,12 +133,11 @@ async function vacuumInChild(
   driver: SqliteDriver,
   source: string,
   temp: string,
-  busyTimeoutMs: number,
+  { busyTimeoutMs, env, signal }: CopyRun,
   readonly: boolean,
-  signal?: AbortSignal,
 ): Promise<void> {
   const request = JSON.stringify({ engine: driver.name, source, temp, busyTimeoutMs, readonly });
-  const run = await runNode([VACUUM_PROGRAM, request], signal);
+  const run = await runNode([VACUUM_PROGRAM, request], env, signal);
   if (run.code === 0) return;
   const report = parseReport(run.stdout);
   if (report === null) {
@@ -158,9 +162,9 @@ interface NodeRun {
 }
 
 /** Runs `node <args>` (this Node binary), collecting its output; rejects with AbortError only after it exited. */
-function runNode(args: string[], signal?: AbortSignal): Promise<NodeRun> {
+function runNode(args: string[], env: Env, signal?: AbortSignal): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], signal });
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: repoFreeEnv(env), signal });
     let stdout = "";
     let stderr = "";
     let failure: Error | null = null;

@@ -52,7 +52,7 @@ export async function chooseSlot(session: Session, ctx: WtContext, plan: NewPlan
     const view = slotState(repo.commonDir, record, entryFor(entries, record), { commit: plan.baseCommit, warmKey });
     if (view.state === "stale") stale = true;
     if (view.state !== "idle") continue;
-    inside ??= await processProbe(repo.mainPath);
+    inside ??= await processProbe(repo.mainPath, session.env);
     if (inside(record.path).length > 0) {
       busy = true;
       continue;

@@ -60,7 +60,7 @@ export async function poolSlots(session: Session, base: PoolBase | null): Promis
 
 /** True when nothing runs in the slot and `git status` shows it clean: wt may remove it. */
 export async function slotUnused(session: Session, folder: string): Promise<boolean> {
-  if ((await processProbe(session.repo.mainPath))(folder).length > 0) return false;
+  if ((await processProbe(session.repo.mainPath, session.env))(folder).length > 0) return false;
   return (await statusPorcelain(gitAt(session, folder))).length === 0;
 }
 

@@ -99,7 +99,7 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
       );
     }
     checkNotInProgress(session.repo.stateDir, record);
-    const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn };
+    const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn, env: session.env };
     const entries = await refuseHeldWork(session, record, policy);
     const { steps, result } = await releaseSteps(session, c, { record, entries }, warn);
     if (options.dryRun) return { ...result, dryRun: true, plan: planOf(steps) };

@@ -12,16 +12,21 @@ import { gitAt, type Session } from "../session.js";
 import { readRecords, type WorktreeRecord, writeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
 import { moveToTrash } from "../trash.js";
+import { auditFolder } from "./checkout-audit.js";
+import { planCheckout } from "./checkout-plan.js";
 import type { CheckedWorktree, NewPlan, Provisioner, RemovalOutcome } from "./types.js";
 
 /**
  * The branch and the git worktree: `git worktree add` (locked until create is done; a rollback
  * removes the worktree, the branch it made and the parent folders it made), and at cleanup
- * `git worktree remove` (the folder moved to the trash first) and the branch's fate.
+ * `git worktree remove` (the folder moved to the trash first) and the branch's fate. Its plan
+ * checks folder, branch and base (`planCheckout`); its audit reports the user's ignored files.
  */
 export const checkoutProvisioner: Provisioner = {
   name: "checkout",
   inFolder: false,
+  plan: planCheckout,
+  audit: auditFolder,
   apply: ({ session, ctx, plan, claim, out }) => [
     claim ? claimStep(session, ctx, plan, claim, out) : addStep(session, ctx, plan),
   ],

@@ -3,33 +3,33 @@ import { databaseEnvName } from "../config.js";
 import type { WtContext } from "../context.js";
 import {
   type DatabasePlan,
+  planDatabases,
   provisionDatabase,
   removeDatabaseFiles,
   SIDECAR_SUFFIXES,
   unprovisionDatabase,
 } from "../databases.js";
 import type { Variables } from "../envfile.js";
+import { checkPathLength } from "../fs-errors.js";
 import { isInside, lstatOrNull, refusalInside } from "../fs-safe.js";
 import { runShellCommand } from "../hooks.js";
+import { gitAt } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
-import type { NewWorktree, Provisioner } from "./types.js";
+import type { NewWorktree, OwnedSource, PlanScope, Provisioner, UntrackedTarget } from "./types.js";
 
 /**
  * The databases of `databases[]`: each made empty or from its template, then its `init`; at
  * cleanup each deleted with its sidecars. Those inside the worktree, sidecars included, are
- * wt's own paths.
+ * wt's own paths, and the start commit may not track the files themselves.
  */
 export const databasesProvisioner: Provisioner = {
   name: "databases",
   inFolder: true,
+  plan: planDatabasesPart,
   owned: (source) =>
-    source.databases
-      .filter((db) => isInside(source.path, db.path))
-      .flatMap((db) => {
-        const rel = path.relative(source.path, db.path).split(path.sep).join("/");
-        return ["", ...SIDECAR_SUFFIXES].map((suffix) => `${rel}${suffix}`);
-      }),
+    inWorktree(source).flatMap(({ rel }) => ["", ...SIDECAR_SUFFIXES].map((suffix) => `${rel}${suffix}`)),
+  untracked: (source) => inWorktree(source),
   apply: ({ ctx, w, plan }) => plan.databases.flatMap((db, i) => databaseSteps(db, i, w, plan.vars, ctx)),
   complete: async (record, { session, warn }) => {
     const again = `run \`wt cleanup ${record.id}\` and create again`;
@@ -64,7 +64,7 @@ function databaseSteps(db: DatabasePlan, index: number, w: NewWorktree, vars: Va
       kind: "database",
       title: `${db.template ? `copy ${db.engine} template ${db.template} to` : `create empty ${db.engine} database`} ${db.path}`,
       detail: { engine: db.engine, path: db.path, template: db.template },
-      run: () => provisionDatabase(db, undefined, ctx.signal, ctx.onStepProgress),
+      run: () => provisionDatabase(db, ctx.env, undefined, ctx.signal, ctx.onStepProgress),
       undo: () => unprovisionDatabase(db),
     },
   ];
@@ -106,4 +106,32 @@ async function deleteDatabase(record: WorktreeRecord, file: string, warn: (m: st
     }
   }
   await removeDatabaseFiles(file);
+}
+
+/** The databases inside the worktree, worktree-relative (`/`-separated), as `untracked` names them. */
+function inWorktree(source: OwnedSource): UntrackedTarget[] {
+  return source.databases
+    .filter((db) => isInside(source.path, db.path))
+    .map((db) => ({
+      rel: path.relative(source.path, db.path).split(path.sep).join("/"),
+      what: `the database ${path.basename(db.path)}`,
+    }));
+}
+
+/**
+ * The databases' part of a plan (`planDatabases`: targets, templates, the engine packages
+ * loaded), each path checked to fit the system, and the record's entries.
+ * @throws as `planDatabases`; UsageError (exit 2) for a path too long (`checkPathLength`).
+ */
+async function planDatabasesPart({ session, ctx, w, plan }: PlanScope): Promise<void> {
+  const { repo, config } = session;
+  const main = gitAt(session, repo.mainPath, ctx.signal);
+  plan.databases = await planDatabases(config.databases, main, w.worktree, w.values);
+  for (const d of plan.databases) checkPathLength(d.path, `the database ${path.basename(d.path)}`);
+  plan.record.databases = plan.databases.map((d) => ({
+    engine: d.engine,
+    path: d.path,
+    env: d.env,
+    source: d.template ? "template" : "empty",
+  }));
 }

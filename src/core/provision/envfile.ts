@@ -1,18 +1,21 @@
 import path from "node:path";
-import { writeEnvFile } from "../envfile.js";
+import { checkValues, expandEnvEntries, worktreeVariables, writeEnvFile } from "../envfile.js";
 import { writeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
-import type { Provisioner } from "./types.js";
+import type { PlanScope, Provisioner } from "./types.js";
 
 /**
  * The env file (`envFile`, default `.env.local`): the worktree's variables, merged into what
  * the branch or an include put there. A re-create writes the config's current `env` entries
- * into the record and the file.
+ * into the record and the file. It plans after the databases, whose paths are among its variables.
  */
 export const envFileProvisioner: Provisioner = {
   name: "envfile",
   inFolder: true,
+  planAfter: ["record", "databases"],
+  plan: planEnvFile,
   owned: (source) => [path.posix.normalize(source.envFile.replace(/\\/g, "/"))],
+  untracked: (source) => [{ rel: source.envFile.split(path.sep).join("/"), what: "the env file (`envFile`)" }],
   apply: ({ plan: { record, vars } }) => [
     {
       kind: "write-env",
@@ -45,3 +48,17 @@ export const envFileProvisioner: Provisioner = {
     return steps;
   },
 };
+
+/**
+ * The env file's part of a plan: the config's `env` entries expanded with wt's variables (the
+ * record's), and the variables the file gets, refused before anything exists when the file
+ * cannot hold one (a newline in a path).
+ * @throws ConfigError (exit 2) for an unknown `${VAR}`; UsageError (exit 2) from `checkValues`.
+ */
+async function planEnvFile({ session, plan }: PlanScope): Promise<void> {
+  const { record } = plan;
+  const main = session.repo.mainPath;
+  record.env = expandEnvEntries(session.config.env, worktreeVariables(record, main));
+  plan.vars = worktreeVariables(record, main);
+  checkValues(plan.vars);
+}

@@ -1,22 +1,36 @@
 import { unlink } from "node:fs/promises";
 import path from "node:path";
 import type { WtContext } from "../context.js";
-import { type CopyManifest, MANIFEST_FILE_LIMIT, scanCopiedFolder, writeCopyManifest } from "../copy-manifest.js";
+import {
+  type CopyManifest,
+  MANIFEST_FILE_LIMIT,
+  readCopyManifest,
+  scanCopiedFolder,
+  writeCopyManifest,
+} from "../copy-manifest.js";
 import { countWhileCopying } from "../copy-progress.js";
 import { lstatOrNull } from "../fs-safe.js";
-import { bringEntry, fingerprintFile, type IncludePlanEntry } from "../include.js";
+import { bringEntry, editedCopies, fingerprintFile, type IncludePlanEntry, planIncludes } from "../include.js";
+import { worktreeDirHolder } from "../names.js";
+import { poolHolder } from "../pool/state.js";
+import { realOrRealParents } from "../real-parent.js";
 import type { Session } from "../session.js";
+import type { WorktreeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
-import type { NewPlan, Provisioner } from "./types.js";
+import { trashDir } from "../trash.js";
+import type { AuditReport, AuditScope, NewPlan, PlanScope, Provisioner } from "./types.js";
 
 /**
  * What `.worktreeinclude` brings from the main worktree: each entry copied or linked (and
  * recorded, copied files with a fingerprint), a manifest of copied folders for cleanup's
- * edited-copy check; at cleanup each link is unlinked, never followed.
+ * edited-copy check; at cleanup each link is unlinked, never followed. Its plan matches
+ * `.worktreeinclude` against git's ignored files; its audit reports the copies edited since.
  */
 export const includesProvisioner: Provisioner = {
   name: "includes",
   inFolder: true,
+  plan: planIncluded,
+  audit: auditCopies,
   owned: (source) => source.included.map((e) => e.path),
   apply: ({ session, ctx, w, plan, manifest }) => [
     ...plan.includes.map((entry) => includeStep(session, ctx, plan, entry, manifest, w.warn)),
@@ -116,4 +130,41 @@ async function addToManifest(manifest: CopyManifest, worktree: string, rel: stri
   const held = Object.values(manifest.folders).reduce((n, f) => n + f.length, 0);
   const files = await scanCopiedFolder(path.join(worktree, rel), MANIFEST_FILE_LIMIT - held);
   if (files !== null) manifest.folders[rel] = files;
+}
+
+/**
+ * The includes' part of a plan: what `.worktreeinclude` brings (`planIncludes`, from the facts'
+ * listing), never another worktree, the folders holding worktrees or pool slots, or wt's trash
+ * (issue 9, item 14); a warning for a linked `node_modules`.
+ * @throws as `planIncludes`.
+ */
+async function planIncluded({ session, w, facts, plan }: PlanScope): Promise<void> {
+  const { repo, config } = session;
+  const never = [
+    ...facts.entries.map((e) => e.path),
+    ...w.records.map((r) => r.path),
+    w.worktree,
+    realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
+    realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
+    trashDir(repo.stateDir),
+  ];
+  plan.includes = await planIncludes(facts.include, repo.mainPath, config.include.symlink, config.envFile, never);
+  for (const e of plan.includes) {
+    if (e.mode === "symlink" && path.basename(e.path) === "node_modules") {
+      w.warn(
+        `${e.path} is a symlink to the main worktree's: an install (npm/pnpm/yarn) inside this worktree changes the main worktree's dependencies`,
+      );
+    }
+  }
+}
+
+/**
+ * The includes' part of cleanup's report: copies edited since wt made them (`editedCopies`,
+ * with the copy manifest), and the files added inside copied folders count as the user's.
+ */
+async function auditCopies(record: WorktreeRecord, { session, ownFiles }: AuditScope): Promise<AuditReport> {
+  const manifest = readCopyManifest(session.repo.stateDir, record);
+  const copies = await editedCopies(record.path, record.included, ownFiles, manifest);
+  const added = new Set(copies.added);
+  return { edited: copies.listed, userFile: (rel) => added.has(rel) };
 }

@@ -11,7 +11,15 @@ import { envFileProvisioner } from "./envfile.js";
 import { excludesProvisioner } from "./excludes.js";
 import { includesProvisioner } from "./includes.js";
 import { recordProvisioner } from "./record.js";
-import type { ApplyScope, OwnedSource, Provisioner, RecreateScope, TeardownScope } from "./types.js";
+import type {
+  ApplyScope,
+  AuditReport,
+  OwnedSource,
+  Provisioner,
+  RecreateScope,
+  TeardownScope,
+  UntrackedTarget,
+} from "./types.js";
 
 /**
  * Every thing a worktree gets, in the order create makes them (cleanup removes them in the
@@ -33,6 +41,46 @@ export const PROVISIONERS: readonly Provisioner[] = [
  */
 export function ownedPaths(source: OwnedSource): string[] {
   return [...new Set(PROVISIONERS.flatMap((p) => p.owned?.(source) ?? []))];
+}
+
+/**
+ * The order in which `planNew` runs the provisioners' `plan`: list order, except that one plans
+ * after those its `planAfter` names (the checkout before the record, which holds the branch
+ * the checkout chose; the databases before the env file, which holds their paths), and a
+ * `planAfter: "all"` (info/exclude, which covers every owned path) after every other one.
+ * So the refusals come in the order the facts they need come in.
+ * @throws Error (a bug) when `planAfter` entries form a circle.
+ */
+export function planOrder(list: readonly Provisioner[] = PROVISIONERS): Provisioner[] {
+  const known = new Set(list.map((p) => p.name));
+  const pending = list.filter((p) => p.planAfter !== "all");
+  const order: Provisioner[] = [];
+  const planned = new Set<string>();
+  while (pending.length > 0) {
+    const i = pending.findIndex((p) =>
+      ((p.planAfter as readonly string[] | undefined) ?? []).every((n) => planned.has(n) || !known.has(n)),
+    );
+    if (i < 0)
+      throw new Error(`provisioners plan after each other in a circle: ${pending.map((p) => p.name).join(", ")}`);
+    const [next] = pending.splice(i, 1) as [Provisioner];
+    order.push(next);
+    planned.add(next.name);
+  }
+  return [...order, ...list.filter((p) => p.planAfter === "all")];
+}
+
+/** Every provisioner's `untracked`, in list order: the paths a new worktree's start may not track. */
+export function untrackedTargets(source: OwnedSource): UntrackedTarget[] {
+  return PROVISIONERS.flatMap((p) => p.untracked?.(source) ?? []);
+}
+
+/**
+ * Every provisioner's `audit` of `record` (they only read, so side by side), in list order:
+ * what cleanup reports and what `cleanup.protect` guards.
+ */
+export async function auditReports(record: WorktreeRecord, session: Session): Promise<AuditReport[]> {
+  const scope = { session, owned: ownedPaths(record), ownFiles: ownFiles(record) };
+  return Promise.all(PROVISIONERS.map((p) => p.audit?.(record, scope) ?? Promise.resolve({})));
 }
 
 /** Absolute paths of the files wt writes after the copies: the env file, databases and sidecars. */

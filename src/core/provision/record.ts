@@ -1,7 +1,10 @@
+import type { Env } from "../../git/run.js";
+import { allocateSlot, isPortFree, portsForSlot } from "../ports.js";
+import { listenersOf, protectedPids, snapshotProcesses } from "../processes.js";
 import type { Session } from "../session.js";
-import { claimPorts, releasePorts, userStateDir } from "../slot-registry.js";
+import { claimPorts, foreignPorts, releasePorts, userStateDir } from "../slot-registry.js";
 import { deleteRecord, type WorktreeRecord, writeRecord } from "../state.js";
-import type { Provisioner } from "./types.js";
+import type { PlanScope, Provisioner } from "./types.js";
 
 function formatPorts(ports: Record<string, number>): string {
   return Object.entries(ports)
@@ -19,11 +22,15 @@ const holder = (session: Session, record: WorktreeRecord) => ({
 /**
  * The worktree's record, which holds its port slot: written first (a rollback deletes it), and
  * deleted last by cleanup, which releases the slot. With `portScope: "machine"` its ports are
- * also claimed in the machine-wide registry (`slot-registry.ts`) and released with it.
+ * also claimed in the machine-wide registry (`slot-registry.ts`) and released with it. Its plan
+ * allocates the slot (`allocateSlot`).
  */
 export const recordProvisioner: Provisioner = {
   name: "record",
   inFolder: false,
+  // The checkout's refusals (folder, branch, base) come before the slot's.
+  planAfter: ["checkout"],
+  plan: planSlot,
   apply: ({ session, plan: { record } }) => [
     {
       kind: "record",
@@ -52,3 +59,40 @@ export const recordProvisioner: Provisioner = {
     },
   ],
 };
+
+/**
+ * The record's part of a plan: a free port slot (the id's preferred one unless taken, in use,
+ * or held elsewhere on the machine with `portScope: "machine"`), its ports, and a warning
+ * naming why another slot was used.
+ * @throws SlotsExhaustedError (exit 4), as `allocateSlot`.
+ */
+async function planSlot({ session, w, plan }: PlanScope): Promise<void> {
+  const { config, repo } = session;
+  const slot = await allocateSlot({
+    id: w.id,
+    ports: config.ports,
+    portSlots: config.portSlots,
+    taken: new Set(w.records.map((r) => r.slot)),
+    isFree: isPortFree,
+    heldElsewhere:
+      config.portScope === "machine" ? await foreignPorts(userStateDir(session.env), repo.commonDir) : undefined,
+    holderOf: (port) => portHolder(port, session.env),
+  });
+  if (slot.slot !== slot.preferred) {
+    const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
+    w.warn(`using port slot ${slot.slot} instead of ${slot.preferred} (${why})`);
+  }
+  plan.record.slot = slot.slot;
+  plan.record.ports = portsForSlot(config.ports, slot.slot);
+}
+
+/**
+ * Who listens on `port`: "pid 4242 (node server.js)", from the process table (`processes.ts`),
+ * or null when no visible process does (another user's, or another network namespace).
+ */
+export async function portHolder(port: number, env: Env): Promise<string | null> {
+  const snapshot = await snapshotProcesses(env, true);
+  const holders = listenersOf(snapshot, port, protectedPids(snapshot));
+  if (holders.length === 0) return null;
+  return holders.map((p) => `pid ${p.pid} (${p.command.slice(0, 80)})`).join(", ");
+}

@@ -1,10 +1,11 @@
+import type { ObjectInfo } from "../../git/objects.js";
 import type { WorktreeEntry } from "../../git/parse.js";
 import type { AddWorktreeBranch } from "../../git/worktree.js";
 import type { WtContext } from "../context.js";
 import type { CopyManifest } from "../copy-manifest.js";
 import type { DatabasePlan } from "../databases.js";
 import type { Variables } from "../envfile.js";
-import type { IncludePlanEntry } from "../include.js";
+import type { IncludePlanEntry, IncludeRead } from "../include.js";
 import type { PoolRecord } from "../pool/state.js";
 import type { Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
@@ -12,15 +13,32 @@ import type { Step } from "../steps/step.js";
 
 /**
  * The provisioner interface: one per thing a worktree gets (its record and slot, info/exclude
- * entries, the checkout, includes, env file, databases). Each says which paths it writes, the
- * steps that make it (each with an undo), what a re-create checks and completes, and the steps
- * that remove it from the record alone. ./index.ts holds the ordered list; planning is
- * `planNew` (../create-plan.ts), which reads only and throws before anything exists.
+ * entries, the checkout, includes, env file, databases). Each plans its part of a new worktree
+ * (reads only, throws before anything exists), says which paths it writes, the steps that make
+ * it (each with an undo), what a re-create checks and completes, the steps that remove it from
+ * the record alone, and what cleanup must report before removing it. ./index.ts holds the
+ * ordered list; `planNew` (../create-plan.ts) gathers the shared facts once and runs every
+ * `plan` (`planOrder`).
  */
 export interface Provisioner {
   name: string;
+  /**
+   * Reads only and throws before anything exists: fills this provisioner's part of
+   * `scope.plan` (and of `scope.plan.record`) from the shared facts and the parts planned before.
+   */
+  plan?(scope: PlanScope): Promise<void>;
+  /**
+   * The provisioners whose parts `plan` reads: it plans after them; `"all"`, after every
+   * provisioner without `"all"`. Otherwise plans run in list order.
+   */
+  planAfter?: readonly string[] | "all";
   /** Worktree-relative paths it writes (`/`-separated): info/exclude and cleanup's "wt's own files". */
   owned?(source: OwnedSource): string[];
+  /**
+   * Paths it writes that the commit the worktree starts at may not track (info/exclude cannot
+   * hide a tracked file): a create refuses, exit 3, before anything exists.
+   */
+  untracked?(source: OwnedSource): UntrackedTarget[];
   /** The create steps, in order. */
   apply(scope: ApplyScope): Step[];
   /** true when its create steps write inside the worktree folder (each then checks it first). */
@@ -29,6 +47,68 @@ export interface Provisioner {
   complete?(record: WorktreeRecord, scope: RecreateScope): Promise<Step[]>;
   /** Cleanup steps, from the record alone (run under the repository lock). */
   teardown?(record: WorktreeRecord, scope: TeardownScope): Step[];
+  /** Before cleanup removes anything: what it must report of this part (reads only). */
+  audit?(record: WorktreeRecord, scope: AuditScope): Promise<AuditReport>;
+}
+
+/** A path a worktree's start commit may not track, and how a refusal names it. */
+export interface UntrackedTarget {
+  /** Worktree-relative, `/`-separated. */
+  rel: string;
+  /** "the env file (`envFile`)", "the database app.db". */
+  what: string;
+}
+
+/**
+ * What planning reads once, before any provisioner plans, its git runs side by side
+ * (`gatherFacts`, ../plan-facts.ts): nothing in it is a refusal yet.
+ */
+export interface PlanFacts {
+  /** git's worktree list (`git worktree list --porcelain -z`). */
+  entries: WorktreeEntry[];
+  /** The base's commit id, or null when the base names no commit. */
+  baseCommit: string | null;
+  /** Whether `refs/heads/<branch>` and `refs/remotes/origin/<branch>` exist. */
+  localBranch: boolean;
+  originBranch: boolean;
+  /** `.worktreeinclude` and git's ignored candidates in the main worktree, or null (none, or bare). */
+  include: IncludeRead | null;
+  /** `cat-file --batch-check` answers of the tracked-path probes asked up front (`probeName` keys). */
+  probes: ReadonlyMap<string, ObjectInfo>;
+}
+
+/** What a provisioner's `plan` reads and fills. */
+export interface PlanScope {
+  session: Session;
+  ctx: WtContext;
+  w: NewWorktree;
+  facts: PlanFacts;
+  /** The plan being filled, each provisioner its part (a skeleton before the first plan). */
+  plan: NewPlan;
+  /** The list's own derivations (./index.ts), handed in so a provisioner never imports the list. */
+  list: {
+    excludePatterns(source: OwnedSource, mainPath: string): string[];
+    untrackedTargets(source: OwnedSource): UntrackedTarget[];
+  };
+}
+
+/** What a provisioner's `audit` reads. */
+export interface AuditScope {
+  session: Session;
+  /** `ownedPaths(record)`: what wt wrote, never reported as the user's. */
+  owned: readonly string[];
+  /** Absolute paths of the files wt wrote after the copies (`ownFiles`). */
+  ownFiles: ReadonlySet<string>;
+}
+
+/** One provisioner's part of what cleanup reports (`WorktreeFiles`, merged in list order). */
+export interface AuditReport {
+  /** Copies wt made that were edited since. */
+  edited?: string[];
+  /** Ignored paths the user (or a hook) made, collapsed by folder. */
+  ignored?: IgnoredRemoved[];
+  /** Whether a worktree-relative file is the user's (not wt's): `cleanup.protect` refuses those it matches. */
+  userFile?: (rel: string) => boolean;
 }
 
 /** What the owned paths are computed from: a record, or the plan of one not yet made. */
@@ -89,7 +169,11 @@ export interface NewWorktree {
   pool: boolean;
 }
 
-/** Everything a new worktree's steps need, computed before anything exists. */
+/**
+ * Everything a new worktree's steps need, computed before anything exists. Parts: `how`,
+ * `baseCommit`, `madeParents`, `entries` (checkout), the record's slot and ports (record),
+ * `includes`, `databases`, `vars` and the record's env (envfile), the record's excludes.
+ */
 export interface NewPlan {
   record: WorktreeRecord;
   how: AddWorktreeBranch;

@@ -1,0 +1,76 @@
+import { GitError } from "./errors.js";
+import { type GitAt, git } from "./run.js";
+
+/** What `git cat-file --batch-check` says of one object name. */
+export type ObjectInfo =
+  /** It names an object: its id, type (`commit`, `tree`, `blob`, `tag`, `submodule`) and size in bytes. */
+  | { state: "present"; oid: string; type: string; size: number | null }
+  /** It names no object (also a `<rev>:<path>` whose path the tree lacks). */
+  | { state: "missing" }
+  /** A short object id that more than one object starts with. */
+  | { state: "ambiguous" };
+
+/** The arguments of `batchCheckObjects`: the default format (`<oid> SP <type> SP <size>`). */
+export const BATCH_CHECK_ARGS = ["cat-file", "--batch-check", "--buffer"] as const;
+
+/**
+ * True when `name` can be written as one line of `cat-file --batch-check`'s stdin: git reads
+ * the lines with `strbuf_getline`, which ends a name at LF and drops a CR before it, and a
+ * NUL cannot pass through a process's stdin as text. No ref name can hold any of them
+ * (git-check-ref-format(1): no control characters).
+ */
+export function batchSafeName(name: string): boolean {
+  return !/[\n\r\0]/.test(name);
+}
+
+/**
+ * Parses `git cat-file --batch-check` output for `names`, in order: one line per name,
+ * `<oid> SP <type> SP <size>` for an object, `<name> SP missing`, `<name> SP ambiguous`
+ * (git-cat-file(1), "BATCH OUTPUT"; git 2.46 and later write `<oid> SP submodule` for a
+ * gitlink entry of `<rev>:<path>`). The name's own echo is matched exactly, so a name holding
+ * spaces parses too.
+ * @throws GitError (exit 6) when the output does not hold one such line per name.
+ */
+export function parseBatchCheck(names: readonly string[], output: string): ObjectInfo[] {
+  const lines = output.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  if (lines.length !== names.length) throw unexpected(`${lines.length} line(s) for ${names.length} name(s)`);
+  return names.map((name, i) => {
+    const line = lines[i] as string;
+    if (line === `${name} missing`) return { state: "missing" };
+    if (line === `${name} ambiguous`) return { state: "ambiguous" };
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64}) ([a-z]+)(?: (\d+))?$/.exec(line);
+    if (!m) throw unexpected(`${JSON.stringify(line)} for ${JSON.stringify(name)}`);
+    return {
+      state: "present",
+      oid: m[1] as string,
+      type: m[2] as string,
+      size: m[3] === undefined ? null : Number(m[3]),
+    };
+  });
+}
+
+function unexpected(what: string): GitError {
+  return new GitError("git", BATCH_CHECK_ARGS, 0, `unexpected cat-file --batch-check output: ${what}`);
+}
+
+/**
+ * Looks up many object names (`main^{commit}`, `refs/heads/x`, `<rev>:<path>`) in one
+ * `git cat-file --batch-check` run instead of one `rev-parse --verify` or `cat-file -e` each.
+ * The names travel on stdin, never in argv, so a name starting with `-` is never read as an
+ * option (what `--end-of-options` guards in the one-name verbs). git resolves each name as
+ * `rev-parse --verify` does (gitrevisions(7)) and exits 0 whatever it finds.
+ * @returns each asked name's answer. A name `batchSafeName` refuses is not sent and not in the
+ *   map: ask it with a one-name verb (`resolveCommit`, `catFileExists`).
+ * @throws GitError (exit 6) when git fails or its output does not parse.
+ */
+export async function batchCheckObjects(at: GitAt, names: readonly string[]): Promise<Map<string, ObjectInfo>> {
+  const asked = [...new Set(names.filter(batchSafeName))];
+  const answers = new Map<string, ObjectInfo>();
+  if (asked.length === 0) return answers;
+  const r = await git(BATCH_CHECK_ARGS, { ...at, input: asked.map((n) => `${n}\n`).join("") });
+  parseBatchCheck(asked, r.stdout).forEach((info, i) => {
+    answers.set(asked[i] as string, info);
+  });
+  return answers;
+}
