@@ -10,17 +10,14 @@ import { checkValues, expandEnvEntries, worktreeVariables } from "./envfile.js";
 import { AdoptRefusedError, BaseNotFoundError } from "./errors.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
 import { type IncludePlanEntry, planIncludes, readIncludeCandidates } from "./include.js";
-import { nameFor, worktreeDirHolder } from "./names.js";
-import { poolHolder } from "./pool/state.js";
-import { allocateSlot, isPortFree, portsForSlot } from "./ports.js";
+import { nameFor } from "./names.js";
+import { portsForSlot } from "./ports.js";
+import { neverIncluded } from "./provision/includes.js";
 import { excludePatterns } from "./provision/index.js";
-import { portHolder } from "./provision/record.js";
+import { chooseSlot } from "./provision/record.js";
 import type { NewPlan } from "./provision/types.js";
-import { realOrRealParents } from "./real-parent.js";
 import { gitAt, type Session } from "./session.js";
-import { foreignPorts, userStateDir } from "./slot-registry.js";
 import type { WorktreeRecord } from "./state.js";
-import { trashDir } from "./trash.js";
 
 /** What `wt adopt` was asked for, resolved and checked before the lock. */
 export interface AdoptTarget {
@@ -59,20 +56,7 @@ export async function planAdopt(session: Session, ctx: WtContext, t: AdoptTarget
   if (baseTip === null) throw new BaseNotFoundError(t.base);
   const head = await revParseHead(at);
   const baseCommit = (await mergeBase(gitAt(session), head, baseTip)) ?? baseTip;
-  const slot = await allocateSlot({
-    id: t.id,
-    ports: config.ports,
-    portSlots: config.portSlots,
-    taken: new Set(t.records.map((r) => r.slot)),
-    isFree: isPortFree,
-    heldElsewhere:
-      config.portScope === "machine" ? await foreignPorts(userStateDir(session.env), repo.commonDir) : undefined,
-    holderOf: (port) => portHolder(port, session.env),
-  });
-  if (slot.slot !== slot.preferred) {
-    const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
-    t.warn(`using port slot ${slot.slot} instead of ${slot.preferred} (${why})`);
-  }
+  const slot = await chooseSlot(session, t.id, t.records, t.warn);
   const name = nameFor(t.id, config, repo.repoName);
   const values = { repo: repo.repoName, id: t.id, name };
   const all = repo.bare
@@ -82,20 +66,13 @@ export async function planAdopt(session: Session, ctx: WtContext, t: AdoptTarget
         repo.mainPath,
         config.include.symlink,
         config.envFile,
-        [
-          ...t.entries.map((e) => e.path),
-          ...t.records.map((r) => r.path),
-          t.folder,
-          realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
-          realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
-          trashDir(repo.stateDir),
-        ],
+        neverIncluded(session, [...t.entries.map((e) => e.path), ...t.records.map((r) => r.path), t.folder]),
       );
   const { bring, kept } = await splitIncludes(t.folder, all);
   for (const e of kept) t.warn(`not bringing ${e.path}: ${t.folder} already has it (kept as it is)`);
   const databases = await planDatabases(config.databases, gitAt(session, repo.mainPath, ctx.signal), t.folder, values);
   await refuseTaken(session, t, databases, bring, head);
-  const record = adoptRecord(session, t, { name, baseCommit, slot: slot.slot, databases });
+  const record = adoptRecord(session, t, { name, baseCommit, slot, databases });
   const vars = worktreeVariables(record, repo.mainPath);
   checkValues(vars);
   record.excludes = excludePatterns({ ...record, included: bring }, repo.mainPath);

@@ -133,6 +133,21 @@ async function addToManifest(manifest: CopyManifest, worktree: string, rel: stri
 }
 
 /**
+ * Folders `.worktreeinclude` never brings (issue 9, item 14): `worktrees` (every registered and
+ * recorded worktree, and the one being made or adopted), the folders holding worktrees and pool
+ * slots, and wt's trash. Absolute paths.
+ */
+export function neverIncluded(session: Session, worktrees: readonly string[]): string[] {
+  const { repo, config } = session;
+  return [
+    ...worktrees,
+    realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
+    realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
+    trashDir(repo.stateDir),
+  ];
+}
+
+/**
  * The includes' part of a plan: what `.worktreeinclude` brings (`planIncludes`, from the facts'
  * listing), never another worktree, the folders holding worktrees or pool slots, or wt's trash
  * (issue 9, item 14); a warning for a linked `node_modules`.
@@ -140,14 +155,11 @@ async function addToManifest(manifest: CopyManifest, worktree: string, rel: stri
  */
 async function planIncluded({ session, w, facts, plan }: PlanScope): Promise<void> {
   const { repo, config } = session;
-  const never = [
+  const never = neverIncluded(session, [
     ...facts.entries.map((e) => e.path),
     ...w.records.map((r) => r.path),
     w.worktree,
-    realOrRealParents(worktreeDirHolder(config, repo.mainPath, repo.repoName)),
-    realOrRealParents(poolHolder(config.pool, repo.mainPath, repo.repoName)),
-    trashDir(repo.stateDir),
-  ];
+  ]);
   plan.includes = await planIncludes(facts.include, repo.mainPath, config.include.symlink, config.envFile, never);
   for (const e of plan.includes) {
     if (e.mode === "symlink" && path.basename(e.path) === "node_modules") {

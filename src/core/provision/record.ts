@@ -67,12 +67,27 @@ export const recordProvisioner: Provisioner = {
  * @throws SlotsExhaustedError (exit 4), as `allocateSlot`.
  */
 async function planSlot({ session, w, plan }: PlanScope): Promise<void> {
+  plan.record.slot = await chooseSlot(session, w.id, w.records, w.warn);
+  plan.record.ports = portsForSlot(session.config.ports, plan.record.slot);
+}
+
+/**
+ * The port slot for `id` (the slot number; its ports are `portsForSlot`): as `planSlot`, with
+ * `records` the repository's worktree records and `warn` told why another slot was used.
+ * @throws SlotsExhaustedError (exit 4), as `allocateSlot`.
+ */
+export async function chooseSlot(
+  session: Session,
+  id: string,
+  records: readonly WorktreeRecord[],
+  warn: (m: string) => void,
+): Promise<number> {
   const { config, repo } = session;
   const slot = await allocateSlot({
-    id: w.id,
+    id,
     ports: config.ports,
     portSlots: config.portSlots,
-    taken: new Set(w.records.map((r) => r.slot)),
+    taken: new Set(records.map((r) => r.slot)),
     isFree: isPortFree,
     heldElsewhere:
       config.portScope === "machine" ? await foreignPorts(userStateDir(session.env), repo.commonDir) : undefined,
@@ -80,10 +95,9 @@ async function planSlot({ session, w, plan }: PlanScope): Promise<void> {
   });
   if (slot.slot !== slot.preferred) {
     const why = slot.skipped.map((s) => `slot ${s.slot}: ${s.reason}`).join("; ");
-    w.warn(`using port slot ${slot.slot} instead of ${slot.preferred} (${why})`);
+    warn(`using port slot ${slot.slot} instead of ${slot.preferred} (${why})`);
   }
-  plan.record.slot = slot.slot;
-  plan.record.ports = portsForSlot(config.ports, slot.slot);
+  return slot.slot;
 }
 
 /**
