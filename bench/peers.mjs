@@ -28,7 +28,9 @@ async function npmInstall(prefix, pkg) {
   );
   if (r.code === 0) return null;
   const last = (r.stderr || r.stdout).trim().split("\n").pop();
-  return r.code === 128 ? `npm install ${pkg} timed out (180 s)` : `npm install ${pkg} failed (exit ${r.code}): ${last}`;
+  return r.code === 128
+    ? `npm install ${pkg} timed out (180 s)`
+    : `npm install ${pkg} failed (exit ${r.code}): ${last}`;
 }
 
 /**
@@ -57,14 +59,16 @@ export async function preparePeers() {
       skipped.push(`${p.key}: npm is not on PATH`);
       continue;
     }
-    log(`peers: npm install --prefix ${prefix} ${p.pkg}`);
-    const why = await npmInstall(prefix, p.pkg);
+    log(`peers: npm install --prefix ${path.join(prefix, p.key)} ${p.pkg}`);
+    // One prefix per peer: a second `npm install --no-save` into the same one prunes the first.
+    const own = path.join(prefix, p.key);
+    const why = await npmInstall(own, p.pkg);
     if (why) {
       skipped.push(`${p.key}: ${why}`);
       continue;
     }
     peers.push(
-      p.key === "branchlet" ? branchlet(path.join(prefix, p.bin), env) : agentWorktree(path.join(prefix, p.bin), env),
+      p.key === "branchlet" ? branchlet(path.join(own, p.bin), env) : agentWorktree(path.join(own, p.bin), env),
     );
   }
   // git runs `git-<name>` from PATH for `git <name>`.
