@@ -178,6 +178,9 @@ export const memory = [];
  * (gate `a/b ≤ limit`, and `a ≤ extraLimitMs` when given), "abs" (gate `a ≤ limit` ms; with
  * `minSpeedup`, also `b/a ≥ minSpeedup`), "delta" (gate `a − b ≤ limit` ms), "faster" (gate
  * `a < b`). `info: true` shows it ungated (`infoTarget`: what the target column says then).
+ * @param {{ name: string, a: number[], b?: number[] | null, kind: "ratio" | "abs" | "delta" | "faster",
+ *   limit?: number, extraLimitMs?: number, minSpeedup?: number, note?: string, info?: boolean,
+ *   infoTarget?: string }} row
  */
 export function addRow({ name, a, b, kind, limit, extraLimitMs, minSpeedup, note, info = false, infoTarget }) {
   const wa = median(a);
