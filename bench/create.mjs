@@ -42,7 +42,7 @@ function wtCreateSide(fx) {
 /**
  * Makes `warmup + runs` worktrees per side, nothing deleted in between: iteration i runs every
  * side once, the order rotated by i (each side goes first equally often), `sync` before each.
- * @param {{key: string, create: (i: number) => Promise<number>}[]} sides
+ * @param {{key: string, create: (i: number) => Promise<number>, peer?: object, failed?: string}[]} sides
  * @returns {Promise<Record<string, number[]>>} the timed samples (ms) per side key
  */
 async function makeAll(sides) {
@@ -50,8 +50,20 @@ async function makeAll(sides) {
   for (let i = 0; i < S.warmup + S.runs; i++) {
     const order = sides.map((_, k) => sides[(k + i) % sides.length]);
     for (const side of order) {
+      if (side.failed) continue;
       await settle();
-      const ms = await side.create(i);
+      let ms;
+      try {
+        ms = await side.create(i);
+      } catch (e) {
+        // A peer that breaks is left out (a skipped row); wt's or git's failure stops the bench.
+        if (!side.peer) throw e;
+        side.failed = String(e.message ?? e)
+          .split("\n")[0]
+          .slice(0, 200);
+        log(`peers: ${side.peer.name} failed, left out: ${side.failed}`);
+        continue;
+      }
       if (i >= S.warmup) out[side.key].push(ms);
     }
   }
@@ -71,9 +83,10 @@ export async function makeWorktrees(fx, { gate, peers = [] }) {
   const sides = [
     { key: "wt", create: (i) => wtCreate(`a${i}`) },
     { key: "git", create: (i) => gitWorktreeAdd(fx, `b${i}`) },
-    ...peers.map((p, k) => ({ key: `peer${k}`, create: (i) => p.create(fx, `${i}`) })),
+    ...peers.map((p, k) => ({ key: `peer${k}`, peer: p, create: (i) => p.create(fx, `${i}`) })),
   ];
   const r = await makeAll(sides);
+  for (const side of sides) if (side.failed) side.peer.failed = side.failed;
   const name = `\`wt create\` (.env copied, node_modules symlinked), ${fx.label}, fresh folders`;
   if (gate === "faster") {
     addRow({ name, a: r.wt, b: r.git, kind: "faster", note: "`git worktree add -b`" });
@@ -87,18 +100,29 @@ export async function makeWorktrees(fx, { gate, peers = [] }) {
 
 /** One info row per peer (against git), then wt against the fastest peer (issue: ≤ +30 ms). */
 function peerRows(r, peers) {
-  if (peers.length === 0) return;
-  peers.forEach((p, k) => {
+  const ran = peers.map((p, k) => ({ p, xs: r[`peer${k}`] })).filter(({ p }) => !p.failed);
+  for (const p of peers.filter((x) => x.failed)) {
+    rows.push({
+      name: `peer: ${p.name}`,
+      wt: "—",
+      floor: "—",
+      cmp: "—",
+      target: "info",
+      pass: `skipped: failed: ${p.failed}`,
+    });
+  }
+  if (ran.length === 0) return;
+  ran.forEach(({ p, xs }) => {
     addRow({
       name: `peer: ${p.name} (${p.note})`,
-      a: r[`peer${k}`],
+      a: xs,
       b: r.git,
       kind: "delta",
       info: true,
       note: "`git worktree add -b`",
     });
   });
-  const fastest = peers.map((p, k) => ({ p, xs: r[`peer${k}`] })).sort((x, y) => median(x.xs) - median(y.xs))[0];
+  const fastest = [...ran].sort((x, y) => median(x.xs) - median(y.xs))[0];
   addRow({
     name: `\`wt create\` vs the fastest peer (${fastest.p.name})`,
     a: r.wt,
