@@ -265,7 +265,7 @@ export async function benchStatus(fx) {
       a: r.A,
       b: r.B,
       kind: "ratio",
-      limit: 1.35,
+      limit: 1.25,
       extraLimitMs: 1000,
       info: n !== 50,
       note: `\`git status --porcelain=v2\` ×${n + 1}, 4 at a time`,
