@@ -21,8 +21,9 @@ export function verdict(pass) {
 
 /**
  * Counts the rows and picks the exit code: 1 when any gated row FAILs, else 0. Information
- * rows never fail the run, and neither does a skipped row (a tool the machine lacks is a
- * note, not a failure: the bench installs nothing).
+ * rows never fail the run, and neither does a skipped row (a tool the machine lacks, or a
+ * peer whose npm install into the temp folder failed, is a note, not a failure: the bench
+ * installs nothing system-wide).
  * @param {Row[]} rows
  * @returns {{ passed: number, failed: number, skipped: number, failedNames: string[], exitCode: 0 | 1 }}
  */

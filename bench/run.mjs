@@ -1,50 +1,58 @@
 #!/usr/bin/env node
 // `npm run bench`: times `wt` against its floor (the raw commands doing the same work) in
 // the same run, alternating the two sides, and prints medians, ratios and PASS/FAIL against
-// the targets of the performance issue. Not part of `npm test`.
+// the targets of the performance issues. Not part of `npm test`.
 //
-//   node bench/run.mjs [<repo>] [--runs N] [--quick] [--keep]
+//   node bench/run.mjs [<repo>] [--runs N] [--quick] [--only SECTIONS] [--keep]
 //
 // Without <repo> it generates a fixture in a temp folder: a git repository of ~3,000 tracked
 // files, a generated node_modules of ~15,000 files in 1,500 packages, an untracked .env, a
 // `.worktreeinclude` and a 100 MB SQLite template. With <repo> it works on a `git clone
 // --no-local` of it in a temp folder (its node_modules and .env are copied in when present,
-// generated otherwise), so nothing of the given repository changes. Every temp folder is
-// removed at the end, on failure and on Ctrl-C too (unless --keep).
+// generated otherwise), so nothing of the given repository changes. The `large` section
+// generates a second fixture of 25,000 tracked files. Every temp folder is removed at the
+// end, on failure and on Ctrl-C too (unless --keep).
+//
+// Order: the fixtures are built, then every create row runs on fresh folders (all worktrees
+// of every side made, nothing deleted: create, peers, pool, large), then the deletions (the
+// cleanup rows, and creates right after them as information), then the other sections.
 //
 // Every command gets the same cleaned environment: NODE_EXTRA_CA_CERTS (which adds ~90 ms to
-// every Node start) and WT_* variables removed, NO_COLOR=1.
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { createRequire } from "node:module";
+// every Node start) and WT_* variables removed, NO_COLOR=1, XDG_STATE_HOME in the temp folder.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
+import { createMemory, deleteAll, gitWorktreeRemove, makeWorktrees, skippedPeerRows } from "./create.mjs";
+import { buildFixture } from "./fixture.mjs";
 import { gate, verdict } from "./gate.mjs";
+import {
+  details,
+  ENV,
+  fmtMs,
+  gnuTimeWorks,
+  hadExtraCa,
+  log,
+  memory,
+  ROOT,
+  rows,
+  S,
+  sh,
+  spread,
+  table,
+} from "./lib.mjs";
+import { preparePeers } from "./peers.mjs";
+import { benchPool } from "./pool.mjs";
+import { benchCopyMode, benchMerge, benchSqlite, benchStartup, benchStatus, SQLITE3 } from "./sections.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const WT = path.join(ROOT, "bin", "wt.js");
-const SQLITE_HELPER = path.join(ROOT, "bench", "sqlite-copy.mjs");
 const RESULTS = path.join(ROOT, "bench", "results.md");
-const NODE = process.execPath;
 const T_START = performance.now();
 
 // ---------------------------------------------------------------------------------------
 // Arguments
+
+const SECTIONS = ["startup", "create", "peers", "pool", "large", "copy", "sqlite", "status", "merge"];
 
 function usage(code) {
   process.stdout.write(
@@ -55,6 +63,9 @@ function usage(code) {
       "  --quick    3 runs per side (smoke test)",
       `  --only S   only these sections, comma-separated (${SECTIONS.join(", ")}); prints the`,
       "             table without rewriting bench/results.md",
+      "             create: wt create / cleanup vs git on the 3,000-file fixture; peers: branchlet,",
+      "             agent-worktree (npm, into the temp folder) and git gtr beside them; pool:",
+      "             wt create --pool / wt release; large: create, pool and release on 25,000 files",
       "  --keep     keep the temp folder and print its path",
       "",
     ].join("\n"),
@@ -62,7 +73,6 @@ function usage(code) {
   process.exit(code);
 }
 
-const SECTIONS = ["startup", "create", "copy", "sqlite", "status", "merge", "pool"];
 const opts = { repo: null, runs: 10, keep: false, quick: false, only: null };
 {
   const argv = process.argv.slice(2);
@@ -100,168 +110,16 @@ const opts = { repo: null, runs: 10, keep: false, quick: false, only: null };
   }
   if (opts.quick && !runsGiven) opts.runs = 3;
 }
-const RUNS = opts.runs;
-const WARMUP = 1;
-
-// ---------------------------------------------------------------------------------------
-// Environment and process helpers
-
-const hadExtraCa = Boolean(process.env.NODE_EXTRA_CA_CERTS);
-const ENV = (() => {
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  delete env.NODE_OPTIONS;
-  for (const k of Object.keys(env)) if (k.startsWith("WT_")) delete env[k];
-  env.NO_COLOR = "1";
-  delete env.FORCE_COLOR;
-  env.GIT_TERMINAL_PROMPT = "0";
-  env.GIT_AUTHOR_NAME = env.GIT_COMMITTER_NAME = "wt bench";
-  env.GIT_AUTHOR_EMAIL = env.GIT_COMMITTER_EMAIL = "bench@example.invalid";
-  return env;
-})();
-
-function log(msg) {
-  process.stderr.write(`bench: ${msg}\n`);
-}
-
-/**
- * Spawns `cmd args` with the cleaned env, drains stdout/stderr, and resolves with its exit
- * code, output and wall time in ms (from spawn to exit, output drained).
- */
-function run(cmd, args, { cwd, input, env = ENV } = {}) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => resolve({ code: -1, stdout: "", stderr: String(e), ms: performance.now() - t0 }));
-    child.on("close", (code, signal) =>
-      resolve({
-        code: code ?? (signal ? 128 : -1),
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-        ms: performance.now() - t0,
-      }),
-    );
-    child.stdin.on("error", () => {});
-    child.stdin.end(input ?? "");
-  });
-}
-
-/** run(), but a non-zero exit throws with the command and its stderr. */
-async function must(cmd, args, o = {}) {
-  const r = await run(cmd, args, o);
-  if (r.code !== 0) {
-    throw new Error(
-      `command failed (exit ${r.code}): ${[cmd, ...args].join(" ")}\n${(r.stderr || r.stdout).trim().slice(-2000)}`,
-    );
-  }
-  return r;
-}
-
-function sh(cmd, args, o = {}) {
-  const r = spawnSync(cmd, args, { env: ENV, encoding: "utf8", ...o });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
-/** The trash `wt cleanup` moves worktree folders into, to delete them in the background. */
-let trashDir = null;
-
-/**
- * Before every timed sample: waits until wt's background deleter has emptied its trash (so
- * the next sample, of either side, does not share the disk with it), then flushes dirty
- * pages so neither side pays the other's writeback.
- */
-async function settle() {
-  if (trashDir) {
-    const until = performance.now() + 120_000;
-    while (performance.now() < until) {
-      let left;
-      try {
-        left = readdirSync(trashDir).length;
-      } catch {
-        left = 0;
-      }
-      if (left === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  await run("sync", []);
-}
-
-// ---------------------------------------------------------------------------------------
-// Statistics and formatting
-
-function median(xs) {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-const fmtMs = (x) => (Number.isFinite(x) ? x.toFixed(1) : "—");
-const fmtRatio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : "—");
-const fmtDelta = (a, b) => (Number.isFinite(a - b) ? `${a - b >= 0 ? "+" : ""}${(a - b).toFixed(1)} ms` : "—");
-const spread = (xs) =>
-  xs.length ? `${fmtMs(Math.min(...xs))} / ${fmtMs(median(xs))} / ${fmtMs(Math.max(...xs))}` : "—";
-
-/** Rows of the result table; `pass` is true/false, or null for information rows. */
-const rows = [];
-const details = [];
-const memory = [];
-
-function addRow({ name, a, b, kind, limit, extraLimitMs, note, info = false }) {
-  const wa = median(a);
-  const fb = b ? median(b) : Number.NaN;
-  let cmp = "—";
-  let target = "—";
-  let pass = null;
-  if (kind === "ratio") {
-    cmp = fmtRatio(wa, fb);
-    if (!info) {
-      target = `≤ ${limit.toFixed(2)}x`;
-      pass = wa / fb <= limit;
-      if (extraLimitMs !== undefined) {
-        target += ` and ≤ ${extraLimitMs} ms`;
-        pass = pass && wa <= extraLimitMs;
-      }
-    }
-  } else if (kind === "abs") {
-    // An absolute wall-time target; the floor, when given, is shown for comparison.
-    cmp = b ? fmtRatio(wa, fb) : "—";
-    if (!info) {
-      target = `≤ ${limit} ms`;
-      pass = wa <= limit;
-    }
-  } else if (kind === "delta") {
-    cmp = fmtDelta(wa, fb);
-    if (!info) {
-      target = `≤ +${limit} ms`;
-      pass = wa - fb <= limit;
-    }
-  }
-  rows.push({
-    name,
-    wt: fmtMs(wa),
-    floor: b ? `${fmtMs(fb)} (${note ?? ""})`.replace(" ()", "") : "—",
-    cmp,
-    target,
-    pass,
-  });
-  details.push({ name, a, b });
-}
-
-function table(headers, body) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
-  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
-}
+S.runs = opts.runs;
+S.quick = opts.quick;
 
 // ---------------------------------------------------------------------------------------
 // Temp folder, removed on every way out
 
 const TMP = mkdtempSync(path.join(os.tmpdir(), "wt-bench-"));
+S.tmp = TMP;
+ENV.XDG_STATE_HOME = path.join(TMP, "state");
+mkdirSync(ENV.XDG_STATE_HOME);
 let cleaned = false;
 function cleanupTmp() {
   if (cleaned) return;
@@ -289,14 +147,12 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 // Tools: GNU time (peak memory) and the sqlite3 CLI (database floor)
 
 // Neither is installed by the bench (it changes nothing outside its temp folder): a tool the
-// machine lacks turns its row into a skipped one, with a note saying what to install.
+// machine lacks turns its row into a skipped one, with a note saying what to install. The
+// peers are installed from the npm registry into the temp folder (peers.mjs).
 
-function gnuTimeWorks() {
-  return existsSync("/usr/bin/time") && spawnSync("/usr/bin/time", ["-f", "%M", "true"], { env: ENV }).status === 0;
-}
-const hasGnuTime = gnuTimeWorks();
+S.hasGnuTime = gnuTimeWorks();
+const hasGnuTime = S.hasGnuTime;
 if (!hasGnuTime) log("GNU time (/usr/bin/time) not found: the peak memory row is skipped (install the `time` package)");
-const SQLITE3 = sh("sh", ["-c", "command -v sqlite3"]);
 if (!SQLITE3) log("the sqlite3 CLI is not installed: the SQLite rows are skipped (install the `sqlite3` package)");
 
 // ---------------------------------------------------------------------------------------
@@ -328,621 +184,41 @@ function machineFacts() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Fixture
-
-/** Small deterministic PRNG (mulberry32), so every run writes the same fixture. */
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const WORDS =
-  "const let value result item index count total name path config state worker queue buffer token session user order event handler request response cache parse render update remove create fetch store table record field query limit offset".split(
-    " ",
-  );
-function sourceText(rand, bytes) {
-  const lines = [];
-  let len = 0;
-  let n = 0;
-  while (len < bytes) {
-    const w = () => WORDS[Math.floor(rand() * WORDS.length)];
-    const line =
-      n % 7 === 0
-        ? `export function ${w()}${n}(${w()}: number, ${w()}: string): number {`
-        : n % 7 === 6
-          ? "}"
-          : `  const ${w()}${n} = ${w()}.${w()}(${Math.floor(rand() * 10000)}, "${w()}-${w()}");`;
-    lines.push(line);
-    len += line.length + 1;
-    n++;
-  }
-  return `${lines.join("\n")}\n`;
-}
-
-function writeFile(file, text) {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-}
-
-/** ~3,000 tracked files of 1-5 KB in nested folders. */
-function generateSources(repo) {
-  const rand = prng(1);
-  let files = 0;
-  for (let p = 0; p < 15; p++) {
-    for (let m = 0; m < 10; m++) {
-      for (let f = 0; f < 20; f++) {
-        const dir = path.join(repo, "packages", `pkg-${String(p).padStart(2, "0")}`, "src", `mod-${m}`);
-        writeFile(path.join(dir, `file-${f}.ts`), sourceText(rand, 1000 + Math.floor(rand() * 4000)));
-        files++;
-      }
-    }
-  }
-  writeFile(path.join(repo, "README.md"), "# bench fixture\n\nGenerated by wt's bench/run.mjs.\n");
-  writeFile(path.join(repo, "package.json"), `${JSON.stringify({ name: "bench-fixture", private: true }, null, 2)}\n`);
-  return files + 2;
-}
-
-/** ~15,000 small files in 1,500 packages (every 10th scoped), with .bin symlinks. */
-function generateNodeModules(dir) {
-  const rand = prng(2);
-  let files = 0;
-  for (let i = 0; i < 1500; i++) {
-    const name = i % 10 === 0 ? `@scope-${i % 37}/pkg-${i}` : `pkg-${i}`;
-    const pkg = path.join(dir, name);
-    const small = () => sourceText(rand, 100 + Math.floor(rand() * 1400));
-    writeFile(
-      path.join(pkg, "package.json"),
-      `${JSON.stringify({ name, version: `1.${i % 17}.${i % 5}`, main: "index.js", license: "MIT" }, null, 2)}\n`,
-    );
-    writeFile(path.join(pkg, "index.js"), small());
-    writeFile(path.join(pkg, "README.md"), small());
-    writeFile(path.join(pkg, "LICENSE"), "MIT License\n\nPermission is hereby granted, free of charge...\n");
-    writeFile(path.join(pkg, "CHANGELOG.md"), small());
-    for (const f of ["index.js", "util.js", "core.js", "helpers.js"]) writeFile(path.join(pkg, "lib", f), small());
-    writeFile(path.join(pkg, "types", "index.d.ts"), small());
-    files += 10;
-    if (i % 20 === 0) {
-      mkdirSync(path.join(dir, ".bin"), { recursive: true });
-      symlinkSync(`../${name}/index.js`, path.join(dir, ".bin", `cli-${i}`));
-    }
-  }
-  return files;
-}
-
-const ENV_FILE_TEXT = "API_KEY=bench-secret\nDATABASE_URL=postgres://localhost/bench\nLOG_LEVEL=debug\n";
-const INCLUDE_TEXT = "# bench: what a worktree needs from the main checkout\n.env\nnode_modules/\n";
-const CONFIG_SYMLINK = { include: { symlink: ["node_modules"] } };
-const CONFIG_COPY = {};
-
-function writeConfig(repo, config) {
-  writeFileSync(path.join(repo, "wt.config.json"), `${JSON.stringify(config, null, 2)}\n`);
-}
-
-const git = (repo, args) => must("git", ["-C", repo, ...args]);
-
-async function buildFixture() {
-  const repo = path.join(TMP, "repo");
-  let tracked;
-  let modules;
-  if (opts.repo) {
-    const top = sh("git", ["-C", opts.repo, "rev-parse", "--show-toplevel"]);
-    if (!top) throw new Error(`not a git repository: ${opts.repo}`);
-    log(`cloning ${top} (git clone --no-local) into ${repo}`);
-    await must("git", ["clone", "--no-local", "--quiet", top, repo]);
-    await git(repo, ["remote", "remove", "origin"]);
-    if ((await run("git", ["-C", repo, "symbolic-ref", "-q", "HEAD"])).code !== 0) {
-      await git(repo, ["checkout", "-q", "-b", "bench-base"]);
-    }
-    // Everything the benchmark adds stays out of git through info/exclude (nothing is committed).
-    writeFileSync(path.join(repo, ".git", "info", "exclude"), "node_modules/\n.env\ndata/\nwt.config.json\n", {
-      flag: "a",
-    });
-    if (existsSync(path.join(top, "node_modules"))) {
-      log("copying its node_modules");
-      await must("cp", ["-a", "--reflink=auto", path.join(top, "node_modules"), path.join(repo, "node_modules")]);
-      modules = Number(sh("sh", ["-c", "find node_modules -type f | wc -l"], { cwd: repo }));
-    } else {
-      log("it has no node_modules: generating one");
-      modules = generateNodeModules(path.join(repo, "node_modules"));
-    }
-    if (existsSync(path.join(top, ".env"))) cpSync(path.join(top, ".env"), path.join(repo, ".env"));
-    else writeFileSync(path.join(repo, ".env"), ENV_FILE_TEXT);
-    writeFileSync(path.join(repo, ".worktreeinclude"), INCLUDE_TEXT);
-    writeConfig(repo, CONFIG_SYMLINK);
-    tracked = Number(sh("sh", ["-c", "git ls-files | wc -l"], { cwd: repo }));
-  } else {
-    log(`generating the fixture in ${repo}`);
-    mkdirSync(repo);
-    await git(repo, ["init", "-q", "-b", "main"]);
-    await git(repo, ["config", "commit.gpgsign", "false"]);
-    tracked = generateSources(repo);
-    writeFileSync(path.join(repo, ".gitignore"), "node_modules/\n.env\ndata/\n");
-    writeFileSync(path.join(repo, ".worktreeinclude"), INCLUDE_TEXT);
-    writeConfig(repo, CONFIG_SYMLINK);
-    tracked += 3;
-    await git(repo, ["add", "-A"]);
-    await git(repo, ["commit", "-q", "-m", "bench fixture"]);
-    await git(repo, ["repack", "-adq"]);
-    await git(repo, ["prune"]);
-    writeFileSync(path.join(repo, ".env"), ENV_FILE_TEXT);
-    modules = generateNodeModules(path.join(repo, "node_modules"));
-  }
-  const base = sh("git", ["-C", repo, "symbolic-ref", "--short", "HEAD"]);
-  const commonDir = sh("git", ["-C", repo, "rev-parse", "--path-format=absolute", "--git-common-dir"]);
-  trashDir = path.join(commonDir ?? path.join(repo, ".git"), "wt", "trash");
-  return { repo, base, tracked, modules };
-}
-
-// ---------------------------------------------------------------------------------------
-// Measurements
-
-const wt = (fx, args) => must(NODE, [WT, ...args], { cwd: fx.repo });
-
-/** ABAB…: `warmup` discarded pairs, then RUNS timed pairs; the side that goes first alternates. */
-async function alternate(a, b) {
-  const A = [];
-  const B = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    const timed = i >= WARMUP;
-    for (const side of i % 2 === 0 ? ["A", "B"] : ["B", "A"]) {
-      await settle();
-      const ms = side === "A" ? await a(i, timed) : await b(i, timed);
-      if (timed) (side === "A" ? A : B).push(ms);
-    }
-  }
-  return { A, B };
-}
-
-/**
- * Create and remove one worktree per side and iteration (distinct folder and branch names).
- * Order per iteration is create X, create Y, remove X, remove Y, and X/Y swap every
- * iteration, so each side's first create follows a removal equally often: a freshly deleted
- * tree slows the next checkout of that size (ext4 with online discard).
- */
-async function createCleanupPairs(sides) {
-  const out = { createA: [], createB: [], cleanupA: [], cleanupB: [] };
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    const timed = i >= WARMUP;
-    const order = i % 2 === 0 ? ["A", "B"] : ["B", "A"];
-    for (const s of order) {
-      await settle();
-      const ms = await sides[`create${s}`](i, timed);
-      if (timed) out[`create${s}`].push(ms);
-    }
-    for (const s of order) {
-      await settle();
-      const ms = await sides[`cleanup${s}`](i, timed);
-      if (timed) out[`cleanup${s}`].push(ms);
-    }
-  }
-  return out;
-}
-
-/** One run of `wt args` under GNU time: peak RSS (MB) and wall time. */
-async function measureMemory(fx, label, args) {
-  if (!hasGnuTime) {
-    await wt(fx, args);
-    return;
-  }
-  const file = path.join(TMP, "time.out");
-  await settle();
-  const r = await must("/usr/bin/time", ["-f", "%M", "-o", file, NODE, WT, ...args], { cwd: fx.repo });
-  const kb = Number(readFileSync(file, "utf8").trim().split("\n").pop());
-  memory.push({ label, mb: kb / 1024, ms: r.ms });
-  return r;
-}
-
-async function benchStartup(fx) {
-  log("startup: wt --version / --help / path vs node -e 0");
-  const nodeFloor = () => must(NODE, ["-e", "0"]).then((r) => r.ms);
-  const v = await alternate(() => wt(fx, ["--version"]).then((r) => r.ms), nodeFloor);
-  addRow({ name: "`wt --version`", a: v.A, b: v.B, kind: "ratio", limit: 1.8, note: "`node -e 0`" });
-  const h = await alternate(() => wt(fx, ["--help"]).then((r) => r.ms), nodeFloor);
-  addRow({ name: "`wt --help`", a: h.A, b: h.B, kind: "ratio", limit: 1.8, note: "`node -e 0`" });
-  await wt(fx, ["create", "p1", "--no-fetch"]);
-  const p = await alternate(() => wt(fx, ["path", "p1"]).then((r) => r.ms), nodeFloor);
-  addRow({ name: "`wt path <id>`", a: p.A, b: p.B, kind: "ratio", limit: 1.8, note: "`node -e 0`" });
-  await measureMemory(fx, "wt --version", ["--version"]);
-  await measureMemory(fx, "wt --help", ["--help"]);
-  await measureMemory(fx, "wt path p1", ["path", "p1"]);
-  await wt(fx, ["cleanup", "p1"]);
-}
-
-const gitDir = (name) => path.join(TMP, "git-worktrees", name);
-
-async function gitWorktreeAdd(fx, name) {
-  return (await git(fx.repo, ["worktree", "add", "-q", "-b", `feature/${name}`, gitDir(name), fx.base])).ms;
-}
-async function gitWorktreeRemove(fx, name) {
-  const a = await git(fx.repo, ["worktree", "remove", gitDir(name)]);
-  const b = await git(fx.repo, ["branch", "-q", "-d", `feature/${name}`]);
-  return a.ms + b.ms;
-}
-
-async function benchCreateCleanup(fx) {
-  log("create/cleanup (node_modules symlinked, .env copied) vs git worktree add / remove + branch -d");
-  writeConfig(fx.repo, CONFIG_SYMLINK);
-  let checked = false;
-  const r = await createCleanupPairs({
-    createA: async (i) => {
-      const res = await wt(fx, ["create", `a${i}`, "--no-fetch", "--json"]);
-      if (!checked) {
-        checked = true;
-        const j = JSON.parse(res.stdout);
-        const modes = Object.fromEntries(j.included.map((e) => [e.path, e.mode]));
-        if (modes.node_modules !== "symlink" || modes[".env"] !== "copy") {
-          throw new Error(`unexpected includes for the symlink config: ${JSON.stringify(j.included)}`);
-        }
-      }
-      return res.ms;
-    },
-    createB: (i) => gitWorktreeAdd(fx, `b${i}`),
-    cleanupA: async (i) => (await wt(fx, ["cleanup", `a${i}`])).ms,
-    cleanupB: (i) => gitWorktreeRemove(fx, `b${i}`),
-  });
-  addRow({
-    name: "`wt create` (.env copied, node_modules symlinked)",
-    a: r.createA,
-    b: r.createB,
-    kind: "delta",
-    limit: 100,
-    note: "`git worktree add -b`",
-  });
-  addRow({
-    name: "`wt cleanup` (same worktree)",
-    a: r.cleanupA,
-    b: r.cleanupB,
-    kind: "delta",
-    limit: 100,
-    note: "`git worktree remove` + `git branch -d`",
-  });
-  await measureMemory(fx, "wt create (symlink mode)", ["create", "m1", "--no-fetch"]);
-  await measureMemory(fx, "wt cleanup (symlink mode)", ["cleanup", "m1"]);
-  return r;
-}
-
-async function benchCopyMode(fx, symlinkRun) {
-  log("copy mode: wt create copying node_modules vs git worktree add + cp -a --reflink=auto");
-  writeConfig(fx.repo, CONFIG_COPY);
-  const cpOnly = [];
-  let checked = false;
-  const r = await createCleanupPairs({
-    createA: async (i) => {
-      const res = await wt(fx, ["create", `k${i}`, "--no-fetch", "--json"]);
-      if (!checked) {
-        checked = true;
-        const j = JSON.parse(res.stdout);
-        if (!j.included.some((e) => e.path === "node_modules" && e.mode === "copy")) {
-          throw new Error(`node_modules was not copied in copy mode: ${JSON.stringify(j.included)}`);
-        }
-      }
-      return res.ms;
-    },
-    createB: async (i, timed) => {
-      const name = `c${i}`;
-      const dir = gitDir(name);
-      const add = await gitWorktreeAdd(fx, name);
-      const nm = await must("cp", [
-        "-a",
-        "--reflink=auto",
-        path.join(fx.repo, "node_modules"),
-        path.join(dir, "node_modules"),
-      ]);
-      const env = await must("cp", ["-a", "--reflink=auto", path.join(fx.repo, ".env"), path.join(dir, ".env")]);
-      if (timed) cpOnly.push(nm.ms + env.ms);
-      return add + nm.ms + env.ms;
-    },
-    cleanupA: async (i) => (await wt(fx, ["cleanup", `k${i}`])).ms,
-    cleanupB: (i) => gitWorktreeRemove(fx, `c${i}`),
-  });
-  addRow({
-    name: "copy-mode include: `wt create` copying node_modules + .env",
-    a: r.createA,
-    b: r.createB,
-    kind: "ratio",
-    limit: 1.15,
-    note: "`git worktree add -b` + `cp -a --reflink=auto` node_modules, .env",
-  });
-  // The include step alone, derived: wt's copy-mode create minus its symlink-mode create.
-  const derived = [symlinkRun ? median(r.createA) - median(symlinkRun.createA) : Number.NaN];
-  rows.push({
-    name: "include step alone (derived: copy-mode minus symlink-mode create medians)",
-    wt: fmtMs(derived[0]),
-    floor: `${fmtMs(median(cpOnly))} (\`cp -a --reflink=auto\` node_modules, .env)`,
-    cmp: fmtRatio(derived[0], median(cpOnly)),
-    target: "info",
-    pass: null,
-  });
-  details.push({ name: "cp -a --reflink=auto node_modules + .env (floor of the include step)", a: cpOnly, b: null });
-  addRow({
-    name: "`wt cleanup`, copied node_modules (15k files)",
-    a: r.cleanupA,
-    b: r.cleanupB,
-    kind: "delta",
-    limit: 100,
-    info: true,
-    note: "`git worktree remove` + `git branch -d`",
-  });
-  await measureMemory(fx, "wt create (copy mode)", ["create", "m2", "--no-fetch"]);
-  await measureMemory(fx, "wt cleanup (copy mode)", ["cleanup", "m2"]);
-  writeConfig(fx.repo, CONFIG_SYMLINK);
-}
-
-function generateSqlite(file, targetBytes) {
-  const require = createRequire(path.join(ROOT, "package.json"));
-  const Database = require("better-sqlite3");
-  mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma("journal_mode = DELETE");
-  db.pragma("synchronous = OFF");
-  db.exec(
-    "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, body TEXT NOT NULL, n INTEGER NOT NULL);" +
-      "CREATE INDEX items_name ON items(name);",
-  );
-  const insert = db.prepare("INSERT INTO items (name, body, n) VALUES (?, ?, ?)");
-  const batch = db.transaction((start) => {
-    for (let i = start; i < start + 10000; i++) {
-      insert.run(`item-${i}-${randomBytes(6).toString("hex")}`, randomBytes(450).toString("hex"), i);
-    }
-  });
-  let rowsDone = 0;
-  const size = () => db.pragma("page_count", { simple: true }) * db.pragma("page_size", { simple: true });
-  while (size() < targetBytes) {
-    batch(rowsDone);
-    rowsDone += 10000;
-  }
-  db.close();
-  return statSync(file).size;
-}
-
-async function benchSqlite(fx) {
-  const template = path.join(fx.repo, "data", "app.db");
-  log("SQLite: generating a 100 MB template");
-  const bytes = generateSqlite(template, 100 * 1024 * 1024);
-  const sizeMb = (bytes / 1024 / 1024).toFixed(0);
-  if (!SQLITE3) {
-    rows.push({
-      name: `SQLite template copy (${sizeMb} MB)`,
-      wt: "—",
-      floor: "—",
-      cmp: "—",
-      target: "≤ 1.10x",
-      pass: "skipped: sqlite3 CLI not installed (install the `sqlite3` package)",
-    });
-  } else {
-    // The same database in WAL mode: committed pages may sit in a -wal, so wt copies it
-    // through the engine (VACUUM INTO) instead of cloning the file.
-    const walTemplate = path.join(fx.repo, "data", "app-wal.db");
-    copyFileSync(template, walTemplate);
-    {
-      const require = createRequire(path.join(ROOT, "package.json"));
-      const Database = require("better-sqlite3");
-      const db = new Database(walTemplate);
-      db.pragma("journal_mode = WAL");
-      db.close();
-    }
-    const modes = [
-      { file: template, label: "rollback-journal template, cloned under a shared lock", info: false },
-      { file: walTemplate, label: "WAL template, through VACUUM INTO", info: true },
-    ];
-    for (const mode of modes) {
-      log(`SQLite (${mode.label}): provisionDatabase (what wt create runs) vs sqlite3 .backup`);
-      const dir = path.join(TMP, "db");
-      mkdirSync(dir, { recursive: true });
-      const inProcess = [];
-      const r = await alternate(
-        async (i, timed) => {
-          const dst = path.join(dir, `a${i}.db`);
-          const res = await must(NODE, [SQLITE_HELPER, mode.file, dst], { cwd: fx.repo });
-          if (timed) inProcess.push(JSON.parse(res.stdout).ms);
-          rmSync(dst, { force: true });
-          return res.ms;
-        },
-        async (i) => {
-          const dst = path.join(dir, `b${i}.db`);
-          const res = await must(SQLITE3, [mode.file, `.backup "${dst}"`], { cwd: fx.repo });
-          if (!existsSync(dst)) throw new Error(`sqlite3 .backup wrote no file: ${res.stderr}`);
-          rmSync(dst, { force: true });
-          return res.ms;
-        },
-      );
-      addRow({
-        name: `SQLite copy (${sizeMb} MB, ${mode.label}): \`provisionDatabase\` in process`,
-        a: inProcess,
-        b: r.B,
-        kind: "ratio",
-        limit: 1.1,
-        info: mode.info,
-        note: '`sqlite3 src ".backup dst"`',
-      });
-      if (!mode.info) {
-        addRow({
-          name: "SQLite copy above, whole Node process (start + import + copy)",
-          a: r.A,
-          b: r.B,
-          kind: "ratio",
-          info: true,
-          note: '`sqlite3 src ".backup dst"`',
-        });
-      }
-    }
-    rmSync(walTemplate, { force: true });
-  }
-  writeConfig(fx.repo, { ...CONFIG_SYMLINK, databases: [{ path: "data/{name}.db", template: "data/app.db" }] });
-  await measureMemory(fx, `wt create (symlink mode + ${sizeMb} MB SQLite template)`, ["create", "d1", "--no-fetch"]);
-  await measureMemory(fx, "wt cleanup (with the SQLite copy)", ["cleanup", "d1"]);
-  writeConfig(fx.repo, CONFIG_SYMLINK);
-}
-
-async function benchStatus(fx) {
-  log("status: creating 50 worktrees with wt create");
-  writeConfig(fx.repo, CONFIG_SYMLINK);
-  const lateCreates = [];
-  let made = 0;
-  const worktreePaths = async () => {
-    const out = (await git(fx.repo, ["worktree", "list", "--porcelain", "-z"])).stdout;
-    return out
-      .split("\0")
-      .filter((l) => l.startsWith("worktree "))
-      .map((l) => l.slice("worktree ".length));
-  };
-  for (const n of [1, 10, 50]) {
-    while (made < n) {
-      made++;
-      const r = await wt(fx, ["create", `s${made}`, "--no-fetch"]);
-      if (made > 40) lateCreates.push(r.ms);
-    }
-    const paths = await worktreePaths();
-    if (paths.length !== n + 1) throw new Error(`expected ${n + 1} worktrees, git lists ${paths.length}`);
-    log(`status: ${n} worktree(s) + main`);
-    const input = paths.map((p) => `${p}\0`).join("");
-    let checked = false;
-    const r = await alternate(
-      async () => {
-        const res = await wt(fx, ["status", "--json"]);
-        if (!checked) {
-          checked = true;
-          const rowsSeen = JSON.parse(res.stdout).worktrees.length;
-          if (rowsSeen !== n + 1) throw new Error(`wt status lists ${rowsSeen} worktrees, expected ${n + 1}`);
-        }
-        return res.ms;
-      },
-      async () =>
-        (
-          await must("xargs", ["-0", "-P", "4", "-I", "{}", "git", "-C", "{}", "status", "--porcelain=v2", "-z"], {
-            input,
-          })
-        ).ms,
-    );
-    addRow({
-      name: `\`wt status --json\`, ${n} worktree${n > 1 ? "s" : ""} + main`,
-      a: r.A,
-      b: r.B,
-      kind: "ratio",
-      limit: 1.35,
-      extraLimitMs: 1000,
-      info: n !== 50,
-      note: `\`git status --porcelain=v2\` ×${n + 1}, 4 at a time`,
-    });
-  }
-  rows.push({
-    name: "`wt create` with 40-49 worktrees present",
-    wt: fmtMs(median(lateCreates)),
-    floor: "—",
-    cmp: "—",
-    target: "info",
-    pass: null,
-  });
-  details.push({
-    name: "`wt create` with 40-49 worktrees present (not settled, not alternated)",
-    a: lateCreates,
-    b: null,
-  });
-  await measureMemory(fx, "wt status --json (50 worktrees + main)", ["status", "--json"]);
-  await measureMemory(fx, "wt status (table, 50 worktrees + main)", ["status"]);
-}
-
-/**
- * `wt merge` of 20 branches (one new file each) into the fixture's branch, against the plain
- * `git merge --no-ff` loop in the main worktree that seeds 000/001 run. Before every sample
- * (untimed) the branch goes back to where it was with `reset --keep`. Gated: ≤ 2 s.
- */
-async function benchMerge(fx) {
-  const n = 20;
-  log(`merge: ${n} worktrees with one commit each`);
-  writeConfig(fx.repo, CONFIG_SYMLINK);
-  const ids = Array.from({ length: n }, (_, i) => `m${i + 1}`);
-  const branches = [];
-  for (const id of ids) {
-    const made = JSON.parse((await wt(fx, ["create", id, "--no-fetch", "--json"])).stdout);
-    writeFileSync(path.join(made.path, `merge-${id}.txt`), `${id}\n`);
-    await git(made.path, ["add", "--", `merge-${id}.txt`]);
-    await git(made.path, ["commit", "-q", "-m", `work of ${id}`]);
-    branches.push(made.branch);
-  }
-  const start = sh("git", ["-C", fx.repo, "rev-parse", "HEAD"]);
-  const reset = () => git(fx.repo, ["reset", "-q", "--keep", start]);
-  let checked = false;
-  const r = await alternate(
-    async () => {
-      await reset();
-      const res = await wt(fx, ["merge", ...ids, "--json"]);
-      if (!checked) {
-        checked = true;
-        const merged = JSON.parse(res.stdout).merged.length;
-        if (merged !== n) throw new Error(`wt merge merged ${merged} branches, expected ${n}`);
-      }
-      return res.ms;
-    },
-    async () => {
-      await reset();
-      let ms = 0;
-      for (const b of branches) ms += (await git(fx.repo, ["merge", "-q", "--no-ff", "-m", `Merge ${b}`, b])).ms;
-      return ms;
-    },
-  );
-  await reset();
-  const ms = median(r.A);
-  rows.push({
-    name: `\`wt merge\` of ${n} branches (one commit each) into ${fx.base}`,
-    wt: fmtMs(ms),
-    floor: `${fmtMs(median(r.B))} (\`git merge --no-ff\` ×${n} in the main worktree)`,
-    cmp: fmtRatio(ms, median(r.B)),
-    target: "≤ 2000 ms",
-    pass: ms <= 2000,
-  });
-  details.push({ name: `\`wt merge\` of ${n} branches`, a: r.A, b: r.B });
-  for (const id of ids) await wt(fx, ["cleanup", id, "--delete-branch"]);
-}
-
-// ---------------------------------------------------------------------------------------
 // Main
 
+const want = (section) => opts.only === null || opts.only.includes(section);
+
 /**
- * The pool (issue 12): `wt create --pool` (a claim: `git worktree move` + `git switch -c`, no
- * checkout) against `git worktree add -b` in the same iteration, and `wt release` of that
- * worktree (teardown, `git switch --detach`, move back, lock). Two slots, filled untimed.
+ * The create rows of every fixture, fresh folders first and every deletion after: the
+ * 3,000-file fixture's creates (with the peers) and pool, the 25,000-file fixture's, then the
+ * deletions of both (cleanup rows, creates right after a deletion).
  */
-async function benchPool(fx) {
-  log("pool: wt create --pool / wt release vs git worktree add -b");
-  writeConfig(fx.repo, { ...CONFIG_SYMLINK, pool: { size: 2 } });
-  await wt(fx, ["pool", "fill"]);
-  const claim = [];
-  const release = [];
-  const floor = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    const timed = i >= WARMUP;
-    await settle();
-    const c = await wt(fx, ["create", `q${i}`, "--pool", "--no-fetch", "--json"]);
-    if (!JSON.parse(c.stdout).pool?.hit) throw new Error(`wt create --pool missed: ${c.stdout}`);
-    await settle();
-    const r = await wt(fx, ["release", `q${i}`]);
-    await settle();
-    const g = await gitWorktreeAdd(fx, `g${i}`);
-    await gitWorktreeRemove(fx, `g${i}`);
-    if (timed) {
-      claim.push(c.ms);
-      release.push(r.ms);
-      floor.push(g);
+async function freshCreates(small) {
+  const fixtures = [];
+  if (small && (want("create") || want("peers") || want("pool"))) {
+    let peers = [];
+    if (want("peers")) {
+      const p = await preparePeers();
+      peers = p.peers;
+      skippedPeerRows(p.skipped);
     }
+    const made = want("create") || want("peers") ? await makeWorktrees(small, { gate: "delta", peers }) : null;
+    const poolGit = want("pool") ? await benchPool(small) : [];
+    fixtures.push({ fx: small, made, poolGit, info: false });
   }
-  addRow({
-    name: "`wt create --pool` (a claim)",
-    a: claim,
-    b: floor,
-    kind: "abs",
-    limit: 150,
-    note: "`git worktree add -b`",
-  });
-  addRow({ name: "`wt release` (back into the pool)", a: release, kind: "abs", limit: 250 });
-  await measureMemory(fx, "wt create --pool", ["create", "qm", "--pool", "--no-fetch"]);
-  await measureMemory(fx, "wt release", ["release", "qm"]);
-  await wt(fx, ["pool", "drain"]);
-  writeConfig(fx.repo, CONFIG_SYMLINK);
+  if (want("large")) {
+    const tFix = performance.now();
+    const large = await buildFixture("large");
+    log(`${large.label} ready in ${((performance.now() - tFix) / 1000).toFixed(1)} s: ${large.tracked} tracked files`);
+    const made = await makeWorktrees(large, { gate: "faster" });
+    const poolGit = await benchPool(large, { minSpeedup: 10 });
+    fixtures.push({ fx: large, made, poolGit, info: true });
+  }
+  for (const { fx, made, poolGit, info } of fixtures) {
+    if (made) await deleteAll(made, { info, extraGit: poolGit });
+    else for (const name of poolGit) await gitWorktreeRemove(fx, name);
+  }
+  return fixtures.find((f) => f.fx === small)?.made ?? null;
 }
 
 async function main() {
@@ -950,21 +226,29 @@ async function main() {
     throw new Error("dist/ is missing: run `npm run build` first (npm run bench does)");
   }
   const facts = machineFacts();
-  const tFix = performance.now();
-  const fx = await buildFixture();
-  if (!fx.base) throw new Error("the fixture's HEAD is not on a branch");
-  log(
-    `fixture ready in ${((performance.now() - tFix) / 1000).toFixed(1)} s: ${fx.tracked} tracked files, ${fx.modules} files in node_modules`,
-  );
-  const want = (section) => opts.only === null || opts.only.includes(section);
-  if (want("startup")) await benchStartup(fx);
-  const symlinkRun = want("create") ? await benchCreateCleanup(fx) : null;
-  if (want("copy")) await benchCopyMode(fx, symlinkRun);
-  if (want("sqlite")) await benchSqlite(fx);
-  if (want("status")) await benchStatus(fx);
-  if (want("merge")) await benchMerge(fx);
-  if (want("pool")) await benchPool(fx);
+  const needSmall = SECTIONS.filter((s) => s !== "large").some(want);
+  let small = null;
+  if (needSmall) {
+    const tFix = performance.now();
+    small = await buildFixture("small", opts.repo);
+    log(
+      `fixture ready in ${((performance.now() - tFix) / 1000).toFixed(1)} s: ${small.tracked} tracked files, ${small.modules} files in node_modules`,
+    );
+  }
+  const made = await freshCreates(small);
+  if (made) await createMemory(small);
+  if (small) {
+    if (want("startup")) await benchStartup(small);
+    if (want("copy")) await benchCopyMode(small, made?.wt ?? null);
+    if (want("sqlite")) await benchSqlite(small);
+    if (want("status")) await benchStatus(small);
+    if (want("merge")) await benchMerge(small);
+  }
+  return report(facts, small);
+}
 
+/** The report: the tables, the notes; written to bench/results.md on a full run. */
+function report(facts, small) {
   if (hasGnuTime && memory.length === 0) {
     // --only without a section that measures memory.
   } else if (hasGnuTime) {
@@ -1006,13 +290,23 @@ async function main() {
     details.map((d) => [d.name, spread(d.a), d.b ? spread(d.b) : "—"]),
   );
   const result = gate(rows);
-  const fixtureLine = opts.repo
-    ? `temp clone of ${opts.repo} (${fx.tracked} tracked files, ${fx.modules} files in node_modules)`
-    : `generated: ${fx.tracked} tracked files (1-5 KB), node_modules of ${fx.modules} files in 1,500 packages, untracked .env, 100 MB SQLite template`;
-  const report = [
+  const fixtures = [];
+  if (small && opts.repo) {
+    fixtures.push(
+      `temp clone of ${opts.repo} (${small.tracked} tracked files, ${small.modules} files in node_modules)`,
+    );
+  } else if (small) {
+    fixtures.push(
+      `generated: ${small.tracked} tracked files (1-5 KB), node_modules of ${small.modules} files in 1,500 packages, untracked .env, 100 MB SQLite template`,
+    );
+  }
+  if (want("large"))
+    fixtures.push("generated (large): 25,003 tracked files (1-5 KB), node_modules of 2,000 files, untracked .env");
+  const fixtureLine = fixtures.join("; ");
+  const text = [
     "## `npm run bench` results",
     "",
-    `- date: ${facts.date}; ${RUNS} timed runs per side (+${WARMUP} warm-up), A and B alternating; total ${elapsed.toFixed(0)} s`,
+    `- date: ${facts.date}; ${S.runs} timed runs per side (+${S.warmup} warm-up), A and B alternating; total ${elapsed.toFixed(0)} s`,
     `- machine: ${facts.nproc} CPUs (${facts.cpu}), ${facts.mem} RAM, ${facts.kernel}`,
     `- node ${facts.node}, git ${facts.git}, sqlite3 ${facts.sqlite3}`,
     `- temp dir filesystem: ${facts.fsType}${facts.mount ? ` (${facts.mount})` : ""}; reflink: ${facts.reflink ? "yes" : "no (cp --reflink=auto copies bytes)"}`,
@@ -1035,18 +329,20 @@ async function main() {
     "Notes:",
     "",
     "- Floors are the raw commands doing the same work, timed in the same run, alternating with `wt` (ABAB…, the side going first swaps every iteration); `sync` runs (untimed) before every sample so neither side pays the other's writeback.",
-    "- A freshly deleted tree makes the next checkout of that size up to 9× slower on ext4 without a journal (online `discard`): every create/cleanup iteration makes its own worktree with a distinct folder and branch, and the two sides swap order every iteration so each one follows a removal equally often.",
+    '- Create rows: every worktree of every side (wt, git, the peers) is made first, on fresh folders and fresh branch names, the side going first rotating every iteration; nothing is deleted until all are made (ext4 slows file creation after a mass deletion: git\'s own `worktree add` ranged 333-2,140 ms in such samples). The deletions come after (the cleanup rows), and a few creates right after them form the information row "right after a mass deletion".',
+    "- Peers: branchlet and `@nekocode/agent-worktree-linux-x64` are installed with `npm install --prefix` into the temp folder at the start of the run, `git gtr` is used when on PATH; a peer that is missing or fails to install is a skipped row. Their HOME is a temp folder. branchlet copies `.env*` (its default), agent-worktree copies `.env` (`copy_files`), gtr runs with `--no-copy`; none links node_modules. On a peer row the first figure is the peer's, against git; then wt against the fastest peer. Information rows; the issue's target is wt within 30 ms of the fastest. Peers run on the 3,000-file fixture only.",
+    "- Pool rows: `wt pool fill` (untimed, `WT_TRUST=1` for its `pool.warm` command), then per iteration a claim (`wt create --pool`) and a `git worktree add -b` alternating, and the release of the claim; nothing is deleted during the loop. The release-after-commit row times the reset of 100 changed files by git alone (`git switch --detach <base>`) in the same worktree just before wt's release.",
     "- `wt cleanup` may move the folder into `<git-common-dir>/wt/trash/` and delete it in the background: its figure is the time until the command returns; the benchmark then waits (untimed) for the trash to be empty before the next sample of either side, so the background deletion never overlaps a measurement.",
     "- `NODE_EXTRA_CA_CERTS` (set in some sandboxes) adds ~90 ms to every Node start; it is removed from the environment of every command, both sides.",
     "- `wt create` runs with `--no-fetch` (the fixture has no remote); its base is the main worktree's branch, the same one `git worktree add` gets.",
-    "- Copy-mode row: wt's whole `create` (config without `include.symlink`, so node_modules and .env are copied) against `git worktree add -b` + `cp -a --reflink=auto` of node_modules and .env; the derived row below it subtracts the symlink-mode create median to estimate the include step alone.",
+    "- Copy-mode row: wt's whole `create` (config without `include.symlink`, so node_modules and .env are copied) against `git worktree add -b` + `cp -a --reflink=auto` of node_modules and .env, both after deletions (create and cleanup pairs); the derived row below it subtracts the fresh-folder symlink-mode create median to estimate the include step alone.",
     "- SQLite row: `bench/sqlite-copy.mjs` calls the `provisionDatabase` that `wt create` uses (dist/core/databases.js); the gated figure is the time inside that call, the info row the whole Node process; the floor is the whole `sqlite3` CLI process.",
     "- Status rows: `wt status --json` against `git status --porcelain=v2 -z` in every worktree git lists (main included), run by `xargs -P 4` (no Node start in the floor).",
     "",
   ].join("\n");
-  process.stdout.write(`\n${report}`);
+  process.stdout.write(`\n${text}`);
   if (opts.only === null) {
-    writeFileSync(RESULTS, report);
+    writeFileSync(RESULTS, text);
     process.stdout.write(`\nwritten to ${RESULTS}\n`);
   } else {
     process.stdout.write(`\n--only ${opts.only.join(",")}: ${RESULTS} left as it was\n`);

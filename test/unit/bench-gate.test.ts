@@ -1,8 +1,9 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { gate, verdict } from "../../bench/gate.mjs";
+import { addRow, rows } from "../../bench/lib.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -40,17 +41,63 @@ describe("bench/gate.mjs: the exit code of npm run bench", () => {
   });
 });
 
+describe("bench/lib.mjs addRow: the issue-12 gates", () => {
+  const last = () => rows[rows.length - 1];
+
+  it("faster: PASS only when wt's median is below the floor's", () => {
+    addRow({ name: "f1", a: [90, 100, 110], b: [100, 101, 102], kind: "faster" });
+    expect(last().pass).toBe(true);
+    addRow({ name: "f2", a: [101, 101, 101], b: [101, 101, 101], kind: "faster" });
+    expect(last().pass).toBe(false);
+  });
+
+  it("abs with minSpeedup: both the wall limit and the speed-up must hold", () => {
+    addRow({ name: "p1", a: [100], b: [1500], kind: "abs", limit: 150, minSpeedup: 10 });
+    expect(last().pass).toBe(true);
+    addRow({ name: "p2", a: [140], b: [1000], kind: "abs", limit: 150, minSpeedup: 10 });
+    expect(last().pass).toBe(false);
+    addRow({ name: "p3", a: [160], b: [5000], kind: "abs", limit: 150, minSpeedup: 10 });
+    expect(last().pass).toBe(false);
+  });
+
+  it("delta: ≤ floor + limit; info rows are never gated and show their target note", () => {
+    addRow({ name: "d1", a: [160], b: [100], kind: "delta", limit: 60 });
+    expect(last().pass).toBe(true);
+    addRow({ name: "d2", a: [161], b: [100], kind: "delta", limit: 60 });
+    expect(last().pass).toBe(false);
+    addRow({ name: "d3", a: [500], b: [100], kind: "delta", info: true, infoTarget: "info (issue: ≤ +30 ms)" });
+    expect(last()).toMatchObject({ pass: null, target: "info (issue: ≤ +30 ms)", cmp: "+400.0 ms" });
+  });
+});
+
 describe("bench/run.mjs", () => {
-  // The bench is too slow to run in the suite; these read its source for the two promises
-  // the gate test cannot see: it exits with the gate's code and installs nothing.
-  const source = readFileSync(path.join(ROOT, "bench/run.mjs"), "utf8");
+  // The bench is too slow to run in the suite; these read its sources for the promises the
+  // gate test cannot see: it exits with the gate's code, installs nothing system-wide (the
+  // peers go into its temp folder), and every section can be asked for with --only.
+  const bench = path.join(ROOT, "bench");
+  const source = readFileSync(path.join(bench, "run.mjs"), "utf8");
+  const modules = readdirSync(bench)
+    .filter((f) => f.endsWith(".mjs"))
+    .map((f) => ({ f, text: readFileSync(path.join(bench, f), "utf8") }));
 
   it("exits with the gate's exit code", () => {
     expect(source).toMatch(/import \{ gate, verdict \} from "\.\/gate\.mjs";/);
     expect(source).toMatch(/process\.exit\(result\.exitCode\)/);
   });
 
-  it("runs no package manager (a missing tool is a skipped row)", () => {
-    expect(source).not.toMatch(/apt-get"|"apt"|spawnSync\("(apt|apt-get|dnf|yum|apk|brew)"/);
+  it("runs no system package manager, and npm only into a --prefix of its temp folder", () => {
+    for (const { f, text } of modules) {
+      expect(text, f).not.toMatch(/apt-get"|"apt"|spawnSync\("(apt|apt-get|dnf|yum|apk|brew)"|"-g"|"--global"/);
+    }
+    const peers = modules.find((m) => m.f === "peers.mjs")?.text ?? "";
+    expect(peers).toMatch(/\["install", "--prefix", prefix,/);
+    expect(peers).toMatch(/const prefix = path\.join\(S\.tmp, "peers"\)/);
+  });
+
+  it("--only knows the sections of the issue-12 rows", () => {
+    const list = source.match(/const SECTIONS = \[([^\]]*)\]/)?.[1] ?? "";
+    for (const s of ["startup", "create", "peers", "pool", "large", "copy", "sqlite", "status", "merge"]) {
+      expect(list).toContain(`"${s}"`);
+    }
   });
 });
