@@ -68,7 +68,8 @@ describe("README config examples", () => {
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
     const blocks = [...readme.matchAll(/```jsonc?\n([\s\S]*?)```/g)].map((m) => m[1] as string);
     // A block that opens with `// wt <command>` shows a command's output, and one that opens
-    // with `// <file>` another tool's file (`.cursor/worktrees.json`): not wt configs.
+    // with `// <file>` another tool's file: not wt configs. Another tool's plain-JSON file is
+    // fenced with its name after the language (```json .cursor/worktrees.json), which this skips.
     const configs = blocks.filter((b) => !/^\s*\/\/ (wt |\.?[\w-]+\/)/.test(b));
     expect(configs.length).toBeGreaterThan(4);
     for (const text of configs) {
