@@ -34,6 +34,20 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
   return { repo, config, env: ctx.env };
 }
 
+/** Each session's remotes, listed once (`defaultBase` and `fetchBaseRemote` both need them). */
+const remotesOf = new WeakMap<RepoContext, Promise<string[]>>();
+
+/** `git remote` in the main worktree, run once per `repo` (a failure is not kept). */
+function sessionRemotes(repo: RepoContext, env: Env): Promise<string[]> {
+  let p = remotesOf.get(repo);
+  if (!p) {
+    p = listRemotes({ cwd: repo.mainPath, env });
+    p.catch(() => remotesOf.delete(repo));
+    remotesOf.set(repo, p);
+  }
+  return p;
+}
+
 /**
  * The base when the config names none (docs/contract.md, "Zero-config defaults"):
  * `origin/<default branch>` when `origin` exists (its `HEAD`, else the main worktree's
@@ -42,7 +56,7 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
  */
 export async function defaultBase(repo: RepoContext, env: Env): Promise<string> {
   const at = { cwd: repo.mainPath, env };
-  const [remotes, branch] = await Promise.all([listRemotes(at), currentBranch(at)]);
+  const [remotes, branch] = await Promise.all([sessionRemotes(repo, env), currentBranch(at)]);
   if (remotes.includes("origin")) {
     const head = await originHead(at);
     if (head) return head;
@@ -64,7 +78,7 @@ export async function fetchBaseRemote(
   env: Env,
   signal?: AbortSignal,
 ): Promise<string | null> {
-  const remotes = await listRemotes({ cwd: repo.mainPath, env });
+  const remotes = await sessionRemotes(repo, env);
   const remote = remotes.filter((r) => base.startsWith(`${r}/`)).sort((a, b) => b.length - a.length)[0];
   if (!remote) return null;
   try {
