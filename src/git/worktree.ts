@@ -63,9 +63,9 @@ export async function unlockWorktree(at: GitAt, folder: string): Promise<void> {
  * does: git deletes `worktrees/<id>/locked` in the common dir (gitrepository-layout(5)), after
  * reading every worktree of the repository to find `<id>` (about 1 ms per worktree). Here the
  * id comes from the folder's own tie to its admin dir, checked both ways (`worktreeAdminDir`),
- * and the file is deleted only when it holds exactly `reason` (git trims it as it reads it): a
- * lock that is not this caller's is never removed. In every other case (no tie, no lock,
- * another reason, the file unreadable) `git worktree unlock` runs, with its refusals.
+ * and the file is deleted in process only when it holds exactly `reason` (git trims it as it
+ * reads it). In every other case (no tie, no lock, another reason, the file unreadable)
+ * `git worktree unlock` runs as before, with its refusals.
  * @throws GitError (exit 6) as `unlockWorktree`.
  */
 export async function unlockOwnLock(at: GitAt, commonDir: string, folder: string, reason: string): Promise<void> {
