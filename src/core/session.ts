@@ -1,7 +1,7 @@
 import { currentBranch, fetchRemote, originHead, revParseHead } from "../git/refs.js";
 import { listRemotes, type RepoContext, refExists, resolveRepo } from "../git/repo.js";
 import type { Env, GitAt } from "../git/run.js";
-import { type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
+import type { ConfigFlags, WtConfig } from "./config.js";
 import type { WtContext } from "./context.js";
 
 /** The repository and its effective configuration, as every verb starts. */
@@ -29,7 +29,12 @@ export function gitAt(
  * @throws UsageError / ConfigError (exit 2) as `resolveRepo` and `loadConfig` do.
  */
 export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Promise<Session> {
+  // The config's modules (its validator, messages) load while git finds the repository; a verb
+  // that only needs `defaultBase` (`wt status`) never loads them (about 13 ms, issue 12).
+  const configModule = import("./config.js");
+  configModule.catch(() => {}); // awaited below
   const repo = await resolveRepo(ctx.cwd, ctx.env);
+  const { loadConfig } = await configModule;
   const config = await loadConfig(repo.mainPath, ctx.env, flags);
   return { repo, config, env: ctx.env };
 }

@@ -62,7 +62,7 @@ function linkCheck(commonDir: string, folder: string): string | { admin: string 
 
 function realOrNull(p: string): string | null {
   try {
-    return realpathSync(p);
+    return realpathSync.native(p);
   } catch {
     return null;
   }

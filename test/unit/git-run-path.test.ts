@@ -69,9 +69,11 @@ describe("commandPath (the PATH search the child would do, once per process)", (
     const r = await git(["version"], { cwd: root, env, discover: true });
     // A script's $0 is the file the kernel ran: the fake, found through the caller's PATH.
     expect(r.stdout.trim()).toBe(`from-${path.join(root, "fake", "git")}`);
-    const missing = await git(["version"], { cwd: root, env: { PATH: path.join(root, "nowhere") }, discover: true }).catch(
-      (e: unknown) => e as Error & { hint?: string },
-    );
+    const missing = await git(["version"], {
+      cwd: root,
+      env: { PATH: path.join(root, "nowhere") },
+      discover: true,
+    }).catch((e: unknown) => e as Error & { hint?: string });
     expect(missing).toBeInstanceOf(Error);
     expect((missing as { hint?: string }).hint).toContain("is git installed and on PATH?");
   });

@@ -56,7 +56,9 @@ describe("unlockOwnLock (the creation lock removed without git when it is the ca
     const t = lockedWorktree("wt create in progress (pid 4242)");
     // The .git file points elsewhere: the id cannot be trusted, so nothing is deleted in process.
     writeFileSync(path.join(t.folder, ".git"), `gitdir: ${path.join(t.commonDir, "worktrees", "other")}\n`);
-    await expect(unlockOwnLock(t.at, t.commonDir, t.folder, "wt create in progress (pid 4242)")).resolves.toBeUndefined();
+    await expect(
+      unlockOwnLock(t.at, t.commonDir, t.folder, "wt create in progress (pid 4242)"),
+    ).resolves.toBeUndefined();
     expect(t.gitRuns()).toEqual([`worktree unlock -- ${t.folder}`]);
   });
 
