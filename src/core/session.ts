@@ -43,7 +43,7 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
 const remotesOf = new WeakMap<RepoContext, Promise<string[]>>();
 
 /** `git remote` in the main worktree, run once per `repo` (a failure is not kept). */
-function sessionRemotes(repo: RepoContext, env: Env): Promise<string[]> {
+export function sessionRemotes(repo: RepoContext, env: Env): Promise<string[]> {
   let p = remotesOf.get(repo);
   if (!p) {
     p = listRemotes({ cwd: repo.mainPath, env });

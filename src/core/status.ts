@@ -20,7 +20,7 @@ import { idKey, validateId } from "./names.js";
 import type { PoolSlotView } from "./pool/inspect.js";
 import { poolOf } from "./pool/inspect.js";
 import { isListening, readListeningPorts } from "./ports.js";
-import { defaultBase } from "./session.js";
+import { defaultBase, sessionRemotes } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 import { markIntegration } from "./status-integration.js";
 import { type RowFacts, rowFacts, selectRows } from "./status-rows.js";
@@ -182,7 +182,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   );
   return {
     main: repo.mainPath,
-    worktrees: await markIntegration(main, worktrees),
+    worktrees: await markIntegration(main, worktrees, () => sessionRemotes(repo, ctx.env)),
     ...(pool && ids.length === 0 ? { pool } : {}),
   };
 }
