@@ -1,3 +1,4 @@
+import { readHeadCommit } from "../git/head-file.js";
 import { revParseHead } from "../git/refs.js";
 import { unlockOwnLock } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
@@ -36,9 +37,11 @@ export function newSteps(
     title: "mark the worktree ready",
     run: async () => {
       // A claimed slot is on the base's commit (the claim set out.head) and was never create-locked.
-      // The new HEAD is read beside the record write and the unlock (a post-checkout hook may have
-      // moved it, so it is read, not assumed); the unlock still follows the record's write.
-      const head = claim ? null : revParseHead(gitAt(session, record.path));
+      // The new HEAD is read, not assumed (a post-checkout hook may have moved it): from git's
+      // files when they are the plain layout, else by git beside the record write and the unlock.
+      const head = claim
+        ? null
+        : Promise.resolve(readHeadCommit(repo.commonDir, record.path) ?? revParseHead(gitAt(session, record.path)));
       head?.catch(() => {}); // awaited below
       record.state = hooksToRun ? "hooks-pending" : "ready";
       record.pid = process.pid;
