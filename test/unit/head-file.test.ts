@@ -59,7 +59,12 @@ describe("readHeadCommit (HEAD of a new worktree from git's files, or null for g
   it("null for a HEAD outside refs/heads/, with a `..` component, or neither form", () => {
     const t = withWorktree("-b", "b");
     const headFile = path.join(t.commonDir, "worktrees", "wt-a", "HEAD");
-    for (const text of ["ref: refs/tags/v1\n", "ref: refs/heads/../../ORIG_HEAD\n", "ref: refs/heads//b\n", "garbage\n"]) {
+    for (const text of [
+      "ref: refs/tags/v1\n",
+      "ref: refs/heads/../../ORIG_HEAD\n",
+      "ref: refs/heads//b\n",
+      "garbage\n",
+    ]) {
       writeFileSync(headFile, text);
       expect(readHeadCommit(t.commonDir, t.folder), text).toBeNull();
     }
