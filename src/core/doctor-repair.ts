@@ -77,17 +77,33 @@ export async function folderMissing(
     {
       commands,
       run: async () => {
-        const now = await readRecord(stateDir, record.id);
-        if (!now || now.path !== record.path || exists(record.path))
-          throw new Error("the record or its folder changed since the check");
+        await recheckGone(stateDir, record);
         if (ownLock) await unlockWorktree(facts.at, record.path);
         await removeMissingWorktree(facts.at, record.path);
-        await deleteRecord(stateDir, record.id);
-        await releasePorts(userStateDir(facts.at.env), commonDir, record.id);
-        if (hasBlock) await removeExcludes(commonDir, record.id);
+        await forgetRecord(facts, record, hasBlock);
       },
     },
   );
+}
+
+/**
+ * Re-reads `record` under the repository lock: a fix whose record was rewritten (a create that
+ * started since) or whose folder came back must not run.
+ * @throws Error when the record or its folder changed since the check (the fix is then not applied).
+ */
+export async function recheckGone(stateDir: string, record: WorktreeRecord): Promise<void> {
+  const now = await readRecord(stateDir, record.id);
+  if (!now || now.path !== record.path || exists(record.path)) {
+    throw new Error("the record or its folder changed since the check");
+  }
+}
+
+/** Deletes `record` (frees its slot), its ports in the machine's registry and, when `hasBlock`, its info/exclude block. */
+export async function forgetRecord(facts: DoctorFacts, record: WorktreeRecord, hasBlock: boolean): Promise<void> {
+  const { stateDir, commonDir } = facts.repo;
+  await deleteRecord(stateDir, record.id);
+  await releasePorts(userStateDir(facts.at.env), commonDir, record.id);
+  if (hasBlock) await removeExcludes(commonDir, record.id);
 }
 
 /**

@@ -4,14 +4,13 @@ import type { WorktreeEntry } from "../git/parse.js";
 import { removeMissingWorktree } from "../git/worktree.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { createLockOwner } from "./create-lock.js";
-import { folderMissing, movedWorktree } from "./doctor-repair.js";
+import { folderMissing, forgetRecord, movedWorktree, recheckGone } from "./doctor-repair.js";
 import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { shQuote } from "./envfile.js";
-import { excludeBlockIds, removeExcludes } from "./exclude.js";
+import { excludeBlockIds } from "./exclude.js";
 import { idKey } from "./names.js";
 import { processAlive } from "./process.js";
-import { releasePorts, userStateDir } from "./slot-registry.js";
-import { deleteRecord, readRecord, type WorktreeRecord } from "./state.js";
+import type { WorktreeRecord } from "./state.js";
 
 /**
  * The three-way check of seed 002 (research round 2, §5): for every managed id and every
@@ -164,13 +163,8 @@ async function staleRecord(facts: DoctorFacts, record: WorktreeRecord): Promise<
     {
       commands,
       run: async () => {
-        // Re-read under the lock: a create that started since must not lose its record.
-        const now = await readRecord(stateDir, record.id);
-        if (!now || now.path !== record.path || exists(record.path))
-          throw new Error("the record or its folder changed since the check");
-        await deleteRecord(stateDir, record.id);
-        await releasePorts(userStateDir(facts.at.env), commonDir, record.id);
-        if (hasBlock) await removeExcludes(commonDir, record.id);
+        await recheckGone(stateDir, record);
+        await forgetRecord(facts, record, hasBlock);
       },
     },
   );
