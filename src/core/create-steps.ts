@@ -1,7 +1,9 @@
+import { readHeadCommit } from "../git/head-file.js";
 import { revParseHead } from "../git/refs.js";
-import { unlockWorktree } from "../git/worktree.js";
+import { unlockOwnLock } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import type { CopyManifest } from "./copy-manifest.js";
+import { createLockReason } from "./create-lock.js";
 import type { PoolRecord } from "./pool/state.js";
 import { applySteps, guardRoot } from "./provision/index.js";
 import type { NewOutcome, NewPlan, NewWorktree } from "./provision/types.js";
@@ -35,11 +37,22 @@ export function newSteps(
     title: "mark the worktree ready",
     run: async () => {
       // A claimed slot is on the base's commit (the claim set out.head) and was never create-locked.
-      if (!claim) out.head = await revParseHead(gitAt(session, record.path));
+      // The new HEAD is read, not assumed (a post-checkout hook may have moved it): from git's
+      // files when they are the plain layout, else by git beside the record write and the unlock.
+      const head = claim
+        ? null
+        : Promise.resolve(readHeadCommit(repo.commonDir, record.path) ?? revParseHead(gitAt(session, record.path)));
+      head?.catch(() => {}); // awaited below
       record.state = hooksToRun ? "hooks-pending" : "ready";
       record.pid = process.pid;
-      await writeRecord(repo.stateDir, record);
-      if (!claim) await unlockWorktree(gitAt(session), record.path);
+      const marked = (async () => {
+        await writeRecord(repo.stateDir, record);
+        if (!claim) await unlockOwnLock(gitAt(session), repo.commonDir, record.path, createLockReason(process.pid));
+      })();
+      const [readHead, mark] = await Promise.allSettled([head, marked]);
+      if (readHead.status === "rejected") throw readHead.reason;
+      if (mark.status === "rejected") throw mark.reason;
+      if (readHead.value !== null) out.head = readHead.value;
     },
   };
   return [...applySteps({ session, ctx, w, plan, manifest, out, claim }), guardRoot(ready, session, record.path)];

@@ -2,24 +2,18 @@ import path from "node:path";
 import { isValidBranchName, listWorktrees } from "../git/repo.js";
 import { aheadBehindInEach } from "../git/status.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
-import { releaseStaleCreateLocks } from "./create-lock.js";
-import { type CreateOptions, type CreateResult, planNew } from "./create-plan.js";
-import { newSteps } from "./create-steps.js";
+import type { CreateOptions, CreateResult } from "./create-plan.js";
 import { InterruptedError, UsageError } from "./errors.js";
 import { checkPathLength } from "./fs-errors.js";
 import { checkWorktreeRoot, isInside } from "./fs-safe.js";
 import { readIncludeFile } from "./include.js";
 import { lockedSignal, withRepoLock } from "./lock.js";
 import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
-import { chooseSlot } from "./pool/claim.js";
 import { processAlive } from "./process.js";
-import { hookSteps } from "./provision/hooks.js";
 import type { NewOutcome, NewWorktree } from "./provision/types.js";
 import { withRealParents } from "./real-parent.js";
-import { recreateResult, recreateSteps } from "./recreate.js";
 import { defaultBase, fetchBaseRemote, gitAt, openSession, type Session } from "./session.js";
 import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
-import { executeSteps } from "./steps/execute.js";
 import { planOf, type Step } from "./steps/step.js";
 import { commandsFrom, repositoryCommands, requireTrust } from "./trust.js";
 
@@ -38,7 +32,10 @@ export type { CreateOptions, CreateResult } from "./create-plan.js";
  */
 export async function createWorktree(ctx: WtContext, options: CreateOptions): Promise<CreateResult> {
   validateId(options.id);
-  const session = await openSession(ctx, { base: options.base, fetch: options.fetch });
+  const opening = openSession(ctx, { base: options.base, fetch: options.fetch });
+  createModules().catch(() => {}); // awaited where used
+  if (!options.dryRun) preloadStepModules();
+  const session = await opening;
   if (options.hooks !== false) {
     // Before the fetch and the lock: nothing exists yet when an untrusted repository is refused.
     const runs = commandsFrom(repositoryCommands(session.config), ["hooks.postCreate", "databases"]);
@@ -63,6 +60,56 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
   return result;
 }
 
+/**
+ * The modules of planning and of the steps, imported on first use: `createWorktree` starts
+ * loading them (about 40 ms of a create's start, issue 12) while the session's git processes
+ * run, instead of before the first of them starts.
+ */
+function createModules(): Promise<CreateModules> {
+  createModulesLoading ??= Promise.all([
+    import("./create-lock.js"),
+    import("./create-plan.js"),
+    import("./create-steps.js"),
+    import("./pool/claim.js"),
+    import("./provision/hooks.js"),
+    import("./recreate.js"),
+    import("./steps/execute.js"),
+  ]).then(([lock, plan, steps, claim, hooks, recreate, execute]) => ({
+    releaseStaleCreateLocks: lock.releaseStaleCreateLocks,
+    planNew: plan.planNew,
+    newSteps: steps.newSteps,
+    chooseSlot: claim.chooseSlot,
+    hookSteps: hooks.hookSteps,
+    recreateResult: recreate.recreateResult,
+    recreateSteps: recreate.recreateSteps,
+    executeSteps: execute.executeSteps,
+  }));
+  return createModulesLoading;
+}
+let createModulesLoading: Promise<CreateModules> | null = null;
+
+interface CreateModules {
+  releaseStaleCreateLocks: typeof import("./create-lock.js").releaseStaleCreateLocks;
+  planNew: typeof import("./create-plan.js").planNew;
+  newSteps: typeof import("./create-steps.js").newSteps;
+  chooseSlot: typeof import("./pool/claim.js").chooseSlot;
+  hookSteps: typeof import("./provision/hooks.js").hookSteps;
+  recreateResult: typeof import("./recreate.js").recreateResult;
+  recreateSteps: typeof import("./recreate.js").recreateSteps;
+  executeSteps: typeof import("./steps/execute.js").executeSteps;
+}
+
+/**
+ * Starts loading the modules the create's steps import on first use (the atomic writer of the
+ * record, the port check) while the session's git processes run: compiling them then costs the
+ * main thread time it would otherwise spend waiting (about 15 ms of a create, issue 12).
+ * A failure is left to the step that imports the module again.
+ */
+function preloadStepModules(): void {
+  import("write-file-atomic").catch(() => {});
+  import("get-port").catch(() => {});
+}
+
 /** The repository lock's options for a verb of this file. */
 function lockOptions(ctx: WtContext, warn: (m: string) => void, purpose: string) {
   return { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, onWait: ctx.onNotice, purpose };
@@ -85,7 +132,11 @@ async function resolveNew(
   const values = { repo: repo.repoName, id: options.id, name };
   const worktree = withRealParents(worktreePathFor(config, repo.mainPath, values));
   const branch = options.branch ?? expandTemplate(config.branch, values, "branch");
-  if (!(await isValidBranchName(gitAt(session), branch))) {
+  // Independent reads of git, in parallel; the refusals below still come in their order.
+  const valid = isValidBranchName(gitAt(session), branch);
+  const basePromise = config.base !== null ? Promise.resolve(config.base) : defaultBase(repo, ctx.env);
+  basePromise.catch(() => {}); // awaited below, after the checks that refuse first
+  if (!(await valid)) {
     throw new UsageError(
       `invalid branch name ${JSON.stringify(branch)} (git check-ref-format --branch refuses it)`,
       "pass a valid --branch, or fix the `branch` template",
@@ -99,7 +150,7 @@ async function resolveNew(
   // Refuse a .worktreeinclude that is a FIFO, a device or a folder before the lock is taken
   // (planIncludes reads it again under the lock, through the same non-blocking reader).
   if (!repo.bare) await readIncludeFile(repo.mainPath);
-  const base = config.base ?? (await defaultBase(repo, ctx.env));
+  const base = await basePromise;
   if (config.fetch && !options.dryRun) {
     const warning = await fetchBaseRemote(repo, base, ctx);
     if (warning) warn(warning);
@@ -145,6 +196,7 @@ async function createLocked(
   w: NewWorktree,
 ): Promise<CreateRun> {
   const { repo } = session;
+  const { releaseStaleCreateLocks, recreateSteps, recreateResult, executeSteps } = await createModules();
   const records = await readRecords(repo.stateDir);
   const existing = records.find((r) => idKey(r.id) === idKey(options.id));
   if (!existing) return createNew(session, ctx, { ...w, records });
@@ -177,6 +229,7 @@ async function createLocked(
 
 /** Plans, then runs (or, with --dry-run, lists) the steps of a worktree this run makes. */
 async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Promise<CreateRun> {
+  const { planNew, chooseSlot, hookSteps, newSteps, executeSteps } = await createModules();
   const plan = await planNew(session, ctx, w);
   const { record } = plan;
   const out: NewOutcome = { head: plan.how.kind === "new" ? plan.baseCommit : "" };
@@ -304,6 +357,7 @@ async function finishHooks(
   if (hooks.length > 0) {
     // The hooks run in the folder (an install, a migration): never in a swapped-in link.
     await checkWorktreeRoot(record.path, repo.commonDir);
+    const { executeSteps } = await createModules();
     await executeSteps(hooks, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: warn });
   }
   // With no hook to run, the create's own lock hold already marked it ready.

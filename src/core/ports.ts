@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
 import { SlotsExhaustedError } from "./errors.js";
 
 /**
@@ -175,9 +174,11 @@ export function readListeningPorts(): Set<number> | null {
  * @param timeoutMs how long a silent (filtered) port may take before it counts as not listening
  */
 export async function isListening(port: number, timeoutMs = 300): Promise<boolean> {
+  // Imported on first use: `wt status` reads the kernel's tables instead where it can.
+  const net = await import("node:net");
   const probe = (host: string) =>
     new Promise<boolean>((resolve) => {
-      const socket = connect({ host, port });
+      const socket = net.connect({ host, port });
       const done = (ok: boolean) => {
         socket.destroy();
         resolve(ok);

@@ -3,7 +3,11 @@ import path from "node:path";
 import { currentBranch, fetchRemote, originHead, revParseHead } from "../git/refs.js";
 import { listRemotes, type RepoContext, refExists, resolveRepo } from "../git/repo.js";
 import type { Env, GitAt } from "../git/run.js";
+<<<<<<< HEAD
 import { CONFIG_FILE, type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
+=======
+import type { ConfigFlags, WtConfig } from "./config.js";
+>>>>>>> r2/perf
 import type { WtContext } from "./context.js";
 
 /** The repository and its effective configuration, as every verb starts. */
@@ -31,7 +35,12 @@ export function gitAt(
  * @throws UsageError / ConfigError (exit 2) as `resolveRepo` and `loadConfig` do.
  */
 export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Promise<Session> {
+  // The config's modules (its validator, messages) load while git finds the repository; a verb
+  // that only needs `defaultBase` (`wt status`) never loads them (about 13 ms, issue 12).
+  const configModule = import("./config.js");
+  configModule.catch(() => {}); // awaited below
   const repo = await resolveRepo(ctx.cwd, ctx.env);
+  const { loadConfig } = await configModule;
   const config = await loadConfig(repo.mainPath, ctx.env, flags);
   if (ctx.onDetail) {
     const file = path.join(repo.mainPath, CONFIG_FILE);
@@ -42,6 +51,20 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
   return { repo, config, env: ctx.env };
 }
 
+/** Each session's remotes, listed once (`defaultBase` and `fetchBaseRemote` both need them). */
+const remotesOf = new WeakMap<RepoContext, Promise<string[]>>();
+
+/** `git remote` in the main worktree, run once per `repo` (a failure is not kept). */
+export function sessionRemotes(repo: RepoContext, env: Env): Promise<string[]> {
+  let p = remotesOf.get(repo);
+  if (!p) {
+    p = listRemotes({ cwd: repo.mainPath, env });
+    p.catch(() => remotesOf.delete(repo));
+    remotesOf.set(repo, p);
+  }
+  return p;
+}
+
 /**
  * The base when the config names none (docs/contract.md, "Zero-config defaults"):
  * `origin/<default branch>` when `origin` exists (its `HEAD`, else the main worktree's
@@ -50,7 +73,7 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
  */
 export async function defaultBase(repo: RepoContext, env: Env): Promise<string> {
   const at = { cwd: repo.mainPath, env };
-  const [remotes, branch] = await Promise.all([listRemotes(at), currentBranch(at)]);
+  const [remotes, branch] = await Promise.all([sessionRemotes(repo, env), currentBranch(at)]);
   if (remotes.includes("origin")) {
     const head = await originHead(at);
     if (head) return head;
@@ -71,8 +94,12 @@ export async function fetchBaseRemote(
   base: string,
   ctx: Pick<WtContext, "env" | "signal" | "onProgress" | "onStepProgress">,
 ): Promise<string | null> {
+<<<<<<< HEAD
   const { env, signal } = ctx;
   const remotes = await listRemotes({ cwd: repo.mainPath, env });
+=======
+  const remotes = await sessionRemotes(repo, env);
+>>>>>>> r2/perf
   const remote = remotes.filter((r) => base.startsWith(`${r}/`)).sort((a, b) => b.length - a.length)[0];
   if (!remote) return null;
   // Not one of the executor's steps (it runs before the lock), so it ends its progress itself.

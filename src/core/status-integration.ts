@@ -22,9 +22,14 @@ const PARALLEL = 4;
  * them costs nothing more. Only a branch with commits ahead gets the full rule
  * (`branchIntegration`: its base, then the base's local branch), a few at a time. Unknown
  * counts, a detached HEAD or a failing check leave null.
+ * @param remotesOf the repository's remotes (`wt status` passes the list its default base read)
  * @returns `rows`, filled in
  */
-export async function markIntegration<R extends IntegrationRow>(main: GitAt, rows: R[]): Promise<R[]> {
+export async function markIntegration<R extends IntegrationRow>(
+  main: GitAt,
+  rows: R[],
+  remotesOf: () => Promise<string[]> = () => listRemotes(main),
+): Promise<R[]> {
   const expensive: IntegrationRow[] = [];
   for (const row of rows) {
     if (row.ahead === null || row.base === null || row.branch === null) continue;
@@ -38,7 +43,7 @@ export async function markIntegration<R extends IntegrationRow>(main: GitAt, row
   if (expensive.length === 0) return rows;
   // Imported only when some branch is ahead: every module costs `wt status` start-up time.
   const { branchIntegration } = await import("./integration.js");
-  const remotes = await listRemotes(main).catch(() => []);
+  const remotes = await remotesOf().catch(() => []);
   let next = 0;
   const worker = async () => {
     for (let row = expensive[next++]; row !== undefined; row = expensive[next++]) {

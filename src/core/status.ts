@@ -5,7 +5,14 @@ import type { AheadBehind } from "../git/ahead-behind.js";
 import type { IntegratedHow } from "../git/integrated.js";
 import type { WorktreeEntry } from "../git/parse.js";
 import { parseStatusV2 } from "../git/parse.js";
-import { assertGitVersion, discoverRepoFast, listWorktrees, resolveCommit, resolveRepo } from "../git/repo.js";
+import {
+  assertGitVersion,
+  discoverRepoFast,
+  listWorktrees,
+  type RepoContext,
+  resolveCommit,
+  resolveRepo,
+} from "../git/repo.js";
 import type { GitAt } from "../git/run.js";
 import { aheadBehindInEach, statusMany } from "../git/status.js";
 import type { WtContext } from "./context.js";
@@ -13,7 +20,7 @@ import { idKey, validateId } from "./names.js";
 import type { PoolSlotView } from "./pool/inspect.js";
 import { poolOf } from "./pool/inspect.js";
 import { isListening, readListeningPorts } from "./ports.js";
-import { defaultBase } from "./session.js";
+import { defaultBase, sessionRemotes } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 import { markIntegration } from "./status-integration.js";
 import { type RowFacts, rowFacts, selectRows } from "./status-rows.js";
@@ -101,6 +108,20 @@ function baseCommitCache(main: GitAt): (base: string) => Promise<string | null> 
 }
 
 /**
+ * The base of a row (its record's, else `defaultBase`, asked once) and each base's commit
+ * (`baseCommitCache`); failures answer null.
+ */
+function baseResolvers(repo: RepoContext, main: GitAt) {
+  let unmanagedBase: Promise<string | null> | null = null;
+  const baseFor = (record: WorktreeRecord | null): Promise<string | null> => {
+    if (record) return Promise.resolve(record.base);
+    unmanagedBase ??= defaultBase(repo, main.env).catch(() => null);
+    return unmanagedBase;
+  };
+  return { baseFor, commitOf: baseCommitCache(main) };
+}
+
+/**
  * `wt status [<id>...]`: one row per worktree of the repository, managed or not, plus
  * managed worktrees git no longer knows. Never fails because of what a row says.
  * @throws UsageError (2) for an invalid id or outside a repository; WorktreeNotFoundError (3)
@@ -126,18 +147,16 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     existsSync(f),
   );
   const earlyOutputs = statusMany(early, ctx.env, PARALLEL);
+  const { baseFor, commitOf } = baseResolvers(repo, main);
+  // The bases and their commits are asked beside the statuses rather than after them (issue 12).
+  const warm = (base: Promise<string | null>) => base.then((b) => b && commitOf(b)).catch(() => null);
+  if (ids.length === 0 && !repo.bare) warm(baseFor(null));
+  for (const base of new Set(wanted.map((r) => r.base))) warm(Promise.resolve(base));
   const entries = await listed.catch(async (e: unknown) => {
     await assertGitVersion(main); // a too-old git explains the failure better than the failure does
     throw e;
   });
   const [pool, selected] = poolAndRows(repo, entries, records, ids);
-  let unmanagedBase: Promise<string | null> | null = null;
-  const baseFor = (record: WorktreeRecord | null) => {
-    if (record) return Promise.resolve(record.base);
-    unmanagedBase ??= defaultBase(repo, ctx.env).catch(() => null);
-    return unmanagedBase;
-  };
-  const commitOf = baseCommitCache(main);
   const facts = await rowFacts(repo, selected);
   const earlyIndex = new Map(early.map((folder, k) => [folder, k]));
   const late = facts.filter((f) => f.canRunGit && !earlyIndex.has(f.folder)).map((f) => f.folder);
@@ -164,7 +183,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   );
   return {
     main: repo.mainPath,
-    worktrees: await markIntegration(main, worktrees),
+    worktrees: await markIntegration(main, worktrees, () => sessionRemotes(repo, ctx.env)),
     ...(pool && ids.length === 0 ? { pool } : {}),
   };
 }

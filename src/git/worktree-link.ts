@@ -16,6 +16,20 @@ import path from "node:path";
  * @returns null when the tie holds, else why not (a sentence for the user).
  */
 export function worktreeLinkProblem(commonDir: string, folder: string): string | null {
+  const tie = linkCheck(commonDir, folder);
+  return typeof tie === "string" ? tie : null;
+}
+
+/**
+ * The admin dir (`<commonDir>/worktrees/<id>`, real path) of the linked worktree at `folder`
+ * when the tie `worktreeLinkProblem` checks holds, else null.
+ */
+export function worktreeAdminDir(commonDir: string, folder: string): string | null {
+  const tie = linkCheck(commonDir, folder);
+  return typeof tie === "string" ? null : tie.admin;
+}
+
+function linkCheck(commonDir: string, folder: string): string | { admin: string } {
   const dotGit = path.join(folder, ".git");
   let text: string;
   try {
@@ -43,12 +57,12 @@ export function worktreeLinkProblem(commonDir: string, folder: string): string |
   if (backFolder === null || backFolder !== realOrNull(folder)) {
     return `${dotGit} points to ${admin}, which belongs to the worktree at ${path.dirname(back)}`;
   }
-  return null;
+  return { admin };
 }
 
 function realOrNull(p: string): string | null {
   try {
-    return realpathSync(p);
+    return realpathSync.native(p);
   } catch {
     return null;
   }

@@ -1,4 +1,7 @@
+import { readFile, unlink } from "node:fs/promises";
+import path from "node:path";
 import { type GitAt, git } from "./run.js";
+import { worktreeAdminDir } from "./worktree-link.js";
 
 export type { GitAt } from "./run.js";
 
@@ -53,6 +56,31 @@ export async function pruneWorktrees(at: GitAt): Promise<void> {
 /** `git worktree unlock -- <folder>`. @throws GitError (exit 6), e.g. when it is not locked. */
 export async function unlockWorktree(at: GitAt, folder: string): Promise<void> {
   await git(["worktree", "unlock", "--", folder], at);
+}
+
+/**
+ * Removes the lock with `reason` from the linked worktree at `folder`, as `git worktree unlock`
+ * does: git deletes `worktrees/<id>/locked` in the common dir (gitrepository-layout(5)), after
+ * reading every worktree of the repository to find `<id>` (about 1 ms per worktree). Here the
+ * id comes from the folder's own tie to its admin dir, checked both ways (`worktreeAdminDir`),
+ * and the file is deleted in process only when it holds exactly `reason` (git trims it as it
+ * reads it). In every other case (no tie, no lock, another reason, the file unreadable)
+ * `git worktree unlock` runs as before, with its refusals.
+ * @throws GitError (exit 6) as `unlockWorktree`.
+ */
+export async function unlockOwnLock(at: GitAt, commonDir: string, folder: string, reason: string): Promise<void> {
+  const admin = worktreeAdminDir(commonDir, folder);
+  const locked = admin === null ? null : path.join(admin, "locked");
+  const held = locked === null ? null : await readFile(locked, "utf8").catch(() => null);
+  if (locked !== null && held !== null && held.trim() === reason.trim()) {
+    try {
+      await unlink(locked);
+      return;
+    } catch {
+      // Fall through: git says why.
+    }
+  }
+  await unlockWorktree(at, folder);
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
@@ -86,6 +85,8 @@ export async function deletePoolRecord(stateDir: string, n: number): Promise<voi
  */
 export async function warmKeyOf(at: GitAt, commit: string, files: readonly string[]): Promise<string> {
   const ids = await blobIds(at, commit, files);
+  // Imported here: `wt status` reads pool records through this module and needs no hash.
+  const { createHash } = await import("node:crypto");
   const h = createHash("sha256");
   for (const f of files) h.update(`${f}\0${ids.get(f) ?? "-"}\n`);
   return h.digest("hex");
