@@ -3,11 +3,7 @@ import path from "node:path";
 import { currentBranch, fetchRemote, originHead, revParseHead } from "../git/refs.js";
 import { listRemotes, type RepoContext, refExists, resolveRepo } from "../git/repo.js";
 import type { Env, GitAt } from "../git/run.js";
-<<<<<<< HEAD
-import { CONFIG_FILE, type ConfigFlags, loadConfig, type WtConfig } from "./config.js";
-=======
 import type { ConfigFlags, WtConfig } from "./config.js";
->>>>>>> r2/perf
 import type { WtContext } from "./context.js";
 
 /** The repository and its effective configuration, as every verb starts. */
@@ -40,7 +36,7 @@ export async function openSession(ctx: WtContext, flags: ConfigFlags = {}): Prom
   const configModule = import("./config.js");
   configModule.catch(() => {}); // awaited below
   const repo = await resolveRepo(ctx.cwd, ctx.env);
-  const { loadConfig } = await configModule;
+  const { CONFIG_FILE, loadConfig } = await configModule;
   const config = await loadConfig(repo.mainPath, ctx.env, flags);
   if (ctx.onDetail) {
     const file = path.join(repo.mainPath, CONFIG_FILE);
@@ -94,12 +90,8 @@ export async function fetchBaseRemote(
   base: string,
   ctx: Pick<WtContext, "env" | "signal" | "onProgress" | "onStepProgress">,
 ): Promise<string | null> {
-<<<<<<< HEAD
   const { env, signal } = ctx;
-  const remotes = await listRemotes({ cwd: repo.mainPath, env });
-=======
   const remotes = await sessionRemotes(repo, env);
->>>>>>> r2/perf
   const remote = remotes.filter((r) => base.startsWith(`${r}/`)).sort((a, b) => b.length - a.length)[0];
   if (!remote) return null;
   // Not one of the executor's steps (it runs before the lock), so it ends its progress itself.
