@@ -2,11 +2,12 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { isIntegrated } from "../../git/integrated.js";
+import { batchCheckObjects } from "../../git/objects.js";
 import type { WorktreeEntry } from "../../git/parse.js";
-import { lockWorktree, moveWorktree, switchDetach } from "../../git/pool.js";
+import { moveWorktree, switchDetach } from "../../git/pool.js";
 import { aheadCount, deleteBranch } from "../../git/refs.js";
 import { refExists, resolveCommit } from "../../git/repo.js";
-import { removeWorktree } from "../../git/worktree.js";
+import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
 import { checkNotInProgress } from "../cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "../context.js";
 import { BaseNotFoundError, UsageError, WorktreeNotFoundError } from "../errors.js";
@@ -50,15 +51,17 @@ export interface ReleaseResult {
  * or existed before `wt create`; deleted when integrated into the base (`isIntegrated`, the
  * rule `wt merge` uses: an ancestor, no added changes, trees match, the merge adds nothing, or
  * every patch already on the base); else kept, with how many commits only it has.
+ * `branchExists`, when the caller already asked git, spares the `rev-parse --verify`.
  */
 export async function branchIntegrated(
   session: Session,
   record: WorktreeRecord,
   entries: readonly WorktreeEntry[],
+  branchExists?: boolean,
 ): Promise<BranchFate> {
   const at = gitAt(session);
   const ref = `refs/heads/${record.branch}`;
-  if (!(await refExists(at, ref))) return { delete: false, kept: "the branch no longer exists" };
+  if (!(branchExists ?? (await refExists(at, ref)))) return { delete: false, kept: "the branch no longer exists" };
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
@@ -130,11 +133,10 @@ async function releaseSteps(
   warn: (m: string) => void,
 ): Promise<{ steps: Step[]; result: ReleaseResult }> {
   const { repo, config } = session;
-  const [baseCommit, fate] = await Promise.all([
-    resolveCommit(gitAt(session), record.base),
-    branchIntegrated(session, record, entries),
-  ]);
-  if (baseCommit === null) throw new BaseNotFoundError(record.base);
+  const refs = await releaseRefs(session, record);
+  if (refs.baseCommit === null) throw new BaseNotFoundError(record.base);
+  const { baseCommit } = refs;
+  const fate = await branchIntegrated(session, record, entries, refs.branchExists);
   const records = readPoolRecords(repo.stateDir);
   const full = records.length >= config.pool.size;
   const result: ReleaseResult = {
@@ -177,6 +179,27 @@ async function releaseSteps(
     // Each step that acts in the folder first checks it is still the worktree git made.
     steps: steps.map((s) => (IN_FOLDER.includes(s.kind) ? guardRoot(s, session, record.path) : s)),
     result,
+  };
+}
+
+/**
+ * The base's commit (null: it names none) and whether the branch exists, in one `git cat-file
+ * --batch-check` (`batchCheckObjects`: each name resolved as `rev-parse --verify` does); a
+ * name the batch cannot carry is asked with its one-name verb.
+ */
+async function releaseRefs(
+  session: Session,
+  record: WorktreeRecord,
+): Promise<{ baseCommit: string | null; branchExists: boolean }> {
+  const at = gitAt(session);
+  const ref = `refs/heads/${record.branch}`;
+  const base = `${record.base}^{commit}`;
+  const found = await batchCheckObjects(at, [ref, base]);
+  const b = found.get(base);
+  const r = found.get(ref);
+  return {
+    baseCommit: b === undefined ? await resolveCommit(at, record.base) : b.state === "present" ? b.oid : null,
+    branchExists: r === undefined ? await refExists(at, ref) : r.state === "present",
   };
 }
 
@@ -241,7 +264,8 @@ function returnStep(
       await mkdir(path.dirname(to.folder), { recursive: true });
       await rmdir(to.folder).catch(() => {});
       await moveWorktree(at, record.path, to.folder);
-      await lockWorktree(at, to.folder, POOL_LOCK_REASON);
+      // Locked in process (`lockOwnWorktree`: the lock file created, never overwritten), else by git.
+      await lockOwnWorktree(at, repo.commonDir, to.folder, POOL_LOCK_REASON);
       await writePoolRecord(repo.stateDir, {
         version: 1,
         n: to.n,
