@@ -4,7 +4,7 @@ import path from "node:path";
 import { isIntegrated } from "../../git/integrated.js";
 import { batchCheckObjects } from "../../git/objects.js";
 import type { WorktreeEntry } from "../../git/parse.js";
-import { moveWorktree, switchDetach } from "../../git/pool.js";
+import { detachInPlace, moveWorktree, switchDetach } from "../../git/pool.js";
 import { aheadCount, deleteBranch } from "../../git/refs.js";
 import { refExists, resolveCommit } from "../../git/repo.js";
 import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
@@ -162,6 +162,7 @@ async function releaseSteps(
     "record",
   ]);
   const at = gitAt(session, record.path, ctx.signal);
+  const headAt = entries.find((e) => path.resolve(e.path) === record.path)?.head ?? null;
   const steps: Step[] = [
     ...teardown.filter((s) => s.kind !== "release"),
     ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path)),
@@ -169,7 +170,11 @@ async function releaseSteps(
     {
       kind: "reset",
       title: `leave branch ${record.branch}: switch to ${record.base} (${baseCommit.slice(0, 8)}), detached; ignored files (the warm state) stay`,
-      run: () => switchDetach(at, baseCommit),
+      // At the base already (no commit of its own): HEAD detached in place, no index refresh.
+      run: async () => {
+        const inPlace = headAt === baseCommit && (await detachInPlace(at, baseCommit, "wt release: detach"));
+        if (!inPlace) await switchDetach(at, baseCommit);
+      },
     },
     branchStep(session, record, fate, result),
     free === null ? removeStep(session, record) : returnStep(session, record, { ...free, baseCommit }),
