@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { isIntegrated } from "../../git/integrated.js";
-import { batchCheckObjects } from "../../git/objects.js";
+import { batchCheckObjects, type ObjectInfo } from "../../git/objects.js";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { detachInPlace, moveWorktree, switchDetach } from "../../git/pool.js";
 import { aheadCount, deleteBranch } from "../../git/refs.js";
@@ -51,21 +51,23 @@ export interface ReleaseResult {
  * or existed before `wt create`; deleted when integrated into the base (`isIntegrated`, the
  * rule `wt merge` uses: an ancestor, no added changes, trees match, the merge adds nothing, or
  * every patch already on the base); else kept, with how many commits only it has.
- * `branchExists`, when the caller already asked git, spares the `rev-parse --verify`.
+ * `known`, when the caller already asked git, spares the `rev-parse --verify` and, when the
+ * branch is at the base's commit (isIntegrated's first rule, `same-commit`), its `rev-parse`.
  */
 export async function branchIntegrated(
   session: Session,
   record: WorktreeRecord,
   entries: readonly WorktreeEntry[],
-  branchExists?: boolean,
+  known?: { branchExists: boolean; sameCommit: boolean },
 ): Promise<BranchFate> {
   const at = gitAt(session);
   const ref = `refs/heads/${record.branch}`;
-  if (!(branchExists ?? (await refExists(at, ref)))) return { delete: false, kept: "the branch no longer exists" };
+  if (!(known?.branchExists ?? (await refExists(at, ref))))
+    return { delete: false, kept: "the branch no longer exists" };
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
-  if ((await isIntegrated(at, ref, record.base)).integrated) return { delete: true };
+  if (known?.sameCommit || (await isIntegrated(at, ref, record.base)).integrated) return { delete: true };
   const ahead = await aheadCount(at, ref, record.base);
   return {
     delete: false,
@@ -136,7 +138,8 @@ async function releaseSteps(
   const refs = await releaseRefs(session, record);
   if (refs.baseCommit === null) throw new BaseNotFoundError(record.base);
   const { baseCommit } = refs;
-  const fate = await branchIntegrated(session, record, entries, refs.branchExists);
+  const sameCommit = refs.branchCommit !== null && refs.branchCommit === baseCommit;
+  const fate = await branchIntegrated(session, record, entries, { branchExists: refs.branchExists, sameCommit });
   const records = readPoolRecords(repo.stateDir);
   const full = records.length >= config.pool.size;
   const result: ReleaseResult = {
@@ -188,23 +191,27 @@ async function releaseSteps(
 }
 
 /**
- * The base's commit (null: it names none) and whether the branch exists, in one `git cat-file
- * --batch-check` (`batchCheckObjects`: each name resolved as `rev-parse --verify` does); a
- * name the batch cannot carry is asked with its one-name verb.
+ * The base's commit (null: it names none), whether the branch exists and its commit (null:
+ * not asked or none), in one `git cat-file --batch-check` (`batchCheckObjects`: each name
+ * resolved as `rev-parse --verify` does); a name the batch cannot carry is asked with its
+ * one-name verb.
  */
 async function releaseRefs(
   session: Session,
   record: WorktreeRecord,
-): Promise<{ baseCommit: string | null; branchExists: boolean }> {
+): Promise<{ baseCommit: string | null; branchExists: boolean; branchCommit: string | null }> {
   const at = gitAt(session);
   const ref = `refs/heads/${record.branch}`;
   const base = `${record.base}^{commit}`;
-  const found = await batchCheckObjects(at, [ref, base]);
+  const tip = `${ref}^{commit}`;
+  const found = await batchCheckObjects(at, [ref, base, tip]);
+  const oid = (info: ObjectInfo | undefined) => (info?.state === "present" ? info.oid : null);
   const b = found.get(base);
   const r = found.get(ref);
   return {
-    baseCommit: b === undefined ? await resolveCommit(at, record.base) : b.state === "present" ? b.oid : null,
+    baseCommit: b === undefined ? await resolveCommit(at, record.base) : oid(b),
     branchExists: r === undefined ? await refExists(at, ref) : r.state === "present",
+    branchCommit: oid(found.get(tip)),
   };
 }
 
