@@ -33,12 +33,15 @@ export type ClaimChoice = { slot: PoolRecord; reason: null } | { slot: null; rea
 /**
  * A claim's first read, started beside `planNew` (under the same repository lock, reading
  * only): `git status` of the first slot whose record says idle and whose `.git` tie holds, the
- * question that grows with the repository's size. `chooseSlot` uses it when that slot is still
- * its candidate; any other slot is asked then. null when no record is idle.
+ * question that grows with the repository's size, and the warm key at that slot's commit (`git
+ * ls-tree`). `chooseSlot` uses the status when that slot is still its candidate (any other
+ * slot is asked then) and the key when the base's commit is that one. null when no record is idle.
  */
 export interface ClaimPrefetch {
   path: string;
   status: Promise<StatusEntry[]>;
+  /** The warm key at that slot's commit: the base's too, unless the slot is stale. */
+  warm: { commit: string; key: Promise<string> };
 }
 
 /** Starts the `ClaimPrefetch` of `session`'s pool (its failure is `chooseSlot`'s to see). */
@@ -49,8 +52,11 @@ export function prefetchClaim(session: Session, ctx: WtContext): ClaimPrefetch |
   );
   if (!first) return null;
   const status = statusPorcelain(gitAt(session, first.path, ctx.signal));
-  status.catch(() => {}); // awaited by chooseSlot, or dropped when it picks no slot
-  return { path: first.path, status };
+  const key = warmKeyOf(gitAt(session, repo.mainPath, ctx.signal), first.baseCommit, session.config.pool.warmKey);
+  // Awaited by chooseSlot, or dropped when it picks no slot.
+  status.catch(() => {});
+  key.catch(() => {});
+  return { path: first.path, status, warm: { commit: first.baseCommit, key } };
 }
 
 /**
@@ -71,7 +77,8 @@ export async function chooseSlot(
   if (records.length === 0) return { slot: null, reason: "empty" };
   if (plan.how.kind !== "new") return { slot: null, reason: "stale" };
   const at = gitAt(session, repo.mainPath, ctx.signal);
-  const warm = warmKeyOf(at, plan.baseCommit, config.pool.warmKey);
+  const warm =
+    early?.warm.commit === plan.baseCommit ? early.warm.key : warmKeyOf(at, plan.baseCommit, config.pool.warmKey);
   warm.catch(() => {}); // awaited at the first candidate
   const entries = plan.entries ?? (await listWorktrees(at));
   const statusOf = (folder: string) =>
