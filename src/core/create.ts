@@ -79,6 +79,7 @@ function createModules(): Promise<CreateModules> {
     planNew: plan.planNew,
     newSteps: steps.newSteps,
     chooseSlot: claim.chooseSlot,
+    prefetchClaim: claim.prefetchClaim,
     hookSteps: hooks.hookSteps,
     recreateResult: recreate.recreateResult,
     recreateSteps: recreate.recreateSteps,
@@ -93,6 +94,7 @@ interface CreateModules {
   planNew: typeof import("./create-plan.js").planNew;
   newSteps: typeof import("./create-steps.js").newSteps;
   chooseSlot: typeof import("./pool/claim.js").chooseSlot;
+  prefetchClaim: typeof import("./pool/claim.js").prefetchClaim;
   hookSteps: typeof import("./provision/hooks.js").hookSteps;
   recreateResult: typeof import("./recreate.js").recreateResult;
   recreateSteps: typeof import("./recreate.js").recreateSteps;
@@ -229,11 +231,13 @@ async function createLocked(
 
 /** Plans, then runs (or, with --dry-run, lists) the steps of a worktree this run makes. */
 async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Promise<CreateRun> {
-  const { planNew, chooseSlot, hookSteps, newSteps, executeSteps } = await createModules();
+  const { planNew, chooseSlot, prefetchClaim, hookSteps, newSteps, executeSteps } = await createModules();
+  // A claim's slot status (the read that grows with the repository) runs beside the plan.
+  const early = w.pool && !w.dryRun ? prefetchClaim(session, ctx) : null;
   const plan = await planNew(session, ctx, w);
   const { record } = plan;
   const out: NewOutcome = { head: plan.how.kind === "new" ? plan.baseCommit : "" };
-  const choice = w.pool ? await chooseSlot(session, ctx, plan) : null;
+  const choice = w.pool ? await chooseSlot(session, ctx, plan, early) : null;
   if (choice?.slot) record.pool = { warmKey: choice.slot.warmKey };
   else if (choice) w.warn(`no idle pool slot to claim (${choice.reason}): a normal create`);
   const hooks = w.hooks

@@ -50,6 +50,19 @@ export async function switchDetach(at: GitAt, commit: string): Promise<void> {
 }
 
 /**
+ * Detaches HEAD of the worktree at `at.cwd` where it already points: `git update-ref --no-deref
+ * -m <message> HEAD <commit> <commit>` (git-update-ref(1): the old value is verified against what
+ * HEAD resolves to, under git's ref lock). What `git switch --detach <commit>` does when HEAD is
+ * at `commit`, without reading the index or a file of the tree (their cost grows with the
+ * repository), and with no file changed.
+ * @returns false, changing nothing, when HEAD is not at `commit` (git's exit 128).
+ */
+export async function detachInPlace(at: GitAt, commit: string, message: string): Promise<boolean> {
+  const r = await git(["update-ref", "--no-deref", "-m", message, "HEAD", commit, commit], { ...at, okCodes: [128] });
+  return r.exitCode === 0;
+}
+
+/**
  * The blob ids of `paths` in `commit` (`git ls-tree -z <commit> -- <paths>`): path -> object
  * id; a path the commit does not track is absent. A blob id is a hash of the file's content, so
  * two commits give the same ids exactly when the files are the same.

@@ -1,4 +1,4 @@
-import { readFile, unlink } from "node:fs/promises";
+import { readFile, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type GitAt, git } from "./run.js";
 import { worktreeAdminDir } from "./worktree-link.js";
@@ -81,6 +81,29 @@ export async function unlockOwnLock(at: GitAt, commonDir: string, folder: string
     }
   }
   await unlockWorktree(at, folder);
+}
+
+/**
+ * Locks the linked worktree at `folder` with `reason`, as `git worktree lock --reason` does:
+ * git writes `reason` and a newline to `worktrees/<id>/locked` in the common dir
+ * (gitrepository-layout(5)) after reading every worktree of the repository to find `<id>`.
+ * Here the id comes from the folder's own tie to its admin dir, checked both ways
+ * (`worktreeAdminDir`), and the file is created in process only when none exists (exclusive
+ * create: a lock that is there, anyone's, is never overwritten). In every other case (no tie,
+ * already locked, the file not writable) `git worktree lock` runs as before, with its refusals.
+ * @throws GitError (exit 6) as `git worktree lock` (e.g. already locked).
+ */
+export async function lockOwnWorktree(at: GitAt, commonDir: string, folder: string, reason: string): Promise<void> {
+  const admin = worktreeAdminDir(commonDir, folder);
+  if (admin !== null) {
+    try {
+      await writeFile(path.join(admin, "locked"), `${reason}\n`, { flag: "wx" });
+      return;
+    } catch {
+      // Fall through: git says why.
+    }
+  }
+  await git(["worktree", "lock", "--reason", reason, "--", folder], at);
 }
 
 /**

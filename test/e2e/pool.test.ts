@@ -251,6 +251,31 @@ describe("wt pool (seed 001)", () => {
     }
   });
 
+  it("a claim and a release at the base run no worktree unlock/lock, no switch --detach and no rev-parse --verify; the slot stays git-locked", async () => {
+    repo = setUp(1);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const gits = (stderr: string) => stderr.split("\n").filter((l) => l.startsWith("  $ git "));
+    const claim = await runWt(repo.main, ["create", "31", "--pool", "--verbose"]);
+    expect(claim.code, claim.stderr).toBe(0);
+    const claimed = gits(claim.stderr);
+    expect(claimed.some((l) => l.includes("git worktree move"))).toBe(true);
+    expect(claimed.some((l) => l.includes("git status"))).toBe(true);
+    expect(claimed.filter((l) => l.includes("git worktree unlock"))).toEqual([]);
+    const release = await runWt(repo.main, ["release", "31", "--verbose"]);
+    expect(release.code, release.stderr).toBe(0);
+    const released = gits(release.stderr);
+    expect(released.some((l) => l.includes("git update-ref --no-deref"))).toBe(true);
+    expect(released.filter((l) => /git (switch|worktree lock|rev-parse --verify)/.test(l))).toEqual([]);
+    const [slot] = await idleSlots(repo);
+    expect(slot?.head).toBe(gitSync(repo.main, "rev-parse", "HEAD").trim());
+    expect(gitSync(slot?.path as string, "status", "--porcelain", "--branch").trim()).toBe("## HEAD (no branch)");
+    expect(gitSync(repo.main, "worktree", "list", "--porcelain")).toMatch(/\nlocked wt pool slot(\n|$)/);
+    gitSync(repo.main, "worktree", "prune");
+    expect(worktreePaths(repo.main)).toContain(slot?.path);
+    const again = await wtJson<Claim>(repo.main, ["create", "32", "--pool", "--json"]);
+    expect(again.pool).toEqual({ hit: true, reason: null });
+  });
+
   it("pool.warm needs trust: a changed warm command is exit 2 (untrusted) and makes no slot", async () => {
     repo = setUp(1);
     const config = JSON.parse(readFileSync(path.join(repo.main, "wt.config.json"), "utf8"));

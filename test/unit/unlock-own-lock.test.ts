@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { unlockOwnLock } from "../../src/git/worktree.js";
+import { lockOwnWorktree, unlockOwnLock } from "../../src/git/worktree.js";
 import { makeRepo, type TestRepo } from "../helpers/repo.js";
 
 let repo: TestRepo | null = null;
@@ -69,5 +69,39 @@ describe("unlockOwnLock (the creation lock removed without git when it is the ca
       /not locked/,
     );
     expect(t.gitRuns()).toEqual([`worktree unlock -- ${t.folder}`]);
+  });
+});
+
+describe("lockOwnWorktree (a pool slot locked without git, as git worktree lock would)", () => {
+  const reason = "wt pool slot";
+
+  it("creates worktrees/<id>/locked with the reason and a newline, with no git process; git lists it locked and prune keeps it", async () => {
+    const t = lockedWorktree("x");
+    repo?.git("worktree", "unlock", t.folder);
+    await lockOwnWorktree(t.at, t.commonDir, t.folder, reason);
+    expect(t.gitRuns()).toEqual([]);
+    expect(readFileSync(t.lockedFile, "utf8")).toBe(`${reason}\n`);
+    expect(repo?.git("worktree", "list", "--porcelain")).toContain(`worktree ${t.folder}\nHEAD `);
+    expect(repo?.git("worktree", "list", "--porcelain")).toMatch(/\nlocked wt pool slot(\n|$)/);
+    // git honours the lock: with its folder gone, the entry survives `git worktree prune`.
+    renameSync(t.folder, `${t.folder}-away`);
+    repo?.git("worktree", "prune");
+    expect(repo?.git("worktree", "list", "--porcelain")).toContain(`worktree ${t.folder}\n`);
+  });
+
+  it("never overwrites a lock that is there (a user's): git worktree lock runs and refuses, the user's reason stays", async () => {
+    const t = lockedWorktree("a user's lock");
+    await expect(lockOwnWorktree(t.at, t.commonDir, t.folder, reason)).rejects.toThrow(/already locked/);
+    expect(t.gitRuns()).toEqual([`worktree lock --reason ${reason} -- ${t.folder}`]);
+    expect(readFileSync(t.lockedFile, "utf8").trim()).toBe("a user's lock");
+  });
+
+  it("asks git when the folder's tie to its admin dir does not hold", async () => {
+    const t = lockedWorktree("x");
+    repo?.git("worktree", "unlock", t.folder);
+    writeFileSync(path.join(t.folder, ".git"), `gitdir: ${path.join(t.commonDir, "worktrees", "other")}\n`);
+    await lockOwnWorktree(t.at, t.commonDir, t.folder, reason);
+    expect(t.gitRuns()).toEqual([`worktree lock --reason ${reason} -- ${t.folder}`]);
+    expect(existsSync(path.join(t.commonDir, "worktrees", "other", "locked"))).toBe(false);
   });
 });

@@ -1,10 +1,11 @@
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
+import type { StatusEntry } from "../../git/parse.js";
 import { lockWorktree, moveWorktree, switchDetach, switchNewBranch } from "../../git/pool.js";
 import { deleteBranch } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
 import { statusPorcelain } from "../../git/status.js";
-import { unlockWorktree } from "../../git/worktree.js";
+import { unlockOwnLock, unlockWorktree } from "../../git/worktree.js";
 import { worktreeLinkProblem } from "../../git/worktree-link.js";
 import type { WtContext } from "../context.js";
 import { SIDECAR_SUFFIXES } from "../databases.js";
@@ -30,34 +31,74 @@ export type MissReason = "empty" | "stale" | "busy";
 export type ClaimChoice = { slot: PoolRecord; reason: null } | { slot: null; reason: MissReason };
 
 /**
+ * A claim's first read, started beside `planNew` (under the same repository lock, reading
+ * only): `git status` of the first slot whose record says idle and whose `.git` tie holds, the
+ * question that grows with the repository's size, and the warm key at that slot's commit (`git
+ * ls-tree`). `chooseSlot` uses the status when that slot is still its candidate (any other
+ * slot is asked then) and the key when the base's commit is that one. null when no record is idle.
+ */
+export interface ClaimPrefetch {
+  path: string;
+  status: Promise<StatusEntry[]>;
+  /** The warm key at that slot's commit: the base's too, unless the slot is stale. */
+  warm: { commit: string; key: Promise<string> };
+}
+
+/** Starts the `ClaimPrefetch` of `session`'s pool (its failure is `chooseSlot`'s to see). */
+export function prefetchClaim(session: Session, ctx: WtContext): ClaimPrefetch | null {
+  const { repo } = session;
+  const first = readPoolRecords(repo.stateDir).find(
+    (r) => r.state === "idle" && worktreeLinkProblem(repo.commonDir, r.path) === null,
+  );
+  if (!first) return null;
+  const status = statusPorcelain(gitAt(session, first.path, ctx.signal));
+  const key = warmKeyOf(gitAt(session, repo.mainPath, ctx.signal), first.baseCommit, session.config.pool.warmKey);
+  // Awaited by chooseSlot, or dropped when it picks no slot.
+  status.catch(() => {});
+  key.catch(() => {});
+  return { path: first.path, status, warm: { commit: first.baseCommit, key } };
+}
+
+/**
  * Picks the idle slot a new worktree claims (under the repository lock, reading only): one whose
  * HEAD is the base's commit and whose warm key still matches (`slotState`), that `git status`
  * shows clean, and that no process stands in (`processProbe`). Only a new branch at the base
- * can be claimed: an existing branch would need a checkout.
+ * can be claimed: an existing branch would need a checkout. The warm key (`git ls-tree`) and
+ * the candidate's status run side by side; `early` is the status `prefetchClaim` started.
  */
-export async function chooseSlot(session: Session, ctx: WtContext, plan: NewPlan): Promise<ClaimChoice> {
+export async function chooseSlot(
+  session: Session,
+  ctx: WtContext,
+  plan: NewPlan,
+  early: ClaimPrefetch | null = null,
+): Promise<ClaimChoice> {
   const { repo, config } = session;
   const records = readPoolRecords(repo.stateDir);
   if (records.length === 0) return { slot: null, reason: "empty" };
   if (plan.how.kind !== "new") return { slot: null, reason: "stale" };
   const at = gitAt(session, repo.mainPath, ctx.signal);
-  const [entries, warmKey] = await Promise.all([
-    plan.entries ?? listWorktrees(at),
-    warmKeyOf(at, plan.baseCommit, config.pool.warmKey),
-  ]);
+  const warm =
+    early?.warm.commit === plan.baseCommit ? early.warm.key : warmKeyOf(at, plan.baseCommit, config.pool.warmKey);
+  warm.catch(() => {}); // awaited at the first candidate
+  const entries = plan.entries ?? (await listWorktrees(at));
+  const statusOf = (folder: string) =>
+    early?.path === folder ? early.status : statusPorcelain(gitAt(session, folder, ctx.signal));
   let busy = false;
   let stale = false;
   let inside: ((folder: string) => number[]) | null = null;
   for (const record of records) {
-    const view = slotState(repo.commonDir, record, entryFor(entries, record), { commit: plan.baseCommit, warmKey });
+    // The warm key is compared below, once git has given it.
+    const base = { commit: plan.baseCommit, warmKey: record.warmKey };
+    const view = slotState(repo.commonDir, record, entryFor(entries, record), base);
     if (view.state === "stale") stale = true;
     if (view.state !== "idle") continue;
-    inside ??= await processProbe(repo.mainPath, session.env);
-    if (inside(record.path).length > 0) {
-      busy = true;
+    const [warmKey, status] = await Promise.all([warm, statusOf(record.path)]);
+    if (warmKey !== record.warmKey) {
+      stale = true;
       continue;
     }
-    if ((await statusPorcelain(gitAt(session, record.path, ctx.signal))).length > 0) {
+    inside ??= await processProbe(repo.mainPath, session.env);
+    if (inside(record.path).length > 0 || status.length > 0) {
       busy = true;
       continue;
     }
@@ -67,7 +108,8 @@ export async function chooseSlot(session: Session, ctx: WtContext, plan: NewPlan
 }
 
 /**
- * The claim of `slot`, in place of `git worktree add`: unlock it, move it to the worktree's
+ * The claim of `slot`, in place of `git worktree add`: unlock it (`unlockOwnLock`: wt's lock
+ * file deleted in process, no git), move it to the worktree's
  * folder (`git worktree move`: a rename, no file copied), and make the branch at HEAD (`git
  * switch -c`, which touches no file: HEAD is the base's commit). It is not create-locked as an
  * add is: its folder exists from the start, so `git worktree prune` has nothing to take.
@@ -82,7 +124,8 @@ export function claimStep(session: Session, ctx: WtContext, plan: NewPlan, slot:
     title: `claim pool slot ${slot.path} as ${target} with new branch ${record.branch} at ${record.base} (${plan.baseCommit.slice(0, 8)})`,
     detail: { slot: slot.path, path: target, branch: record.branch },
     run: async () => {
-      await unlockWorktree(at, slot.path);
+      // wt's own lock ("wt pool slot") goes in process; any other lock is left to git's refusal.
+      await unlockOwnLock(at, session.repo.commonDir, slot.path, POOL_LOCK_REASON);
       await mkdir(path.dirname(target), { recursive: true });
       // git moves into an existing folder rather than onto it: an empty one (planNew allows it) goes first.
       await rmdir(target).catch(() => {});

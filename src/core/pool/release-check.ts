@@ -25,12 +25,15 @@ export async function refuseHeldWork(
   policy: LiveProcessPolicy,
 ): Promise<WorktreeEntry[]> {
   await checkWorktreeRoot(record.path, session.repo.commonDir);
-  const entries = await listWorktrees(gitAt(session));
+  // Both only read: side by side (the status is what grows with the repository).
+  const [entries, status] = await Promise.all([
+    listWorktrees(gitAt(session)),
+    statusPorcelain(gitAt(session, record.path)),
+  ]);
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
   if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
     throw new WorktreeLockedError(record.id, record.path, entry.locked);
   }
-  const status = await statusPorcelain(gitAt(session, record.path));
   if (status.length > 0) {
     const files = status.map((e) => e.path);
     throw new DirtyWorktreeError(

@@ -2,11 +2,12 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { isIntegrated } from "../../git/integrated.js";
+import { batchCheckObjects, type ObjectInfo } from "../../git/objects.js";
 import type { WorktreeEntry } from "../../git/parse.js";
-import { lockWorktree, moveWorktree, switchDetach } from "../../git/pool.js";
+import { detachInPlace, moveWorktree, switchDetach } from "../../git/pool.js";
 import { aheadCount, deleteBranch } from "../../git/refs.js";
 import { refExists, resolveCommit } from "../../git/repo.js";
-import { removeWorktree } from "../../git/worktree.js";
+import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
 import { checkNotInProgress } from "../cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "../context.js";
 import { BaseNotFoundError, UsageError, WorktreeNotFoundError } from "../errors.js";
@@ -50,19 +51,23 @@ export interface ReleaseResult {
  * or existed before `wt create`; deleted when integrated into the base (`isIntegrated`, the
  * rule `wt merge` uses: an ancestor, no added changes, trees match, the merge adds nothing, or
  * every patch already on the base); else kept, with how many commits only it has.
+ * `known`, when the caller already asked git, spares the `rev-parse --verify` and, when the
+ * branch is at the base's commit (isIntegrated's first rule, `same-commit`), its `rev-parse`.
  */
 export async function branchIntegrated(
   session: Session,
   record: WorktreeRecord,
   entries: readonly WorktreeEntry[],
+  known?: { branchExists: boolean; sameCommit: boolean },
 ): Promise<BranchFate> {
   const at = gitAt(session);
   const ref = `refs/heads/${record.branch}`;
-  if (!(await refExists(at, ref))) return { delete: false, kept: "the branch no longer exists" };
+  if (!(known?.branchExists ?? (await refExists(at, ref))))
+    return { delete: false, kept: "the branch no longer exists" };
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
-  if ((await isIntegrated(at, ref, record.base)).integrated) return { delete: true };
+  if (known?.sameCommit || (await isIntegrated(at, ref, record.base)).integrated) return { delete: true };
   const ahead = await aheadCount(at, ref, record.base);
   return {
     delete: false,
@@ -130,11 +135,11 @@ async function releaseSteps(
   warn: (m: string) => void,
 ): Promise<{ steps: Step[]; result: ReleaseResult }> {
   const { repo, config } = session;
-  const [baseCommit, fate] = await Promise.all([
-    resolveCommit(gitAt(session), record.base),
-    branchIntegrated(session, record, entries),
-  ]);
-  if (baseCommit === null) throw new BaseNotFoundError(record.base);
+  const refs = await releaseRefs(session, record);
+  if (refs.baseCommit === null) throw new BaseNotFoundError(record.base);
+  const { baseCommit } = refs;
+  const sameCommit = refs.branchCommit !== null && refs.branchCommit === baseCommit;
+  const fate = await branchIntegrated(session, record, entries, { branchExists: refs.branchExists, sameCommit });
   const records = readPoolRecords(repo.stateDir);
   const full = records.length >= config.pool.size;
   const result: ReleaseResult = {
@@ -160,6 +165,7 @@ async function releaseSteps(
     "record",
   ]);
   const at = gitAt(session, record.path, ctx.signal);
+  const headAt = entries.find((e) => path.resolve(e.path) === record.path)?.head ?? null;
   const steps: Step[] = [
     ...teardown.filter((s) => s.kind !== "release"),
     ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path)),
@@ -167,7 +173,11 @@ async function releaseSteps(
     {
       kind: "reset",
       title: `leave branch ${record.branch}: switch to ${record.base} (${baseCommit.slice(0, 8)}), detached; ignored files (the warm state) stay`,
-      run: () => switchDetach(at, baseCommit),
+      // At the base already (no commit of its own): HEAD detached in place, no index refresh.
+      run: async () => {
+        const inPlace = headAt === baseCommit && (await detachInPlace(at, baseCommit, "wt release: detach"));
+        if (!inPlace) await switchDetach(at, baseCommit);
+      },
     },
     branchStep(session, record, fate, result),
     free === null ? removeStep(session, record) : returnStep(session, record, { ...free, baseCommit }),
@@ -177,6 +187,31 @@ async function releaseSteps(
     // Each step that acts in the folder first checks it is still the worktree git made.
     steps: steps.map((s) => (IN_FOLDER.includes(s.kind) ? guardRoot(s, session, record.path) : s)),
     result,
+  };
+}
+
+/**
+ * The base's commit (null: it names none), whether the branch exists and its commit (null:
+ * not asked or none), in one `git cat-file --batch-check` (`batchCheckObjects`: each name
+ * resolved as `rev-parse --verify` does); a name the batch cannot carry is asked with its
+ * one-name verb.
+ */
+async function releaseRefs(
+  session: Session,
+  record: WorktreeRecord,
+): Promise<{ baseCommit: string | null; branchExists: boolean; branchCommit: string | null }> {
+  const at = gitAt(session);
+  const ref = `refs/heads/${record.branch}`;
+  const base = `${record.base}^{commit}`;
+  const tip = `${ref}^{commit}`;
+  const found = await batchCheckObjects(at, [ref, base, tip]);
+  const oid = (info: ObjectInfo | undefined) => (info?.state === "present" ? info.oid : null);
+  const b = found.get(base);
+  const r = found.get(ref);
+  return {
+    baseCommit: b === undefined ? await resolveCommit(at, record.base) : oid(b),
+    branchExists: r === undefined ? await refExists(at, ref) : r.state === "present",
+    branchCommit: oid(found.get(tip)),
   };
 }
 
@@ -241,7 +276,8 @@ function returnStep(
       await mkdir(path.dirname(to.folder), { recursive: true });
       await rmdir(to.folder).catch(() => {});
       await moveWorktree(at, record.path, to.folder);
-      await lockWorktree(at, to.folder, POOL_LOCK_REASON);
+      // Locked in process (`lockOwnWorktree`: the lock file created, never overwritten), else by git.
+      await lockOwnWorktree(at, repo.commonDir, to.folder, POOL_LOCK_REASON);
       await writePoolRecord(repo.stateDir, {
         version: 1,
         n: to.n,
