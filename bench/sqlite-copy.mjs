@@ -21,5 +21,5 @@ await provisionDatabase({
   env: "DATABASE_PATH",
   template: path.resolve(template),
   init: null,
-});
+}, process.env);
 process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0 })}\n`);
