@@ -1,6 +1,9 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { gate, verdict } from "../../bench/gate.mjs";
 import { addRow, rows } from "../../bench/lib.mjs";
@@ -98,6 +101,26 @@ describe("bench/run.mjs", () => {
     const list = source.match(/const SECTIONS = \[([^\]]*)\]/)?.[1] ?? "";
     for (const s of ["startup", "create", "peers", "pool", "large", "copy", "sqlite", "status", "merge"]) {
       expect(list).toContain(`"${s}"`);
+    }
+  });
+});
+
+describe("bench/sqlite-copy.mjs: the in-process database row calls wt's own provisionDatabase", () => {
+  it("copies a real SQLite template through the built dist/ and reports its time", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "wt-bench-sqlite-"));
+    try {
+      const template = path.join(dir, "t.db");
+      const db = new Database(template);
+      db.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3);");
+      db.close();
+      const script = path.join(ROOT, "bench/sqlite-copy.mjs");
+      const out = execFileSync(process.execPath, [script, template, path.join(dir, "o.db")], { encoding: "utf8" });
+      expect(JSON.parse(out).ms).toBeGreaterThan(0);
+      const copy = new Database(path.join(dir, "o.db"), { readonly: true });
+      expect(copy.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 3 });
+      copy.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
