@@ -13,13 +13,16 @@ if (!template || !target) {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { provisionDatabase } = await import(pathToFileURL(path.join(root, "dist/core/databases.js")).href);
 const t0 = performance.now();
-await provisionDatabase({
-  engine: "sqlite",
-  path: path.resolve(target),
-  // As for a database inside the new worktree (the usual `data/agent-{name}.db`).
-  worktree: path.dirname(path.resolve(target)),
-  env: "DATABASE_PATH",
-  template: path.resolve(template),
-  init: null,
-}, process.env);
+await provisionDatabase(
+  {
+    engine: "sqlite",
+    path: path.resolve(target),
+    // As for a database inside the new worktree (the usual `data/agent-{name}.db`).
+    worktree: path.dirname(path.resolve(target)),
+    env: "DATABASE_PATH",
+    template: path.resolve(template),
+    init: null,
+  },
+  process.env,
+);
 process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0 })}\n`);

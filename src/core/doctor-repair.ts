@@ -21,7 +21,8 @@ import { deleteRecord, readRecord, type WorktreeRecord, writeRecord } from "./st
  * re-checks its precondition under the repository lock before it changes anything.
  */
 
-function exists(p: string): boolean {
+/** True when something (a link too, not followed) is at `p`. */
+export function exists(p: string): boolean {
   try {
     lstatSync(p);
     return true;

@@ -4,7 +4,7 @@ import type { WorktreeEntry } from "../git/parse.js";
 import { removeMissingWorktree } from "../git/worktree.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { createLockOwner } from "./create-lock.js";
-import { folderMissing, forgetRecord, movedWorktree, recheckGone } from "./doctor-repair.js";
+import { exists, folderMissing, forgetRecord, movedWorktree, recheckGone } from "./doctor-repair.js";
 import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { shQuote } from "./envfile.js";
 import { excludeBlockIds } from "./exclude.js";
@@ -17,15 +17,6 @@ import type { WorktreeRecord } from "./state.js";
  * worktree git lists, wt's record (R), the folder with a `.git` file that leads back to this
  * repository (D) and git's registration (G), held against each other.
  */
-
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function real(p: string): string {
   try {
