@@ -97,9 +97,12 @@ describe("Ctrl-C at the terminal", () => {
     const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
     const marker = path.join(tmpdir(), `wt-hook-started-${process.pid}-${Date.now()}`);
     const { repo: r, bin } = setup([`touch ${q(marker)}; sleep 30; echo "END""-OF-HOOK"`]);
+    const done = `${marker}.done`;
     // Ctrl-C typed into the terminal once the hook runs: the terminal signals its foreground group.
-    const feeder = `while [ ! -e ${q(marker)} ]; do sleep 0.1; done; sleep 0.3; printf '\\003'; sleep 2`;
-    const line = `node ${q(WT_BIN)} create 11 --no-fetch; echo EXIT=$?`;
+    // The feeder keeps the terminal's input open until the command line has printed its exit
+    // code: an input closed early ends the script session before a slow rollback finishes.
+    const feeder = `while [ ! -e ${q(marker)} ]; do sleep 0.1; done; sleep 0.3; printf '\\003'; i=0; while [ ! -e ${q(done)} ] && [ $i -lt 500 ]; do sleep 0.1; i=$((i+1)); done`;
+    const line = `node ${q(WT_BIN)} create 11 --no-fetch; echo EXIT=$?; touch ${q(done)}`;
     const run = spawnSync("bash", ["-c", `(${feeder}) | script -qfec ${q(line)} /dev/null`], {
       cwd: r.main,
       env: { ...wtEnv(), PATH: `${bin}:${process.env.PATH}` },
@@ -111,6 +114,7 @@ describe("Ctrl-C at the terminal", () => {
     expect(run.stdout).toMatch(/✗ run postCreate hook: touch/);
     expect(r.git("branch", "--list", "feature/issue-11").trim()).toBe("");
     rmSync(marker, { force: true });
+    rmSync(done, { force: true });
   });
 });
 
