@@ -5,10 +5,11 @@
 // than crash with ERR_MODULE_NOT_FOUND.
 import { existsSync } from "node:fs";
 
-const cli = new URL("../dist/cli/index.js", import.meta.url);
+// dist/wt/ is the command bundled by scripts/bundle-cli.mjs (dist/cli/ is tsc's output of it).
+const cli = new URL("../dist/wt/wt.js", import.meta.url);
 if (!existsSync(cli)) {
   process.stderr.write(
-    "wt: this checkout is not built yet (no dist/cli/index.js)\nhint: run `npm run build` in it, then the command again\n",
+    "wt: this checkout is not built yet (no dist/wt/wt.js)\nhint: run `npm run build` in it, then the command again\n",
   );
   process.exit(2);
 }

@@ -1,21 +1,18 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { withIo } from "./program-kit.js";
+import { codePath, packageVersion } from "../core/package-root.js";
+import { requireCjs } from "../core/require-cjs.js";
 
 /**
  * The `wt` program. Only commander is imported up front; each action imports its command
  * module on demand so `wt --help` and `wt path 101` start fast.
  */
 
-/** The package version, read from package.json (one small file, no import). */
-function version(): string {
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
-    .version;
-}
+const version = packageVersion;
 
 /** Builds the commander program (commander is imported here, not at start-up). */
 export async function buildProgram(): Promise<Command> {
-  const { Command } = await import("commander");
+  const { Command } = requireCjs("commander") as typeof import("commander");
   const program = new Command();
   program
     .name("wt")
@@ -43,8 +40,14 @@ export async function buildProgram(): Promise<Command> {
   return program;
 }
 
+/** program-kit's `withIo`, imported when a command runs (the entry imports nothing of wt's work). */
+async function withIoLazy(...args: Parameters<typeof import("./program-kit.js").withIo>): Promise<void> {
+  const { withIo } = await import("./program-kit.js");
+  await withIo(...args);
+}
+
 async function addShellCommands(program: Command): Promise<void> {
-  const { Argument, Option } = await import("commander");
+  const { Argument, Option } = requireCjs("commander") as typeof import("commander");
   const shells = ["bash", "zsh", "fish"];
   program
     .command("cd")
@@ -53,7 +56,7 @@ async function addShellCommands(program: Command): Promise<void> {
     .addHelpText("after", '\nSet up once: wt shell install\nWithout it:  cd "$(wt cd 101)"')
     .action(async (id: string | undefined) => {
       const { cdCommand } = await import("./commands/cd.js");
-      await withIo(program, (io) => cdCommand(io, id));
+      await withIoLazy(program, (io) => cdCommand(io, id));
     });
 
   program
@@ -63,7 +66,7 @@ async function addShellCommands(program: Command): Promise<void> {
     .addOption(new Option("--shell <shell>", "bash, zsh or fish (default: from $SHELL)").choices(shells))
     .action(async (action: "install" | "uninstall", opts: { shell?: string }) => {
       const { shellCommand } = await import("./commands/shell.js");
-      await withIo(program, (io) => shellCommand(io, action, opts.shell));
+      await withIoLazy(program, (io) => shellCommand(io, action, opts.shell));
     });
 
   program
@@ -115,7 +118,8 @@ async function addShellCommands(program: Command): Promise<void> {
 /**
  * Entry point of the `wt` binary: parses argv, runs the command, sets the exit code.
  * `wt --version`, `wt --help`, `wt path <id>`, plain `wt status [<id>...] [--json]`,
- * `wt __complete ids` and `wt completion <shell>` answer without loading commander: shell
+ * `wt __complete ids`, `wt completion <shell>` and plain `wt create|release|cleanup` lines
+ * (fast-verbs.ts) answer without loading commander: shell
  * prompts, completion and agents call them in hot loops (README, Performance).
  */
 export async function main(argv: string[]): Promise<void> {
@@ -163,6 +167,13 @@ export async function main(argv: string[]): Promise<void> {
     await fastStatus(args.slice(1));
     return;
   }
+  // `wt create|release|cleanup` with plain arguments: no commander (fast-verbs.ts).
+  const { parseFastLine, runFastLine } = await import("./fast-verbs.js");
+  const fast = parseFastLine(args);
+  if (fast) {
+    await runFastLine(fast);
+    return;
+  }
   const program = await buildProgram();
   // Before `--` only: `wt run 101 -- tool --json` does not ask wt for JSON.
   const end = args.indexOf("--");
@@ -195,7 +206,7 @@ function quietOnClosedPipe(): void {
 
 /** The exit code of a failed command; commander's own errors are printed in wt's style (exit 2). */
 async function reportFailure(error: unknown, wantsJson: boolean, args: string[]): Promise<number> {
-  const { CommanderError } = await import("commander");
+  const { CommanderError } = requireCjs("commander") as typeof import("commander");
   const { formatError, reportError } = await import("./report.js");
   if (!(error instanceof CommanderError)) return reportError(error, wantsJson);
   if (["commander.helpDisplayed", "commander.version", "commander.help"].includes(error.code)) return 0;
@@ -253,7 +264,7 @@ async function completeWords(what: string): Promise<void> {
 /** `wt --help` as the build wrote it (scripts/gen-help.mjs), or null when there is none. */
 function cachedHelp(): string | null {
   try {
-    return readFileSync(new URL("./help.txt", import.meta.url), "utf8");
+    return readFileSync(codePath("cli", "help.txt"), "utf8");
   } catch {
     return null;
   }

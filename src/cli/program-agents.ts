@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { requireCjs } from "../core/require-cjs.js";
 import type { ClaudeCommandOptions } from "./commands/claude.js";
 import type { DoctorCommandOptions } from "./commands/doctor.js";
 import type { TrustCommandOptions } from "./commands/trust.js";
@@ -54,7 +55,7 @@ function addHookCommands(program: Command): void {
 
 /** `wt claude install|uninstall|status`. */
 async function addClaudeCommands(program: Command): Promise<void> {
-  const { Option } = await import("commander");
+  const { Option } = requireCjs("commander") as typeof import("commander");
   const claude = program.command("claude").description("install wt as Claude Code's worktree hooks");
   const scope = () =>
     new Option(

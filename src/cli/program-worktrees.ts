@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { requireCjs } from "../core/require-cjs.js";
 import type { AdoptCommandOptions } from "./commands/adopt.js";
 import type { CleanupCommandOptions } from "./commands/cleanup.js";
 import type { CreateCommandOptions } from "./commands/create.js";
@@ -133,7 +134,7 @@ function addMergeCommand(program: Command): void {
 
 /** `wt path`, `wt env`, `wt run`, `wt init`. */
 async function addLookupCommands(program: Command): Promise<void> {
-  const { Option } = await import("commander");
+  const { Option } = requireCjs("commander") as typeof import("commander");
   program
     .command("path")
     .description("print the absolute folder of <id>'s worktree (exit 3 when it is gone)")

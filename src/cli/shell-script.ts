@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { codePath, packageVersion } from "../core/package-root.js";
 import { type Shell, shellInitScript } from "./shell-init.js";
 
 /**
@@ -9,16 +10,10 @@ import { type Shell, shellInitScript } from "./shell-init.js";
 /** The completion script the build generated (dist/cli/completion.<shell>), or null (running from the sources). */
 export function builtCompletion(shell: string): string | null {
   try {
-    return readFileSync(new URL(`./completion.${shell}`, import.meta.url), "utf8");
+    return readFileSync(codePath("cli", `completion.${shell}`), "utf8");
   } catch {
     return null;
   }
-}
-
-/** The package version, from package.json (one small file, no import). */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
-    .version;
 }
 
 /** The built `wt shell-init <shell>` text, or null when there is no built completion script. */

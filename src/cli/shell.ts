@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { writeAtomic } from "../core/atomic.js";
 import { UsageError } from "../core/errors.js";
 import { hintDue } from "./shell-cache.js";
 import { isShell, rcBlock, SHELL_PROTOCOL, SHELLS, type Shell, withBlock } from "./shell-init.js";
@@ -99,8 +100,7 @@ export async function editRcFile(
   const after = withBlock(before, install ? rcBlock(shell) : null);
   if (after === before) return { file, changed: false };
   await mkdir(path.dirname(target), { recursive: true });
-  const { default: writeFileAtomic } = await import("write-file-atomic");
-  await writeFileAtomic(target, after);
+  await writeAtomic(target, after);
   return { file, changed: true };
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import leven from "leven";
+import { packagePath } from "./package-root.js";
 
 /** The messages of a config that does not parse or validate: where, which key, the nearest known key. */
 
@@ -67,7 +68,7 @@ interface SchemaNode {
 function knownKeys(instancePath: string): string[] {
   let node: SchemaNode | undefined;
   try {
-    node = JSON.parse(readFileSync(new URL("../../wt.config.schema.json", import.meta.url), "utf8")) as SchemaNode;
+    node = JSON.parse(readFileSync(packagePath("wt.config.schema.json"), "utf8")) as SchemaNode;
   } catch {
     return [];
   }

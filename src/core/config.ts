@@ -2,6 +2,7 @@ import path from "node:path";
 import { describeSchemaError, describeSyntax, lineColumn, type SchemaError } from "./config-messages.js";
 import { ConfigError } from "./errors.js";
 import { readRegularFile } from "./read-regular.js";
+import { requireCjs } from "./require-cjs.js";
 
 /** One `databases` entry as written in `wt.config.json`. */
 export interface DatabaseConfig {
@@ -176,16 +177,7 @@ type FileConfig = Partial<Omit<WtConfig, "include" | "hooks" | "cleanup" | "merg
  *   at once, an unknown key with the nearest known key ("did you mean ports?").
  */
 async function parseAndValidate(text: string, file: string): Promise<FileConfig> {
-  const { parse, printParseErrorCode } = await import("jsonc-parser");
-  const syntax: import("jsonc-parser").ParseError[] = [];
-  const data: unknown = parse(text, syntax, { allowTrailingComma: true, disallowComments: false });
-  if (syntax.length > 0) {
-    const lines = syntax.map((e) => `  ${lineColumn(text, e.offset)}: ${describeSyntax(printParseErrorCode(e.error))}`);
-    throw new ConfigError(
-      `${file} is not valid JSON (comments and trailing commas are fine):\n${lines.join("\n")}`,
-      "fix the file, or delete it to use the defaults",
-    );
-  }
+  const data = await parseJsonc(text, file);
   const validate = await schemaValidator();
   if (!validate(data)) {
     // With allErrors ajv reports a bad variable name twice (the name's own error and the
@@ -201,6 +193,30 @@ async function parseAndValidate(text: string, file: string): Promise<FileConfig>
     throw new ConfigError(message, "see wt.config.schema.json for the allowed keys and types, or run `wt help config`");
   }
   return data as FileConfig;
+}
+
+/**
+ * `text` as JSONC. Plain JSON (most files) is read by JSON.parse; only a file it refuses (a
+ * comment, a trailing comma, an error) loads jsonc-parser, which also names each error's place.
+ * @throws ConfigError listing every syntax error as line:column.
+ */
+async function parseJsonc(text: string, file: string): Promise<unknown> {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not plain JSON: JSONC, or an error jsonc-parser describes.
+  }
+  const { parse, printParseErrorCode } = requireCjs("jsonc-parser") as typeof import("jsonc-parser");
+  const syntax: import("jsonc-parser").ParseError[] = [];
+  const data: unknown = parse(text, syntax, { allowTrailingComma: true, disallowComments: false });
+  if (syntax.length > 0) {
+    const lines = syntax.map((e) => `  ${lineColumn(text, e.offset)}: ${describeSyntax(printParseErrorCode(e.error))}`);
+    throw new ConfigError(
+      `${file} is not valid JSON (comments and trailing commas are fine):\n${lines.join("\n")}`,
+      "fix the file, or delete it to use the defaults",
+    );
+  }
+  return data;
 }
 
 type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };

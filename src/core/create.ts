@@ -34,7 +34,6 @@ export async function createWorktree(ctx: WtContext, options: CreateOptions): Pr
   validateId(options.id);
   const opening = openSession(ctx, { base: options.base, fetch: options.fetch });
   createModules().catch(() => {}); // awaited where used
-  if (!options.dryRun) preloadStepModules();
   const session = await opening;
   if (options.hooks !== false) {
     // Before the fetch and the lock: nothing exists yet when an untrusted repository is refused.
@@ -99,17 +98,6 @@ interface CreateModules {
   recreateResult: typeof import("./recreate.js").recreateResult;
   recreateSteps: typeof import("./recreate.js").recreateSteps;
   executeSteps: typeof import("./steps/execute.js").executeSteps;
-}
-
-/**
- * Starts loading the modules the create's steps import on first use (the atomic writer of the
- * record, the port check) while the session's git processes run: compiling them then costs the
- * main thread time it would otherwise spend waiting (about 15 ms of a create, issue 12).
- * A failure is left to the step that imports the module again.
- */
-function preloadStepModules(): void {
-  import("write-file-atomic").catch(() => {});
-  import("get-port").catch(() => {});
 }
 
 /** The repository lock's options for a verb of this file. */

@@ -23,7 +23,7 @@ const HINT_RETRY = "then run the command again";
 export function fromSystemError(error: unknown): WtError | null {
   const e = error as NodeJS.ErrnoException & { dest?: string };
   if (!(error instanceof Error) || typeof e.code !== "string" || typeof e.syscall !== "string") return null;
-  // write-file-atomic renames a temp file over the target: the target is what the user knows.
+  // A rename names its target in `dest`: the target is what the user knows.
   const where = e.dest ?? e.path;
   const at = where ? ` ${where}` : "";
   const what = `${e.syscall}${at}`;

@@ -9,6 +9,7 @@ import { type CopyManifest, changedInCopiedFolder } from "./copy-manifest.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
 import { compareText } from "./names.js";
 import { readRegularFile } from "./read-regular.js";
+import { requireCjs } from "./require-cjs.js";
 import type { FileFingerprint, IncludedEntry } from "./state.js";
 
 /** The file at the main worktree root that lists what to bring into new worktrees. */
@@ -83,7 +84,7 @@ export async function planIncludes(
 ): Promise<IncludePlanEntry[]> {
   if (read === null) return [];
   const patterns = read.text.split(/\r?\n/);
-  const { default: ignore } = await import("ignore");
+  const ignore = requireCjs("ignore") as typeof import("ignore");
   const include = ignore().add(patterns);
   const linked = ignore().add([...symlinkPatterns]);
   const candidates = read.listed.map((p) => ({ path: p.replace(/\/$/, ""), isDirectory: p.endsWith("/") }));

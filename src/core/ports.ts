@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { SlotsExhaustedError } from "./errors.js";
 
 /**
@@ -93,7 +94,7 @@ async function whyBusy(req: SlotRequest, ports: Record<string, number>): Promise
 }
 
 /**
- * How long to wait before asking again about a port that looked busy, in milliseconds. get-port
+ * How long to wait before asking again about a port that looked busy, in milliseconds. wt
  * tests a port by listening on it for a moment, so another `wt` (of another repository, whose
  * lock does not serialise with ours) probing the same port makes it look busy for a few
  * milliseconds; a server holding it is still there on the re-checks. Without them, two
@@ -103,7 +104,7 @@ async function whyBusy(req: SlotRequest, ports: Record<string, number>): Promise
 export const PORT_RECHECK_MS: readonly number[] = [25, 100];
 
 /**
- * True when nothing listens on `port` on any local address (get-port's check), confirmed:
+ * True when nothing listens on `port` on any local address (`probePortFree`), confirmed:
  * a port that looks busy is asked about again after each of `recheckMs` and counts as free as
  * soon as one answer says so.
  * @param port TCP port, 1..65535
@@ -124,16 +125,25 @@ export async function isPortFree(
 }
 
 /**
- * One get-port check of `port`: true when it could listen on it on every local address.
- * get-port keeps an in-process cache of ports it handed out; `wt` keeps its own registry, so
- * the cache is cleared before every check to get the machine's answer.
+ * One check of `port`: true when wt could listen on it on every local address, so no server
+ * of any worktree holds it. It listens once with no host, which Node binds to the dual-stack
+ * wildcard `::` (or `0.0.0.0` without IPv6: net.Server.listen docs), and the kernel refuses a
+ * wildcard bind (EADDRINUSE) while any socket listens on that port at any address, IPv4 or
+ * IPv6, loopback or LAN (Linux `inet_csk_bind_conflict`; the tests cover each). One socket,
+ * no address lookup: get-port's listen per interface address cost ~13 ms of a create (issue 12).
+ * @returns false on EADDRINUSE or EACCES (a port below 1024 without the right)
+ * @throws any other system error of the listen
  */
-export async function probePortFree(port: number): Promise<boolean> {
-  const { default: getPort, clearLockedPorts } = await import("get-port");
-  clearLockedPorts();
-  const got = await getPort({ port });
-  clearLockedPorts();
-  return got === port;
+export function probePortFree(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE" || error.code === "EACCES") resolve(false);
+      else reject(error);
+    });
+    server.listen({ port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }
 
 /**

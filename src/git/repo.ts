@@ -188,13 +188,25 @@ export async function remoteUrl(at: GitAt, name: string): Promise<string | null>
 }
 
 /**
- * Checks a branch name with `git check-ref-format --branch` (git-check-ref-format(1)).
+ * Checks a branch name as `git check-ref-format --branch` does (git-check-ref-format(1)).
+ * A name of letters, digits and `._/-` only that keeps the manual's rules (no component
+ * starting with `.` or ending in `.lock`, no `..`, no empty component, no `/` or `.` at the
+ * end, not `-` first, not `HEAD`) is one every git accepts: it is answered here, without a
+ * process (issue 12). Any other name is git's to judge, and a git process answers.
  * @returns true when git accepts it as a branch name.
  */
 export async function isValidBranchName(at: GitAt, name: string): Promise<boolean> {
   if (name.startsWith("-")) return false;
+  if (plainBranchName(name)) return true;
   const r = await git(["check-ref-format", "--branch", name], { ...at, okCodes: [1, 128] });
   return r.exitCode === 0 && r.stdout.trim() === name;
+}
+
+/** True for a name made only of `[A-Za-z0-9._/-]` that breaks none of git-check-ref-format(1)'s rules. */
+export function plainBranchName(name: string): boolean {
+  if (!/^[A-Za-z0-9._/-]+$/.test(name) || name === "HEAD" || name.includes("..")) return false;
+  if (name.endsWith(".") || name.startsWith("-")) return false;
+  return name.split("/").every((c) => c !== "" && !c.startsWith(".") && !c.endsWith(".lock"));
 }
 
 /** True when `ancestor` is reachable from `descendant` (`merge-base --is-ancestor`). */

@@ -76,7 +76,7 @@ describe("a checkout that is not built yet", () => {
 describe("the packed tarball", () => {
   it("ships the built code, LICENSE and both bins; no source maps, tests or sources", () => {
     expect(files).toEqual(
-      expect.arrayContaining(["LICENSE", "README.md", "bin/wt.js", "dist/index.js", "package.json"]),
+      expect.arrayContaining(["LICENSE", "README.md", "bin/wt.js", "dist/index.js", "dist/wt/wt.js", "package.json"]),
     );
     expect(files.filter((f) => f.endsWith(".map"))).toEqual([]);
     expect(files.filter((f) => /^(test|src|scripts|bench|docs)\//.test(f))).toEqual([]);

@@ -17,12 +17,13 @@ export const BUILD_INPUTS = [
   "wt.config.schema.json",
   "scripts/gen-validator.mjs",
   "scripts/gen-help.mjs",
+  "scripts/bundle-cli.mjs",
   "tsconfig.json",
   "tsconfig.build.json",
 ];
 
-/** The build's last output (scripts/gen-help.mjs runs after tsc): its mtime is the build's end. */
-export const BUILD_STAMP = "dist/cli/help.txt";
+/** The build's last output (scripts/bundle-cli.mjs runs last): its mtime is the build's end. */
+export const BUILD_STAMP = "dist/wt/wt.js";
 
 /** A file or folder and its modification time (ms since the epoch). */
 interface Stamp {

@@ -74,7 +74,7 @@ describe("distStaleness: dist/ against what the build reads", () => {
   it("refuses a missing dist/", () => {
     const dir = copyOfCheckout();
     rmSync(path.join(dir, "dist"), { recursive: true });
-    expect(distStaleness(dir)).toBe("dist/ is missing or incomplete (no dist/cli/help.txt): run npm run build");
+    expect(distStaleness(dir)).toBe("dist/ is missing or incomplete (no dist/wt/wt.js): run npm run build");
   });
 });
 

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { wtCommandPrefix } from "../../core/claude-command.js";
 import {
   type ClaudeInstallResult,
@@ -7,6 +6,7 @@ import {
   installClaudeHooks,
   uninstallClaudeHooks,
 } from "../../core/claude-settings.js";
+import { packagePath } from "../../core/package-root.js";
 import type { Io } from "../io.js";
 
 /** The options of `wt claude install` / `uninstall`, as commander parses them. */
@@ -16,9 +16,9 @@ export interface ClaudeCommandOptions {
   command?: string;
 }
 
-/** This installation's `bin/wt.js` (this file is dist/cli/commands/claude.js). */
+/** This installation's `bin/wt.js`. */
 function binPath(): string {
-  return fileURLToPath(new URL("../../../bin/wt.js", import.meta.url));
+  return packagePath("bin", "wt.js");
 }
 
 /** `wt claude install`: wt's WorktreeCreate/WorktreeRemove hooks in the scope's settings file. */

@@ -4,9 +4,7 @@ import { shQuote } from "../../core/envfile.js";
 import { PartialRefusalError } from "../../core/errors.js";
 import { mainWorktreePath } from "../../core/resolve.js";
 import type { Io } from "../io.js";
-import { makeChalk, renderCleanup } from "../render.js";
 import { formatError } from "../report.js";
-import { writeCdFile } from "../shell.js";
 
 /**
  * The options of `wt cleanup`, as commander parses them: the core's own, without the ids
@@ -32,9 +30,12 @@ export async function cleanupCommand(io: Io, ids: string[], opts: CleanupCommand
   const error = refused ? { code: refused.code, message: refused.message, hint: refused.hint, ...refused.details } : {};
   if (io.globals.json) io.out(`${JSON.stringify({ ...result, ...(refused ? { error } : {}) }, null, 2)}\n`);
   // A lone refusal with nothing removed is said once, on stderr (as before issue 11).
-  else if (!io.globals.quiet && !(refused && result.removed.length === 0 && result.skipped.length === 1))
+  else if (!io.globals.quiet && !(refused && result.removed.length === 0 && result.skipped.length === 1)) {
+    // The renderer and chalk load only for a person's summary, not for --json or -q.
+    const { makeChalk, renderCleanup } = await import("../render.js");
     io.out(renderCleanup(result, makeChalk()));
-  if (!result.dryRun) leaveRemovedFolder(io, result.removed, main);
+  }
+  if (!result.dryRun) await leaveRemovedFolder(io, result.removed, main);
   if (refused) {
     io.err(formatError(refused.message, refused.hint));
     process.exitCode = refused.exitCode;
@@ -62,10 +63,11 @@ async function cleanupOrRefused(
  * When the shell stands in a worktree this cleanup removed, moves it to the main worktree
  * (under the shell function), else says where to go: its folder is gone.
  */
-function leaveRemovedFolder(io: Io, removed: readonly { path: string }[], main: string): void {
+async function leaveRemovedFolder(io: Io, removed: readonly { path: string }[], main: string): Promise<void> {
   const here = path.resolve(io.ctx.cwd);
   const gone = removed.find((w) => here === w.path || here.startsWith(`${w.path}${path.sep}`));
   if (!gone) return;
+  const { writeCdFile } = await import("../shell.js");
   if (writeCdFile(io.ctx.env, main)) {
     io.verbose(`moving the shell to the main worktree ${main}`);
     return;

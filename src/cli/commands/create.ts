@@ -1,7 +1,5 @@
 import { createWorktree } from "../../core/create.js";
 import type { Io } from "../io.js";
-import { makeChalk, renderCreate } from "../render.js";
-import { shellFunctionActive, shellHint, writeCdFile } from "../shell.js";
 
 /**
  * The options of `wt create`, as commander parses them. commander gives a `--no-x` option the
@@ -33,16 +31,23 @@ export async function createCommand(io: Io, id: string, opts: CreateCommandOptio
   });
   if (io.globals.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
   else if (io.globals.quiet) io.out(`${result.path}\n`);
-  else io.out(renderCreate(result, makeChalk()));
-  if (!result.dryRun && opts.cd !== false) moveShell(io, result.path);
+  else {
+    // The summary's renderer (and chalk) and the shell function's hand-off load only for a
+    // person at a terminal: --json and -q, what scripts and agents use, never need them.
+    const { makeChalk, renderCreate } = await import("../render.js");
+    io.out(renderCreate(result, makeChalk()));
+    if (!result.dryRun && opts.cd !== false) await moveShell(io, result.path);
+  }
 }
 
 /**
  * Moves the shell into the new worktree: only under the shell function, on a terminal (a
  * script's `wt create` must not change its folder) and without --json / -q.
  */
-function moveShell(io: Io, folder: string): void {
-  if (io.globals.json || io.globals.quiet || !process.stdout.isTTY || !shellFunctionActive(io.ctx.env)) return;
+async function moveShell(io: Io, folder: string): Promise<void> {
+  if (!process.stdout.isTTY) return;
+  const { shellFunctionActive, shellHint, writeCdFile } = await import("../shell.js");
+  if (!shellFunctionActive(io.ctx.env)) return;
   if (writeCdFile(io.ctx.env, folder)) io.verbose(`moving the shell to ${folder}`);
   const hint = shellHint(io.ctx.env, io.globals.verbose === true);
   if (hint) io.err(`hint: ${hint}\n`);

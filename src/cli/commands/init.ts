@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { writeAtomic } from "../../core/atomic.js";
 import { CONFIG_FILE } from "../../core/config.js";
 import { ConflictError } from "../../core/errors.js";
 import { mainWorktreePath } from "../../core/resolve.js";
@@ -48,8 +49,7 @@ export async function initCommand(io: Io, opts: InitCommandOptions): Promise<voi
       "see what it would write with: wt init --dry-run",
     );
   }
-  const { default: writeFileAtomic } = await import("write-file-atomic");
-  for (const [file, text] of files) await writeFileAtomic(file, text);
+  for (const [file, text] of files) await writeAtomic(file, text);
   if (io.globals.json)
     io.out(`${JSON.stringify({ dryRun: false, files: files.map(([f]) => f), found: plan.found }, null, 2)}\n`);
   else if (!io.globals.quiet) {

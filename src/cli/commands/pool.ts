@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { UsageError } from "../../core/errors.js";
+import { packagePath } from "../../core/package-root.js";
 import type { PoolStatus } from "../../core/pool/fill.js";
 import type { PoolChange } from "../../core/pool/verbs.js";
 import { drainPool, fillPool, poolStatus } from "../../core/pool/verbs.js";
@@ -48,7 +48,7 @@ export async function poolFillCommand(io: Io, count: string | undefined, opts: P
     );
   }
   if (opts.background && !opts.dryRun) {
-    const bin = fileURLToPath(new URL("../../../bin/wt.js", import.meta.url));
+    const bin = packagePath("bin", "wt.js");
     const args = [bin, "-C", io.ctx.cwd, "pool", "fill", ...(count === undefined ? [] : [count])];
     const child = spawn(process.execPath, args, { detached: true, stdio: "ignore", env: { ...io.ctx.env } });
     child.unref();

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Env } from "../../git/run.js";
 import { type DatabaseConfig, databaseEngine } from "../config.js";
 import { UsageError } from "../errors.js";
+import { packageRoot } from "../package-root.js";
 import { chooseSqliteEngine, loadSqliteDriver, type SqliteDriver, type SqliteEngineName } from "./sqlite-driver.js";
 
 export type { SqliteConnection, SqliteDriver, SqliteEngineName } from "./sqlite-driver.js";
@@ -141,11 +141,6 @@ export function installMode(root = packageRoot()): InstallMode {
   if (first === -1) return { kind: "checkout", root };
   const project = parts.slice(0, first).join(path.sep) || path.sep;
   return existsSync(path.join(project, "package.json")) ? { kind: "local", project } : { kind: "global" };
-}
-
-/** wt's package folder: this file is dist/core/db/engines.js (or src/core/db/engines.ts). */
-function packageRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 }
 
 /**

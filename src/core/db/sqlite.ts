@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { access, open, rm } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { type Env, repoFreeEnv } from "../../git/run.js";
 import { copyInChildProcess } from "../copy.js";
 import { BusyError, CommandFailedError, WtError } from "../errors.js";
+import { codePath } from "../package-root.js";
 import { loadSqlite, missingEngine, type SqliteDriver } from "./engines.js";
 
 /** How a template copy runs: the wait for a writer (ms), the caller's environment, Ctrl-C. */
@@ -15,7 +15,7 @@ export interface CopyRun {
 }
 
 /** The program `vacuumInChild` runs (a plain JS module beside this one, in src/ and in dist/). */
-const VACUUM_PROGRAM = fileURLToPath(new URL("./sqlite-vacuum.js", import.meta.url));
+const VACUUM_PROGRAM = codePath("core", "db", "sqlite-vacuum.js");
 
 /**
  * Writes a SQLite database at `temp`: a consistent copy of `source` (a template's real file,
