@@ -26,7 +26,8 @@ export type { CleanupOptions, CleanupResult, RemovedWorktree, SkippedWorktree } 
  * Every worktree that can be removed safely is; each refused one is listed in `skipped` with
  * its code, and refused named ids then throw PartialRefusalError (the first refusal's code and
  * exit code, the document in `result`). `--merged` skips, listed, `no-commits` and
- * `not-integrated` worktrees. Its hooks
+ * `not-integrated` worktrees. Without preCleanup hooks each worktree is checked and removed
+ * in one hold of the repository lock, then its postCleanup hooks run. With them, the hooks
  * run outside the repository lock: under the lock each worktree is checked and marked
  * `removing` (a create or cleanup of it meanwhile is exit 4, `in-progress`); then its
  * preCleanup hooks run; then, under the lock again, it is checked again and removed; then its
@@ -65,6 +66,10 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     return finish(run);
   }
   const trash: string[] = [];
+  if (!hasPreCleanup(session, options)) {
+    await removeInOnePass(run, trash);
+    return finish(run);
+  }
   const pending = new Set<WorktreeRecord>();
   try {
     const marked = await locked(run, "", async (lockCtx) => {
@@ -81,6 +86,62 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
     if (pending.size > 0) await locked(run, " (restore)", () => restoreRecords(session, [...pending]));
   }
   return finish(run);
+}
+
+/** True when preCleanup hooks will run: only then is a worktree checked twice (see removeOne). */
+function hasPreCleanup(session: Session, options: CleanupOptions): boolean {
+  return options.hooks !== false && session.config.hooks.preCleanup.length > 0;
+}
+
+/**
+ * Without preCleanup hooks nothing runs between the check and the removal: each worktree is
+ * checked and removed in one hold of the lock (no `removing` mark, no second check, half the
+ * git processes of the two-pass path), then the postCleanup hooks run outside the lock.
+ */
+async function removeInOnePass(run: CleanupRun, trash: string[]): Promise<void> {
+  const posts: Step[][] = [];
+  try {
+    await locked(run, "", async (lockCtx) => {
+      trash.push(...(await trashLeftovers(run.session.repo.stateDir)));
+      for (const checked of await selectAndCheck(run)) {
+        run.result.removed.push(await removeChecked(run, checked, trash, lockCtx));
+        posts.push(postCleanupSteps(run, checked.record, run.ctx));
+      }
+    });
+  } finally {
+    deleteInBackground(trash);
+  }
+  for (const post of posts) await execSteps(run, post, run.ctx);
+}
+
+/** Runs `steps` on the one executor, with the run's warnings and `ctx`'s signal and progress. */
+function execSteps(run: CleanupRun, steps: Step[], ctx: WtContext): Promise<unknown> {
+  return executeSteps(steps, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: run.warn });
+}
+
+/** The postCleanup hook steps of `record` (none with --no-hooks), run in the main worktree. */
+function postCleanupSteps(run: CleanupRun, record: WorktreeRecord, ctx: WtContext): Step[] {
+  const { repo, config } = run.session;
+  if (run.options.hooks === false) return [];
+  const vars = worktreeVariables(record, repo.mainPath);
+  return hookSteps("postCleanup", config.hooks.postCleanup, ctx, { cwd: repo.mainPath, vars });
+}
+
+/**
+ * Under the lock, right after its check: the removal steps of one worktree, run.
+ * @returns its row
+ */
+async function removeChecked(
+  run: CleanupRun,
+  checked: CheckedWorktree,
+  trash: string[],
+  lockCtx: WtContext,
+): Promise<RemovedWorktree> {
+  const entries = await listWorktrees(gitAt(run.session));
+  const out: RemovalOutcome = { branchDeleted: false, trash };
+  const { removal, fate } = await stepsOf(run, checked, entries, lockCtx, out);
+  await execSteps(run, removal, lockCtx);
+  return { ...removedRow(checked, fate), branchDeleted: out.branchDeleted };
 }
 
 /**
@@ -163,7 +224,7 @@ async function stepsOf(
   const hooks = options.hooks !== false;
   const pre =
     hooks && folderExists ? hookSteps("preCleanup", config.hooks.preCleanup, ctx, { cwd: record.path, vars }) : [];
-  const post = hooks ? hookSteps("postCleanup", config.hooks.postCleanup, ctx, { cwd: repo.mainPath, vars }) : [];
+  const post = postCleanupSteps(run, record, ctx);
   const removal = removalSteps(session, checked, fate, folderExists, run.warn, out);
   return { pre, removal, post, fate };
 }
@@ -205,8 +266,7 @@ async function removeOne(
   held?: WtContext,
 ): Promise<RemovedWorktree | null> {
   const { ctx, options } = run;
-  const exec = (steps: Step[], c: WtContext) =>
-    executeSteps(steps, { signal: c.signal, onStep: c.onProgress, onWarning: run.warn });
+  const exec = (steps: Step[], c: WtContext) => execSteps(run, steps, c);
   const first = await stepsOf(run, checked, [], held ?? ctx, { branchDeleted: false, trash });
   try {
     await exec(first.pre, held ?? ctx);
@@ -217,12 +277,9 @@ async function removeOne(
   const remove = async (lockCtx: WtContext) => {
     const again = await recheck(run, checked.record, held === undefined);
     if (again === null) return null;
-    const entries = await listWorktrees(gitAt(run.session));
-    const out: RemovalOutcome = { branchDeleted: false, trash };
-    const { removal, fate } = await stepsOf(run, again, entries, lockCtx, out);
-    await exec(removal, lockCtx);
+    const row = await removeChecked(run, again, trash, lockCtx);
     removed();
-    return { ...removedRow(again, fate), branchDeleted: out.branchDeleted };
+    return row;
   };
   const row = held ? await remove(held) : await locked(run, "", remove);
   if (row) await exec(first.post, held ?? ctx);
