@@ -108,7 +108,8 @@ async function auditBeyondStatus(
 
 /**
  * Whether cleanup deletes the worktree's branch: never when it is gone, checked out elsewhere,
- * `--keep-branch`, or it existed before `wt create`; always with `--delete-branch`; else when
+ * `--keep-branch`, or adopted (wt did not create it); with `--delete-branch` always otherwise;
+ * never when it existed before `wt create`; else when
  * it is integrated into the base or the base's local branch (`branchIntegration`: squash,
  * cherry-pick and rebase merges count).
  */
@@ -125,12 +126,11 @@ export async function branchFate(
     return { delete: false, kept: "the branch no longer exists" };
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (flags.keepBranch) return { delete: false, kept: "--keep-branch" };
+  // An adopted worktree's branch is never wt's to delete, --delete-branch or not (CONTRACT.md,
+  // "Doctor, adopt, processes"): `git branch -D` is the user's own call.
+  if (record.adopted && !record.createdBranch) return { delete: false, kept: "adopted: wt did not create it" };
   if (flags.deleteBranch) return { delete: true };
-  if (!record.createdBranch)
-    return {
-      delete: false,
-      kept: record.adopted ? "adopted: wt did not create it" : "the branch existed before wt create",
-    };
+  if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
   if ((await branchIntegration(at, record.branch, record.base)).integrated) return { delete: true };
   return { delete: false, kept: await notIntegratedReason(session, record) };
 }

@@ -134,6 +134,15 @@ describe("wt adopt: a worktree made without wt becomes a managed one", () => {
     expect(existsSync(folder)).toBe(false);
     expect(existsSync(recordFile("feat-y"))).toBe(false);
     expect(excludeText()).not.toContain("# wt:begin feat-y ");
+    // --delete-branch does not reach a branch wt did not create (the contract's "never").
+    const other = addByHand("feat-z", "-b", "feat-z");
+    await wtJson(repo.main, ["adopt", other, "--json"]);
+    const forced = await runWt(repo.main, ["cleanup", "feat-z", "--delete-branch", "--json"]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(json<{ removed: { branchDeleted: boolean; branchKept: string | null }[] }>(forced).removed).toEqual([
+      expect.objectContaining({ branchDeleted: false, branchKept: "adopted: wt did not create it" }),
+    ]);
+    expect(branchExists(repo.main, "feat-z")).toBe(true);
   });
 
   it("the id comes from the branch through the branch and name templates (feature/issue-123 -> 123, slot 123)", async () => {
