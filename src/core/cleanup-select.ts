@@ -6,7 +6,7 @@ import type { CleanupRun, SkippedWorktree } from "./cleanup-types.js";
 import { releaseStaleCreateLocks } from "./create-lock.js";
 import { WorktreeNotFoundError, WtError } from "./errors.js";
 import { branchIntegration } from "./integration.js";
-import { settleLiveProcesses } from "./live-processes.js";
+import { findLiveProcessesOfEach, settleLiveProcesses } from "./live-processes.js";
 import { idKey } from "./names.js";
 import type { CheckedWorktree } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
@@ -55,10 +55,16 @@ async function settleAll(run: CleanupRun, checked: readonly CheckedWorktree[]): 
   const { session, options } = run;
   const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn: run.warn, env: session.env };
   const settled: CheckedWorktree[] = [];
-  for (const c of checked) {
-    const { id, path, ports } = c.record;
+  const targets = checked.map(({ record: { id, path, ports } }) => ({ id, path, ports, main: session.repo.mainPath }));
+  // One read of the process table for them all, unless --reap (a reap changes the table: each
+  // worktree then reads it afresh, as its re-check does).
+  const found = options.reap ? null : findLiveProcessesOfEach(targets, session.env);
+  found?.catch(() => {});
+  for (const [i, c] of checked.entries()) {
+    const { id } = c.record;
     try {
-      await settleLiveProcesses({ id, path, ports, main: session.repo.mainPath }, policy);
+      const first = found?.then((all) => all[i] ?? []);
+      await settleLiveProcesses(targets[i] as (typeof targets)[number], policy, first);
       settled.push(c);
     } catch (e) {
       skip(run, id, e);

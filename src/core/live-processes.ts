@@ -26,8 +26,22 @@ export interface LiveProcessPolicy {
 
 /** The processes of one worktree (`wt ps`'s three reasons), without wt and its ancestors. */
 export async function findLiveProcesses(target: WorktreeTarget, env: Env): Promise<ProcessMatch[]> {
-  const snapshot = await snapshotProcesses(env, Object.keys(target.ports).length > 0);
-  return matchProcesses(snapshot, target, protectedPids(snapshot));
+  return (await findLiveProcessesOfEach([target], env))[0] ?? [];
+}
+
+/**
+ * `findLiveProcesses` of several worktrees from one read of the process table (on Linux,
+ * synchronous reads of /proc: call it right after starting git processes, and it overlaps
+ * with them).
+ */
+export async function findLiveProcessesOfEach(targets: readonly WorktreeTarget[], env: Env): Promise<ProcessMatch[][]> {
+  if (targets.length === 0) return [];
+  const snapshot = await snapshotProcesses(
+    env,
+    targets.some((t) => Object.keys(t.ports).length > 0),
+  );
+  const skip = protectedPids(snapshot);
+  return targets.map((t) => matchProcesses(snapshot, t, skip));
 }
 
 const row = (p: ProcessMatch) => ({ pid: p.pid, command: p.command, why: p.why });
@@ -39,13 +53,18 @@ const row = (p: ProcessMatch) => ({ pid: p.pid, command: p.command, why: p.why }
  * ports refuse the operation before anything is touched, unless `policy.reap` stops them or
  * `policy.force` leaves them (warned). wt itself and its ancestors never count, and another
  * user's process is never signalled (`reap` refuses it). Call it under the repository lock,
- * after every other check, so a refusal elsewhere never follows a reap.
+ * after every other check, so a refusal elsewhere never follows a reap. `found`: the first
+ * look, when the caller took it already (`findLiveProcessesOfEach`); a reap's re-check reads again.
  * @returns the processes left running (with `force`, or listed in a dry run with `reap`).
  * @throws LiveProcessesError (exit 4, code `processes`, `details.processes`) when some are
  *   live and neither flag is given, or when some outlived SIGKILL or belong to another user.
  */
-export async function settleLiveProcesses(target: WorktreeTarget, policy: LiveProcessPolicy): Promise<ProcessMatch[]> {
-  const live = await findLiveProcesses(target, policy.env);
+export async function settleLiveProcesses(
+  target: WorktreeTarget,
+  policy: LiveProcessPolicy,
+  found?: Promise<ProcessMatch[]>,
+): Promise<ProcessMatch[]> {
+  const live = await (found ?? findLiveProcesses(target, policy.env));
   if (live.length === 0) return [];
   if (policy.force) {
     policy.warn(

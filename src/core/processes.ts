@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
-import type { Env } from "../git/run.js";
+import { type Env, runningGitPids } from "../git/run.js";
 import {
   cleanProcPath,
   lsofPort,
@@ -225,11 +225,18 @@ async function lsofSnapshot(env: Env, withSockets: boolean): Promise<ProcessSnap
 }
 
 /**
- * wt's own pid and every ancestor's, walking the parent pids up to init: none of them is
- * ever listed or signalled (killing the shell that ran `wt cleanup` inside the worktree would
- * end the user's session).
+ * wt's own pid, every ancestor's (walking the parent pids up to init), and the git processes
+ * wt's runner has running (`runningGitPids`) with their children: none of them is ever listed
+ * or signalled. Killing the shell that ran `wt cleanup` inside the worktree would end the
+ * user's session; the git that wt runs in the worktree while it reads the process table
+ * (release reads it beside its `git status`) is wt's work. Other children of the process are
+ * not held: a program using the library may have started the agents that work in the worktree.
  */
-export function protectedPids(snapshot: ProcessSnapshot, self = process.pid): Set<number> {
+export function protectedPids(
+  snapshot: ProcessSnapshot,
+  self = process.pid,
+  ownGit: Iterable<number> = runningGitPids(),
+): Set<number> {
   const out = new Set<number>([self]);
   let pid = self;
   for (let depth = 0; depth < 1000; depth++) {
@@ -237,6 +244,14 @@ export function protectedPids(snapshot: ProcessSnapshot, self = process.pid): Se
     if (parent === null || parent <= 0 || out.has(parent)) break;
     out.add(parent);
     pid = parent;
+  }
+  const children = new Map<number, number[]>();
+  for (const p of snapshot.processes.values()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const todo = [...ownGit].filter((p) => snapshot.processes.get(p)?.ppid === self);
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    if (out.has(next)) continue;
+    out.add(next);
+    todo.push(...(children.get(next) ?? []));
   }
   return out;
 }

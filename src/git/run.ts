@@ -185,6 +185,17 @@ export function git(args: readonly string[], options: GitOptions): Promise<GitRe
   return gitEnvCommand("git", args, options);
 }
 
+/** The pids of the git (and `sh`) processes this runner has started and not yet seen end. */
+const running = new Set<number>();
+
+/**
+ * The pids of the processes `git()`/`gitEnvCommand` have running now: wt's own work, which
+ * a look at the worktree's processes must not count (`protectedPids`).
+ */
+export function runningGitPids(): ReadonlySet<number> {
+  return running;
+}
+
 /**
  * Runs `command <args>` the way `git()` runs git (same environment, process group, errors):
  * for the POSIX `sh` that drives many git runs at once (`statusMany`).
@@ -211,6 +222,8 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
       // be killed by a second Ctrl-C.
       detached: true,
     });
+    const pid = child.pid;
+    if (pid !== undefined) running.add(pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -224,10 +237,12 @@ export function gitEnvCommand(command: string, args: readonly string[], options:
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (e) => {
+      if (pid !== undefined) running.delete(pid);
       options.signal?.removeEventListener("abort", onAbort);
       reject(new GitError(command, args, null, e.message, `is ${command} installed and on PATH?`));
     });
     child.on("close", (code, sig) => {
+      if (pid !== undefined) running.delete(pid);
       options.signal?.removeEventListener("abort", onAbort);
       gitObserver?.({ command, args, cwd: options.cwd, ms: Date.now() - startedMs, exitCode: code });
       const stdout = Buffer.concat(out).toString("utf8");

@@ -129,6 +129,19 @@ describe("wt pool (seed 001)", () => {
     expect(drained.slots.filter((s) => s.state === "claimed")).toHaveLength(2);
   });
 
+  it("release reads the process table while its own git status runs in the worktree: that git never counts as live", async () => {
+    repo = setUp(1);
+    // Enough files that the status is still running when the process table is read beside it.
+    for (let i = 0; i < 4000; i++) repo.write(`src/many/d${i % 40}/f${i}.txt`, `${i}\n`);
+    repo.commitAll("many files");
+    for (let round = 0; round < 3; round++) {
+      await wtJson(repo.main, ["pool", "fill", "--json"]);
+      await wtJson<Claim>(repo.main, ["create", `${30 + round}`, "--pool", "--json"]);
+      const r = await runWt(repo.main, ["release", `${30 + round}`, "--json"]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+    }
+  });
+
   it("a dirty release is refused (exit 5) and nothing is reset", async () => {
     repo = setUp(1);
     await wtJson(repo.main, ["pool", "fill", "--json"]);

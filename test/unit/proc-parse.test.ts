@@ -10,6 +10,7 @@ import {
   parsePsEnvLine,
   socketInode,
 } from "../../src/core/proc-parse.js";
+import { protectedPids } from "../../src/core/processes.js";
 
 /** The /proc, lsof and ps formats wt reads (proc(5), lsof(8)), on canned text. */
 describe("process parsers", () => {
@@ -65,5 +66,40 @@ describe("process parsers", () => {
       env: { WT_MAIN: "/r/app", WT_ID: "101" },
     });
     expect(parsePsEnvLine("  78 sleep 5 XWT_ID=9")).toEqual({ pid: 78, env: {} });
+  });
+});
+
+describe("protectedPids", () => {
+  const info = (pid: number, ppid: number) => ({
+    pid,
+    ppid,
+    uid: 0,
+    command: `p${pid}`,
+    cwd: "/w",
+    env: null,
+    start: null,
+    tty: false,
+  });
+  const snapshot = {
+    processes: new Map(
+      [99, 100, 101, 102, 103, 200, 201].map((pid) => [
+        pid,
+        info(
+          pid,
+          ({ 99: 1, 100: 99, 101: 100, 102: 101, 103: 100, 200: 1, 201: 200 } as Record<number, number>)[pid] as number,
+        ),
+      ]),
+    ),
+    listeners: new Map<number, Set<number>>(),
+  };
+  const sorted = (set: Set<number>) => [...set].sort((a, b) => a - b);
+  it("holds wt, its ancestors, and the git it runs with that git's children", () => {
+    // 101 is a git wt's runner has running (102 its child); 103 another child of the process.
+    expect(sorted(protectedPids(snapshot, 100, [101]))).toEqual([1, 99, 100, 101, 102]);
+  });
+  it("never holds another child of the process (a library user's agent) or a stranger", () => {
+    expect(sorted(protectedPids(snapshot, 100, []))).toEqual([1, 99, 100]);
+    // A pid the runner once had that is now someone else's (reused) is not held either.
+    expect(sorted(protectedPids(snapshot, 100, [201]))).toEqual([1, 99, 100]);
   });
 });

@@ -85,19 +85,23 @@ export async function chooseSlot(
     early?.path === folder ? early.status : statusPorcelain(gitAt(session, folder, ctx.signal));
   let busy = false;
   let stale = false;
-  let inside: ((folder: string) => number[]) | null = null;
+  let probe: Promise<(folder: string) => number[]> | null = null;
   for (const record of records) {
     // The warm key is compared below, once git has given it.
     const base = { commit: plan.baseCommit, warmKey: record.warmKey };
     const view = slotState(repo.commonDir, record, entryFor(entries, record), base);
     if (view.state === "stale") stale = true;
     if (view.state !== "idle") continue;
-    const [warmKey, status] = await Promise.all([warm, statusOf(record.path)]);
+    const answers = Promise.all([warm, statusOf(record.path)]);
+    // The process table is read while git answers (on Linux, synchronous reads of /proc).
+    probe ??= processProbe(repo.mainPath, session.env);
+    probe.catch(() => {}); // awaited below, unless the warm key sends this slot away
+    const [warmKey, status] = await answers;
     if (warmKey !== record.warmKey) {
       stale = true;
       continue;
     }
-    inside ??= await processProbe(repo.mainPath, session.env);
+    const inside = await probe;
     if (inside(record.path).length > 0 || status.length > 0) {
       busy = true;
       continue;

@@ -6,7 +6,7 @@ import { statusPorcelain } from "../../git/status.js";
 import { CREATE_LOCK_PREFIX } from "../create-lock.js";
 import { DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
 import { checkWorktreeRoot } from "../fs-safe.js";
-import { type LiveProcessPolicy, settleLiveProcesses } from "../live-processes.js";
+import { findLiveProcesses, type LiveProcessPolicy, settleLiveProcesses } from "../live-processes.js";
 import { gitAt, type Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
 
@@ -25,11 +25,14 @@ export async function refuseHeldWork(
   policy: LiveProcessPolicy,
 ): Promise<WorktreeEntry[]> {
   await checkWorktreeRoot(record.path, session.repo.commonDir);
-  // Both only read: side by side (the status is what grows with the repository).
-  const [entries, status] = await Promise.all([
-    listWorktrees(gitAt(session)),
-    statusPorcelain(gitAt(session, record.path)),
-  ]);
+  const { id, path: folder, ports } = record;
+  const target = { id, path: folder, ports, main: session.repo.mainPath };
+  // Both only read: side by side (the status is what grows with the repository), and the
+  // process table is read while they run; what it found is judged last, below.
+  const reads = Promise.all([listWorktrees(gitAt(session)), statusPorcelain(gitAt(session, record.path))]);
+  const live = findLiveProcesses(target, policy.env);
+  live.catch(() => {}); // awaited by settleLiveProcesses, unless a refusal comes first
+  const [entries, status] = await reads;
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
   if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
     throw new WorktreeLockedError(record.id, record.path, entry.locked);
@@ -54,7 +57,6 @@ export async function refuseHeldWork(
     }
   }
   // Last, so that a refusal above never follows a reap (`settleLiveProcesses`).
-  const { id, path: folder, ports } = record;
-  await settleLiveProcesses({ id, path: folder, ports, main: session.repo.mainPath }, policy);
+  await settleLiveProcesses(target, policy, live);
   return entries;
 }
