@@ -84,7 +84,7 @@ export function parseFastLine(args: string[]): FastLine | null {
   const at = args.findIndex((a) => !a.startsWith("-"));
   const verb = args[at];
   // Only value-less globals before the verb: `-C <dir> create` goes to commander.
-  if (at > 0 && args.slice(0, at).some((a) => !(a in GLOBAL_FLAGS))) return null;
+  if (at > 0 && args.slice(0, at).some((a) => !Object.hasOwn(GLOBAL_FLAGS, a))) return null;
   const spec = FAST_VERBS.find((s) => s.names.includes(verb ?? ""));
   if (!spec) return null;
   const globals: GlobalOptions = {};
@@ -94,18 +94,24 @@ export function parseFastLine(args: string[]): FastLine | null {
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] as string;
     const value = rest[i + 1];
-    if (a in GLOBAL_FLAGS) globals[GLOBAL_FLAGS[a] as "json"] = true;
-    else if (a in spec.flags) {
+    // Own keys only: an id such as `constructor` is an operand, not Object.prototype's.
+    if (Object.hasOwn(GLOBAL_FLAGS, a)) globals[GLOBAL_FLAGS[a] as "json"] = true;
+    else if (Object.hasOwn(spec.flags, a)) {
       const [key, v] = spec.flags[a] as [string, boolean];
       opts[key] = v;
-    } else if ((a in spec.values || a === "-C") && value !== undefined && value !== "" && !value.startsWith("-")) {
+    } else if (
+      (Object.hasOwn(spec.values, a) || a === "-C") &&
+      value !== undefined &&
+      value !== "" &&
+      !value.startsWith("-")
+    ) {
       if (a === "-C") globals.C = value;
       else opts[spec.values[a] as string] = value;
       i++;
     } else if (!a.startsWith("-") && a !== "") operands.push(a);
     else return null;
   }
-  if (spec.operands === "one" ? operands.length !== 1 : false) return null;
+  if (spec.operands === "one" && operands.length !== 1) return null;
   return { spec, globals, operands, opts };
 }
 

@@ -32,6 +32,8 @@ const PLAIN = [
   ["cleanup", "101", "102", "--merged", "--keep-branch"],
   ["rm", "101", "--all", "--force", "--reap", "--delete-branch", "--no-hooks", "--dry-run", "--json"],
   ["remove", "-q", "101"],
+  ["cleanup", "constructor", "toString"],
+  ["create", "__proto__"],
 ];
 
 describe("fast verbs parse a plain line as commander does", () => {
