@@ -102,10 +102,15 @@ describe("Ctrl-C at the terminal", () => {
     // The feeder keeps the terminal's input open until the command line has printed its exit
     // code: an input closed early ends the script session before a slow rollback finishes.
     const feeder = `while [ ! -e ${q(marker)} ]; do sleep 0.1; done; sleep 0.3; printf '\\003'; i=0; while [ ! -e ${q(done)} ] && [ $i -lt 500 ]; do sleep 0.1; i=$((i+1)); done`;
-    const line = `node ${q(WT_BIN)} create 11 --no-fetch; echo EXIT=$?; touch ${q(done)}`;
+    // `script` runs its command through $SHELL, and the typed ^C reaches that shell too: dash
+    // (/bin/sh here, and $SHELL when CI leaves it unset) then stops after wt instead of running the
+    // echo; bash waits and goes on when its child handled the signal. So bash runs the line, under
+    // a $SHELL fixed to /bin/sh whatever the machine's is.
+    const inner = `node ${q(WT_BIN)} create 11 --no-fetch; echo EXIT=$?; touch ${q(done)}`;
+    const line = `bash --norc --noprofile -c ${q(inner)}`;
     const run = spawnSync("bash", ["-c", `(${feeder}) | script -qfec ${q(line)} /dev/null`], {
       cwd: r.main,
-      env: { ...wtEnv(), PATH: `${bin}:${process.env.PATH}` },
+      env: { ...wtEnv(), PATH: `${bin}:${process.env.PATH}`, SHELL: "/bin/sh" },
       encoding: "utf8",
       timeout: 60_000,
     });
