@@ -10,6 +10,7 @@
 //   wt.js    the entry: argv, --version, --help, completion
 //   base     the two small modules the entry imports (the package's files, require())
 //   lookup   what `wt path`, `wt env` and every error report need (core/resolve.js and below)
+//   early    the git reads create, release and cleanup start while `work` loads (git/early.js)
 //   status   the fast `wt status`
 //   work     create, cleanup, release and every step a create runs
 //   the rest rolldown's own chunks, one per lazily imported command (doctor, merge, adopt, ...)
@@ -44,6 +45,7 @@ function closure(starts) {
 const TIERS = [
   ["base", closure(["core/package-root.js", "core/require-cjs.js"])],
   ["lookup", closure(["core/resolve.js", "cli/report.js"])],
+  ["early", closure(["git/early.js"])],
   ["status", closure(["cli/commands/status.js", "cli/io.js"])],
   [
     "work",

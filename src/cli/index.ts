@@ -167,6 +167,7 @@ export async function main(argv: string[]): Promise<void> {
     await fastStatus(args.slice(1));
     return;
   }
+  await startEarlyReadsFor(args[0]);
   // `wt create|release|cleanup` with plain arguments: no commander (fast-verbs.ts).
   const { parseFastLine, runFastLine } = await import("./fast-verbs.js");
   const fast = parseFastLine(args);
@@ -293,3 +294,25 @@ async function fastPath(id: string): Promise<void> {
     process.exitCode = reportError(error, false);
   }
 }
+
+/**
+ * The first git reads of a create, release or cleanup started while its code loads
+ * (git/early.ts); a verb given `-C` (args[0] an option) reads elsewhere and starts none.
+ */
+async function startEarlyReadsFor(verb: string | undefined): Promise<void> {
+  const scope =
+    verb === "create" || verb === "new" ? "create" : EARLY_REPOSITORY.includes(verb ?? "") ? "repository" : null;
+  if (scope === null) return;
+  try {
+    // Loaded before the verb's own code, not beside it: its small chunk would otherwise wait
+    // for the large one to compile, and the reads would start no sooner.
+    const { startEarlyReads } = await import("../git/early.js");
+    startEarlyReads(process.cwd(), process.env, scope).catch(() => {
+      // Only a head start: the verb runs its reads itself.
+    });
+  } catch {
+    // Same: a folder that is gone, say, is for the verb to report.
+  }
+}
+
+const EARLY_REPOSITORY = ["release", "cleanup", "rm", "remove"];

@@ -15,9 +15,12 @@ export async function revParseHead(at: GitAt): Promise<string> {
   return (await gitOut(["rev-parse", "HEAD"], at)).trim();
 }
 
+/** `git symbolic-ref --quiet --short HEAD`: the branch of the worktree git runs in. */
+export const CURRENT_BRANCH_ARGS: readonly string[] = ["symbolic-ref", "--quiet", "--short", "HEAD"];
+
 /** The branch `HEAD` is on (`main`), or null when detached or unborn (`git symbolic-ref` exits 1/128). */
 export async function currentBranch(at: GitAt): Promise<string | null> {
-  const r = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], { ...at, okCodes: [1, 128] });
+  const r = await git(CURRENT_BRANCH_ARGS, { ...at, okCodes: [1, 128] });
   return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : null;
 }
 
@@ -62,21 +65,32 @@ export async function catFileExists(at: GitAt, commitish: string, path: string):
   return r.exitCode === 0;
 }
 
+/** The listing `ignoredUntracked` starts with: untracked ignored paths, whole folders as `dir/`. */
+export const IGNORED_LIST_ARGS: readonly string[] = [
+  "ls-files",
+  "-z",
+  "--others",
+  "--ignored",
+  "--exclude-standard",
+  "--directory",
+];
+
+/** `check-ignore` reading NUL-separated paths from stdin (`checkIgnoreInput`). */
+export const CHECK_IGNORE_ARGS: readonly string[] = ["check-ignore", "-z", "--stdin"];
+
+/** The stdin of `CHECK_IGNORE_ARGS` for what `IGNORED_LIST_ARGS` listed: each path, trailing `/` dropped, NUL-ended. */
+export function checkIgnoreInput(listed: readonly string[]): string {
+  return listed.map((p) => `${p.replace(/\/$/, "")}\0`).join("");
+}
+
 /**
  * Untracked ignored paths of the worktree at `at.cwd` (`ls-files --others --ignored
  * --exclude-standard --directory`), folders ending with `/`, kept only when `git check-ignore`
  * confirms them (ls-files also lists what a negated pattern re-includes).
  */
 export async function ignoredUntracked(at: GitAt): Promise<string[]> {
-  const listed = splitNul(
-    (await git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], at)).stdout,
-  );
-  const stripped = listed.map((p) => p.replace(/\/$/, ""));
-  const checked = await git(["check-ignore", "-z", "--stdin"], {
-    ...at,
-    input: stripped.map((p) => `${p}\0`).join(""),
-    okCodes: [1],
-  });
+  const listed = splitNul((await git(IGNORED_LIST_ARGS, at)).stdout);
+  const checked = await git(CHECK_IGNORE_ARGS, { ...at, input: checkIgnoreInput(listed), okCodes: [1] });
   const really = new Set(splitNul(checked.stdout));
   return listed.filter((p) => really.has(p.replace(/\/$/, "")));
 }

@@ -23,13 +23,27 @@ export function parseGitVersion(text: string): [number, number, number] | null {
   return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
 }
 
+/** `git version`, run from the folder the user named (`discover`). */
+export const GIT_VERSION_ARGS: readonly string[] = ["version"];
+
+/** Where the repository around a folder is: its common git dir, and whether it is bare (`discover`). */
+export const REPO_FACTS_ARGS: readonly string[] = [
+  "rev-parse",
+  "--path-format=absolute",
+  "--git-common-dir",
+  "--is-bare-repository",
+];
+
+/** `git remote`: the configured remotes' names, one per line. */
+export const REMOTES_ARGS: readonly string[] = ["remote"];
+
 /**
  * Refuses a git older than `MIN_GIT_VERSION` (`git version`). A git whose version text
  * does not parse is let through.
  * @throws UsageError (exit 2, code `unsupported-git`) when git is too old.
  */
 export async function assertGitVersion(at: GitAt): Promise<void> {
-  const v = parseGitVersion(await gitOut(["version"], { ...at, discover: true }).catch(() => ""));
+  const v = parseGitVersion(await gitOut(GIT_VERSION_ARGS, { ...at, discover: true }).catch(() => ""));
   if (v && (v[0] < MIN_GIT_VERSION[0] || (v[0] === MIN_GIT_VERSION[0] && v[1] < MIN_GIT_VERSION[1]))) {
     throw new UsageError(
       `git ${v.join(".")} is too old: wt needs git ${MIN_GIT_VERSION.join(".")} or newer`,
@@ -57,7 +71,7 @@ export async function resolveRepo(cwd: string, env: Env): Promise<RepoContext> {
   }
   const [, revParse] = await Promise.all([
     assertGitVersion({ cwd: absCwd, env }),
-    git(["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"], {
+    git(REPO_FACTS_ARGS, {
       cwd: absCwd,
       env,
       discover: true,
@@ -175,7 +189,7 @@ export async function resolveCommit(at: GitAt, commitish: string): Promise<strin
 
 /** Names of the configured remotes (`git remote`). */
 export async function listRemotes(at: GitAt): Promise<string[]> {
-  return (await gitOut(["remote"], at)).split("\n").filter(Boolean);
+  return (await gitOut(REMOTES_ARGS, at)).split("\n").filter(Boolean);
 }
 
 /**

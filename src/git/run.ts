@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
 import { InterruptedError, UsageError } from "../errors/base.js";
+import { commandPath } from "./command-path.js";
 import { GitError } from "./errors.js";
 
 /**
@@ -138,43 +138,6 @@ export function observeGitCommands(observer: ((run: GitCommandRun) => void) | nu
   gitObserver = observer;
 }
 
-/** PATH value -> command name -> the absolute file the child's own PATH search would run. */
-const resolved = new Map<string, Map<string, string>>();
-
-/**
- * The file a child started as `command` would run: the first `<dir>/<command>` on `searchPath`
- * that is an executable regular file, found once per process and PATH value. Node's spawn
- * otherwise lets the child try `execve` in every PATH entry before git's (8 failed tries per
- * git on a PATH of 9 entries, for each of the dozen gits of a `wt create`).
- * Returns `command` unchanged (the child then searches as before, and a missing one fails as
- * ENOENT the same way) when it holds a `/`, when PATH is unset, when an entry before the hit is
- * empty or relative (the child's own folder would decide), or when no entry has it.
- */
-export function commandPath(command: string, searchPath: string | undefined): string {
-  if (searchPath === undefined || command.includes("/")) return command;
-  const byName = resolved.get(searchPath) ?? new Map<string, string>();
-  const known = byName.get(command);
-  if (known !== undefined) return known;
-  for (const dir of searchPath.split(":")) {
-    if (!path.isAbsolute(dir)) return command;
-    const file = path.join(dir, command);
-    if (!isExecutableFile(file)) continue;
-    byName.set(command, file);
-    resolved.set(searchPath, byName);
-    return file;
-  }
-  return command;
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Runs `git <args>` and resolves with its output.
  * @throws GitError (a CommandFailedError, exit 6) on a non-zero exit not listed in `okCodes`, or when git
@@ -196,78 +159,154 @@ export function runningGitPids(): ReadonlySet<number> {
   return running;
 }
 
+/** One child run to its end: what `gitEnvCommand` makes of it (its exit, output, timing). */
+interface ChildRun {
+  /** Resolves when the child has ended (never rejects: a spawn error is `spawnError`). */
+  done: Promise<ChildEnd>;
+  /** SIGTERM to the child's process group (it has its own, see `startChild`). */
+  kill: () => void;
+}
+
+interface ChildEnd {
+  stdout: string;
+  stderr: string;
+  /** null when the child was killed by a signal or could not be started. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError: Error | null;
+  /** Wall-clock milliseconds from start to exit. */
+  ms: number;
+}
+
+/** What identifies one child run: the command line, folder, discovery, stdin. */
+type RunOptions = Pick<GitOptions, "cwd" | "env" | "discover" | "input">;
+
+/** Starts `command <args>` as `git()` runs git (environment, process group); see `gitEnvCommand`. */
+function startChild(command: string, args: readonly string[], options: RunOptions): ChildRun {
+  const startedMs = Date.now();
+  const child = spawn(commandPath(command, options.env.PATH), args, {
+    // argv[0] stays the bare name, as when the child searched PATH itself.
+    argv0: command,
+    cwd: options.cwd,
+    env: {
+      ...repoFreeEnv(options.env),
+      ...BASE_ENV,
+      ...(options.discover ? {} : ceilingFor(options.cwd)),
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+    // Its own process group: a Ctrl-C at the terminal reaches wt, which stops the git it
+    // is running through `signal` and rolls back; the rollback's own git commands must not
+    // be killed by a second Ctrl-C.
+    detached: true,
+  });
+  const pid = child.pid;
+  if (pid !== undefined) running.add(pid);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on("data", (b: Buffer) => out.push(b));
+  child.stderr.on("data", (b: Buffer) => err.push(b));
+  const done = new Promise<ChildEnd>((resolve) => {
+    const end = (code: number | null, signal: NodeJS.Signals | null, spawnError: Error | null) => {
+      if (pid !== undefined) running.delete(pid);
+      const stdout = Buffer.concat(out).toString("utf8");
+      const stderr = Buffer.concat(err).toString("utf8");
+      resolve({ stdout, stderr, code, signal, spawnError, ms: Date.now() - startedMs });
+    };
+    child.on("error", (e) => end(null, null, e));
+    child.on("close", (code, sig) => end(code, sig, null));
+  });
+  child.stdin.on("error", () => {
+    // git may exit before reading all of stdin; its exit code tells what happened.
+  });
+  child.stdin.end(options.input ?? "");
+  const kill = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
+    } catch {
+      child.kill("SIGTERM");
+    }
+  };
+  return { done, kill };
+}
+
+/**
+ * Read-only git runs started before the code that needs them has loaded (`startEarlyGit`),
+ * by `earlyKey`, each taken once by the first identical call.
+ */
+const early = new Map<string, { run: ChildRun; env: Env }>();
+
+function earlyKey(command: string, args: readonly string[], options: RunOptions): string {
+  return JSON.stringify([command, args, options.cwd, options.discover === true, options.input ?? ""]);
+}
+
+/**
+ * Starts `git <args>` now, for the first later `git()` call with the same argv, folder,
+ * discovery, stdin and environment object to take (issue 12: a verb's first reads run while
+ * its modules load). The caller answers for it that the run reads only, and only what wt's
+ * repository lock does not guard (the git version, the repository's location, its remotes,
+ * the main worktree's branch and ignored files): `dropEarlyGit()` discards what is left
+ * before the first step changes anything. A run nobody takes just ends.
+ * @returns how it ended (never rejects), for a follow-up run of its output
+ */
+export function startEarlyGit(args: readonly string[], options: RunOptions): Promise<EarlyEnd> {
+  const key = earlyKey("git", args, options);
+  let found = early.get(key);
+  if (found === undefined) {
+    found = { run: startChild("git", args, options), env: options.env };
+    early.set(key, found);
+  }
+  return found.run.done.then((end) => ({ exitCode: end.code, stdout: end.stdout }));
+}
+
+/** How an early run ended, for a caller that starts another one from its output. */
+export interface EarlyEnd {
+  /** null when git could not be started or was killed. */
+  exitCode: number | null;
+  stdout: string;
+}
+
+/** Forgets the early runs not taken yet (the step executor calls it before its first step). */
+export function dropEarlyGit(): void {
+  early.clear();
+}
+
+function takeEarly(command: string, args: readonly string[], options: RunOptions): ChildRun | null {
+  if (early.size === 0) return null;
+  const key = earlyKey(command, args, options);
+  const found = early.get(key);
+  if (found === undefined || found.env !== options.env) return null;
+  early.delete(key);
+  return found.run;
+}
+
 /**
  * Runs `command <args>` the way `git()` runs git (same environment, process group, errors):
  * for the POSIX `sh` that drives many git runs at once (`statusMany`).
  */
 export function gitEnvCommand(command: string, args: readonly string[], options: GitOptions): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) {
-      reject(new InterruptedError());
-      return;
+  if (options.signal?.aborted) return Promise.reject(new InterruptedError());
+  const run = takeEarly(command, args, options) ?? startChild(command, args, options);
+  const { signal } = options;
+  signal?.addEventListener("abort", run.kill, { once: true });
+  return run.done.then((end) => {
+    signal?.removeEventListener("abort", run.kill);
+    if (end.spawnError !== null) {
+      throw new GitError(command, args, null, end.spawnError.message, `is ${command} installed and on PATH?`);
     }
-    const startedMs = Date.now();
-    const child = spawn(commandPath(command, options.env.PATH), args, {
-      // argv[0] stays the bare name, as when the child searched PATH itself.
-      argv0: command,
-      cwd: options.cwd,
-      env: {
-        ...repoFreeEnv(options.env),
-        ...BASE_ENV,
-        ...(options.discover ? {} : ceilingFor(options.cwd)),
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-      // Its own process group: a Ctrl-C at the terminal reaches wt, which stops the git it
-      // is running through `signal` and rolls back; the rollback's own git commands must not
-      // be killed by a second Ctrl-C.
-      detached: true,
-    });
-    const pid = child.pid;
-    if (pid !== undefined) running.add(pid);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    const onAbort = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGTERM");
-      } catch {
-        child.kill("SIGTERM");
-      }
-    };
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (e) => {
-      if (pid !== undefined) running.delete(pid);
-      options.signal?.removeEventListener("abort", onAbort);
-      reject(new GitError(command, args, null, e.message, `is ${command} installed and on PATH?`));
-    });
-    child.on("close", (code, sig) => {
-      if (pid !== undefined) running.delete(pid);
-      options.signal?.removeEventListener("abort", onAbort);
-      gitObserver?.({ command, args, cwd: options.cwd, ms: Date.now() - startedMs, exitCode: code });
-      const stdout = Buffer.concat(out).toString("utf8");
-      const stderr = Buffer.concat(err).toString("utf8");
-      if (options.signal?.aborted) {
-        reject(new InterruptedError());
-        return;
-      }
-      const exitCode = code ?? 128;
-      const refused = exitCode === 0 ? null : dubiousOwnership(stderr);
-      if (refused) {
-        reject(refused);
-        return;
-      }
-      if (exitCode === 0 || options.okCodes?.includes(exitCode)) {
-        resolve({ stdout, stderr, exitCode });
-        return;
-      }
-      reject(new GitError(command, args, code, stderr || (sig ? `killed by ${sig}` : "")));
-    });
-    child.stdin.on("error", () => {
-      // git may exit before reading all of stdin; its exit code tells what happened.
-    });
-    child.stdin.end(options.input ?? "");
+    gitObserver?.({ command, args, cwd: options.cwd, ms: end.ms, exitCode: end.code });
+    if (signal?.aborted) throw new InterruptedError();
+    return outcome(command, args, options, end);
   });
+}
+
+/** An ended run as `git()` reports it: its result, or the error its exit code means. */
+function outcome(command: string, args: readonly string[], options: GitOptions, end: ChildEnd): GitResult {
+  const { stdout, stderr } = end;
+  const exitCode = end.code ?? 128;
+  const refused = exitCode === 0 ? null : dubiousOwnership(stderr);
+  if (refused) throw refused;
+  if (exitCode === 0 || options.okCodes?.includes(exitCode)) return { stdout, stderr, exitCode };
+  throw new GitError(command, args, end.code, stderr || (end.signal ? `killed by ${end.signal}` : ""));
 }
 
 /** `git <args>` and its stdout, for the common case. Same errors as `git()`. */

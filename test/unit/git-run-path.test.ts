@@ -2,7 +2,8 @@ import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { commandPath, git } from "../../src/git/run.js";
+import { commandPath } from "../../src/git/command-path.js";
+import { git } from "../../src/git/run.js";
 
 let scratch: string | null = null;
 

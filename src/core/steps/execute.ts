@@ -1,3 +1,4 @@
+import { dropEarlyGit } from "../../git/run.js";
 import { InterruptedError, WtError } from "../errors.js";
 import type { Step } from "./step.js";
 
@@ -37,6 +38,8 @@ export async function executeSteps(steps: readonly Step[], options: ExecuteOptio
       }
     }
   };
+  // Reads started before the verb's code loaded are for its planning, not for after a change.
+  dropEarlyGit();
   try {
     for (const step of steps) {
       if (options.signal?.aborted) throw abortError(options.signal);

@@ -1,0 +1,100 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startEarlyReads } from "../../src/git/early.js";
+import { GitError } from "../../src/git/errors.js";
+import { currentBranch, ignoredUntracked } from "../../src/git/refs.js";
+import { listRemotes } from "../../src/git/repo.js";
+import { dropEarlyGit, git, startEarlyGit } from "../../src/git/run.js";
+import { makeRepo, type TestRepo, wtEnv } from "../helpers/repo.js";
+
+// An early run is observed by what it read: each test lets it end, then changes the
+// repository, so a call that took the early run answers with the old state and a call that
+// ran git itself answers with the new one.
+let repo: TestRepo;
+let env: NodeJS.ProcessEnv;
+
+beforeEach(() => {
+  repo = makeRepo();
+  repo.git("config", "wt.probe", "one");
+  env = wtEnv();
+});
+
+afterEach(() => {
+  dropEarlyGit();
+  repo.remove();
+});
+
+const PROBE = ["config", "--get", "wt.probe"];
+
+async function probe(options: { cwd?: string; env?: NodeJS.ProcessEnv; discover?: boolean } = {}): Promise<string> {
+  const r = await git(PROBE, { cwd: options.cwd ?? repo.main, env: options.env ?? env, discover: options.discover });
+  return r.stdout.trim();
+}
+
+describe("startEarlyGit (a read started before its caller's code loaded)", () => {
+  it("is taken by the first call with the same argv, folder and environment object, once", async () => {
+    await startEarlyGit(PROBE, { cwd: repo.main, env });
+    repo.git("config", "wt.probe", "two");
+    expect(await probe()).toBe("one");
+    expect(await probe()).toBe("two");
+  });
+
+  it("is not taken by a call with another environment object, folder or discovery", async () => {
+    const sub = path.join(repo.main, "sub");
+    mkdirSync(sub);
+    await startEarlyGit(PROBE, { cwd: repo.main, env });
+    repo.git("config", "wt.probe", "two");
+    expect(await probe({ env: { ...env } })).toBe("two");
+    expect(await probe({ cwd: sub, discover: true })).toBe("two");
+    expect(await probe({ discover: true })).toBe("two");
+    // Still there for the call it was made for.
+    expect(await probe()).toBe("one");
+  });
+
+  it("is dropped by dropEarlyGit (the executor's first step)", async () => {
+    await startEarlyGit(PROBE, { cwd: repo.main, env });
+    repo.git("config", "wt.probe", "two");
+    dropEarlyGit();
+    expect(await probe()).toBe("two");
+  });
+
+  it("reports its end and gets the taker's okCodes and errors applied when taken", async () => {
+    const missing = ["config", "--get", "wt.missing"];
+    const end = await startEarlyGit(missing, { cwd: repo.main, env });
+    expect(end).toEqual({ exitCode: 1, stdout: "" });
+    const ok = await git(missing, { cwd: repo.main, env, okCodes: [1] });
+    expect(ok.exitCode).toBe(1);
+    await startEarlyGit(missing, { cwd: repo.main, env });
+    await expect(git(missing, { cwd: repo.main, env })).rejects.toBeInstanceOf(GitError);
+  });
+});
+
+describe("startEarlyReads (what create starts while it loads)", () => {
+  it("reads the main worktree's remotes, branch and ignored files the way create then asks", async () => {
+    repo.write(".gitignore", "*.local\n");
+    repo.write(".worktreeinclude", "*.local\n");
+    repo.commitAll("include");
+    repo.write("a.local", "a");
+    await startEarlyReads(repo.main, env, "create");
+    repo.write("b.local", "b");
+    repo.git("remote", "add", "late", repo.main);
+    repo.git("switch", "-q", "-c", "other");
+    const at = { cwd: repo.main, env };
+    expect(await ignoredUntracked(at)).toEqual(["a.local"]);
+    expect(await listRemotes(at)).toEqual([]);
+    expect(await currentBranch(at)).toBe("main");
+    // Taken once: the next calls read the repository as it is now.
+    expect((await ignoredUntracked(at)).sort()).toEqual(["a.local", "b.local"]);
+    expect(await listRemotes(at)).toEqual(["late"]);
+    expect(await currentBranch(at)).toBe("other");
+  });
+
+  it("starts only the repository's location for release and cleanup", async () => {
+    await startEarlyReads(repo.main, env, "repository");
+    repo.git("remote", "add", "late", repo.main);
+    repo.git("switch", "-q", "-c", "other");
+    expect(await listRemotes({ cwd: repo.main, env })).toEqual(["late"]);
+    expect(await currentBranch({ cwd: repo.main, env })).toBe("other");
+  });
+});
