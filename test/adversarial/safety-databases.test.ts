@@ -298,7 +298,7 @@ describe("long database work runs off the event loop (item 12)", () => {
       }, 10);
       try {
         const result = await createWorktree(
-          { cwd: repo.main, env: { WT_LOCK_TIMEOUT: "30" }, output: null, onProgress },
+          { cwd: repo.main, env: wtEnv({ WT_LOCK_TIMEOUT: "30" }), output: null, onProgress },
           { id: "1", fetch: false, hooks: false },
         );
         expect(sqliteCount(path.join(result.path, "data", "issue-1.db"))).toBe(60000);
