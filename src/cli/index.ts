@@ -304,7 +304,7 @@ async function startEarlyReadsFor(verb: string | undefined): Promise<void> {
     verb === "create" || verb === "new" ? "create" : EARLY_REPOSITORY.includes(verb ?? "") ? "repository" : null;
   if (scope === null) return;
   try {
-    // Loaded before the verb's own code, not beside it: its small chunk would otherwise wait
+    // Loaded before the verb's own code, not beside it: its chunk would otherwise wait
     // for the large one to compile, and the reads would start no sooner.
     const { startEarlyReads } = await import("../git/early.js");
     startEarlyReads(process.cwd(), process.env, scope).catch(() => {

@@ -13,6 +13,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import path from "node:path";
+import { dropEarlyGit } from "../git/run.js";
 import { ForeignLockError, LockBusyError, LockLostError, WtError } from "./errors.js";
 import { hostTag, type OwnerState, processState } from "./lock-owner.js";
 import { procStat } from "./process.js";
@@ -100,6 +101,8 @@ export async function withRepoLock<T>(
   const noteFile = path.join(stateDir, "repo.lock-owner.json");
   const token = ownToken();
   await acquire(lockPath, noteFile, token, options);
+  // What is read under the lock is read now, not before the wait (git/early.ts).
+  dropEarlyGit();
   await writeNote(noteFile, { token, pid: process.pid, purpose: options.purpose, since: new Date().toISOString() });
   const watch = watchLock(lockPath, token, options.purpose);
   try {

@@ -65,32 +65,21 @@ export async function catFileExists(at: GitAt, commitish: string, path: string):
   return r.exitCode === 0;
 }
 
-/** The listing `ignoredUntracked` starts with: untracked ignored paths, whole folders as `dir/`. */
-export const IGNORED_LIST_ARGS: readonly string[] = [
-  "ls-files",
-  "-z",
-  "--others",
-  "--ignored",
-  "--exclude-standard",
-  "--directory",
-];
-
-/** `check-ignore` reading NUL-separated paths from stdin (`checkIgnoreInput`). */
-export const CHECK_IGNORE_ARGS: readonly string[] = ["check-ignore", "-z", "--stdin"];
-
-/** The stdin of `CHECK_IGNORE_ARGS` for what `IGNORED_LIST_ARGS` listed: each path, trailing `/` dropped, NUL-ended. */
-export function checkIgnoreInput(listed: readonly string[]): string {
-  return listed.map((p) => `${p.replace(/\/$/, "")}\0`).join("");
-}
-
 /**
  * Untracked ignored paths of the worktree at `at.cwd` (`ls-files --others --ignored
  * --exclude-standard --directory`), folders ending with `/`, kept only when `git check-ignore`
  * confirms them (ls-files also lists what a negated pattern re-includes).
  */
 export async function ignoredUntracked(at: GitAt): Promise<string[]> {
-  const listed = splitNul((await git(IGNORED_LIST_ARGS, at)).stdout);
-  const checked = await git(CHECK_IGNORE_ARGS, { ...at, input: checkIgnoreInput(listed), okCodes: [1] });
+  const listed = splitNul(
+    (await git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], at)).stdout,
+  );
+  const stripped = listed.map((p) => p.replace(/\/$/, ""));
+  const checked = await git(["check-ignore", "-z", "--stdin"], {
+    ...at,
+    input: stripped.map((p) => `${p}\0`).join(""),
+    okCodes: [1],
+  });
   const really = new Set(splitNul(checked.stdout));
   return listed.filter((p) => really.has(p.replace(/\/$/, "")));
 }

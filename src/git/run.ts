@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import type { Socket } from "node:net";
 import path from "node:path";
 import { InterruptedError, UsageError } from "../errors/base.js";
 import { commandPath } from "./command-path.js";
@@ -165,6 +166,8 @@ interface ChildRun {
   done: Promise<ChildEnd>;
   /** SIGTERM to the child's process group (it has its own, see `startChild`). */
   kill: () => void;
+  /** Lets the child (and its pipes) keep the process alive again, after `startChild(…, false)`. */
+  hold: () => void;
 }
 
 interface ChildEnd {
@@ -182,7 +185,7 @@ interface ChildEnd {
 type RunOptions = Pick<GitOptions, "cwd" | "env" | "discover" | "input">;
 
 /** Starts `command <args>` as `git()` runs git (environment, process group); see `gitEnvCommand`. */
-function startChild(command: string, args: readonly string[], options: RunOptions): ChildRun {
+function startChild(command: string, args: readonly string[], options: RunOptions, held = true): ChildRun {
   const startedMs = Date.now();
   const child = spawn(commandPath(command, options.env.PATH), args, {
     // argv[0] stays the bare name, as when the child searched PATH itself.
@@ -226,7 +229,14 @@ function startChild(command: string, args: readonly string[], options: RunOption
       child.kill("SIGTERM");
     }
   };
-  return { done, kill };
+  // An early run nobody has taken must not keep the process alive (a usage error, `--help`).
+  // A child's pipes are sockets (Node's docs, child_process: "options.stdio").
+  const pipes: { ref(): unknown; unref(): unknown }[] = [child, child.stdout as Socket, child.stderr as Socket];
+  if (!held) for (const h of pipes) h.unref();
+  const hold = () => {
+    for (const h of pipes) h.ref();
+  };
+  return { done, kill, hold };
 }
 
 /**
@@ -242,17 +252,19 @@ function earlyKey(command: string, args: readonly string[], options: RunOptions)
 /**
  * Starts `git <args>` now, for the first later `git()` call with the same argv, folder,
  * discovery, stdin and environment object to take (issue 12: a verb's first reads run while
- * its modules load). The caller answers for it that the run reads only, and only what wt's
- * repository lock does not guard (the git version, the repository's location, its remotes,
- * the main worktree's branch and ignored files): `dropEarlyGit()` discards what is left
- * before the first step changes anything. A run nobody takes just ends.
+ * its modules load). The caller answers for it that the run reads only, and only what is read
+ * before wt takes its repository lock (the git version, the repository's location, its
+ * remotes, the main worktree's branch): `dropEarlyGit()` stops and discards what is left when
+ * the lock is taken and before the first step. A run nobody takes never keeps the process
+ * alive; once taken it does, as any other.
  * @returns how it ended (never rejects), for a follow-up run of its output
  */
 export function startEarlyGit(args: readonly string[], options: RunOptions): Promise<EarlyEnd> {
   const key = earlyKey("git", args, options);
   let found = early.get(key);
-  if (found === undefined) {
-    found = { run: startChild("git", args, options), env: options.env };
+  if (found === undefined || found.env !== options.env) {
+    found?.run.kill();
+    found = { run: startChild("git", args, options, false), env: options.env };
     early.set(key, found);
   }
   return found.run.done.then((end) => ({ exitCode: end.code, stdout: end.stdout }));
@@ -265,8 +277,12 @@ export interface EarlyEnd {
   stdout: string;
 }
 
-/** Forgets the early runs not taken yet (the step executor calls it before its first step). */
+/**
+ * Stops and forgets the early runs not taken yet: called when the repository lock is taken and
+ * before the executor's first step, so nothing read under the lock or after a change is old.
+ */
 export function dropEarlyGit(): void {
+  for (const { run } of early.values()) run.kill();
   early.clear();
 }
 
@@ -276,6 +292,7 @@ function takeEarly(command: string, args: readonly string[], options: RunOptions
   const found = early.get(key);
   if (found === undefined || found.env !== options.env) return null;
   early.delete(key);
+  found.run.hold();
   return found.run;
 }
 

@@ -1,6 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { withRepoLock } from "../../src/core/lock.js";
 import { startEarlyReads } from "../../src/git/early.js";
 import { GitError } from "../../src/git/errors.js";
 import { currentBranch, ignoredUntracked } from "../../src/git/refs.js";
@@ -71,7 +74,7 @@ describe("startEarlyGit (a read started before its caller's code loaded)", () =>
 });
 
 describe("startEarlyReads (what create starts while it loads)", () => {
-  it("reads the main worktree's remotes, branch and ignored files the way create then asks", async () => {
+  it("reads the main worktree's remotes and branch the way create then asks, and never its ignored files", async () => {
     repo.write(".gitignore", "*.local\n");
     repo.write(".worktreeinclude", "*.local\n");
     repo.commitAll("include");
@@ -81,11 +84,11 @@ describe("startEarlyReads (what create starts while it loads)", () => {
     repo.git("remote", "add", "late", repo.main);
     repo.git("switch", "-q", "-c", "other");
     const at = { cwd: repo.main, env };
-    expect(await ignoredUntracked(at)).toEqual(["a.local"]);
     expect(await listRemotes(at)).toEqual([]);
     expect(await currentBranch(at)).toBe("main");
-    // Taken once: the next calls read the repository as it is now.
+    // The ignored files are read under the lock, by create itself: always as they are now.
     expect((await ignoredUntracked(at)).sort()).toEqual(["a.local", "b.local"]);
+    // Taken once: the next calls read the repository as it is now.
     expect(await listRemotes(at)).toEqual(["late"]);
     expect(await currentBranch(at)).toBe("other");
   });
@@ -96,5 +99,44 @@ describe("startEarlyReads (what create starts while it loads)", () => {
     repo.git("switch", "-q", "-c", "other");
     expect(await listRemotes({ cwd: repo.main, env })).toEqual(["late"]);
     expect(await currentBranch({ cwd: repo.main, env })).toBe("other");
+  });
+
+  it("is dropped when the repository lock is taken: nothing read under the lock is an early read", async () => {
+    await startEarlyGit(PROBE, { cwd: repo.main, env });
+    repo.git("config", "wt.probe", "two");
+    const state = path.join(repo.root, "lock-state");
+    const seen = await withRepoLock(state, { timeoutMs: 5000, purpose: "test" }, () => probe());
+    expect(seen).toBe("two");
+  });
+});
+
+describe("an early run and the process's life", () => {
+  const RUN = pathToFileURL(path.resolve("dist/git/run.js")).href;
+  /** A Node process that starts an early `sleep` through a git alias, then takes it or not. */
+  function nodeWith(take: boolean): { ms: number; stdout: string } {
+    const script = [
+      `const { startEarlyGit, git } = await import(${JSON.stringify(RUN)});`,
+      "const opts = { cwd: process.cwd(), env: process.env };",
+      `const args = ["-c", "alias.nap=!sleep ${take ? 1 : 20} && echo rested", "nap"];`,
+      "startEarlyGit(args, opts);",
+      take ? "git(args, opts).then((r) => process.stdout.write(r.stdout));" : "",
+    ].join("\n");
+    const started = Date.now();
+    const stdout = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: repo.main,
+      env,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    return { ms: Date.now() - started, stdout };
+  }
+
+  it("an untaken one never keeps the process alive (a usage error, --help)", () => {
+    // The nap is 20 s; the process ends with its own work, long before.
+    expect(nodeWith(false).ms).toBeLessThan(15_000);
+  });
+
+  it("a taken one does, until it has ended", () => {
+    expect(nodeWith(true).stdout).toBe("rested\n");
   });
 });
