@@ -63,13 +63,19 @@ describe("startEarlyGit (a read started before its caller's code loaded)", () =>
   });
 
   it("reports its end and gets the taker's okCodes and errors applied when taken", async () => {
+    // Each early run exits 1 (no such key); the key is set before the take, so a run the call
+    // made itself would exit 0: what is seen below is the early run's exit.
     const missing = ["config", "--get", "wt.missing"];
     const end = await startEarlyGit(missing, { cwd: repo.main, env });
     expect(end).toEqual({ exitCode: 1, stdout: "" });
+    repo.git("config", "wt.missing", "set");
     const ok = await git(missing, { cwd: repo.main, env, okCodes: [1] });
     expect(ok.exitCode).toBe(1);
+    repo.git("config", "--unset", "wt.missing");
     await startEarlyGit(missing, { cwd: repo.main, env });
+    repo.git("config", "wt.missing", "set");
     await expect(git(missing, { cwd: repo.main, env })).rejects.toBeInstanceOf(GitError);
+    expect((await git(missing, { cwd: repo.main, env })).stdout).toBe("set\n");
   });
 });
 
