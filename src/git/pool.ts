@@ -79,3 +79,42 @@ export async function blobIds(at: GitAt, commit: string, paths: readonly string[
   }
   return ids;
 }
+
+/**
+ * `git update-index -q --refresh` in the worktree at `at.cwd`: compares every file with its index
+ * entry, re-reading the content of those whose stat data no longer matches, and writes the
+ * index with fresh stat data (git-update-index(1), `--refresh`; `-q`: files that differ do not
+ * make it fail). Afterwards `git status` there reads only the stat data of unchanged files.
+ *
+ * Racy git (git's Documentation/technical/racy-git.txt): an entry whose file was modified in
+ * the same second as the index file was written (to the nanosecond when git is built with
+ * USE_NSEC) cannot be trusted from stat data, so git writes it "smudged" and every later status
+ * re-reads that file's content. A refresh meant to last runs after the second in which the
+ * files were last written has ended (`afterSecondOf`).
+ */
+export async function refreshIndex(at: GitAt): Promise<void> {
+  await git(["update-index", "-q", "--refresh"], { ...at, okCodes: [1] });
+}
+
+/**
+ * Resolves once the wall-clock second of `ms` (a `Date.now()` value) has ended, plus 20 ms for
+ * the kernel's coarse clock that file timestamps come from (it may lag `Date.now()` by a tick).
+ * Resolves at once when that time has passed; rejects with the signal's reason on abort.
+ */
+export function afterSecondOf(ms: number, signal?: AbortSignal): Promise<void> {
+  const wait = Math.floor(ms / 1000) * 1000 + 1000 + 20 - Date.now();
+  if (wait <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, wait);
+    function done() {
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    }
+    function stop() {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    }
+    if (signal?.aborted) stop();
+    else signal?.addEventListener("abort", stop, { once: true });
+  });
+}

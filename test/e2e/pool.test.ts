@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult } from "../../src/index.js";
@@ -287,6 +287,24 @@ describe("wt pool (seed 001)", () => {
     expect(worktreePaths(repo.main)).toContain(slot?.path);
     const again = await wtJson<Claim>(repo.main, ["create", "32", "--pool", "--json"]);
     expect(again.pool).toEqual({ hit: true, reason: null });
+  });
+
+  it("fill leaves each slot's index refreshed and newer than its files: a claim's git status reads no file's content (racy git)", async () => {
+    repo = setUp(2);
+    const filled = await wtJson<PoolDoc>(repo.main, ["pool", "fill", "--json"]);
+    expect(filled.added).toHaveLength(2);
+    for (const slot of filled.added ?? []) {
+      // git's rule (Documentation/technical/racy-git.txt): an entry whose file is not older than
+      // the index file, in whole seconds, is racily clean and its content is read on every status.
+      const admin = gitSync(slot, "rev-parse", "--path-format=absolute", "--git-dir").trim();
+      const indexSecond = Math.floor(statSync(path.join(admin, "index")).mtimeMs / 1000);
+      const tracked = gitSync(slot, "ls-files", "-z").split("\0").filter(Boolean);
+      expect(tracked.length).toBeGreaterThan(3);
+      for (const f of tracked)
+        expect(Math.floor(statSync(path.join(slot, f)).mtimeMs / 1000), f).toBeLessThan(indexSecond);
+      // And no entry was written smudged (size 0) for a file that has content.
+      expect(gitSync(slot, "ls-files", "--debug")).not.toMatch(/size: 0\b/);
+    }
   });
 
   it("pool.warm needs trust: a changed warm command is exit 2 (untrusted) and makes no slot", async () => {
