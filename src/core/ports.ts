@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { SlotsExhaustedError } from "./errors.js";
 
 /**
@@ -125,16 +124,33 @@ export async function isPortFree(
 }
 
 /**
- * One check of `port`: true when wt could listen on it on every local address, so no server
- * of any worktree holds it. It listens once with no host, which Node binds to the dual-stack
- * wildcard `::` (or `0.0.0.0` without IPv6: net.Server.listen docs), and the kernel refuses a
- * wildcard bind (EADDRINUSE) while any socket listens on that port at any address, IPv4 or
- * IPv6, loopback or LAN (Linux `inet_csk_bind_conflict`; the tests cover each). One socket,
- * no address lookup: get-port's listen per interface address cost ~13 ms of a create (issue 12).
+ * One check of `port`: true when no socket listens on it at any local address, IPv4 or IPv6,
+ * loopback or LAN, so no server of any worktree holds it. On Linux this is one read of the
+ * kernel's socket tables (`readListeningPorts`): no socket is made, so `node:net` is not
+ * loaded (~8 ms of a create, issue 12) and another wt's check never sees this one. Elsewhere
+ * `probePortFreeByBind`. The tables list every listener of this network namespace, which is
+ * what a wildcard bind conflicts with; a socket bound and not yet listening is not in them.
+ * @returns false when something listens (or, by bind, on EADDRINUSE or EACCES)
+ * @throws any other system error of the bind
+ */
+export function probePortFree(port: number): Promise<boolean> {
+  const listening = readListeningPorts();
+  if (listening !== null) return Promise.resolve(!listening.has(port));
+  return probePortFreeByBind(port);
+}
+
+/**
+ * `probePortFree` where the socket tables cannot be read: listens once with no host, which
+ * Node binds to the dual-stack wildcard `::` (or `0.0.0.0` without IPv6: net.Server.listen
+ * docs), and the kernel refuses a wildcard bind (EADDRINUSE) while any socket listens on that
+ * port at any address (Linux `inet_csk_bind_conflict`; the tests cover each). One socket, no
+ * address lookup: get-port's listen per interface address cost ~13 ms of a create (issue 12).
  * @returns false on EADDRINUSE or EACCES (a port below 1024 without the right)
  * @throws any other system error of the listen
  */
-export function probePortFree(port: number): Promise<boolean> {
+export async function probePortFreeByBind(port: number): Promise<boolean> {
+  // Imported on first use: on Linux the socket tables answer without it.
+  const { createServer } = await import("node:net");
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

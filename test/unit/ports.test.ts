@@ -12,6 +12,7 @@ import {
   portsForSlot,
   preferredSlot,
   probePortFree,
+  probePortFreeByBind,
   readListeningPorts,
 } from "../../src/core/ports.js";
 
@@ -350,6 +351,39 @@ describe("isPortFree (real sockets)", () => {
       skipped: [{ slot: 0, reason: `PORT=${busyPort} is in use` }],
     });
   });
+
+  // probePortFree reads the socket tables on Linux; the bind probe is what other systems use.
+  // Both must call the same ports busy: a listener at each kind of address, then none.
+  it.each([
+    ["probePortFree", probePortFree],
+    ["probePortFreeByBind", probePortFreeByBind],
+  ])(
+    "%s: busy while something listens on 127.0.0.1, 0.0.0.0, ::1 or a LAN address, free once it closes",
+    async (_, probe) => {
+      const hosts = ["127.0.0.1", "0.0.0.0", ...(hasIpv6Loopback ? ["::1"] : []), ...(lanAddress ? [lanAddress] : [])];
+      for (const host of hosts) {
+        const server = await listen(host);
+        const port = portOf(server);
+        expect(await probe(port), host).toBe(false);
+        await close(server);
+        expect(await probe(port), host).toBe(true);
+      }
+    },
+  );
+
+  it.runIf(existsSync("/proc/net/tcp"))(
+    "probePortFree makes no socket on Linux: a port it checks is never seen busy by a concurrent bind",
+    async () => {
+      const port = await freshPort();
+      // Ten checks in flight while this process binds the port: a bind probe of our own would
+      // make the listen fail (EADDRINUSE) now and then; reading the tables never does.
+      const checks = Array.from({ length: 10 }, () => probePortFree(port));
+      const server = await listen("127.0.0.1", port);
+      await Promise.all(checks);
+      expect(portOf(server)).toBe(port);
+      await close(server);
+    },
+  );
 
   const hasProcTables = existsSync("/proc/net/tcp");
   it.runIf(hasProcTables)(
