@@ -144,7 +144,8 @@ function linuxProcess(pid: number, cwdOnly = false): ProcessInfo | null {
   }
   const uid = readOr(() => statSync(`/proc/${pid}`).uid, null as number | null);
   const argv = parseCmdline(readOr(() => readFileSync(`/proc/${pid}/cmdline`, "utf8"), ""));
-  const comm = readOr(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim(), "");
+  // The name alone is read only where there is no command line (a kernel thread).
+  const comm = argv ? "" : readOr(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim(), "");
   const cwdLink = readOr(() => readlinkSync(`/proc/${pid}/cwd`), null as string | null);
   const environ = readOr(() => readFileSync(`/proc/${pid}/environ`, "utf8"), null as string | null);
   const env = environ === null ? null : pickWtVars(parseEnviron(environ));
