@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { open, realpath, rename, stat, unlink } from "node:fs/promises";
+import { nonce } from "./lazy-crypto.js";
 
 /**
  * Writes `data` to `file` atomically: a temp file beside it (`<file>.<pid>.<hex>.tmp`,
@@ -16,7 +16,7 @@ import { open, realpath, rename, stat, unlink } from "node:fs/promises";
 export async function writeAtomic(file: string, data: string, options: { mode?: number } = {}): Promise<void> {
   const target = await realpath(file).catch(() => file);
   const mode = options.mode ?? (await existingMode(target));
-  const tmp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = `${target}.${process.pid}.${nonce()}.tmp`;
   try {
     const handle = await open(tmp, "wx", mode ?? 0o666);
     try {

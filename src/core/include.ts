@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import path from "node:path";
 import type { Ignore } from "ignore";
@@ -7,6 +6,7 @@ import type { GitAt } from "../git/run.js";
 import { copyTree } from "./copy.js";
 import { type CopyManifest, changedInCopiedFolder } from "./copy-manifest.js";
 import { isInside, lstatOrNull, safeJoin } from "./fs-safe.js";
+import { nodeCrypto } from "./lazy-crypto.js";
 import { compareText } from "./names.js";
 import { readRegularFile } from "./read-regular.js";
 import { requireCjs } from "./require-cjs.js";
@@ -224,7 +224,8 @@ export async function fingerprintFile(file: string): Promise<FileFingerprint | n
   }
   return {
     size: st.size,
-    sha256: createHash("sha256")
+    sha256: nodeCrypto()
+      .createHash("sha256")
       .update(await readFile(file))
       .digest("hex"),
   };

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import {
   lstat,
   mkdir,
@@ -15,6 +14,7 @@ import {
 import path from "node:path";
 import { dropEarlyGit } from "../git/run.js";
 import { ForeignLockError, LockBusyError, LockLostError, WtError } from "./errors.js";
+import { nonce } from "./lazy-crypto.js";
 import { hostTag, type OwnerState, processState } from "./lock-owner.js";
 import { procStat } from "./process.js";
 
@@ -217,7 +217,7 @@ function ownerOf(state: Exclude<LockState, { kind: "free" | "foreign" }>, note: 
 /** This acquisition's token, under 60 bytes so that it stays a fast symlink. */
 function ownToken(): string {
   const start = procStat(process.pid)?.start ?? "-";
-  return `${TOKEN_PREFIX}${process.pid}:${start}:${hostTag()}:${randomBytes(3).toString("hex")}`;
+  return `${TOKEN_PREFIX}${process.pid}:${start}:${hostTag()}:${nonce()}`;
 }
 
 function parseToken(raw: string): Token | null {
@@ -249,7 +249,7 @@ async function removeStale(lockPath: string, state: LockState): Promise<boolean>
 async function removeIfToken(lockPath: string, token: string, tag: string): Promise<boolean> {
   const current = await readlink(lockPath).catch(() => null);
   if (current !== token) return false;
-  const aside = `${lockPath}.${tag}-${randomBytes(3).toString("hex")}`;
+  const aside = `${lockPath}.${tag}-${nonce()}`;
   try {
     await rename(lockPath, aside);
   } catch {

@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { remoteUrl } from "../git/repo.js";
 import type { WtConfig } from "./config.js";
 import type { WtContext } from "./context.js";
 import { InterruptedError, UntrustedError } from "./errors.js";
+import { nodeCrypto } from "./lazy-crypto.js";
 import { gitAt, openSession, type Session } from "./session.js";
 import { type RepoCommand, readTrustStore, type TrustEntry, updateTrustEntry } from "./trust-store.js";
 
@@ -45,7 +45,8 @@ export function commandsFrom(all: readonly RepoCommand[], prefixes: readonly str
 
 /** sha256 (hex) of the canonical list: a change to any command, its place or its order changes it. */
 export function commandsDigest(commands: readonly RepoCommand[]): string {
-  return createHash("sha256")
+  return nodeCrypto()
+    .createHash("sha256")
     .update(JSON.stringify(commands.map((c) => [c.source, c.command])))
     .digest("hex");
 }

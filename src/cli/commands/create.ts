@@ -1,3 +1,4 @@
+import type { WtContext } from "../../core/context.js";
 import { createWorktree } from "../../core/create.js";
 import type { Io } from "../io.js";
 
@@ -18,7 +19,8 @@ export interface CreateCommandOptions {
 
 /** `wt create <id>`: JSON document, the path alone (--quiet), or a summary. */
 export async function createCommand(io: Io, id: string, opts: CreateCommandOptions): Promise<void> {
-  const result = await createWorktree(io.ctx, {
+  const human = !io.globals.json && !io.globals.quiet;
+  const result = await createWorktree(human ? preloadingRender(io.ctx) : io.ctx, {
     id,
     base: opts.base,
     branch: opts.branch,
@@ -38,6 +40,25 @@ export async function createCommand(io: Io, id: string, opts: CreateCommandOptio
     io.out(renderCreate(result, makeChalk()));
     if (!result.dryRun && opts.cd !== false) await moveShell(io, result.path);
   }
+}
+
+/**
+ * `ctx` whose step reports also start loading the summary's renderer (and chalk, ~10 ms of
+ * compiling) when git starts the checkout or the claim: its load then overlaps git's work
+ * instead of following it.
+ */
+function preloadingRender(ctx: WtContext): WtContext {
+  return {
+    ...ctx,
+    onProgress: (title, kind) => {
+      if (kind === "add-worktree" || kind === "claim-slot") {
+        setImmediate(() => {
+          import("../render.js").then((m) => m.makeChalk()).catch(() => {}); // imported again where used
+        });
+      }
+      ctx.onProgress?.(title, kind);
+    },
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { WtContext } from "../context.js";
 import { countWhileCopying } from "../copy-progress.js";
 import { createLockReason } from "../create-lock.js";
 import { isInside } from "../fs-safe.js";
+import { preloadCrypto } from "../lazy-crypto.js";
 import { idKey } from "../names.js";
 import { claimStep } from "../pool/claim.js";
 import { gitAt, type Session } from "../session.js";
@@ -63,6 +64,8 @@ function addStep(session: Session, ctx: WtContext, plan: NewPlan): Step {
     run: async () => {
       // A long checkout shows its files and bytes as git writes them (the CLI's progress line).
       const counter = countWhileCopying(folder, ctx.onStepProgress);
+      // What the steps after the checkout hash (the copies' fingerprints) loads while git works.
+      preloadCrypto();
       try {
         await addWorktree(at, folder, how, createLockReason(process.pid));
       } finally {
