@@ -138,8 +138,8 @@ async function resolveNew(
     throw new UsageError(`the worktree folder ${worktree} would contain the main worktree`, "fix `worktreeDir`");
   }
   // Refuse a .worktreeinclude that is a FIFO, a device or a folder before the lock is taken
-  // (planIncludes reads it again under the lock, through the same non-blocking reader).
-  if (!repo.bare) await readIncludeFile(repo.mainPath);
+  // (through the non-blocking reader); planning uses this text (`includeText`).
+  const includeText = repo.bare ? undefined : await readIncludeFile(repo.mainPath);
   const base = await basePromise;
   if (config.fetch && !options.dryRun) {
     const warning = await fetchBaseRemote(repo, base, ctx);
@@ -163,6 +163,7 @@ async function resolveNew(
     dryRun,
     hooks,
     pool,
+    includeText,
   };
 }
 

@@ -44,11 +44,12 @@ export interface IncludeRead {
  * main worktree (`ls-files --others --ignored --exclude-standard --directory`, then
  * `check-ignore`): what `planIncludes` matches. Planning runs it beside its other git reads.
  * @param main the main worktree (`cwd`), the caller's environment, and what stops the listing
+ * @param known the file's text when the caller read it already (null: there is none)
  * @returns null when there is no `.worktreeinclude`
  * @throws ConfigError (exit 2) as `readIncludeFile`; GitError (exit 6)
  */
-export async function readIncludeCandidates(main: GitAt): Promise<IncludeRead | null> {
-  const text = await readIncludeFile(main.cwd);
+export async function readIncludeCandidates(main: GitAt, known?: string | null): Promise<IncludeRead | null> {
+  const text = known === undefined ? await readIncludeFile(main.cwd) : known;
   if (text === null) return null;
   return { text, listed: await ignoredUntracked(main) };
 }

@@ -53,7 +53,7 @@ export async function gatherFacts(
   const [entries, answers, include] = await Promise.all([
     listWorktrees(main),
     batchCheckObjects(main, [refs.base, refs.local, refs.origin, ...probes]),
-    session.repo.bare ? null : readIncludeCandidates(main),
+    session.repo.bare ? null : readIncludeCandidates(main, w.includeText),
   ]);
   const [baseCommit, localBranch, originBranch] = await Promise.all([
     commitOf(answers.get(refs.base), () => resolveCommit(main, w.base)),

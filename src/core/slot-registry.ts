@@ -72,10 +72,12 @@ export async function isStale(entry: SlotEntry): Promise<boolean> {
  * ("worktree 101 of /path/to/other/.git") for the warning of a create that moves off them.
  */
 export async function foreignPorts(stateDir: string, repo: string): Promise<Map<number, string>> {
+  const others = Object.entries(readRegistry(stateDir)).filter(([, entry]) => entry.repo !== repo);
+  // Each entry's record is read side by side: one user's registry holds every repository's worktrees.
+  const stale = await Promise.all(others.map(([, entry]) => isStale(entry)));
   const out = new Map<number, string>();
-  for (const [port, entry] of Object.entries(readRegistry(stateDir))) {
-    if (entry.repo === repo || (await isStale(entry))) continue;
-    out.set(Number(port), `worktree ${entry.id} of ${path.dirname(entry.repo)}`);
+  for (const [i, [port, entry]] of others.entries()) {
+    if (!stale[i]) out.set(Number(port), `worktree ${entry.id} of ${path.dirname(entry.repo)}`);
   }
   return out;
 }

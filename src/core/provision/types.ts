@@ -167,6 +167,12 @@ export interface NewWorktree {
   hooks: boolean;
   /** `--pool` or `pool.claim`: claim an idle pool slot when one fits. */
   pool: boolean;
+  /**
+   * `.worktreeinclude`'s text as read before the lock (null: none; undefined: not read, e.g. a
+   * bare repository). Read once: the lock serialises wt, not the user's edits, so a second read
+   * under it would be no fresher in kind, only later, and it delayed the ignored-file listing.
+   */
+  includeText?: string | null;
 }
 
 /**
