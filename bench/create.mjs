@@ -101,6 +101,7 @@ export async function makeWorktrees(fx, { gate, peers = [] }) {
 /** One info row per peer (against git), then wt against the fastest peer (issue: ≤ +30 ms). */
 function peerRows(r, peers) {
   const ran = peers.map((p, k) => ({ p, xs: r[`peer${k}`] })).filter(({ p }) => !p.failed);
+  const tools = ran.filter(({ p }) => !p.floor);
   for (const p of peers.filter((x) => x.failed)) {
     rows.push({
       name: `peer: ${p.name}`,
@@ -114,7 +115,7 @@ function peerRows(r, peers) {
   if (ran.length === 0) return;
   ran.forEach(({ p, xs }) => {
     addRow({
-      name: `peer: ${p.name} (${p.note})`,
+      name: `${p.floor ? "floor" : "peer"}: ${p.name} (${p.note})`,
       a: xs,
       b: r.git,
       kind: "delta",
@@ -122,7 +123,8 @@ function peerRows(r, peers) {
       note: "`git worktree add -b`",
     });
   });
-  const fastest = [...ran].sort((x, y) => median(x.xs) - median(y.xs))[0];
+  if (tools.length === 0) return;
+  const fastest = [...tools].sort((x, y) => median(x.xs) - median(y.xs))[0];
   addRow({
     name: `\`wt create\` vs the fastest peer (${fastest.p.name})`,
     a: r.wt,

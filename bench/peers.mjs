@@ -71,6 +71,8 @@ export async function preparePeers() {
       p.key === "branchlet" ? branchlet(path.join(own, p.bin), env) : agentWorktree(path.join(own, p.bin), env),
     );
   }
+  // Not a peer: what any Node tool pays before its own work, beside git alone (an info row).
+  peers.unshift(nodeFloor(env));
   // git runs `git-<name>` from PATH for `git <name>`.
   if (sh("sh", ["-c", "command -v git-gtr"])) peers.push(gtr(env));
   else skipped.push("git gtr: not on PATH (git-worktree-runner)");
@@ -107,6 +109,24 @@ function agentWorktree(bin, env) {
       ),
     create: (fx, id) => timed(bin, ["new", `aw-${id}`, "--base", fx.base], fx, env),
     branch: (id) => `aw-${id}`,
+  };
+}
+
+/**
+ * The floor of a create written in Node: Node starts, spawns `git worktree add -q -b` (the same
+ * command as the git side, into a folder beside git's) and exits with it. Marked `floor`: it is
+ * never "the fastest peer".
+ */
+function nodeFloor(env) {
+  const script =
+    'const c = require("node:child_process").spawn("git", ["worktree", "add", "-q", "-b", ...process.argv.slice(1)], { stdio: "inherit" }); c.on("exit", (code) => process.exit(code ?? 1));';
+  return {
+    name: "Node start + `git worktree add -b`",
+    note: "`node -e` spawning git: any Node tool's floor",
+    floor: true,
+    create: (fx, id) =>
+      timed(NODE, ["-e", script, `peer/node-${id}`, path.join(S.tmp, `node-floor-${fx.key}`, id), fx.base], fx, env),
+    branch: (id) => `peer/node-${id}`,
   };
 }
 
