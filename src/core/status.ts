@@ -19,7 +19,7 @@ import type { WtContext } from "./context.js";
 import { idKey, validateId } from "./names.js";
 import type { PoolSlotView } from "./pool/inspect.js";
 import { poolOf } from "./pool/inspect.js";
-import { isListening, readListeningPorts } from "./ports.js";
+import { isListening, listeningPorts as kernelListeningPorts } from "./ports.js";
 import { defaultBase, sessionRemotes } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 import { markIntegration } from "./status-integration.js";
@@ -169,7 +169,10 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     return (await lateOutputs)[lateIndex.get(f.folder) ?? -1] ?? null;
   };
   const counts = aheadBehindAll(main, facts, baseFor, commitOf);
-  const listeners = facts.some((f) => Object.keys(f.record?.ports ?? {}).length > 0) ? readListeningPorts() : null;
+  // Read off Node's thread (~2 ms a table here), while the statuses run.
+  const listeners = facts.some((f) => Object.keys(f.record?.ports ?? {}).length > 0)
+    ? await kernelListeningPorts()
+    : null;
   const worktrees = await Promise.all(
     facts.map((f, i) =>
       buildRow(

@@ -8,6 +8,7 @@ import {
   fnv1a32,
   isListening,
   isPortFree,
+  listeningPorts,
   PORT_RECHECK_MS,
   portsForSlot,
   preferredSlot,
@@ -395,11 +396,16 @@ describe("isPortFree (real sockets)", () => {
       const seen = readListeningPorts();
       expect(seen).not.toBeNull();
       for (const [i, port] of ports.entries()) expect(seen?.has(port), hosts[i]).toBe(true);
+      // The asynchronous read (what probePortFree uses) sees the same listeners.
+      const seenAsync = await listeningPorts();
+      for (const [i, port] of ports.entries()) expect(seenAsync?.has(port), hosts[i]).toBe(true);
       // isListening agrees for the loopback ones.
       expect(await isListening(ports[0] as number)).toBe(true);
       for (const s of opened) await close(s);
       const after = readListeningPorts();
       for (const port of ports) expect(after?.has(port)).toBe(false);
+      const afterAsync = await listeningPorts();
+      for (const port of ports) expect(afterAsync?.has(port)).toBe(false);
       expect(await isListening(ports[0] as number)).toBe(false);
     },
   );
