@@ -127,7 +127,7 @@ export async function isPortFree(
 /**
  * One check of `port`: true when no socket listens on it at any local address, IPv4 or IPv6,
  * loopback or LAN, so no server of any worktree holds it. On Linux this is one read of the
- * kernel's socket tables (`readListeningPorts`): no socket is made, so `node:net` is not
+ * kernel's socket tables (`listeningPorts`, off Node's thread): no socket is made, so `node:net` is not
  * loaded (~5 ms of a create, issue 12) and another wt's check never sees this one. Elsewhere
  * `probePortFreeByBind`. The tables list every listener of this network namespace, which is
  * what a wildcard bind conflicts with; a socket bound and not yet listening is not in them.

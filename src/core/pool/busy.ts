@@ -3,8 +3,7 @@ import { matchProcesses, protectedPids, snapshotProcesses } from "../processes.j
 
 /**
  * One look at the machine's processes (`snapshotProcesses`: working directories only, no
- * socket tables), then, per
- * folder, the ids of the processes standing in it (working directory inside; wt and its
+ * socket tables), then, per folder, the ids of the processes standing in it (working directory inside; wt and its
  * ancestors never count): a claim skips such a slot, fill and drain leave it. Taken once per
  * run: reading every process costs more than the per-slot question.
  * @param main the main worktree (absolute, real), as `wt ps` matches `WT_MAIN`

@@ -167,8 +167,9 @@ async function warmAndMark(
  * the files, so every entry was racily clean and each claim's `git status` of the slot (and the
  * release's of the worktree) re-read every file's content (3,120 files opened on a 3,000-file
  * repository; after the refresh, none). wt's own git runs take no optional lock
- * (`GIT_OPTIONAL_LOCKS=0`), so nothing else ever rewrites a slot's index. A refresh that fails
- * costs speed only: a warning, and the slot stays claimable. An abort during the wait skips it.
+ * (`GIT_OPTIONAL_LOCKS=0`), so nothing else ever rewrites a slot's index. Run through the
+ * executor, as `--dry-run` lists it. A refresh that fails costs speed only: a warning, and the
+ * slot stays claimable. An abort during the wait skips it.
  */
 async function refreshSlots(
   session: Session,
@@ -177,30 +178,37 @@ async function refreshSlots(
   warn: (m: string) => void,
 ): Promise<void> {
   if (slots.length === 0) return;
-  const step = refreshStep(slots);
-  ctx.onProgress?.(step.title, step.kind);
-  try {
-    await afterSecondOf(Date.now(), ctx.signal);
-  } catch {
-    return;
-  }
-  await Promise.all(
-    slots.map((s) =>
-      refreshIndex(gitAt(session, s.folder, ctx.signal)).catch((e: unknown) =>
-        warn(
-          `pool slot ${s.folder}: \`git update-index --refresh\` failed (${String(e)}); claims of it read every file until a refresh succeeds`,
-        ),
-      ),
-    ),
-  );
+  await executeSteps([refreshStep(slots, session, ctx, warn)], {
+    signal: ctx.signal,
+    onStep: ctx.onProgress,
+    onWarning: warn,
+  }).catch(() => {}); // only an abort gets here: the slots are marked idle all the same
 }
 
-/** The step `refreshSlots` is, as `--dry-run` lists it and progress names it. */
-function refreshStep(slots: readonly { folder: string }[]): Step {
+/** The step of `refreshSlots`; without `session` (a dry run's plan) it does nothing. */
+function refreshStep(
+  slots: readonly { folder: string }[],
+  session?: Session,
+  ctx?: WtContext,
+  warn: (m: string) => void = () => {},
+): Step {
+  const what = slots.length === 1 ? `pool slot ${slots[0]?.folder}` : `${slots.length} pool slots`;
   return {
     kind: "pool-ready",
-    title: `refresh the git index of ${slots.length === 1 ? `pool slot ${slots[0]?.folder}` : `${slots.length} pool slots`} (git update-index --refresh), after the current second`,
-    run: async () => {},
+    title: `refresh the git index of ${what} (git update-index --refresh), after the current second`,
+    run: async () => {
+      if (!session) return;
+      await afterSecondOf(Date.now(), ctx?.signal);
+      await Promise.all(
+        slots.map((s) =>
+          refreshIndex(gitAt(session, s.folder, ctx?.signal)).catch((e: unknown) =>
+            warn(
+              `pool slot ${s.folder}: \`git update-index --refresh\` failed (${String(e)}); claims of it read every file until a refresh succeeds`,
+            ),
+          ),
+        ),
+      );
+    },
   };
 }
 
