@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { WorktreeEntry } from "../git/parse.js";
+import type { StatusEntry, WorktreeEntry } from "../git/parse.js";
 import { aheadCount, unreachableCommits } from "../git/refs.js";
 import { refExists } from "../git/repo.js";
 import { statusPorcelain } from "../git/status.js";
@@ -80,13 +80,23 @@ async function refuseUncommitted(session: Session, record: WorktreeRecord): Prom
   const status = await statusPorcelain(gitAt(session, record.path));
   if (status.length === 0) return;
   // `git status --short` letters (porcelain v2 writes an unchanged side as `.`).
-  const files = status.map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
+  const files = status.map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}${e.hidden ? ` (marked ${e.hidden})` : ""}`);
   const shown = files.slice(0, 20).join("\n  ");
   throw new DirtyWorktreeError(
     `worktree ${record.id} has uncommitted changes:\n  ${shown}${files.length > 20 ? `\n  … and ${files.length - 20} more` : ""}`,
-    `commit or stash them in ${record.path}, or pass --force to discard them`,
+    `commit or stash them in ${record.path}${unmarkHint(status)}, or pass --force to discard them`,
     { id: record.id, files: status.map((e) => e.path) },
   );
+}
+
+/**
+ * What a refusal's hint adds when some of `status` are edits `git status` cannot show: git
+ * commits or stashes them only once the bit is cleared (git-update-index(1)). Empty otherwise.
+ */
+export function unmarkHint(status: readonly StatusEntry[]): string {
+  const marked = status.filter((e) => e.hidden !== undefined).map((e) => e.path);
+  if (marked.length === 0) return "";
+  return ` (first \`git update-index --no-skip-worktree --no-assume-unchanged -- ${marked.slice(0, 3).join(" ")}${marked.length > 3 ? " …" : ""}\`: git status does not show the marked files)`;
 }
 
 /**

@@ -85,6 +85,11 @@ export interface StatusEntry {
   path: string;
   /** For renames and copies, the path it came from. */
   origPath?: string;
+  /**
+   * Set on an edit `git status` cannot show, found by `hiddenEdits`: the index bit that hides
+   * it (the entry's `xy` is then `.M`).
+   */
+  hidden?: "skip-worktree" | "assume-unchanged";
 }
 
 /**

@@ -1,3 +1,4 @@
+import { hiddenEdits } from "./hidden-edits.js";
 import { parseStatusV2, type StatusEntry, splitStatusRuns } from "./parse.js";
 import { type Env, type GitAt, git, gitEnvCommand } from "./run.js";
 
@@ -100,12 +101,19 @@ async function runGroup(env: Env, args: readonly string[], jobs: readonly Folder
 
 /**
  * What `git status` shows as changed in the worktree at `at.cwd` (untracked files one by one,
- * ignored ones left out): what cleanup refuses to delete.
+ * ignored ones left out), then the edits it cannot show (`hiddenEdits`: files marked
+ * `--skip-worktree` or `--assume-unchanged`, as `.M` entries with `hidden` set): what cleanup
+ * refuses to delete, release to reset and a claim to take. Both reads run side by side.
  * @throws GitError (exit 6).
  */
 export async function statusPorcelain(at: GitAt): Promise<StatusEntry[]> {
-  const out = await git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], at);
-  return parseStatusV2(out.stdout).filter((e) => e.kind !== "ignored");
+  const [out, hidden] = await Promise.all([
+    git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], at),
+    hiddenEdits(at),
+  ]);
+  const entries = parseStatusV2(out.stdout).filter((e) => e.kind !== "ignored");
+  for (const h of hidden) entries.push({ kind: "changed", xy: ".M", path: h.path, hidden: h.bit });
+  return entries;
 }
 
 /**

@@ -76,6 +76,8 @@ export interface RepoOptions {
   files?: Record<string, string>;
   /** A parent folder name holding odd characters (spaces, quotes, unicode). */
   parent?: string;
+  /** `git init --object-format` (default sha1). */
+  objectFormat?: "sha1" | "sha256";
 }
 
 /**
@@ -88,7 +90,14 @@ export function makeRepo(options: RepoOptions = {}): TestRepo {
   mkdirSync(base, { recursive: true });
   const main = path.join(base, options.name ?? "app");
   mkdirSync(main);
-  gitSync(main, "init", "-q", "-b", "main");
+  gitSync(
+    main,
+    "init",
+    "-q",
+    "-b",
+    "main",
+    ...(options.objectFormat ? [`--object-format=${options.objectFormat}`] : []),
+  );
   for (const [k, v] of Object.entries({
     "commit.gpgSign": "false",
     "gc.auto": "0",

@@ -1,0 +1,200 @@
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { hiddenEdits, markedEntries, quoteC } from "../../src/git/hidden-edits.js";
+import { indexMarks } from "../../src/git/index-marks.js";
+import type { CreateResult } from "../../src/index.js";
+import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, trustRepo, wtJson } from "../helpers/repo.js";
+
+// Issue 9's residue: an edit to a file marked --skip-worktree or --assume-unchanged is one
+// `git status` (and `git worktree remove`) cannot see. Cleanup and release must still refuse.
+
+let repo: TestRepo;
+afterEach(() => repo?.remove());
+
+function setUp(extra: object = {}): TestRepo {
+  const r = makeRepo({ files: { "src/app.js": "one\n", "config/local.json": '{"a":1}\n' } });
+  r.write("wt.config.json", JSON.stringify({ ports: { PORT: 47900 }, portSlots: 100, ...extra }));
+  r.commitAll("setup");
+  return r;
+}
+
+const env = (cwd: string) => ({ cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" } });
+
+describe("edits git status cannot show", () => {
+  for (const bit of ["--skip-worktree", "--assume-unchanged"] as const) {
+    it(`an edit to a file marked ${bit} refuses the cleanup (exit 5) and the edit stays`, async () => {
+      repo = setUp();
+      const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+      gitSync(made.path, "update-index", bit, "config/local.json");
+      writeFileSync(path.join(made.path, "config/local.json"), '{"a":2,"precious":true}\n');
+      expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+
+      const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+      expect(run.code, run.stderr).toBe(5);
+      const error = json<ErrorJson>(run).error;
+      expect(error.code).toBe("dirty");
+      expect(error.message).toContain(`config/local.json (marked ${bit.slice(2)})`);
+      expect(error.hint).toContain("git update-index --no-skip-worktree --no-assume-unchanged -- config/local.json");
+      expect(readFileSync(path.join(made.path, "config/local.json"), "utf8")).toContain("precious");
+
+      // Undoing the edit (same content as the index) lets the cleanup go ahead, the bit still set.
+      writeFileSync(path.join(made.path, "config/local.json"), '{"a":1}\n');
+      const done = await runWt(repo.main, ["cleanup", "1", "--json"]);
+      expect(done.code, done.stderr).toBe(0);
+      expect(existsSync(made.path)).toBe(false);
+    });
+  }
+
+  it("a marked file that is absent (a sparse checkout) is no edit", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "2", "--json"]);
+    gitSync(made.path, "update-index", "--skip-worktree", "config/local.json");
+    unlinkSync(path.join(made.path, "config/local.json"));
+    expect(await hiddenEdits(env(made.path))).toEqual([]);
+    const done = await runWt(repo.main, ["cleanup", "2", "--json"]);
+    expect(done.code, done.stderr).toBe(0);
+  });
+
+  it("finds marked symlinks by their target, a type change, and paths with a newline or quote", async () => {
+    repo = makeRepo({ files: { "plain.txt": "p\n", 'odd\n"name.txt': "o\n", "other.txt": "c\n" } });
+    symlinkSync("plain.txt", path.join(repo.main, "link"));
+    repo.commitAll("link");
+    const at = env(repo.main);
+    gitSync(repo.main, "update-index", "--skip-worktree", "link", 'odd\n"name.txt', "plain.txt", "other.txt");
+    expect(await hiddenEdits(at)).toEqual([]);
+
+    unlinkSync(path.join(repo.main, "link"));
+    symlinkSync("elsewhere.txt", path.join(repo.main, "link"));
+    writeFileSync(path.join(repo.main, 'odd\n"name.txt'), "changed\n");
+    rmSync(path.join(repo.main, "plain.txt"));
+    symlinkSync("other.txt", path.join(repo.main, "plain.txt")); // a file became a link
+    const found = (await hiddenEdits(at)).map((e) => e.path).sort();
+    expect(found).toEqual(['odd\n"name.txt', "link", "plain.txt"].sort());
+  });
+
+  it("a dirty release of a pool slot is refused when the edit is hidden", async () => {
+    repo = setUp({ pool: { size: 1, warm: ["true"] } });
+    trustRepo(repo.main);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const c = await wtJson<CreateResult>(repo.main, ["create", "7", "--pool", "--json"]);
+    gitSync(c.path, "update-index", "--assume-unchanged", "src/app.js");
+    writeFileSync(path.join(c.path, "src/app.js"), "agent's work\n");
+    const r = await runWt(repo.main, ["release", "7", "--json"]);
+    expect(r.code, r.stderr).toBe(5);
+    expect(json<ErrorJson>(r).error.message).toContain("src/app.js (marked assume-unchanged)");
+    expect(readFileSync(path.join(c.path, "src/app.js"), "utf8")).toBe("agent's work\n");
+  });
+});
+
+describe("pool slots with a hidden edit", () => {
+  it("an idle slot holding one is never claimed, and stays as it is", async () => {
+    repo = setUp({ pool: { size: 1, warm: ["true"] } });
+    trustRepo(repo.main);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const doc = await wtJson<{ slots: { path: string; state: string }[] }>(repo.main, ["pool", "status", "--json"]);
+    const slot = doc.slots.find((s) => s.state === "idle")?.path as string;
+    gitSync(slot, "update-index", "--skip-worktree", "src/app.js");
+    writeFileSync(path.join(slot, "src/app.js"), "left in the slot\n");
+    const c = await wtJson<CreateResult & { pool: { hit: boolean } }>(repo.main, ["create", "8", "--pool", "--json"]);
+    expect(c.pool.hit).toBe(false);
+    expect(c.path).not.toBe(slot);
+    expect(readFileSync(path.join(slot, "src/app.js"), "utf8")).toBe("left in the slot\n");
+  });
+});
+
+describe("the parsers", () => {
+  it("reads git ls-files -v -s: S and s skip-worktree, lowercase assume-unchanged, the rest unmarked", () => {
+    const oid = "a".repeat(40);
+    const out = [
+      `H 100644 ${oid} 0\tplain`,
+      `S 100644 ${oid} 0\tsparse`,
+      `h 100755 ${oid} 0\tassumed`,
+      `s 120000 ${oid} 0\tboth`,
+      `M 100644 ${oid} 1\tunmerged`,
+      `H 100644 ${oid} 0\twith\ttab`,
+      "",
+    ].join("\0");
+    expect(markedEntries(out)).toEqual([
+      { path: "sparse", mode: "100644", oid, bit: "skip-worktree" },
+      { path: "assumed", mode: "100755", oid, bit: "assume-unchanged" },
+      { path: "both", mode: "120000", oid, bit: "skip-worktree" },
+    ]);
+  });
+
+  it("C-quotes what hash-object --stdin-paths would read otherwise", () => {
+    expect(quoteC("a b")).toBe('"a b"');
+    expect(quoteC('x\n"y\\z\r\t')).toBe('"x\\n\\"y\\\\z\\r\\t"');
+  });
+});
+
+describe("the index read in process (indexMarks)", () => {
+  /** A repository of nested files sharing prefixes (what index version 4 compresses). */
+  function filled(objectFormat?: "sha256"): TestRepo {
+    const files: Record<string, string> = {};
+    for (let d = 0; d < 6; d++) for (let f = 0; f < 7; f++) files[`src/dir${d}/nested/file-${f}.txt`] = `${d}${f}\n`;
+    const r = makeRepo({ files, ...(objectFormat ? { objectFormat } : {}) });
+    return r;
+  }
+
+  for (const version of ["2", "3", "4"]) {
+    it(`index version ${version}: none until an entry is marked, each bit alone, and none again`, async () => {
+      repo = filled();
+      gitSync(repo.main, "update-index", "--index-version", version);
+      expect(await indexMarks(repo.main)).toBe("none");
+      gitSync(repo.main, "update-index", "--assume-unchanged", "src/dir3/nested/file-4.txt");
+      expect(await indexMarks(repo.main)).toBe("marked");
+      gitSync(repo.main, "update-index", "--no-assume-unchanged", "src/dir3/nested/file-4.txt");
+      expect(await indexMarks(repo.main)).toBe("none");
+      gitSync(repo.main, "update-index", "--skip-worktree", "src/dir5/nested/file-6.txt");
+      expect(await indexMarks(repo.main)).toBe("marked");
+      gitSync(repo.main, "update-index", "--no-skip-worktree", "src/dir5/nested/file-6.txt");
+      expect(await indexMarks(repo.main)).toBe("none");
+    });
+  }
+
+  it("SHA-256 object ids and a linked worktree's own index (through its .git file)", async () => {
+    repo = filled("sha256");
+    expect(gitSync(repo.main, "rev-parse", "--show-object-format").trim()).toBe("sha256");
+    expect(await indexMarks(repo.main)).toBe("none");
+    const linked = path.join(os.tmpdir(), `wt-marks-${process.pid}-${Date.now()}`);
+    gitSync(repo.main, "worktree", "add", "-q", "--detach", linked);
+    try {
+      gitSync(linked, "update-index", "--skip-worktree", "src/dir0/nested/file-0.txt");
+      expect(await indexMarks(linked)).toBe("marked");
+      expect(await indexMarks(repo.main)).toBe("none");
+    } finally {
+      gitSync(repo.main, "worktree", "remove", "--force", linked);
+    }
+  });
+
+  it("a split index, a damaged index and no index are unknown: git is asked, and still finds the edit", async () => {
+    repo = filled();
+    gitSync(repo.main, "update-index", "--split-index");
+    expect(await indexMarks(repo.main)).toBe("unknown");
+    gitSync(repo.main, "update-index", "--assume-unchanged", "src/dir1/nested/file-1.txt");
+    writeFileSync(path.join(repo.main, "src/dir1/nested/file-1.txt"), "hidden work\n");
+    const at = env(repo.main);
+    expect((await hiddenEdits(at)).map((e) => e.path)).toEqual(["src/dir1/nested/file-1.txt"]);
+    gitSync(repo.main, "update-index", "--no-split-index");
+    expect(await indexMarks(repo.main)).toBe("marked");
+
+    const index = path.join(repo.main, ".git", "index");
+    truncateSync(index, 200);
+    expect(await indexMarks(repo.main)).toBe("unknown");
+    rmSync(index);
+    expect(await indexMarks(repo.main)).toBe("unknown");
+    mkdirSync(path.join(repo.main, "sub"));
+    expect(await indexMarks(path.join(repo.main, "sub"))).toBe("unknown");
+  });
+});
