@@ -2,7 +2,7 @@ import path from "node:path";
 import type { StatusEntry, WorktreeEntry } from "../git/parse.js";
 import { aheadCount, unreachableCommits } from "../git/refs.js";
 import { refExists } from "../git/repo.js";
-import { statusPorcelain } from "../git/status.js";
+import { shortStatusLine, statusPorcelain } from "../git/status.js";
 import { auditWorktreeFiles } from "./cleanup-files.js";
 import { checkSubmodules } from "./cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "./create-lock.js";
@@ -79,8 +79,7 @@ async function checkSafe(
 async function refuseUncommitted(session: Session, record: WorktreeRecord): Promise<void> {
   const status = await statusPorcelain(gitAt(session, record.path));
   if (status.length === 0) return;
-  // `git status --short` letters (porcelain v2 writes an unchanged side as `.`).
-  const files = status.map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}${e.hidden ? ` (marked ${e.hidden})` : ""}`);
+  const files = status.map(shortStatusLine);
   const shown = files.slice(0, 20).join("\n  ");
   throw new DirtyWorktreeError(
     `worktree ${record.id} has uncommitted changes:\n  ${shown}${files.length > 20 ? `\n  … and ${files.length - 20} more` : ""}`,

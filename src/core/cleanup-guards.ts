@@ -1,6 +1,7 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import type { Env } from "../git/run.js";
+import { shortStatusLine } from "../git/status.js";
 import { commitsNotOnRemotes, listGitlinks, repoTopLevel, workTreeChanges } from "../git/submodules.js";
 import { DirtyWorktreeError, InProgressError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
@@ -69,7 +70,7 @@ export async function submoduleWork(root: string, env: Env, prefix = "", depth =
       found.push({ path: shown, changes: [], commits: [], unreadable: "git cannot read its repository" });
       continue;
     }
-    const changes = (await workTreeChanges({ cwd: dir, env })).map((e) => `${e.xy.replace(/\./g, " ")} ${e.path}`);
+    const changes = (await workTreeChanges({ cwd: dir, env })).map(shortStatusLine);
     const commits = await commitsNotOnRemotes({ cwd: dir, env });
     if (changes.length > 0 || commits.length > 0) found.push({ path: shown, changes, commits });
     found.push(...(await submoduleWork(dir, env, `${shown}/`, depth + 1)));

@@ -13,7 +13,12 @@ export interface HiddenEdit {
 
 /** One index entry marked so that git does not look at its file. */
 interface MarkedEntry {
+  /** For display: the name's bytes read as UTF-8 (a byte that is not UTF-8 shows as U+FFFD). */
   path: string;
+  /** The name's bytes, as the file system has them (a name need not be UTF-8). */
+  name: Buffer;
+  /** The name as `git ls-files` wrote it: plain, or C-quoted (a `--stdin-paths` line as is). */
+  field: string;
   mode: string;
   oid: string;
   bit: HiddenEdit["bit"];
@@ -36,21 +41,30 @@ export async function hiddenEdits(at: GitAt): Promise<HiddenEdit[]> {
   // Most indexes mark nothing: read in process (a few ms for 25,000 entries), without the
   // listing of every tracked file through a git process.
   if ((await indexMarks(at.cwd)) === "none") return [];
-  const marked = markedEntries(await gitOut(["ls-files", "-v", "-s", "-z"], at));
+  // Not -z: the C-quoted names (core.quotePath=true: every byte past ASCII as \ooo) keep names
+  // that are not UTF-8 byte for byte, where a -z listing decoded as UTF-8 would not.
+  const listing = await gitOut(["-c", "core.quotePath=true", "ls-files", "-v", "-s"], at);
+  const marked = markedEntries(listing);
   if (marked.length === 0) return [];
-  const edits: HiddenEdit[] = [];
+  const edits: MarkedEntry[] = [];
   const regular: MarkedEntry[] = [];
+  const top = Buffer.from(`${at.cwd}${path.sep}`);
   for (const e of marked) {
-    const st = await lstat(path.join(at.cwd, e.path)).catch(() => null);
-    if (st === null || e.mode === "160000") continue;
+    if (e.mode === "160000") continue;
+    const file = Buffer.concat([top, e.name]);
+    const st = await lstat(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR") return null; // absent: no edit
+      throw err; // unreadable: refused (exit 6) rather than taken as absent
+    });
+    if (st === null) continue;
     if (e.mode === "120000" && st.isSymbolicLink()) {
-      if ((await linkOid(at, path.join(at.cwd, e.path))) !== e.oid) edits.push(e);
+      if ((await linkOid(at, file)) !== e.oid) edits.push(e);
     } else if (st.isFile())
       regular.push(e); // with core.symlinks=false a link is a file of its target
     else edits.push(e); // a folder or a link where the index has a file: a change of type
   }
   if (regular.length > 0) {
-    const input = regular.map((e) => `${quoteC(e.path)}\n`).join("");
+    const input = regular.map((e) => `${e.field}\n`).join("");
     const oids = (await gitOut(["hash-object", "--stdin-paths"], { ...at, input })).split("\n");
     regular.forEach((e, i) => {
       if (oids[i] !== e.oid) edits.push(e);
@@ -60,39 +74,58 @@ export async function hiddenEdits(at: GitAt): Promise<HiddenEdit[]> {
 }
 
 /**
- * The marked entries of `git ls-files -v -s -z` (git-ls-files(1)): each record is
- * `<tag> <mode> <object> <stage>\t<path>`; tag `S` is skip-worktree, a lowercase tag
- * assume-unchanged (skip-worktree wins when both are set: `s`).
+ * The marked entries of `git ls-files -v -s` (git-ls-files(1)): each line is
+ * `<tag> <mode> <object> <stage>\t<name>`, the name C-quoted when it holds a byte git calls
+ * unusual; tag `S` is skip-worktree, a lowercase tag assume-unchanged (skip-worktree wins when
+ * both are set: `s`).
  */
 export function markedEntries(output: string): MarkedEntry[] {
   const out: MarkedEntry[] = [];
-  for (const record of output.split("\0")) {
-    const tag = record[0];
-    if (tag === undefined || record[1] !== " ") continue;
+  for (const line of output.split("\n")) {
+    const tag = line[0];
+    if (tag === undefined || line[1] !== " ") continue;
     const skip = tag === "S" || tag === "s";
     if (!skip && tag === tag.toUpperCase()) continue;
-    const tab = record.indexOf("\t");
-    const [mode = "", oid = ""] = record.slice(2, tab).split(" ");
-    out.push({ path: record.slice(tab + 1), mode, oid, bit: skip ? "skip-worktree" : "assume-unchanged" });
+    const tab = line.indexOf("\t");
+    const [mode = "", oid = ""] = line.slice(2, tab).split(" ");
+    const field = line.slice(tab + 1);
+    const name = unquoteC(field);
+    const bit = skip ? "skip-worktree" : "assume-unchanged";
+    out.push({ path: name.toString("utf8"), name, field, mode, oid, bit });
   }
   return out;
 }
 
-/** The blob id git gives a symlink: the hash of its target text (`git hash-object --stdin`, no filters). */
-async function linkOid(at: GitAt, file: string): Promise<string> {
-  const target = await readlink(file);
+/** The blob id git gives a symlink: the hash of its target's bytes (`git hash-object --stdin`, no filters). */
+async function linkOid(at: GitAt, file: Buffer): Promise<string> {
+  const target = await readlink(file, { encoding: "buffer" });
   return (await git(["hash-object", "--stdin"], { ...at, input: target })).stdout.trim();
 }
 
+const C_ESCAPES: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, "\\": 92 };
+
 /**
- * `p` C-quoted as git unquotes a `--stdin-paths` line that starts with `"` (quote.c,
- * `unquote_c_style`): a path holding a newline, a carriage return or a leading quote then
- * names itself.
+ * The bytes of a name as git writes it: plain, or in double quotes with C escapes and `\ooo`
+ * octal bytes (quote.c, `quote_c_style` / `unquote_c_style`).
  */
-export function quoteC(p: string): string {
-  const escaped = p.replace(
-    /[\\"\n\r\t]/g,
-    (c) => ({ "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c] ?? c,
-  );
-  return `"${escaped}"`;
+export function unquoteC(field: string): Buffer {
+  if (!field.startsWith('"') || !field.endsWith('"') || field.length < 2) return Buffer.from(field);
+  const body = Buffer.from(field.slice(1, -1));
+  const bytes: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] as number;
+    if (c !== 92) {
+      bytes.push(c);
+      continue;
+    }
+    const next = String.fromCharCode(body[i + 1] ?? 0);
+    if (next >= "0" && next <= "7") {
+      bytes.push(Number.parseInt(body.subarray(i + 1, i + 4).toString(), 8));
+      i += 3;
+    } else {
+      bytes.push(C_ESCAPES[next] ?? (body[i + 1] as number));
+      i += 1;
+    }
+  }
+  return Buffer.from(bytes);
 }

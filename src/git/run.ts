@@ -30,8 +30,8 @@ export interface GitAt {
 }
 
 export interface GitOptions extends GitAt {
-  /** Written to git's stdin, then stdin is closed. */
-  input?: string;
+  /** Written to git's stdin, then stdin is closed (a string as UTF-8, bytes as they are). */
+  input?: string | Uint8Array;
   /**
    * true: git looks for the repository from `cwd` upwards, as it does by default; only for
    * finding the repository around the folder the user named. Otherwise `cwd` is a worktree's

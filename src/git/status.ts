@@ -1,4 +1,4 @@
-import { hiddenEdits } from "./hidden-edits.js";
+import { type HiddenEdit, hiddenEdits } from "./hidden-edits.js";
 import { parseStatusV2, type StatusEntry, splitStatusRuns } from "./parse.js";
 import { type Env, type GitAt, git, gitEnvCommand } from "./run.js";
 
@@ -111,9 +111,22 @@ export async function statusPorcelain(at: GitAt): Promise<StatusEntry[]> {
     git(["status", "--porcelain=v2", "-z", "--untracked-files=all"], at),
     hiddenEdits(at),
   ]);
-  const entries = parseStatusV2(out.stdout).filter((e) => e.kind !== "ignored");
-  for (const h of hidden) entries.push({ kind: "changed", xy: ".M", path: h.path, hidden: h.bit });
-  return entries;
+  return withHiddenEdits(parseStatusV2(out.stdout), hidden);
+}
+
+/** `entries` without ignored files, then `hidden` as `.M` entries with `hidden` set. */
+export function withHiddenEdits(entries: readonly StatusEntry[], hidden: readonly HiddenEdit[]): StatusEntry[] {
+  const shown = entries.filter((e) => e.kind !== "ignored");
+  for (const h of hidden) shown.push({ kind: "changed", xy: ".M", path: h.path, hidden: h.bit });
+  return shown;
+}
+
+/**
+ * One entry as a line of `git status --short` (porcelain v2 writes an unchanged side as `.`,
+ * short format as a space), a hidden edit followed by the bit that hides it.
+ */
+export function shortStatusLine(e: StatusEntry): string {
+  return `${e.xy.replace(/\./g, " ")} ${e.path}${e.hidden ? ` (marked ${e.hidden})` : ""}`;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { hiddenEdits } from "./hidden-edits.js";
 import { parseStatusV2, type StatusEntry } from "./parse.js";
 import { type GitAt, git, gitOut } from "./run.js";
+import { withHiddenEdits } from "./status.js";
 
 /**
  * Parses `git ls-files -z --stage`: entries are `<mode> <object> <stage>\t<path>`, NUL-ended
@@ -39,11 +41,16 @@ export async function repoTopLevel(at: GitAt): Promise<{ topLevel: string; gitDi
 
 /**
  * What `git status` shows in the work tree at `cwd`, untracked files one by one, submodules
- * always compared (`--ignore-submodules=none`, whatever `submodule.<name>.ignore` says).
+ * always compared (`--ignore-submodules=none`, whatever `submodule.<name>.ignore` says), then
+ * the edits it cannot show (`hiddenEdits`), as `statusPorcelain` does for a worktree.
+ * @throws GitError (exit 6).
  */
 export async function workTreeChanges(at: GitAt): Promise<StatusEntry[]> {
-  const out = await gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none"], at);
-  return parseStatusV2(out).filter((e) => e.kind !== "ignored");
+  const [out, hidden] = await Promise.all([
+    gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none"], at),
+    hiddenEdits(at),
+  ]);
+  return withHiddenEdits(parseStatusV2(out), hidden);
 }
 
 /**

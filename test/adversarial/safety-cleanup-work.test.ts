@@ -102,6 +102,22 @@ describe("item 1: work in a worktree's submodule", () => {
     expect(forced.code, forced.stderr).toBe(0);
     expect(existsSync(wt)).toBe(false);
   });
+
+  it("an edit inside a submodule that git status cannot show (a marked file) refuses too", async () => {
+    const { wt, lib } = await repoWithSubmodule();
+    gitSync(lib, "update-index", "--skip-worktree", "lib.txt");
+    writeFileSync(path.join(lib, "lib.txt"), "edited where git status does not look\n");
+    expect(gitSync(lib, "status", "--porcelain")).toBe("");
+    expect(gitSync(wt, "status", "--porcelain")).toBe("");
+
+    const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    const err = json<ErrorJson>(run).error;
+    expect(err.code).toBe("dirty");
+    expect(err.message).toContain("lib: uncommitted changes:  M lib.txt (marked skip-worktree)");
+    expect(readFileSync(path.join(lib, "lib.txt"), "utf8")).toBe("edited where git status does not look\n");
+    expect(existsSync(wt)).toBe(true);
+  });
 });
 
 describe("item 5: a file moved into a copied folder keeps its old mtime", () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -11,7 +12,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { hiddenEdits, markedEntries, quoteC } from "../../src/git/hidden-edits.js";
+import { hiddenEdits, markedEntries, unquoteC } from "../../src/git/hidden-edits.js";
 import { indexMarks } from "../../src/git/index-marks.js";
 import type { CreateResult } from "../../src/index.js";
 import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, trustRepo, wtJson } from "../helpers/repo.js";
@@ -64,6 +65,24 @@ describe("edits git status cannot show", () => {
     expect(await hiddenEdits(env(made.path))).toEqual([]);
     const done = await runWt(repo.main, ["cleanup", "2", "--json"]);
     expect(done.code, done.stderr).toBe(0);
+  });
+
+  it("a marked file whose name is not UTF-8 is looked at by its bytes", async () => {
+    repo = makeRepo();
+    const name = Buffer.from([0x6e, 0xff]); // "n\xff"
+    const file = Buffer.concat([Buffer.from(`${repo.main}/`), name]);
+    writeFileSync(file, "1\n");
+    repo.commitAll("odd name");
+    // The raw bytes go from git to git through a pipe (an argv string would be UTF-8).
+    execFileSync("sh", ["-c", "git ls-files -z -- 'n*' | git update-index -z --assume-unchanged --stdin"], {
+      cwd: repo.main,
+    });
+    expect(gitSync(repo.main, "ls-files", "-v")).toMatch(/^h "n\\377"$/m);
+    const at = env(repo.main);
+    expect(await hiddenEdits(at)).toEqual([]); // marked, unchanged: nothing to refuse
+    writeFileSync(file, "2\n");
+    expect(gitSync(repo.main, "status", "--porcelain")).toBe("");
+    expect(await hiddenEdits(at)).toEqual([{ path: "n\uFFFD", bit: "assume-unchanged" }]);
   });
 
   it("finds marked symlinks by their target, a type change, and paths with a newline or quote", async () => {
@@ -122,19 +141,31 @@ describe("the parsers", () => {
       `h 100755 ${oid} 0\tassumed`,
       `s 120000 ${oid} 0\tboth`,
       `M 100644 ${oid} 1\tunmerged`,
-      `H 100644 ${oid} 0\twith\ttab`,
+      `H 100644 ${oid} 0\t"with\\ttab"`,
+      `h 100644 ${oid} 0\t"n\\377"`,
       "",
-    ].join("\0");
+    ].join("\n");
+    const entry = (path: string, mode: string, bit: string, field = path) => ({
+      path,
+      name: Buffer.from(path),
+      field,
+      mode,
+      oid,
+      bit,
+    });
     expect(markedEntries(out)).toEqual([
-      { path: "sparse", mode: "100644", oid, bit: "skip-worktree" },
-      { path: "assumed", mode: "100755", oid, bit: "assume-unchanged" },
-      { path: "both", mode: "120000", oid, bit: "skip-worktree" },
+      entry("sparse", "100644", "skip-worktree"),
+      entry("assumed", "100755", "assume-unchanged"),
+      entry("both", "120000", "skip-worktree"),
+      { ...entry("n\uFFFD", "100644", "assume-unchanged", '"n\\377"'), name: Buffer.from([0x6e, 0xff]) },
     ]);
   });
 
-  it("C-quotes what hash-object --stdin-paths would read otherwise", () => {
-    expect(quoteC("a b")).toBe('"a b"');
-    expect(quoteC('x\n"y\\z\r\t')).toBe('"x\\n\\"y\\\\z\\r\\t"');
+  it("reads a name back as git's C quoting wrote it, byte for byte", () => {
+    expect(unquoteC("a b")).toEqual(Buffer.from("a b"));
+    expect(unquoteC('"x\\n\\"y\\\\z\\r\\t"')).toEqual(Buffer.from('x\n"y\\z\r\t'));
+    expect(unquoteC('"\\303\\251t\\351"')).toEqual(Buffer.from([0xc3, 0xa9, 0x74, 0xe9]));
+    expect(unquoteC('"\\a\\b\\f\\v"')).toEqual(Buffer.from([7, 8, 12, 11]));
   });
 });
 

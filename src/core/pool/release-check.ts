@@ -2,7 +2,7 @@ import path from "node:path";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { unreachableCommits } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
-import { statusPorcelain } from "../../git/status.js";
+import { shortStatusLine, statusPorcelain } from "../../git/status.js";
 import { unmarkHint } from "../cleanup-check.js";
 import { CREATE_LOCK_PREFIX } from "../create-lock.js";
 import { DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
@@ -40,7 +40,7 @@ export async function refuseHeldWork(
   }
   if (status.length > 0) {
     const files = status.map((e) => e.path);
-    const shown = status.slice(0, 10).map((e) => `${e.path}${e.hidden ? ` (marked ${e.hidden})` : ""}`);
+    const shown = status.slice(0, 10).map(shortStatusLine);
     throw new DirtyWorktreeError(
       `worktree ${record.id} has uncommitted changes (${files.length}): ${shown.join(", ")}; nothing was reset`,
       `commit or stash them in ${record.path}${unmarkHint(status)}, then run \`wt release ${record.id}\` again`,
