@@ -16,6 +16,7 @@ import {
 import type { GitAt } from "../git/run.js";
 import { aheadBehindInEach, statusMany } from "../git/status.js";
 import type { WtContext } from "./context.js";
+import { hiddenEditCounts } from "./hidden-cache.js";
 import { idKey, validateId } from "./names.js";
 import type { PoolSlotView } from "./pool/inspect.js";
 import { poolOf } from "./pool/inspect.js";
@@ -158,16 +159,11 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   });
   const [pool, selected] = poolAndRows(repo, entries, records, ids);
   const facts = await rowFacts(repo, selected);
-  const earlyIndex = new Map(early.map((folder, k) => [folder, k]));
-  const late = facts.filter((f) => f.canRunGit && !earlyIndex.has(f.folder)).map((f) => f.folder);
-  const lateOutputs = late.length > 0 ? statusMany(late, ctx.env, PARALLEL) : Promise.resolve([]);
-  const lateIndex = new Map(late.map((folder, k) => [folder, k]));
-  const statusOf = async (f: RowFacts): Promise<string | null> => {
-    if (!f.canRunGit) return null;
-    const k = earlyIndex.get(f.folder);
-    if (k !== undefined) return (await earlyOutputs)[k] ?? null;
-    return (await lateOutputs)[lateIndex.get(f.folder) ?? -1] ?? null;
-  };
+  const changesOf = changeCounter(early, earlyOutputs, facts, {
+    env: ctx.env,
+    stateDir: repo.stateDir,
+    all: ids.length === 0,
+  });
   const counts = aheadBehindAll(main, facts, baseFor, commitOf);
   // Read off Node's thread (~2 ms a table here), while the statuses run.
   const listeners = facts.some((f) => Object.keys(f.record?.ports ?? {}).length > 0)
@@ -177,7 +173,7 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
     facts.map((f, i) =>
       buildRow(
         f,
-        statusOf(f),
+        changesOf(f),
         baseFor(f.record),
         listeners,
         counts.then((all) => all[i] ?? null),
@@ -191,9 +187,37 @@ export async function getStatus(ctx: WtContext, ids: readonly string[] = []): Pr
   };
 }
 
+/**
+ * For each row, the number of changes: what its `git status` output lists (taken from the
+ * early runs or from one late `statusMany` for the folders the listing added), plus the edits
+ * git status cannot show (`hiddenEdits`); null where git cannot run or failed.
+ */
+function changeCounter(
+  early: readonly string[],
+  earlyOutputs: Promise<(string | null)[]>,
+  facts: readonly RowFacts[],
+  context: { env: WtContext["env"]; stateDir: string; all: boolean },
+): (f: RowFacts) => Promise<number | null> {
+  const earlyIndex = new Map(early.map((folder, k) => [folder, k]));
+  const late = facts.filter((f) => f.canRunGit && !earlyIndex.has(f.folder)).map((f) => f.folder);
+  const lateOutputs = late.length > 0 ? statusMany(late, context.env, PARALLEL) : Promise.resolve([]);
+  const lateIndex = new Map(late.map((folder, k) => [folder, k]));
+  // Edits git status cannot show (marked files) count as changes too, as cleanup counts them.
+  const gitRows = facts.filter((f) => f.canRunGit).map((f) => f.folder);
+  const hidden = hiddenEditCounts(gitRows, context.env, context.stateDir, context.all);
+  const hiddenIndex = new Map(gitRows.map((folder, k) => [folder, k]));
+  return async (f: RowFacts): Promise<number | null> => {
+    if (!f.canRunGit) return null;
+    const k = earlyIndex.get(f.folder);
+    const output = k !== undefined ? (await earlyOutputs)[k] : (await lateOutputs)[lateIndex.get(f.folder) ?? -1];
+    const marked = (await hidden)[hiddenIndex.get(f.folder) ?? -1];
+    return output == null || marked == null ? null : countChanges(output) + marked;
+  };
+}
+
 async function buildRow(
   { entry, record, folder, exists, isMain, broken, canRunGit }: RowFacts,
-  statusOutput: Promise<string | null>,
+  changesCount: Promise<number | null>,
   basePromise: Promise<string | null>,
   listeners: Set<number> | null,
   countsPromise: Promise<AheadBehind | null>,
@@ -219,14 +243,14 @@ async function buildRow(
     state = record || isMain ? "ok" : "unmanaged";
   }
   const [output, base, listening, databases] = await Promise.all([
-    statusOutput,
+    changesCount,
     basePromise,
     listeningPorts(record?.ports ?? {}, listeners),
     Promise.all((record?.databases ?? []).map(async (db) => ({ ...db, size: await sizeOf(db.path) }))),
   ]);
   // No answer where git should have given one: unknown, not 0 (issue 9, item 17).
   const unknown = broken !== null || (canRunGit && output === null);
-  const changes = unknown ? null : output === null ? 0 : countChanges(output);
+  const changes = unknown ? null : (output ?? 0);
   if (unknown && broken === null) {
     reason = `${reason ? `${reason}; ` : ""}git status failed in this folder, so its changes are unknown`;
   }

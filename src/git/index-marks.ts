@@ -39,7 +39,7 @@ export async function indexMarks(folder: string): Promise<IndexMarks> {
 }
 
 /** `<folder>/.git/index`, or `<gitdir>/index` for a `.git` file `gitdir: <gitdir>`; null otherwise. */
-async function indexFileOf(folder: string): Promise<string | null> {
+export async function indexFileOf(folder: string): Promise<string | null> {
   const dotGit = path.join(folder, ".git");
   const text = await readFile(dotGit, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "EISDIR" ? "" : null));
   if (text === "") return path.join(dotGit, "index");

@@ -12,9 +12,10 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { hiddenEditCounts } from "../../src/core/hidden-cache.js";
 import { hiddenEdits, markedEntries, unquoteC } from "../../src/git/hidden-edits.js";
 import { indexMarks } from "../../src/git/index-marks.js";
-import type { CreateResult } from "../../src/index.js";
+import type { CreateResult, StatusResult } from "../../src/index.js";
 import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, trustRepo, wtJson } from "../helpers/repo.js";
 
 // Issue 9's residue: an edit to a file marked --skip-worktree or --assume-unchanged is one
@@ -37,9 +38,16 @@ describe("edits git status cannot show", () => {
     it(`an edit to a file marked ${bit} refuses the cleanup (exit 5) and the edit stays`, async () => {
       repo = setUp();
       const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+      // A status before: wt remembers that this index marks nothing (index-marks.json).
+      const before = await wtJson<StatusResult>(repo.main, ["status", "--json"]);
+      expect(before.worktrees.find((w) => w.id === "1")).toMatchObject({ dirty: false, changes: 0 });
+      expect(existsSync(path.join(repo.main, ".git", "wt", "index-marks.json"))).toBe(true);
       gitSync(made.path, "update-index", bit, "config/local.json");
       writeFileSync(path.join(made.path, "config/local.json"), '{"a":2,"precious":true}\n');
       expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+      // wt status counts it as cleanup does: the row is dirty.
+      const shown = await wtJson<StatusResult>(repo.main, ["status", "1", "--json"]);
+      expect(shown.worktrees[0]).toMatchObject({ id: "1", dirty: true, changes: 1 });
 
       const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
       expect(run.code, run.stderr).toBe(5);
@@ -227,5 +235,34 @@ describe("the index read in process (indexMarks)", () => {
     expect(await indexMarks(repo.main)).toBe("unknown");
     mkdirSync(path.join(repo.main, "sub"));
     expect(await indexMarks(path.join(repo.main, "sub"))).toBe("unknown");
+  });
+});
+
+describe("wt status's memory of indexes that mark nothing (hiddenEditCounts)", () => {
+  it("skips a remembered index, reads a rewritten one, never remembers a marked one, survives a damaged file", async () => {
+    repo = makeRepo({ files: { "a.txt": "a\n" } });
+    const stateDir = path.join(repo.root, "state");
+    mkdirSync(stateDir);
+    const cache = path.join(stateDir, "index-marks.json");
+    const e = env(repo.main).env;
+    expect(await hiddenEditCounts([repo.main], e, stateDir, true)).toEqual([0]);
+    const remembered = JSON.parse(readFileSync(cache, "utf8"));
+    expect(Object.keys(remembered)).toEqual([repo.main]);
+
+    // Marking rewrites the index (a new key): it is read again, the edit counted, not remembered.
+    gitSync(repo.main, "update-index", "--assume-unchanged", "a.txt");
+    writeFileSync(path.join(repo.main, "a.txt"), "edited\n");
+    expect(await hiddenEditCounts([repo.main], e, stateDir, true)).toEqual([1]);
+    expect(JSON.parse(readFileSync(cache, "utf8"))).toEqual({});
+
+    // A damaged memory is no memory; asking for some folders keeps the others' entries.
+    writeFileSync(cache, "{ not json");
+    expect(await hiddenEditCounts([repo.main], e, stateDir, true)).toEqual([1]);
+    writeFileSync(cache, JSON.stringify({ "/elsewhere": "1:2:3:4" }));
+    expect(await hiddenEditCounts([repo.main], e, stateDir, false)).toEqual([1]);
+    expect(JSON.parse(readFileSync(cache, "utf8"))).toEqual({ "/elsewhere": "1:2:3:4" });
+    gitSync(repo.main, "update-index", "--no-assume-unchanged", "a.txt");
+    expect(await hiddenEditCounts([repo.main], e, stateDir, true)).toEqual([0]);
+    expect(Object.keys(JSON.parse(readFileSync(cache, "utf8")))).toEqual([repo.main]);
   });
 });
