@@ -1,7 +1,8 @@
-import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { type BigIntStats, readFileSync, statSync } from "node:fs";
+import { rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { hiddenEdits } from "../git/hidden-edits.js";
-import { indexFileOf, indexMarks } from "../git/index-marks.js";
+import { indexFileOfSync, indexMarks } from "../git/index-marks.js";
 import type { Env } from "../git/run.js";
 import { nonce } from "./lazy-crypto.js";
 
@@ -28,15 +29,16 @@ export async function hiddenEditCounts(
   all: boolean,
 ): Promise<(number | null)[]> {
   const file = path.join(stateDir, CACHE_FILE);
-  const known = await readCache(file);
+  const known = readCache(file);
   // Every worktree asked: what is not among them is gone. A few asked: the others stay.
   const next: Record<string, string> = all ? {} : { ...known };
   for (const folder of folders) delete next[folder];
   const counts = await Promise.all(
     folders.map(async (folder) => {
-      const index = await indexFileOf(folder);
+      // Synchronous: ~20 us for both reads, less than a promise's round trip (50 folders at once).
+      const index = indexFileOfSync(folder);
       // Stat first: a write after it changes the key, so a stale key never names a newer file.
-      const st = index === null ? null : await stat(index, { bigint: true }).catch(() => null);
+      const st = index === null ? null : statOrNull(index);
       const key = st === null ? null : `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
       if (key !== null && known[folder] === key) {
         next[folder] = key;
@@ -56,9 +58,17 @@ export async function hiddenEditCounts(
   return counts;
 }
 
-async function readCache(file: string): Promise<Record<string, string>> {
+function statOrNull(file: string): BigIntStats | null {
   try {
-    const parsed: unknown = JSON.parse(await readFile(file, "utf8"));
+    return statSync(file, { bigint: true });
+  } catch {
+    return null; // no index (or unreadable): read the hard way, never remembered
+  }
+}
+
+function readCache(file: string): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
     return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
       ? (parsed as Record<string, string>)
       : {};

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -39,10 +40,30 @@ export async function indexMarks(folder: string): Promise<IndexMarks> {
 }
 
 /** `<folder>/.git/index`, or `<gitdir>/index` for a `.git` file `gitdir: <gitdir>`; null otherwise. */
-export async function indexFileOf(folder: string): Promise<string | null> {
+async function indexFileOf(folder: string): Promise<string | null> {
   const dotGit = path.join(folder, ".git");
   const text = await readFile(dotGit, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "EISDIR" ? "" : null));
-  if (text === "") return path.join(dotGit, "index");
+  return indexFileFrom(folder, text);
+}
+
+/**
+ * `indexFileOf` with synchronous reads (one small file), for callers that check many
+ * worktrees at once and pay more for a promise than for the read.
+ */
+export function indexFileOfSync(folder: string): string | null {
+  const dotGit = path.join(folder, ".git");
+  let text: string | null;
+  try {
+    text = readFileSync(dotGit, "utf8");
+  } catch (e) {
+    text = (e as NodeJS.ErrnoException).code === "EISDIR" ? "" : null;
+  }
+  return indexFileFrom(folder, text);
+}
+
+/** The index file named by `.git`'s content (`""` = a `.git` folder, null = unreadable). */
+function indexFileFrom(folder: string, text: string | null): string | null {
+  if (text === "") return path.join(folder, ".git", "index");
   const m = text === null ? null : /^gitdir: (.+)\n?$/.exec(text);
   return m ? path.join(path.resolve(folder, m[1] as string), "index") : null;
 }
