@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { hiddenEditCounts } from "../../src/core/hidden-cache.js";
 import { hiddenEdits, markedEntries, unquoteC } from "../../src/git/hidden-edits.js";
 import { indexMarks } from "../../src/git/index-marks.js";
+import { statusPorcelain } from "../../src/git/status.js";
 import type { CreateResult, StatusResult } from "../../src/index.js";
 import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, trustRepo, wtJson } from "../helpers/repo.js";
 
@@ -201,6 +202,68 @@ describe("the index read in process (indexMarks)", () => {
       expect(await indexMarks(repo.main)).toBe("none");
     });
   }
+
+  for (const version of ["2", "3", "4"]) {
+    it(`index version ${version}: a name of 4,095 bytes or more (the flags' length field is full) and an entry after it`, async () => {
+      repo = filled();
+      // No file needed: the entry goes straight into the index (a path past PATH_MAX is fine there).
+      const oid = gitSync(repo.main, "hash-object", "-w", "--stdin");
+      const long = `${Array.from({ length: 22 }, (_, k) => `${String(k).padStart(2, "0")}${"d".repeat(198)}`).join("/")}/f`;
+      expect(long.length).toBeGreaterThan(0xfff);
+      gitSync(repo.main, "update-index", "--add", "--cacheinfo", `100644,${oid},${long}`);
+      gitSync(repo.main, "update-index", "--index-version", version);
+      expect(gitSync(repo.main, "ls-files").split("\n")).toContain(long);
+      expect(await indexMarks(repo.main)).toBe("none");
+      gitSync(repo.main, "update-index", "--assume-unchanged", "src/dir5/nested/file-6.txt"); // sorts after it
+      expect(await indexMarks(repo.main)).toBe("marked");
+      gitSync(repo.main, "update-index", "--no-assume-unchanged", "src/dir5/nested/file-6.txt");
+      gitSync(repo.main, "update-index", "--assume-unchanged", "--", long);
+      expect(await indexMarks(repo.main)).toBe("marked");
+    });
+  }
+
+  it("the optional extensions git writes (untracked cache, fsmonitor, end of entries, offset table) are read past", async () => {
+    repo = filled();
+    gitSync(repo.main, "update-index", "--untracked-cache");
+    gitSync(repo.main, "status");
+    const hook = path.join(repo.root, "fsmonitor.sh");
+    writeFileSync(hook, '#!/bin/sh\nprintf "token\\0/\\0"\n', { mode: 0o755 });
+    const fsmonitor = ["-c", `core.fsmonitor=${hook}`, "-c", "core.fsmonitorHookVersion=2"];
+    gitSync(repo.main, ...fsmonitor, "update-index", "--fsmonitor");
+    const index = path.join(repo.main, ".git", "index");
+    const has = (ext: string) => readFileSync(index).includes(Buffer.from(ext));
+    expect([has("UNTR"), has("FSMN")]).toEqual([true, true]);
+    expect(await indexMarks(repo.main)).toBe("none");
+    const threaded = [
+      "-c",
+      "index.recordEndOfIndexEntries=true",
+      "-c",
+      "index.recordOffsetTable=true",
+      "-c",
+      "index.threads=2",
+    ];
+    gitSync(repo.main, ...threaded, "update-index", "--no-fsmonitor", "--force-write-index");
+    expect([has("EOIE"), has("IEOT")]).toEqual([true, true]);
+    expect(await indexMarks(repo.main)).toBe("none");
+    gitSync(repo.main, ...threaded, "update-index", "--skip-worktree", "src/dir2/nested/file-2.txt");
+    expect([has("EOIE"), await indexMarks(repo.main)]).toEqual([true, "marked"]);
+  });
+
+  it("a sparse index (sparse directory entries carry skip-worktree): marked, git lists them, absent files are no edit", async () => {
+    repo = filled();
+    gitSync(repo.main, "sparse-checkout", "set", "--cone", "--sparse-index", "src/dir0");
+    expect(readFileSync(path.join(repo.main, ".git", "index")).includes(Buffer.from("sdir"))).toBe(true);
+    expect(existsSync(path.join(repo.main, "src/dir1"))).toBe(false);
+    expect(await indexMarks(repo.main)).toBe("marked");
+    const at = env(repo.main);
+    expect(await hiddenEdits(at)).toEqual([]);
+    // A file outside the cone written back by hand: git clears its skip-worktree bit (a present
+    // file is no longer sparse, git 2.37+), so git status itself shows it; either way it counts.
+    mkdirSync(path.join(repo.main, "src/dir1/nested"), { recursive: true });
+    writeFileSync(path.join(repo.main, "src/dir1/nested/file-3.txt"), "written outside the cone\n");
+    const status = await statusPorcelain(at);
+    expect(status.map((e) => e.path)).toEqual(["src/dir1/nested/file-3.txt"]);
+  });
 
   it("SHA-256 object ids and a linked worktree's own index (through its .git file)", async () => {
     repo = filled("sha256");
