@@ -10,24 +10,28 @@ import { nonce } from "./lazy-crypto.js";
 const CACHE_FILE = "index-marks.json";
 
 /**
- * How many edits `git status` cannot show each folder holds (`hiddenEdits`: tracked files
+ * The edits `git status` cannot show in each folder (`hiddenEdits`: tracked files
  * marked `--skip-worktree` or `--assume-unchanged` whose content differs from the index), for
  * `wt status`'s counts. Reading every index costs ~0.5 ms a 3,000-entry worktree (the file is
  * read whole and walked), ~40 ms over 50 worktrees, so an index already read and found to mark
  * no entry is remembered in `<stateDir>/index-marks.json` by its inode, size, mtime and ctime
- * (nanoseconds; git replaces the index through a lock file and rename, so any write changes
- * them): such a folder counts 0 without being read. Marked indexes are never remembered (their
+ * (nanoseconds; git replaces the index through a lock file and rename, so a later write
+ * changes them): such a folder has none without being read. An index written in the last
+ * `SETTLED_NS` is not remembered: on a file system with 1-second times, a rename reusing the
+ * freed inode within the same second could give another index the same key (the racy case of
+ * git's own index, racy-git.txt). Marked indexes are never remembered (their
  * files can change without the index changing). Only for display: cleanup, release and claim
- * always read (`statusPorcelain`). A failed read counts null ("unknown"). `all`: `folders`
+ * always read (`statusPorcelain`). A failed read is null ("unknown"). `all`: `folders`
  * are every worktree of the repository (entries for other folders are dropped).
- * @returns one count per folder, in order. Never throws.
+ * @returns per folder, in order, the paths of those edits ('/'-separated, from the top), or null
+ *   when unknown. Never throws.
  */
-export async function hiddenEditCounts(
+export async function hiddenEditPaths(
   folders: readonly string[],
   env: Env,
   stateDir: string,
   all: boolean,
-): Promise<(number | null)[]> {
+): Promise<(string[] | null)[]> {
   const file = path.join(stateDir, CACHE_FILE);
   const known = readCache(file);
   // Every worktree asked: what is not among them is gone. A few asked: the others stay.
@@ -42,20 +46,32 @@ export async function hiddenEditCounts(
       const key = st === null ? null : `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
       if (key !== null && known[folder] === key) {
         next[folder] = key;
-        return 0;
+        return [];
       }
       if (key !== null && (await indexMarks(folder)) === "none") {
-        next[folder] = key;
-        return 0;
+        if (settled(st as BigIntStats)) next[folder] = key;
+        return [];
       }
       return hiddenEdits({ cwd: folder, env }).then(
-        (h) => h.length,
+        (h) => h.map((x) => x.path),
         () => null,
       );
     }),
   );
   if (!sameKeys(known, next)) await writeCache(file, next);
   return counts;
+}
+
+/** How old an index must be to be remembered (ns): more than any file system's time granularity here (FAT: 2 s). */
+const SETTLED_NS = 3_000_000_000n;
+
+/**
+ * Whether the index was written more than `SETTLED_NS` ago by this clock (its mtime: git
+ * writes a new file and renames it, so a later write has a later mtime; a file's mtime set
+ * back by hand changes its ctime, which is in the key).
+ */
+function settled(st: BigIntStats): boolean {
+  return BigInt(Date.now()) * 1_000_000n - st.mtimeNs > SETTLED_NS;
 }
 
 function statOrNull(file: string): BigIntStats | null {

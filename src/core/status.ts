@@ -16,7 +16,7 @@ import {
 import type { GitAt } from "../git/run.js";
 import { aheadBehindInEach, statusMany } from "../git/status.js";
 import type { WtContext } from "./context.js";
-import { hiddenEditCounts } from "./hidden-cache.js";
+import { hiddenEditPaths } from "./hidden-cache.js";
 import { idKey, validateId } from "./names.js";
 import type { PoolSlotView } from "./pool/inspect.js";
 import { poolOf } from "./pool/inspect.js";
@@ -204,14 +204,14 @@ function changeCounter(
   const lateIndex = new Map(late.map((folder, k) => [folder, k]));
   // Edits git status cannot show (marked files) count as changes too, as cleanup counts them.
   const gitRows = facts.filter((f) => f.canRunGit).map((f) => f.folder);
-  const hidden = hiddenEditCounts(gitRows, context.env, context.stateDir, context.all);
+  const hidden = hiddenEditPaths(gitRows, context.env, context.stateDir, context.all);
   const hiddenIndex = new Map(gitRows.map((folder, k) => [folder, k]));
   return async (f: RowFacts): Promise<number | null> => {
     if (!f.canRunGit) return null;
     const k = earlyIndex.get(f.folder);
     const output = k !== undefined ? (await earlyOutputs)[k] : (await lateOutputs)[lateIndex.get(f.folder) ?? -1];
     const marked = (await hidden)[hiddenIndex.get(f.folder) ?? -1];
-    return output == null || marked == null ? null : countChanges(output) + marked;
+    return output == null || marked == null ? null : countChanges(output, marked);
   };
 }
 
@@ -252,7 +252,7 @@ async function buildRow(
   const unknown = broken !== null || (canRunGit && output === null);
   const changes = unknown ? null : (output ?? 0);
   if (unknown && broken === null) {
-    reason = `${reason ? `${reason}; ` : ""}git status failed in this folder, so its changes are unknown`;
+    reason = `${reason ? `${reason}; ` : ""}git could not tell this folder's changes (git status, or the check of its marked files, failed)`;
   }
   const counts = await countsPromise;
   return {
@@ -279,9 +279,14 @@ async function buildRow(
   };
 }
 
-/** Number of paths a `git status --porcelain=v2 -z` output reports (untracked included, ignored excluded). */
-function countChanges(output: string): number {
-  return parseStatusV2(output).filter((e) => e.kind !== "ignored").length;
+/**
+ * Number of paths a `git status --porcelain=v2 -z` output reports (untracked included, ignored
+ * excluded), plus the `hidden` edits it does not list already (a staged file marked after).
+ */
+function countChanges(output: string, hidden: readonly string[]): number {
+  const shown = parseStatusV2(output).filter((e) => e.kind !== "ignored");
+  const listed = new Set(shown.map((e) => e.path));
+  return shown.length + hidden.filter((p) => !listed.has(p)).length;
 }
 
 /**

@@ -30,11 +30,13 @@ interface MarkedEntry {
  * or `--skip-worktree` (git-update-index(1), "Using 'assume unchanged' bit" and "Skip-worktree
  * bit": git then takes the file as unchanged without looking at it). A marked file that is
  * absent is no edit (a sparse checkout leaves such files out, and a deletion loses nothing the
- * index does not hold); a present one is compared with its index blob: regular files through
- * `git hash-object --stdin-paths` (the repository's clean filters and eol rules apply, as
- * `git add` would store it), symlinks by their target, submodules (gitlinks) left to the
- * submodule checks. Reads only: the index file itself (`indexMarks`), and git only when it
- * marks an entry or cannot be read.
+ * index does not hold); a present one is compared with its index entry: regular files by their
+ * executable bit (when `core.fileMode` is on, as git compares it: `S_IXUSR`) and their content
+ * through `git hash-object --stdin-paths` (the repository's clean filters and eol rules apply,
+ * as `git add` would store it), symlinks by their target, a submodule (gitlink) by the commit
+ * its checkout has (`git rev-parse --verify HEAD` there; an empty or uninitialised folder is no
+ * edit). Reads only: the index file itself (`indexMarks`), and git only when it marks an entry
+ * or cannot be read.
  * @throws GitError (exit 6) when git fails, e.g. a marked file cannot be read
  */
 export async function hiddenEdits(at: GitAt): Promise<HiddenEdit[]> {
@@ -43,25 +45,31 @@ export async function hiddenEdits(at: GitAt): Promise<HiddenEdit[]> {
   if ((await indexMarks(at.cwd)) === "none") return [];
   // Not -z: the C-quoted names (core.quotePath=true: every byte past ASCII as \ooo) keep names
   // that are not UTF-8 byte for byte, where a -z listing decoded as UTF-8 would not.
-  const listing = await gitOut(["-c", "core.quotePath=true", "ls-files", "-v", "-s"], at);
+  const [listing, fileMode] = await Promise.all([
+    gitOut(["-c", "core.quotePath=true", "ls-files", "-v", "-s"], at),
+    honoursFileMode(at),
+  ]);
   const marked = markedEntries(listing);
   if (marked.length === 0) return [];
   const edits: MarkedEntry[] = [];
   const regular: MarkedEntry[] = [];
   const top = Buffer.from(`${at.cwd}${path.sep}`);
   for (const e of marked) {
-    if (e.mode === "160000") continue;
     const file = Buffer.concat([top, e.name]);
-    const st = await lstat(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR") return null; // absent: no edit
-      throw err; // unreadable: refused (exit 6) rather than taken as absent
-    });
-    if (st === null) continue;
-    if (e.mode === "120000" && st.isSymbolicLink()) {
+    const st = await lstatOrNull(file);
+    if (st === null) continue; // absent: no edit
+    if (e.mode === "160000") {
+      if (st.isDirectory() && (await gitlinkMoved(at, file, e))) edits.push(e);
+      else if (!st.isDirectory()) edits.push(e); // a file where the index has a submodule
+    } else if (e.mode === "120000" && st.isSymbolicLink()) {
       if ((await linkOid(at, file)) !== e.oid) edits.push(e);
-    } else if (st.isFile())
-      regular.push(e); // with core.symlinks=false a link is a file of its target
-    else edits.push(e); // a folder or a link where the index has a file: a change of type
+    } else if (st.isFile()) {
+      // with core.symlinks=false a link is a file of its target (its mode is not compared)
+      const executable = (st.mode & 0o100) !== 0;
+      const modeChanged = fileMode && e.mode !== "120000" && executable !== (e.mode === "100755");
+      if (modeChanged) edits.push(e);
+      else regular.push(e);
+    } else edits.push(e); // a folder or a link where the index has a file: a change of type
   }
   if (regular.length > 0) {
     const input = regular.map((e) => `${e.field}\n`).join("");
@@ -94,6 +102,35 @@ export function markedEntries(output: string): MarkedEntry[] {
     out.push({ path: name.toString("utf8"), name, field, mode, oid, bit });
   }
   return out;
+}
+
+/** lstat of a name's bytes; null when absent. @throws the error of an unreadable one (refused, not taken as absent) */
+function lstatOrNull(file: Buffer) {
+  return lstat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT" || err.code === "ENOTDIR") return null;
+    throw err;
+  });
+}
+
+/** `core.fileMode` (git-config(1); true unless set false): whether git compares executable bits. */
+async function honoursFileMode(at: GitAt): Promise<boolean> {
+  const r = await git(["config", "--type=bool", "--get", "core.fileMode"], { ...at, okCodes: [1] });
+  return r.stdout.trim() !== "false";
+}
+
+/**
+ * Whether the submodule checked out at `dir` is at another commit than its marked gitlink:
+ * `git status` hides that move too. An empty folder or one without `.git` is an uninitialised
+ * submodule (no edit); a name that is not UTF-8 cannot be a folder to run git in, so it counts
+ * as an edit (refused, never guessed clean).
+ * @throws GitError when its `.git` is there and git cannot read its HEAD
+ */
+async function gitlinkMoved(at: GitAt, dir: Buffer, e: MarkedEntry): Promise<boolean> {
+  const cwd = dir.toString("utf8");
+  if (!Buffer.from(cwd).equals(dir)) return true;
+  if ((await lstatOrNull(Buffer.concat([dir, Buffer.from("/.git")]))) === null) return false;
+  const head = await gitOut(["rev-parse", "--verify", "--quiet", "HEAD"], { cwd, env: at.env });
+  return head.trim() !== e.oid;
 }
 
 /** The blob id git gives a symlink: the hash of its target's bytes (`git hash-object --stdin`, no filters). */

@@ -114,10 +114,16 @@ export async function statusPorcelain(at: GitAt): Promise<StatusEntry[]> {
   return withHiddenEdits(parseStatusV2(out.stdout), hidden);
 }
 
-/** `entries` without ignored files, then `hidden` as `.M` entries with `hidden` set. */
+/**
+ * `entries` without ignored files, then `hidden` as `.M` entries with `hidden` set (a path git
+ * status lists already, e.g. staged before it was marked, is listed once).
+ */
 export function withHiddenEdits(entries: readonly StatusEntry[], hidden: readonly HiddenEdit[]): StatusEntry[] {
   const shown = entries.filter((e) => e.kind !== "ignored");
-  for (const h of hidden) shown.push({ kind: "changed", xy: ".M", path: h.path, hidden: h.bit });
+  const listed = new Set(shown.map((e) => e.path));
+  for (const h of hidden) {
+    if (!listed.has(h.path)) shown.push({ kind: "changed", xy: ".M", path: h.path, hidden: h.bit });
+  }
   return shown;
 }
 

@@ -1,23 +1,27 @@
 import { execFileSync } from "node:child_process";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   truncateSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { hiddenEditCounts } from "../../src/core/hidden-cache.js";
+import { hiddenEditPaths } from "../../src/core/hidden-cache.js";
 import { hiddenEdits, markedEntries, unquoteC } from "../../src/git/hidden-edits.js";
 import { indexMarks } from "../../src/git/index-marks.js";
 import { statusPorcelain } from "../../src/git/status.js";
 import type { CreateResult, StatusResult } from "../../src/index.js";
 import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, trustRepo, wtJson } from "../helpers/repo.js";
+import { addLibSubmodule, gitFile } from "../helpers/submodule.js";
 
 // Issue 9's residue: an edit to a file marked --skip-worktree or --assume-unchanged is one
 // `git status` (and `git worktree remove`) cannot see. Cleanup and release must still refuse.
@@ -34,12 +38,20 @@ function setUp(extra: object = {}): TestRepo {
 
 const env = (cwd: string) => ({ cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" } });
 
+/** Sets the worktree's index mtime 10 s back: wt status remembers only indexes older than 3 s. */
+function ageIndex(folder: string): void {
+  const index = gitSync(folder, "rev-parse", "--path-format=absolute", "--git-path", "index");
+  const past = new Date(Date.now() - 10_000);
+  utimesSync(index, past, past);
+}
+
 describe("edits git status cannot show", () => {
   for (const bit of ["--skip-worktree", "--assume-unchanged"] as const) {
     it(`an edit to a file marked ${bit} refuses the cleanup (exit 5) and the edit stays`, async () => {
       repo = setUp();
       const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
-      // A status before: wt remembers that this index marks nothing (index-marks.json).
+      // A status before: wt remembers that this (settled) index marks nothing (index-marks.json).
+      ageIndex(made.path);
       const before = await wtJson<StatusResult>(repo.main, ["status", "--json"]);
       expect(before.worktrees.find((w) => w.id === "1")).toMatchObject({ dirty: false, changes: 0 });
       expect(existsSync(path.join(repo.main, ".git", "wt", "index-marks.json"))).toBe(true);
@@ -65,6 +77,65 @@ describe("edits git status cannot show", () => {
       expect(existsSync(made.path)).toBe(false);
     });
   }
+
+  it("a marked file whose executable bit changed is an edit (as git compares it: core.fileMode), and cleanup refuses", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "3", "--json"]);
+    const file = path.join(made.path, "src/app.js");
+    gitSync(made.path, "update-index", "--assume-unchanged", "src/app.js");
+    chmodSync(file, 0o755);
+    expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+    expect(await hiddenEdits(env(made.path))).toEqual([{ path: "src/app.js", bit: "assume-unchanged" }]);
+    const run = await runWt(repo.main, ["cleanup", "3", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.message).toContain("src/app.js (marked assume-unchanged)");
+    expect(statSync(file).mode & 0o111).toBe(0o111);
+    // With core.fileMode off git ignores the bit, and so does wt.
+    gitSync(made.path, "config", "core.fileMode", "false");
+    expect(await hiddenEdits(env(made.path))).toEqual([]);
+  });
+
+  it("a marked submodule (gitlink) checked out at another commit is an edit; an uninitialised one is none", async () => {
+    repo = setUp();
+    addLibSubmodule(repo);
+    repo.commitAll("lib");
+    const libSrc = path.join(repo.root, "lib-src");
+    writeFileSync(path.join(libSrc, "lib.txt"), "lib 2\n");
+    gitSync(libSrc, "commit", "-q", "-am", "lib 2");
+    gitSync(libSrc, "push", "-q", path.join(repo.root, "lib.git"), "main");
+    const made = await wtJson<CreateResult>(repo.main, ["create", "4", "--json"]);
+    const lib = path.join(made.path, "lib");
+    if (existsSync(path.join(lib, ".git"))) rmSync(lib, { recursive: true, force: true });
+    mkdirSync(lib, { recursive: true });
+    gitSync(made.path, "update-index", "--assume-unchanged", "lib");
+    expect(await hiddenEdits(env(made.path))).toEqual([]); // an empty folder: not initialised
+    gitSync(made.path, "update-index", "--no-assume-unchanged", "lib");
+    gitFile(made.path, "submodule", "update", "--init", "-q");
+    gitSync(lib, "fetch", "-q", "origin");
+    gitSync(lib, "checkout", "-q", "origin/main"); // pushed: nothing but the gitlink is at stake
+    gitSync(made.path, "update-index", "--assume-unchanged", "lib");
+    expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+    expect(await hiddenEdits(env(made.path))).toEqual([{ path: "lib", bit: "assume-unchanged" }]);
+    const run = await runWt(repo.main, ["cleanup", "4", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(existsSync(path.join(lib, "lib.txt"))).toBe(true);
+    // Back at the recorded commit: no edit.
+    gitSync(lib, "checkout", "-q", "HEAD~1");
+    expect(await hiddenEdits(env(made.path))).toEqual([]);
+  });
+
+  it("a path git status lists already (staged, then marked and edited) is listed once", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "5", "--json"]);
+    const file = path.join(made.path, "src/app.js");
+    writeFileSync(file, "staged\n");
+    gitSync(made.path, "add", "src/app.js");
+    gitSync(made.path, "update-index", "--assume-unchanged", "src/app.js");
+    writeFileSync(file, "staged, then more\n");
+    expect((await statusPorcelain(env(made.path))).map((e) => e.path)).toEqual(["src/app.js"]);
+    const shown = await wtJson<StatusResult>(repo.main, ["status", "5", "--json"]);
+    expect(shown.worktrees[0]).toMatchObject({ id: "5", dirty: true, changes: 1 });
+  });
 
   it("a marked file that is absent (a sparse checkout) is no edit", async () => {
     repo = setUp();
@@ -301,31 +372,49 @@ describe("the index read in process (indexMarks)", () => {
   });
 });
 
-describe("wt status's memory of indexes that mark nothing (hiddenEditCounts)", () => {
-  it("skips a remembered index, reads a rewritten one, never remembers a marked one, survives a damaged file", async () => {
+describe("wt status's memory of indexes that mark nothing (hiddenEditPaths)", () => {
+  it("remembers a settled index only, trusts the memory (status only: cleanup reads), reads a rewritten one, never remembers a marked one, survives a damaged file", async () => {
     repo = makeRepo({ files: { "a.txt": "a\n" } });
     const stateDir = path.join(repo.root, "state");
     mkdirSync(stateDir);
     const cache = path.join(stateDir, "index-marks.json");
+    const memory = () => JSON.parse(readFileSync(cache, "utf8")) as Record<string, string>;
     const e = env(repo.main).env;
-    expect(await hiddenEditCounts([repo.main], e, stateDir, true)).toEqual([0]);
-    const remembered = JSON.parse(readFileSync(cache, "utf8"));
-    expect(Object.keys(remembered)).toEqual([repo.main]);
+    // Written just now: read, counted, not remembered (a rename in the same second on a
+    // file system with 1-second times could give the next index the same key).
+    expect(await hiddenEditPaths([repo.main], e, stateDir, true)).toEqual([[]]);
+    expect(existsSync(cache)).toBe(false);
+    ageIndex(repo.main);
+    expect(await hiddenEditPaths([repo.main], e, stateDir, true)).toEqual([[]]);
+    expect(Object.keys(memory())).toEqual([repo.main]);
 
     // Marking rewrites the index (a new key): it is read again, the edit counted, not remembered.
     gitSync(repo.main, "update-index", "--assume-unchanged", "a.txt");
     writeFileSync(path.join(repo.main, "a.txt"), "edited\n");
-    expect(await hiddenEditCounts([repo.main], e, stateDir, true)).toEqual([1]);
-    expect(JSON.parse(readFileSync(cache, "utf8"))).toEqual({});
+    ageIndex(repo.main);
+    expect(await hiddenEditPaths([repo.main], e, stateDir, true)).toEqual([["a.txt"]]);
+    expect(memory()).toEqual({});
+
+    // The memory is trusted as it stands: a key written for this very (marked) index skips
+    // the read, so status says 0, where the check cleanup runs still finds the edit.
+    const index = gitSync(repo.main, "rev-parse", "--path-format=absolute", "--git-path", "index");
+    const st = statSync(index, { bigint: true });
+    writeFileSync(cache, JSON.stringify({ [repo.main]: `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` }));
+    expect(await hiddenEditPaths([repo.main], e, stateDir, true)).toEqual([[]]);
+    expect((await statusPorcelain(env(repo.main))).map((x) => x.path)).toEqual(["a.txt"]);
+    // Any part of the key that differs (here the inode) is a new file: read again.
+    writeFileSync(cache, JSON.stringify({ [repo.main]: `1${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` }));
+    expect(await hiddenEditPaths([repo.main], e, stateDir, true)).toEqual([["a.txt"]]);
 
     // A damaged memory is no memory; asking for some folders keeps the others' entries.
     writeFileSync(cache, "{ not json");
-    expect(await hiddenEditCounts([repo.main], e, stateDir, true)).toEqual([1]);
+    expect(await hiddenEditPaths([repo.main], e, stateDir, true)).toEqual([["a.txt"]]);
     writeFileSync(cache, JSON.stringify({ "/elsewhere": "1:2:3:4" }));
-    expect(await hiddenEditCounts([repo.main], e, stateDir, false)).toEqual([1]);
-    expect(JSON.parse(readFileSync(cache, "utf8"))).toEqual({ "/elsewhere": "1:2:3:4" });
+    expect(await hiddenEditPaths([repo.main], e, stateDir, false)).toEqual([["a.txt"]]);
+    expect(memory()).toEqual({ "/elsewhere": "1:2:3:4" });
     gitSync(repo.main, "update-index", "--no-assume-unchanged", "a.txt");
-    expect(await hiddenEditCounts([repo.main], e, stateDir, true)).toEqual([0]);
-    expect(Object.keys(JSON.parse(readFileSync(cache, "utf8")))).toEqual([repo.main]);
+    ageIndex(repo.main);
+    expect(await hiddenEditPaths([repo.main], e, stateDir, true)).toEqual([[]]);
+    expect(Object.keys(memory())).toEqual([repo.main]);
   });
 });
