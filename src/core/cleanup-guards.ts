@@ -57,13 +57,17 @@ const MAX_SUBMODULE_DEPTH = 8;
  * such commits exist nowhere else (git itself refuses `worktree remove` with initialised
  * submodules, git-worktree(1)).
  */
-export async function submoduleWork(root: string, env: Env, prefix = "", depth = 0): Promise<SubmoduleWork[]> {
+export async function submoduleWork(
+  root: string,
+  env: Env,
+  prefix = "",
+  depth = 0,
+  populated?: readonly string[],
+): Promise<SubmoduleWork[]> {
   if (depth >= MAX_SUBMODULE_DEPTH) return [];
   const found: SubmoduleWork[] = [];
-  for (const rel of await listGitlinks({ cwd: root, env })) {
+  for (const rel of populated ?? (await populatedSubmodules(root, env))) {
     const dir = path.join(root, rel);
-    // Not initialised: an empty folder, nothing of its own.
-    if ((await lstatOrNull(path.join(dir, ".git"))) === null) continue;
     const shown = `${prefix}${rel}`;
     const top = await repoTopLevel({ cwd: dir, env });
     if (top === null || !samePath(top.topLevel, dir)) {
@@ -78,6 +82,18 @@ export async function submoduleWork(root: string, env: Env, prefix = "", depth =
   return found;
 }
 
+/**
+ * The submodules of the worktree at `root` that are initialised (their folder holds a `.git`;
+ * an uninitialised one is an empty folder), relative, `/`-separated.
+ */
+export async function populatedSubmodules(root: string, env: Env): Promise<string[]> {
+  const out: string[] = [];
+  for (const rel of await listGitlinks({ cwd: root, env })) {
+    if ((await lstatOrNull(path.join(root, rel, ".git"))) !== null) out.push(rel);
+  }
+  return out;
+}
+
 function samePath(a: string, b: string): boolean {
   try {
     return realpathSync(a) === realpathSync(b);
@@ -87,13 +103,20 @@ function samePath(a: string, b: string): boolean {
 }
 
 /**
- * Refuses to remove a worktree whose submodules hold work (`submoduleWork`).
+ * Refuses to remove a worktree whose submodules hold work (`submoduleWork`); `override` ends
+ * the hint (what flag loses it, or "" where none does).
+ * @returns the initialised submodules (`populatedSubmodules`) when none holds work
  * @throws DirtyWorktreeError (exit 5; code `dirty` when a submodule has uncommitted changes or
  *   cannot be read, else `unreachable-commits`), `details.submodules` listing each.
  */
-export async function checkSubmodules(record: WorktreeRecord, env: Env): Promise<void> {
-  const work = await submoduleWork(record.path, env);
-  if (work.length === 0) return;
+export async function checkSubmodules(
+  record: WorktreeRecord,
+  env: Env,
+  override = ", or pass --force to lose it",
+): Promise<string[]> {
+  const populated = await populatedSubmodules(record.path, env);
+  const work = await submoduleWork(record.path, env, "", 0, populated);
+  if (work.length === 0) return populated;
   const lines = work.map((w) => {
     if (w.unreadable) return `${w.path}: ${w.unreadable}`;
     const parts: string[] = [];
@@ -111,7 +134,7 @@ export async function checkSubmodules(record: WorktreeRecord, env: Env): Promise
   const dirty = work.some((w) => w.changes.length > 0 || w.unreadable);
   throw new DirtyWorktreeError(
     `worktree ${record.id} has submodule work that exists nowhere else:\n  ${lines.join("\n  ")}`,
-    `push it from the submodule (e.g. \`git -C ${path.join(record.path, work[0]?.path ?? "")} push origin HEAD:refs/heads/<branch>\`), commit or stash the changes, or pass --force to lose it`,
+    `push it from the submodule (e.g. \`git -C ${path.join(record.path, work[0]?.path ?? "")} push origin HEAD:refs/heads/<branch>\`), commit or stash the changes${override}`,
     { id: record.id, submodules: work },
     dirty ? "dirty" : "unreachable-commits",
   );

@@ -1,5 +1,5 @@
 import type { Stats } from "node:fs";
-import { lstat, realpath } from "node:fs/promises";
+import { lstat, realpath, rm } from "node:fs/promises";
 import path from "node:path";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { SwappedWorktreeError, UnsafePathError } from "./errors.js";
@@ -73,6 +73,24 @@ export async function refusalInside(root: string, target: string): Promise<strin
     () => null,
     (e: Error) => e.message,
   );
+}
+
+/**
+ * Deletes `target` (recursively, never following a link: a link there is removed, not its
+ * target) when it lies below `root` through real folders only. A path reached through a
+ * symlinked folder (`data -> <main worktree>/data`, made by an agent or a warm command) is not
+ * wt's file but the link target's: it is left, with a warning, and so is a path outside `root`.
+ * @param root absolute worktree folder; `target` absolute
+ * @returns whether it was deleted (or was not there)
+ */
+export async function removeBelow(root: string, target: string, warn: (m: string) => void): Promise<boolean> {
+  const through = isInside(root, target) && target !== root ? await refusalInside(root, target) : "it is not inside";
+  if (through !== null) {
+    warn(`not deleting ${target}: ${through.replace(/^refusing to write [^:]*: /, "")}`);
+    return false;
+  }
+  await rm(target, { recursive: true, force: true });
+  return true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdir, rm, rmdir } from "node:fs/promises";
+import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
 import type { StatusEntry } from "../../git/parse.js";
 import { lockWorktree, moveWorktree, switchDetach, switchNewBranch } from "../../git/pool.js";
@@ -9,7 +9,7 @@ import { unlockOwnLock, unlockWorktree } from "../../git/worktree.js";
 import { worktreeLinkProblem } from "../../git/worktree-link.js";
 import type { WtContext } from "../context.js";
 import { SIDECAR_SUFFIXES } from "../databases.js";
-import { isInside } from "../fs-safe.js";
+import { isInside, removeBelow } from "../fs-safe.js";
 import type { NewOutcome, NewPlan } from "../provision/types.js";
 import { gitAt, type Session } from "../session.js";
 import type { Step } from "../steps/step.js";
@@ -138,17 +138,17 @@ export function claimStep(session: Session, ctx: WtContext, plan: NewPlan, slot:
       await deletePoolRecord(session.repo.stateDir, slot.n);
       out.head = plan.baseCommit;
     },
-    undo: () => unclaim(session, plan, slot),
+    undo: () => unclaim(session, plan, slot, (m) => ctx.onWarning?.(m)),
   };
 }
 
 /** Puts a half-claimed slot back: off the branch, the branch deleted, moved back and locked. Tolerates every half-done state. */
-async function unclaim(session: Session, plan: NewPlan, slot: PoolRecord): Promise<void> {
+async function unclaim(session: Session, plan: NewPlan, slot: PoolRecord, warn: (m: string) => void): Promise<void> {
   const at = gitAt(session);
   const target = plan.record.path;
   const tryIt = (p: Promise<unknown>) => p.then(() => true).catch(() => false);
   // A rolled-back create normally deletes its folder; a slot goes back, so what this run wrote goes.
-  if (worktreeLinkProblem(session.repo.commonDir, target) === null) await removeOwnFiles(plan);
+  if (worktreeLinkProblem(session.repo.commonDir, target) === null) await removeOwnFiles(plan, warn);
   await tryIt(switchDetach(gitAt(session, target), slot.baseCommit));
   await deleteBranch(at, plan.record.branch, { tolerant: true }).catch(() => {});
   await tryIt(unlockWorktree(at, target));
@@ -159,15 +159,16 @@ async function unclaim(session: Session, plan: NewPlan, slot: PoolRecord): Promi
 
 /**
  * Deletes what the steps after the claim wrote into the slot (the env file, databases and their
- * sidecars inside it, `.worktreeinclude` links and copies), never following a link: the slot
- * must be clean for the next claim.
+ * sidecars inside it, `.worktreeinclude` links and copies), never following a link nor
+ * going through a symlinked folder (`removeBelow`): the slot must be clean for the next claim.
  */
-async function removeOwnFiles(plan: NewPlan): Promise<void> {
+async function removeOwnFiles(plan: NewPlan, warn: (m: string) => void): Promise<void> {
   const { record } = plan;
   const inside = [
     path.join(record.path, record.envFile),
     ...record.databases.flatMap((d) => [d.path, ...SIDECAR_SUFFIXES.map((x) => `${d.path}${x}`)]),
     ...record.included.map((e) => path.join(record.path, e.path)),
   ].filter((p) => isInside(record.path, p) && p !== record.path);
-  for (const p of inside) await rm(p, { recursive: true, force: true }).catch(() => {});
+  // Through real folders only: a symlinked folder in the slot leads to another tree's files.
+  for (const p of inside) await removeBelow(record.path, p, warn).catch(() => {});
 }

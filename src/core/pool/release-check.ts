@@ -1,39 +1,55 @@
 import path from "node:path";
+import { operationInProgress } from "../../git/merge.js";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { unreachableCommits } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
 import { shortStatusLine, statusPorcelain } from "../../git/status.js";
 import { unmarkHint } from "../cleanup-check.js";
+import { checkSubmodules } from "../cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "../create-lock.js";
 import { DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
 import { checkWorktreeRoot } from "../fs-safe.js";
 import { findLiveProcesses, type LiveProcessPolicy, settleLiveProcesses } from "../live-processes.js";
+import { editedCopiesOf } from "../provision/index.js";
 import { gitAt, type Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
+
+/** What `refuseHeldWork` read: git's worktree list, and the worktree's initialised submodules. */
+export interface HeldWorkChecked {
+  entries: WorktreeEntry[];
+  /** Initialised submodules (`populatedSubmodules`): git cannot move such a tree back into the pool. */
+  submodules: string[];
+}
 
 /**
  * Refuses to release a worktree that holds work or is in use, before anything changes: its
  * folder must still be the worktree git made (`checkWorktreeRoot`), not locked by someone
- * else (exit 4), nothing `git status` shows and no detached commit no ref holds (exit 5: a
- * release never resets work away), and last no live process of it (cwd inside, its
- * `WT_MAIN`+`WT_ID`, a listener on its ports: exit 4 unless `policy` reaps or forces).
- * @returns git's worktree list, as read for the checks.
+ * else (exit 4); no merge, rebase, cherry-pick, revert or bisect in progress, nothing `git
+ * status` shows, no submodule work (`checkSubmodules`), no copy wt brought that was edited or
+ * added to since (`editedCopiesOf`: a release deletes the copies) and no detached commit no
+ * ref holds (exit 5: a release never resets work away); and last no live process of it (cwd
+ * inside, its `WT_MAIN`+`WT_ID`, a listener on its ports: exit 4 unless `policy` reaps or forces).
  * @throws WorktreeLockedError / LiveProcessesError (4), DirtyWorktreeError (5), SwappedWorktreeError (3).
  */
 export async function refuseHeldWork(
   session: Session,
   record: WorktreeRecord,
   policy: LiveProcessPolicy,
-): Promise<WorktreeEntry[]> {
+): Promise<HeldWorkChecked> {
   await checkWorktreeRoot(record.path, session.repo.commonDir);
   const { id, path: folder, ports } = record;
   const target = { id, path: folder, ports, main: session.repo.mainPath };
-  // Both only read: side by side (the status is what grows with the repository), and the
+  refuseOperation(record);
+  // All only read: side by side (the status is what grows with the repository), and the
   // process table is read while they run; what it found is judged last, below.
-  const reads = Promise.all([listWorktrees(gitAt(session)), statusPorcelain(gitAt(session, record.path))]);
+  const reads = Promise.all([
+    listWorktrees(gitAt(session)),
+    statusPorcelain(gitAt(session, record.path)),
+    editedCopiesOf(record, session),
+  ]);
   const live = findLiveProcesses(target, policy.env);
   live.catch(() => {}); // awaited by settleLiveProcesses, unless a refusal comes first
-  const [entries, status] = await reads;
+  const [entries, status, edited] = await reads;
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
   if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
     throw new WorktreeLockedError(record.id, record.path, entry.locked);
@@ -47,6 +63,14 @@ export async function refuseHeldWork(
       { id: record.id, files },
     );
   }
+  if (edited.length > 0) {
+    throw new DirtyWorktreeError(
+      `worktree ${record.id} has copies wt brought that were changed since (${edited.length}): ${edited.slice(0, 10).join(", ")}; a release deletes the copies, so nothing was reset`,
+      `move what you want to keep out of ${record.path} (or put the copies back as they were), then run \`wt release ${record.id}\` again; \`wt cleanup ${record.id}\` removes the worktree and lists them`,
+      { id: record.id, files: edited },
+    );
+  }
+  const submodules = await checkSubmodules(record, session.env, "");
   if (entry?.detached && entry.head) {
     const lost = await unreachableCommits(gitAt(session), entry.head);
     if (lost.length > 0) {
@@ -60,5 +84,21 @@ export async function refuseHeldWork(
   }
   // Last, so that a refusal above never follows a reap (`settleLiveProcesses`).
   await settleLiveProcesses(target, policy, live);
-  return entries;
+  return { entries, submodules };
+}
+
+/**
+ * A merge, rebase, cherry-pick, revert or bisect left in progress (`operationInProgress`): its
+ * state would go back into the pool with the tree, and git status may show nothing.
+ * @throws DirtyWorktreeError (exit 5)
+ */
+function refuseOperation(record: WorktreeRecord): void {
+  const op = operationInProgress(record.path);
+  if (op === null) return;
+  const finish = op === "bisect" ? "`git bisect reset`" : `\`git ${op} --continue\` or \`git ${op} --abort\``;
+  throw new DirtyWorktreeError(
+    `worktree ${record.id} has a ${op} in progress; nothing was reset`,
+    `finish it in ${record.path} (${finish}), then run \`wt release ${record.id}\` again`,
+    { id: record.id, operation: op },
+  );
 }

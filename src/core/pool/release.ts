@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, rm, rmdir } from "node:fs/promises";
+import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { isIntegrated } from "../../git/integrated.js";
 import { batchCheckObjects, type ObjectInfo } from "../../git/objects.js";
@@ -8,9 +8,11 @@ import { detachInPlace, moveWorktree, switchDetach } from "../../git/pool.js";
 import { aheadCount, deleteBranch } from "../../git/refs.js";
 import { refExists, resolveCommit } from "../../git/repo.js";
 import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
+import { worktreeAdminDir } from "../../git/worktree-link.js";
 import { checkNotInProgress } from "../cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "../context.js";
 import { BaseNotFoundError, UsageError, WorktreeNotFoundError } from "../errors.js";
+import { removeBelow } from "../fs-safe.js";
 import { lockedSignal, withRepoLock } from "../lock.js";
 import { validateId } from "../names.js";
 import { guardRoot, teardownSteps } from "../provision/index.js";
@@ -105,8 +107,8 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
     }
     checkNotInProgress(session.repo.stateDir, record);
     const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn, env: session.env };
-    const entries = await refuseHeldWork(session, record, policy);
-    const { steps, result } = await releaseSteps(session, c, { record, entries }, warn);
+    const checked = await refuseHeldWork(session, record, policy);
+    const { steps, result } = await releaseSteps(session, c, { record, ...checked }, warn);
     if (options.dryRun) return { ...result, dryRun: true, plan: planOf(steps) };
     await executeSteps(steps, { signal: c.signal, onStep: c.onProgress, onWarning: warn });
     return result;
@@ -131,7 +133,7 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
 async function releaseSteps(
   session: Session,
   ctx: WtContext,
-  { record, entries }: { record: WorktreeRecord; entries: readonly WorktreeEntry[] },
+  { record, entries, submodules }: { record: WorktreeRecord; entries: readonly WorktreeEntry[]; submodules: string[] },
   warn: (m: string) => void,
 ): Promise<{ steps: Step[]; result: ReleaseResult }> {
   const { repo, config } = session;
@@ -141,7 +143,12 @@ async function releaseSteps(
   const sameCommit = refs.branchCommit !== null && refs.branchCommit === baseCommit;
   const fate = await branchIntegrated(session, record, entries, { branchExists: refs.branchExists, sameCommit });
   const records = readPoolRecords(repo.stateDir);
-  const full = records.length >= config.pool.size;
+  // git moves no tree with initialised submodules (git-worktree(1), BUGS): such a one is removed.
+  const moduled = submodules.length > 0 || hasModulesDir(repo.commonDir, record.path);
+  if (moduled && records.length < config.pool.size) {
+    warn(`${record.id} has initialised submodules, which git cannot move: it is removed, not put back into the pool`);
+  }
+  const full = moduled || records.length >= config.pool.size;
   const result: ReleaseResult = {
     id: record.id,
     path: record.path,
@@ -168,8 +175,8 @@ async function releaseSteps(
   const headAt = entries.find((e) => path.resolve(e.path) === record.path)?.head ?? null;
   const steps: Step[] = [
     ...teardown.filter((s) => s.kind !== "release"),
-    ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path)),
-    removeCopyStep(record, record.envFile, `delete ${record.envFile} (the env file wt wrote)`),
+    ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path, warn)),
+    removeCopyStep(record, record.envFile, warn, `delete ${record.envFile} (the env file wt wrote)`),
     {
       kind: "reset",
       title: `leave branch ${record.branch}: switch to ${record.base} (${baseCommit.slice(0, 8)}), detached; ignored files (the warm state) stay`,
@@ -218,12 +225,19 @@ async function releaseRefs(
 const IN_FOLDER: readonly Step["kind"][] = ["unlink", "delete-database", "delete-file", "reset"];
 
 /** Deletes a file or folder `.worktreeinclude` copied in (a copy wt made: the next claim copies it again). */
-function removeCopyStep(record: WorktreeRecord, rel: string, title = `delete ${rel} (copied in by wt)`): Step {
+function removeCopyStep(
+  record: WorktreeRecord,
+  rel: string,
+  warn: (m: string) => void,
+  title = `delete ${rel} (copied in by wt)`,
+): Step {
   return {
     kind: "delete-file",
     title,
-    // rm does not follow links: a link put in its place is removed, not its target.
-    run: () => rm(path.join(record.path, rel), { recursive: true, force: true }),
+    // Never through a symlinked folder (it would delete the link target's file), never a link's target.
+    run: async () => {
+      await removeBelow(record.path, path.join(record.path, rel), warn);
+    },
   };
 }
 
@@ -238,6 +252,12 @@ function branchStep(session: Session, record: WorktreeRecord, fate: BranchFate, 
       result.branchDeleted = true;
     },
   };
+}
+
+/** Whether git keeps submodule repositories for the worktree (`<admin dir>/modules`): git then refuses to move it. */
+function hasModulesDir(commonDir: string, folder: string): boolean {
+  const admin = worktreeAdminDir(commonDir, folder);
+  return admin !== null && existsSync(path.join(admin, "modules"));
 }
 
 /** The first slot number no pool record has and whose folder is free. */

@@ -83,6 +83,15 @@ export async function auditReports(record: WorktreeRecord, session: Session): Pr
   return Promise.all(PROVISIONERS.map((p) => p.audit?.(record, scope) ?? Promise.resolve({})));
 }
 
+/**
+ * The copies of `record` edited, replaced or added to since wt brought them (the includes'
+ * audit alone, cleanup's `editedCopies`): what a release, which deletes the copies, would lose.
+ */
+export async function editedCopiesOf(record: WorktreeRecord, session: Session): Promise<string[]> {
+  const scope = { session, owned: ownedPaths(record), ownFiles: ownFiles(record) };
+  return (await includesProvisioner.audit?.(record, scope))?.edited ?? [];
+}
+
 /** Absolute paths of the files wt writes after the copies: the env file, databases and sidecars. */
 export function ownFiles(record: WorktreeRecord): Set<string> {
   return new Set([

@@ -1,0 +1,139 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CreateResult } from "../../src/index.js";
+import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, trustRepo, wtJson } from "../helpers/repo.js";
+import { addLibSubmodule, gitFile } from "../helpers/submodule.js";
+
+// An adversarial run found ways `wt release` (and a claim's undo) lost work: deletes through a
+// folder the agent swapped for a symlink into the main worktree, submodule commits removed with
+// a tree, copies the agent edited deleted, a merge in progress put back into the pool. A
+// release never resets work away: each is refused (exit 5) or left alone. Ports 462xx.
+
+let repo: TestRepo;
+afterEach(() => repo?.remove());
+
+type Claim = CreateResult & { pool: { hit: boolean; reason: string | null } };
+
+function setUp(config: object = {}, files: Record<string, string> = {}): TestRepo {
+  const r = makeRepo({ files: { "package-lock.json": "{}\n", "src/app.js": "one\n", ...files } });
+  r.write(".gitignore", "node_modules/\n.env\ndata\ncache/\n");
+  r.write(".env", "SECRET=1\n");
+  r.write(".worktreeinclude", ".env\n");
+  r.write("wt.config.json", JSON.stringify({ ports: { PORT: 46200 }, pool: { size: 1 }, ...config }));
+  r.commitAll("setup");
+  trustRepo(r.main);
+  return r;
+}
+
+async function claim(r: TestRepo, id: string): Promise<Claim> {
+  const made = await wtJson<Claim>(r.main, ["create", id, "--pool", "--json"]);
+  expect(made.pool.hit).toBe(true);
+  return made;
+}
+
+describe("wt release never loses work", () => {
+  it("never deletes through a folder the agent swapped for a symlink into the main worktree (release, then a failed claim's undo)", async () => {
+    repo = setUp({ envFile: "data/.env.local" });
+    mkdirSync(path.join(repo.main, "data"));
+    writeFileSync(path.join(repo.main, "data", ".env.local"), "MAIN'S OWN\n");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    expect(readFileSync(path.join(made.path, "data", ".env.local"), "utf8")).toContain("PORT=");
+    // The agent shares the main worktree's data folder (ignored, so git status stays clean).
+    rmSync(path.join(made.path, "data"), { recursive: true });
+    symlinkSync(path.join(repo.main, "data"), path.join(made.path, "data"));
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = json<{ slot: string | null; warnings: string[] }>(run);
+    expect(doc.warnings.join("\n")).toContain("not deleting");
+    expect(readFileSync(path.join(repo.main, "data", ".env.local"), "utf8")).toBe("MAIN'S OWN\n");
+    // The link went back into the pool with the slot: the next claim refuses to write through
+    // it (exit 3) and its undo deletes nothing through it either.
+    const again = await runWt(repo.main, ["create", "2", "--pool", "--json"]);
+    expect(again.code, again.stderr).toBe(3);
+    expect(readFileSync(path.join(repo.main, "data", ".env.local"), "utf8")).toBe("MAIN'S OWN\n");
+    expect(existsSync(path.join(doc.slot as string, "data"))).toBe(true);
+  });
+
+  it("refuses (exit 5) a copy the agent edited, and a file added inside a copied folder; both stay", async () => {
+    repo = setUp();
+    repo.write(".worktreeinclude", ".env\ncache/\n");
+    mkdirSync(path.join(repo.main, "cache"));
+    writeFileSync(path.join(repo.main, "cache", "a.bin"), "cache\n");
+    repo.commitAll("include cache");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    writeFileSync(path.join(made.path, ".env"), "SECRET=edited by the agent\n");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.files).toEqual([".env"]);
+    expect(readFileSync(path.join(made.path, ".env"), "utf8")).toContain("edited by the agent");
+
+    writeFileSync(path.join(made.path, ".env"), "SECRET=1\n");
+    writeFileSync(path.join(made.path, "cache", "agent-note.txt"), "keep me\n");
+    const added = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(added.code, added.stderr).toBe(5);
+    expect(json<ErrorJson>(added).error.message).toContain("cache/agent-note.txt");
+    expect(readFileSync(path.join(made.path, "cache", "agent-note.txt"), "utf8")).toBe("keep me\n");
+    rmSync(path.join(made.path, "cache", "agent-note.txt"));
+    expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
+  });
+
+  it("refuses (exit 5) a merge in progress that git status does not show, and the slot is not poisoned", async () => {
+    repo = setUp();
+    gitSync(repo.main, "switch", "-q", "-c", "other");
+    repo.write("other.txt", "other\n");
+    repo.commitAll("other");
+    gitSync(repo.main, "switch", "-q", "main");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    gitSync(made.path, "merge", "-q", "-s", "ours", "--no-commit", "other");
+    expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.message).toContain("merge in progress");
+    expect(existsSync(path.join(made.path, "src/app.js"))).toBe(true);
+    gitSync(made.path, "merge", "--abort");
+    expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
+    await claim(repo, "2");
+  });
+
+  it("refuses (exit 5) submodule commits no remote holds, also when the pool is full (the tree would be removed)", async () => {
+    repo = setUp();
+    addLibSubmodule(repo);
+    repo.commitAll("lib");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    await wtJson(repo.main, ["pool", "fill", "--json"]); // full again: a release would remove the tree
+    gitFile(made.path, "submodule", "update", "--init", "-q");
+    const lib = path.join(made.path, "lib");
+    gitSync(lib, "switch", "-q", "-c", "wip");
+    writeFileSync(path.join(lib, "lib.txt"), "work only here\n");
+    gitSync(lib, "commit", "-q", "-am", "submodule work");
+    const work = gitSync(lib, "rev-parse", "HEAD");
+    gitSync(lib, "switch", "-q", "--detach", "HEAD~1");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.message).toContain("submodule work");
+    expect(json<ErrorJson>(run).error.hint).not.toContain("--force");
+    expect(gitSync(lib, "cat-file", "-t", work)).toBe("commit");
+  });
+
+  it("removes a tree with initialised (clean) submodules instead of a half release: git cannot move it", async () => {
+    repo = setUp();
+    addLibSubmodule(repo);
+    repo.commitAll("lib");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    gitFile(made.path, "submodule", "update", "--init", "-q");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = json<{ slot: string | null; warnings: string[] }>(run);
+    expect(doc.slot).toBeNull();
+    expect(doc.warnings.join("\n")).toContain("initialised submodules");
+    expect(existsSync(made.path)).toBe(false);
+    expect(existsSync(path.join(repo.main, ".git", "wt", "worktrees", "1.json"))).toBe(false);
+    expect(gitSync(repo.main, "worktree", "list", "--porcelain")).not.toContain(made.path);
+  });
+});
