@@ -226,7 +226,7 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   const plan = await planNew(session, ctx, w);
   const { record } = plan;
   const out: NewOutcome = { head: plan.how.kind === "new" ? plan.baseCommit : "" };
-  const choice = w.pool ? await chooseSlot(session, ctx, plan, early) : null;
+  const choice = w.pool ? await chooseSlot(session, ctx, plan, early, w.warn) : null;
   if (choice?.slot) record.pool = { warmKey: choice.slot.warmKey };
   else if (choice) w.warn(`no idle pool slot to claim (${choice.reason}): a normal create`);
   const hooks = w.hooks

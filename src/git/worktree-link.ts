@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -27,6 +27,16 @@ export function worktreeLinkProblem(commonDir: string, folder: string): string |
 export function worktreeAdminDir(commonDir: string, folder: string): string | null {
   const tie = linkCheck(commonDir, folder);
   return typeof tie === "string" ? null : tie.admin;
+}
+
+/**
+ * Whether git keeps submodule repositories for the linked worktree at `folder`
+ * (`<admin dir>/modules`, where `git submodule update --init` puts them): `git worktree move`
+ * then refuses it ("working trees containing submodules cannot be moved or removed").
+ */
+export function hasModulesDir(commonDir: string, folder: string): boolean {
+  const admin = worktreeAdminDir(commonDir, folder);
+  return admin !== null && existsSync(path.join(admin, "modules"));
 }
 
 function linkCheck(commonDir: string, folder: string): string | { admin: string } {

@@ -136,4 +136,40 @@ describe("wt release never loses work", () => {
     expect(existsSync(path.join(repo.main, ".git", "wt", "worktrees", "1.json"))).toBe(false);
     expect(gitSync(repo.main, "worktree", "list", "--porcelain")).not.toContain(made.path);
   });
+
+  it("a git repository of its own inside an ignored folder refuses cleanup (exit 5, protected) and a removing release", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    await wtJson(repo.main, ["pool", "fill", "--json"]); // full again: the release would remove the tree
+    const notes = path.join(made.path, "cache", "notes");
+    mkdirSync(notes, { recursive: true });
+    gitSync(notes, "init", "-q", "-b", "main");
+    writeFileSync(path.join(notes, "n.md"), "only here\n");
+    gitSync(notes, "add", "n.md");
+    gitSync(notes, "commit", "-q", "-m", "notes");
+    expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+    const release = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(release.code, release.stderr).toBe(5);
+    expect(json<ErrorJson>(release).error).toMatchObject({ code: "protected", files: ["cache/notes"] });
+    expect(json<ErrorJson>(release).error.hint).not.toContain("--force");
+    const cleanup = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(cleanup.code, cleanup.stderr).toBe(5);
+    expect(json<ErrorJson>(cleanup).error.message).toContain("cache/notes");
+    expect(readFileSync(path.join(notes, "n.md"), "utf8")).toBe("only here\n");
+    expect((await runWt(repo.main, ["cleanup", "1", "--force", "--json"])).code).toBe(0);
+    expect(existsSync(made.path)).toBe(false);
+  });
+
+  it("a slot whose warm commands initialised submodules is not claimed (git cannot move it): a cold create, with a warning", async () => {
+    repo = setUp({ pool: { size: 1, warm: ["git -c protocol.file.allow=always submodule update --init -q"] } });
+    addLibSubmodule(repo);
+    repo.commitAll("lib");
+    trustRepo(repo.main);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await wtJson<Claim>(repo.main, ["create", "1", "--pool", "--json"]);
+    expect(made.pool).toEqual({ hit: false, reason: "stale" });
+    expect(made.warnings.join("\n")).toContain("initialised submodules");
+    expect(existsSync(path.join(made.path, "src/app.js"))).toBe(true);
+  });
 });

@@ -6,7 +6,7 @@ import { deleteBranch } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
 import { statusPorcelain } from "../../git/status.js";
 import { unlockOwnLock, unlockWorktree } from "../../git/worktree.js";
-import { worktreeLinkProblem } from "../../git/worktree-link.js";
+import { hasModulesDir, worktreeLinkProblem } from "../../git/worktree-link.js";
 import type { WtContext } from "../context.js";
 import { SIDECAR_SUFFIXES } from "../databases.js";
 import { isInside, removeBelow } from "../fs-safe.js";
@@ -71,6 +71,7 @@ export async function chooseSlot(
   ctx: WtContext,
   plan: NewPlan,
   early: ClaimPrefetch | null = null,
+  warn: (m: string) => void = () => {},
 ): Promise<ClaimChoice> {
   const { repo, config } = session;
   const records = readPoolRecords(repo.stateDir);
@@ -92,6 +93,14 @@ export async function chooseSlot(
     const view = slotState(repo.commonDir, record, entryFor(entries, record), base);
     if (view.state === "stale") stale = true;
     if (view.state !== "idle") continue;
+    if (hasModulesDir(repo.commonDir, record.path)) {
+      // A warm command initialised submodules: git cannot move the slot, so it cannot be claimed.
+      warn(
+        `pool slot ${record.path} has initialised submodules, which git cannot move: not claimed (\`wt pool drain\` removes it)`,
+      );
+      stale = true;
+      continue;
+    }
     const answers = Promise.all([warm, statusOf(record.path)]);
     // The process table is read while git answers (on Linux, synchronous reads of /proc).
     probe ??= processProbe(repo.mainPath, session.env);

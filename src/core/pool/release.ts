@@ -8,7 +8,8 @@ import { detachInPlace, moveWorktree, switchDetach } from "../../git/pool.js";
 import { aheadCount, deleteBranch } from "../../git/refs.js";
 import { refExists, resolveCommit } from "../../git/repo.js";
 import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
-import { worktreeAdminDir } from "../../git/worktree-link.js";
+import { hasModulesDir } from "../../git/worktree-link.js";
+import { auditWorktreeFiles } from "../cleanup-files.js";
 import { checkNotInProgress } from "../cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "../context.js";
 import { BaseNotFoundError, UsageError, WorktreeNotFoundError } from "../errors.js";
@@ -165,6 +166,9 @@ async function releaseSteps(
         records.map((r) => r.n),
       );
   result.slot = free?.folder ?? null;
+  // Removed rather than put back: its ignored files go too, so cleanup's refusals hold
+  // (`cleanup.protect`, repositories of their own inside ignored folders); no flag overrides.
+  if (free === null) await auditWorktreeFiles(session, record, false, "");
   const checked = { record, entry: null, files: { edited: [], ignored: [] } };
   const out = { branchDeleted: false, trash: [] };
   const teardown = teardownSteps(record, { session, checked, fate, folderExists: true, warn, out }, [
@@ -252,12 +256,6 @@ function branchStep(session: Session, record: WorktreeRecord, fate: BranchFate, 
       result.branchDeleted = true;
     },
   };
-}
-
-/** Whether git keeps submodule repositories for the worktree (`<admin dir>/modules`): git then refuses to move it. */
-function hasModulesDir(commonDir: string, folder: string): boolean {
-  const admin = worktreeAdminDir(commonDir, folder);
-  return admin !== null && existsSync(path.join(admin, "modules"));
 }
 
 /** The first slot number no pool record has and whose folder is free. */

@@ -22,6 +22,7 @@ export async function auditFolder(record: WorktreeRecord, { session, owned }: Au
   const loose = new Map<string, string[]>();
   const folders: string[] = [];
   const files = new Set<string>();
+  const nested: string[] = [];
   for (const entry of await ignoredPaths(gitAt(session, record.path))) {
     if (isOwn(entry.path)) continue;
     if (!entry.isDirectory) {
@@ -31,7 +32,7 @@ export async function auditFolder(record: WorktreeRecord, { session, owned }: Au
       continue;
     }
     folders.push(entry.path);
-    const n = await countFiles(path.join(record.path, entry.path), entry.path, isOwn);
+    const n = await countFiles(path.join(record.path, entry.path), entry.path, isOwn, nested);
     if (n > 0) rows.push({ path: `${entry.path}/`, files: n });
   }
   for (const [folder, inFolder] of loose) {
@@ -39,15 +40,21 @@ export async function auditFolder(record: WorktreeRecord, { session, owned }: Au
     else rows.push(...inFolder.map((f) => ({ path: f, files: 1 })));
   }
   const userFile = (rel: string) => !isOwn(rel) && (files.has(rel) || folders.some((f) => rel.startsWith(`${f}/`)));
-  return { ignored: rows.sort((a, b) => compareText(a.path, b.path)), userFile };
+  return { ignored: rows.sort((a, b) => compareText(a.path, b.path)), userFile, nested: nested.sort(compareText) };
 }
 
 /**
  * Counts what is below `dir` (relative name `rel`) but folders, leaving out wt's own paths:
  * readdir only (entry types, no stat), links never followed, unreadable folders skipped, and
  * a yield to the event loop every 2000 entries so the repository lock keeps being refreshed.
+ * A folder holding a `.git` (folder or file) is a repository of its own: added to `nested`.
  */
-async function countFiles(dir: string, rel: string, isOwn: (rel: string) => boolean): Promise<number> {
+async function countFiles(
+  dir: string,
+  rel: string,
+  isOwn: (rel: string) => boolean,
+  nested: string[],
+): Promise<number> {
   let n = 0;
   let seen = 0;
   const stack: [string, string][] = [[dir, rel]];
@@ -63,6 +70,7 @@ async function countFiles(dir: string, rel: string, isOwn: (rel: string) => bool
       const childRel = `${at}/${child.name}`;
       if (++seen % 2000 === 0) await new Promise((r) => setImmediate(r));
       if (isOwn(childRel)) continue;
+      if (child.name === ".git" && (child.isDirectory() || child.isFile())) nested.push(at);
       if (child.isDirectory()) stack.push([path.join(abs, child.name), childRel]);
       else n++;
     }

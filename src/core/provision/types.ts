@@ -109,6 +109,8 @@ export interface AuditReport {
   ignored?: IgnoredRemoved[];
   /** Whether a worktree-relative file is the user's (not wt's): `cleanup.protect` refuses those it matches. */
   userFile?: (rel: string) => boolean;
+  /** Folders inside ignored ones that are git repositories of their own (hold a `.git`), relative. */
+  nested?: string[];
 }
 
 /** What the owned paths are computed from: a record, or the plan of one not yet made. */
