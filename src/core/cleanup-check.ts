@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { StatusEntry, WorktreeEntry } from "../git/parse.js";
-import { aheadCount, unreachableCommits } from "../git/refs.js";
+import { aheadCount, commitsOnlyOn, unreachableCommits } from "../git/refs.js";
 import { refExists } from "../git/repo.js";
 import { shortStatusLine, statusPorcelain } from "../git/status.js";
 import { auditWorktreeFiles } from "./cleanup-files.js";
@@ -140,8 +140,27 @@ export async function branchFate(
   if (record.adopted && !record.createdBranch) return { delete: false, kept: "adopted: wt did not create it" };
   if (flags.deleteBranch) return { delete: true };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
-  if ((await branchIntegration(at, record.branch, record.base)).integrated) return { delete: true };
+  if ((await branchIntegration(at, record.branch, record.base)).integrated) {
+    return (await heldByBranchOnly(session, record, entries)) ?? { delete: true };
+  }
   return { delete: false, kept: await notIntegratedReason(session, record) };
+}
+
+/**
+ * An integrated branch is still kept when the worktree's detached HEAD has commits only that
+ * branch holds (a commit and its revert are "integrated": they add nothing), since deleting it
+ * would lose them; null when deleting it loses nothing.
+ */
+export async function heldByBranchOnly(
+  session: Session,
+  record: WorktreeRecord,
+  entries: readonly WorktreeEntry[],
+): Promise<BranchFate | null> {
+  const entry = entries.find((e) => path.resolve(e.path) === record.path);
+  if (!entry?.detached || !entry.head) return null;
+  const only = await commitsOnlyOn(gitAt(session), entry.head, record.branch);
+  if (only.length === 0) return null;
+  return { delete: false, kept: `the detached HEAD's ${only.length} commit(s) are on no other branch, tag or remote` };
 }
 
 /** `not merged into <base> (<n> commit(s) only on <branch>)`: why a branch is not integrated. */

@@ -59,6 +59,22 @@ export async function unreachableCommits(at: GitAt, commit: string): Promise<str
   return out.split("\n").filter(Boolean);
 }
 
+/**
+ * The commits of `commit` that no branch but `branch`, no tag and no remote-tracking ref
+ * reaches (`git rev-list <commit> --not --exclude=<branch> --branches --tags --remotes`;
+ * git-rev-list(1): `--exclude` patterns for `--branches` are written without `refs/heads/`,
+ * and a branch name holds no glob character, git-check-ref-format(1)): what deleting `branch`
+ * would leave unreachable from a worktree's detached HEAD at `commit`.
+ * @throws GitError (exit 6)
+ */
+export async function commitsOnlyOn(at: GitAt, commit: string, branch: string): Promise<string[]> {
+  const out = await gitOut(
+    ["rev-list", commit, "--not", `--exclude=${branch}`, "--branches", "--tags", "--remotes"],
+    at,
+  );
+  return out.split("\n").filter(Boolean);
+}
+
 /** True when `<commitish>:<path>` names an object (`git cat-file -e`): the commit tracks `path`. */
 export async function catFileExists(at: GitAt, commitish: string, path: string): Promise<boolean> {
   const r = await git(["cat-file", "-e", "--end-of-options", `${commitish}:${path}`], { ...at, okCodes: [1, 128] });

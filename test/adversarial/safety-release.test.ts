@@ -172,4 +172,20 @@ describe("wt release never loses work", () => {
     expect(made.warnings.join("\n")).toContain("initialised submodules");
     expect(existsSync(path.join(made.path, "src/app.js"))).toBe(true);
   });
+
+  it("keeps an integrated branch when the worktree's detached HEAD has commits only it holds (a commit and its revert)", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    writeFileSync(path.join(made.path, "src/app.js"), "two\n");
+    gitSync(made.path, "commit", "-q", "-am", "A");
+    const a = gitSync(made.path, "rev-parse", "HEAD");
+    gitSync(made.path, "revert", "--no-edit", "HEAD");
+    gitSync(made.path, "switch", "-q", "--detach", "HEAD~1"); // HEAD at A, held by the branch alone
+    const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const row = json<{ removed: { branchDeleted: boolean; branchKept: string | null }[] }>(run).removed[0];
+    expect(row).toMatchObject({ branchDeleted: false });
+    expect(row?.branchKept).toContain("detached HEAD");
+    expect(gitSync(repo.main, "branch", "--contains", a)).toContain(made.branch);
+  });
 });

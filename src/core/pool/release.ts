@@ -9,6 +9,7 @@ import { aheadCount, deleteBranch } from "../../git/refs.js";
 import { refExists, resolveCommit } from "../../git/repo.js";
 import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
 import { hasModulesDir } from "../../git/worktree-link.js";
+import { heldByBranchOnly } from "../cleanup-check.js";
 import { auditWorktreeFiles } from "../cleanup-files.js";
 import { checkNotInProgress } from "../cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "../context.js";
@@ -70,7 +71,9 @@ export async function branchIntegrated(
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
-  if (known?.sameCommit || (await isIntegrated(at, ref, record.base)).integrated) return { delete: true };
+  if (known?.sameCommit || (await isIntegrated(at, ref, record.base)).integrated) {
+    return (await heldByBranchOnly(session, record, entries)) ?? { delete: true };
+  }
   const ahead = await aheadCount(at, ref, record.base);
   return {
     delete: false,
