@@ -159,10 +159,11 @@ export class InProgressError extends BusyError {
 
 /** Exit 4 (code `locked`): someone locked the worktree (`git worktree lock`). */
 export class WorktreeLockedError extends BusyError {
-  constructor(id: string, folder: string, reason: string) {
+  /** @param overridable whether the verb's `--force` passes a lock (cleanup's does, release's does not) */
+  constructor(id: string, folder: string, reason: string, overridable = true) {
     super(
       `worktree ${id} is locked${reason ? `: ${reason}` : ""}`,
-      `unlock it (\`git worktree unlock ${folder}\`) or pass --force`,
+      `unlock it (\`git worktree unlock ${folder}\`)${overridable ? " or pass --force" : ""}`,
       "locked",
     );
   }

@@ -1,4 +1,7 @@
+import { lstatSync } from "node:fs";
+import path from "node:path";
 import {
+  addedPaths,
   changedPaths,
   dirtyPaths,
   indexMatches,
@@ -68,6 +71,9 @@ export async function moveSteps(m: MoveInput): Promise<Step[]> {
     const inTarget: GitAt = { cwd: wt.path, env: m.at.env };
     const overlap = overlappingPaths(await dirtyPaths(inTarget), await changedPaths(m.at, m.from, m.to));
     if (overlap.length > 0) throw dirtyTarget(m.target, wt.path, overlap);
+    const inTheWay = untrackedInTheWay(wt.path, await addedPaths(m.at, m.from, m.to));
+    if (inTheWay.length > 0)
+      throw dirtyTarget(m.target, wt.path, inTheWay, "untracked or ignored files the merge would overwrite");
     steps.push({
       kind: "update-worktree",
       title: `update the worktree of ${m.target} (${wt.path}) from ${short(m.from)} to ${short(m.to)}, keeping its local changes`,
@@ -98,10 +104,37 @@ async function verifyCommit(m: MoveInput): Promise<void> {
   );
 }
 
-function dirtyTarget(target: string, folder: string, files: string[]): DirtyWorktreeError {
+function dirtyTarget(
+  target: string,
+  folder: string,
+  files: string[],
+  what = "uncommitted changes to files the merge changes",
+): DirtyWorktreeError {
   return new DirtyWorktreeError(
-    `the worktree of ${target} (${folder}) has uncommitted changes to files the merge changes; nothing was merged:\n  ${files.slice(0, 20).join("\n  ")}`,
-    `commit or stash them in ${folder}, then run \`wt merge\` again`,
+    `the worktree of ${target} (${folder}) has ${what}; nothing was merged:\n  ${files.slice(0, 20).join("\n  ")}`,
+    `commit, stash or move them in ${folder}, then run \`wt merge\` again`,
     { path: folder, files },
   );
+}
+
+/**
+ * The paths of `added` (new in the merge) that the worktree at `folder` already has on disk,
+ * or whose parent is a file there: ignored ones `git status` does not list, and `read-tree -u`
+ * would overwrite them (an ignored `.env` the branch committed with `git add -f`).
+ */
+function untrackedInTheWay(folder: string, added: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const rel of added) {
+    const parts = rel.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const at = parts.slice(0, i).join("/");
+      const st = lstatSync(path.join(folder, at), { throwIfNoEntry: false });
+      if (st === undefined) break;
+      if (i === parts.length || !st.isDirectory()) {
+        found.add(at);
+        break;
+      }
+    }
+  }
+  return [...found].sort();
 }

@@ -1,5 +1,5 @@
 import { type IntegratedHow, integrationOf } from "../git/integrated.js";
-import { type BranchTip, branchTips, commitSubjects, commitTree, mergeTree } from "../git/merge.js";
+import { type BranchTip, branchTips, commitSubjects, commitTree, mergeTree, rebasingBranch } from "../git/merge.js";
 import { isAncestor, listWorktrees } from "../git/repo.js";
 import type { GitAt } from "../git/run.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
@@ -161,6 +161,9 @@ async function mergeLocked(
   await preflight(session, records, entries, target, tips);
   const targetEntry = entries.find((e) => e.branch === target && !e.bare) ?? null;
   if (targetEntry) refuseOperation(targetEntry.path, `the worktree of ${target}`, `git -C ${targetEntry.path} status`);
+  // A rebase of the target (its worktree's HEAD detached meanwhile) would end by moving it back.
+  const rebasing = entries.find((e) => !e.bare && rebasingBranch(e.path) === `refs/heads/${target}`);
+  if (rebasing) refuseOperation(rebasing.path, `the worktree rebasing ${target}`, `git -C ${rebasing.path} status`);
   const start = tips.get(target) as BranchTip;
   const from = start.commit;
   const chain = await computeChain(at, records, target, start, tips, options);

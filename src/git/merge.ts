@@ -166,6 +166,15 @@ export async function changedPaths(at: GitAt, from: string, to: string): Promise
   return splitNul(out);
 }
 
+/** The paths `to` adds over `from` (`git diff-tree -r --diff-filter=A`, no rename detection). */
+export async function addedPaths(at: GitAt, from: string, to: string): Promise<string[]> {
+  const out = await gitOut(
+    ["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--diff-filter=A", "--end-of-options", from, to],
+    { cwd: at.cwd, env: at.env },
+  );
+  return splitNul(out);
+}
+
 /**
  * Paths with uncommitted changes in a worktree (staged, unstaged, untracked; not ignored),
  * both sides of a rename (`status --porcelain=v2 -z --untracked-files=all`).
@@ -235,6 +244,25 @@ export function operationInProgress(worktree: string): string | null {
     ["BISECT_LOG", "bisect"],
   ];
   for (const [file, op] of marks) if (existsSync(path.join(gitDir, file))) return op;
+  return null;
+}
+
+/**
+ * The branch a rebase in progress in `worktree` is rebasing (`refs/heads/<name>`, from
+ * `rebase-merge/head-name` or `rebase-apply/head-name` in its git dir: HEAD is detached
+ * meanwhile, and the rebase moves the branch when it ends), or null.
+ */
+export function rebasingBranch(worktree: string): string | null {
+  const gitDir = worktreeGitDir(worktree);
+  if (gitDir === null) return null;
+  for (const dir of ["rebase-merge", "rebase-apply"]) {
+    try {
+      const name = readFileSync(path.join(gitDir, dir, "head-name"), "utf8").trim();
+      if (name.startsWith("refs/heads/")) return name;
+    } catch {
+      // not this kind of rebase
+    }
+  }
   return null;
 }
 

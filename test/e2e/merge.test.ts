@@ -288,3 +288,36 @@ describe("wt merge: targets and strategies", () => {
     expect(run.stderr).toContain("update the worktree of main");
   });
 });
+
+describe("wt merge never loses what the target's worktree holds (adversarial run)", () => {
+  it("refuses (exit 5) to overwrite an ignored file in the target's worktree that the branch adds (git add -f); it stays", async () => {
+    repo = setup();
+    repo.write(".gitignore", ".env\n");
+    repo.commitAll("ignore .env");
+    writeFileSync(path.join(repo.main, ".env"), "MAIN'S SECRET\n");
+    const p101 = await create(repo, "101");
+    writeFileSync(path.join(p101, ".env"), "from the branch\n");
+    gitSync(p101, "add", "-f", ".env");
+    gitSync(p101, "commit", "-q", "-m", "commit .env");
+    const before = head(repo);
+    const run = await runWt(repo.main, ["merge", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.files).toEqual([".env"]);
+    expect(readFileSync(path.join(repo.main, ".env"), "utf8")).toBe("MAIN'S SECRET\n");
+    expect(head(repo)).toBe(before);
+  });
+
+  it("refuses (exit 5, in-progress) while the target branch is being rebased (its worktree's HEAD detached meanwhile)", async () => {
+    repo = setup();
+    commitIn(await create(repo, "101"), "a.txt", "a\n");
+    commitIn(repo.main, "shared.txt", "main 1\n");
+    commitIn(repo.main, "shared.txt", "main 2\n");
+    gitSync(repo.main, "-c", "sequence.editor=sed -i 1s/^pick/edit/", "rebase", "-q", "-i", "HEAD~2");
+    expect(gitSync(repo.main, "status", "--porcelain")).toBe("");
+    const run = await runWt(repo.main, ["merge", "101", "--into", "main", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.code).toBe("in-progress");
+    gitSync(repo.main, "rebase", "--continue");
+    expect((await runWt(repo.main, ["merge", "101", "--json"])).code).toBe(0);
+  });
+});

@@ -52,7 +52,7 @@ export async function refuseHeldWork(
   const [entries, status, edited] = await reads;
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
   if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
-    throw new WorktreeLockedError(record.id, record.path, entry.locked);
+    throw new WorktreeLockedError(record.id, record.path, entry.locked, false);
   }
   if (status.length > 0) {
     const files = status.map((e) => e.path);
