@@ -252,7 +252,7 @@ async function buildRow(
   const unknown = broken !== null || (canRunGit && output === null);
   const changes = unknown ? null : (output ?? 0);
   if (unknown && broken === null) {
-    reason = `${reason ? `${reason}; ` : ""}git could not tell this folder's changes (git status, or the check of its marked files, failed)`;
+    reason = `${reason ? `${reason}; ` : ""}git status failed in this folder (or the check of its marked files did), so its changes are unknown`;
   }
   const counts = await countsPromise;
   return {

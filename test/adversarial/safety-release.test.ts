@@ -92,6 +92,7 @@ describe("wt release never loses work", () => {
     expect(gitSync(made.path, "status", "--porcelain")).toBe("");
     const run = await runWt(repo.main, ["release", "1", "--json"]);
     expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error).toMatchObject({ code: "in-progress" });
     expect(json<ErrorJson>(run).error.message).toContain("merge in progress");
     expect(existsSync(path.join(made.path, "src/app.js"))).toBe(true);
     gitSync(made.path, "merge", "--abort");
@@ -187,5 +188,20 @@ describe("wt release never loses work", () => {
     expect(row).toMatchObject({ branchDeleted: false });
     expect(row?.branchKept).toContain("detached HEAD");
     expect(gitSync(repo.main, "branch", "--contains", a)).toContain(made.branch);
+  });
+
+  it("refuses (exit 5) a sparse checkout: the next claimer would get the slot sparse", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    gitSync(made.path, "sparse-checkout", "set", "src");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error).toMatchObject({ code: "dirty" });
+    expect(json<ErrorJson>(run).error.message).toContain("sparse checkout");
+    gitSync(made.path, "sparse-checkout", "disable");
+    expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
+    const next = await claim(repo, "2");
+    expect(existsSync(path.join(next.path, "package-lock.json"))).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { operationInProgress } from "../../git/merge.js";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { unreachableCommits } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
+import { type GitAt, git } from "../../git/run.js";
 import { shortStatusLine, statusPorcelain } from "../../git/status.js";
 import { unmarkHint } from "../cleanup-check.js";
 import { checkSubmodules } from "../cleanup-guards.js";
@@ -46,10 +47,11 @@ export async function refuseHeldWork(
     listWorktrees(gitAt(session)),
     statusPorcelain(gitAt(session, record.path)),
     editedCopiesOf(record, session),
+    sparseCheckout(gitAt(session, record.path)),
   ]);
   const live = findLiveProcesses(target, policy.env);
   live.catch(() => {}); // awaited by settleLiveProcesses, unless a refusal comes first
-  const [entries, status, edited] = await reads;
+  const [entries, status, edited, sparse] = await reads;
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
   if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
     throw new WorktreeLockedError(record.id, record.path, entry.locked, false);
@@ -70,6 +72,13 @@ export async function refuseHeldWork(
       { id: record.id, files: edited },
     );
   }
+  if (sparse) {
+    throw new DirtyWorktreeError(
+      `worktree ${record.id} is a sparse checkout; the next claimer would get it sparse, so nothing was reset`,
+      `run \`git -C ${record.path} sparse-checkout disable\`, then \`wt release ${record.id}\` again (or \`wt cleanup ${record.id}\`)`,
+      { id: record.id },
+    );
+  }
   const submodules = await checkSubmodules(record, session.env, "");
   if (entry?.detached && entry.head) {
     const lost = await unreachableCommits(gitAt(session), entry.head);
@@ -87,6 +96,12 @@ export async function refuseHeldWork(
   return { entries, submodules };
 }
 
+/** `core.sparseCheckout` in the worktree (git-sparse-checkout(1): `set` turns it on for that worktree alone). */
+async function sparseCheckout(at: GitAt): Promise<boolean> {
+  const r = await git(["config", "--type=bool", "--get", "core.sparseCheckout"], { ...at, okCodes: [1] });
+  return r.stdout.trim() === "true";
+}
+
 /**
  * A merge, rebase, cherry-pick, revert or bisect left in progress (`operationInProgress`): its
  * state would go back into the pool with the tree, and git status may show nothing.
@@ -100,5 +115,6 @@ function refuseOperation(record: WorktreeRecord): void {
     `worktree ${record.id} has a ${op} in progress; nothing was reset`,
     `finish it in ${record.path} (${finish}), then run \`wt release ${record.id}\` again`,
     { id: record.id, operation: op },
+    "in-progress",
   );
 }
