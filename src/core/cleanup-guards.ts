@@ -1,5 +1,6 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
+import { indexHasGitlinks } from "../git/index-marks.js";
 import type { Env } from "../git/run.js";
 import { shortStatusLine } from "../git/status.js";
 import { commitsNotOnRemotes, listGitlinks, repoTopLevel, workTreeChanges } from "../git/submodules.js";
@@ -84,9 +85,12 @@ export async function submoduleWork(
 
 /**
  * The submodules of the worktree at `root` that are initialised (their folder holds a `.git`;
- * an uninitialised one is an empty folder), relative, `/`-separated.
+ * an uninitialised one is an empty folder), relative, `/`-separated: `git ls-files --stage`
+ * only when the index file (`indexHasGitlinks`) has a gitlink or cannot be read.
  */
 export async function populatedSubmodules(root: string, env: Env): Promise<string[]> {
+  // Most indexes hold no gitlink: read in process, without git listing every tracked file.
+  if ((await indexHasGitlinks(root)) === false) return [];
   const out: string[] = [];
   for (const rel of await listGitlinks({ cwd: root, env })) {
     if ((await lstatOrNull(path.join(root, rel, ".git"))) !== null) out.push(rel);

@@ -27,16 +27,37 @@ const STAT_BYTES = 40;
  * entries in another file: `unknown`. Never throws.
  */
 export async function indexMarks(folder: string): Promise<IndexMarks> {
+  const scan = await scanIndex(folder);
+  if (scan === null) return "unknown";
+  return scan.marked ? "marked" : "none";
+}
+
+/**
+ * Whether the index of the worktree whose top level is `folder` (read as `indexMarks` reads
+ * it) has a gitlink entry (mode 160000, a submodule: gitformat-index(5), "32-bit mode"); null
+ * when it cannot tell (then ask git). Never throws.
+ */
+export async function indexHasGitlinks(folder: string): Promise<boolean | null> {
+  return (await scanIndex(folder))?.gitlink ?? null;
+}
+
+/** What one pass over an index file found; null when the file cannot be read as one (or is split). */
+interface IndexScan {
+  marked: boolean;
+  gitlink: boolean;
+}
+
+async function scanIndex(folder: string): Promise<IndexScan | null> {
   const file = await indexFileOf(folder);
   const buf = file === null ? null : await readFile(file).catch(() => null);
-  if (buf === null || buf.length < 12 || buf.toString("latin1", 0, 4) !== "DIRC") return "unknown";
+  if (buf === null || buf.length < 12 || buf.toString("latin1", 0, 4) !== "DIRC") return null;
   const version = buf.readUInt32BE(4);
-  if (version < 2 || version > 4) return "unknown";
+  if (version < 2 || version > 4) return null;
   for (const hashBytes of [20, 32]) {
     const found = scanEntries(buf, version, hashBytes);
-    if (found !== null) return found;
+    if (found !== undefined) return found;
   }
-  return "unknown";
+  return null;
 }
 
 /** `<folder>/.git/index`, or `<gitdir>/index` for a `.git` file `gitdir: <gitdir>`; null otherwise. */
@@ -70,36 +91,41 @@ function indexFileFrom(folder: string, text: string | null): string | null {
 
 /**
  * The entries of `buf` read with `hashBytes`-byte object ids, then its extensions and trailing
- * hash. null when they do not line up (the other hash size, or a file this reader does not know).
+ * hash. undefined when they do not line up (the other hash size, or a file this reader does not
+ * know); null for a split index (entries in another file).
  */
-function scanEntries(buf: Buffer, version: number, hashBytes: number): IndexMarks | null {
+function scanEntries(buf: Buffer, version: number, hashBytes: number): IndexScan | null | undefined {
   const count = buf.readUInt32BE(8);
   let pos = 12;
   let previousName = 0;
   let marked = false;
+  let gitlink = false;
   // Bytes read by index, not through readUInt16BE or indexOf: a create or claim runs this once,
   // before V8 has optimised anything, and those calls cost ~3x the loop over 25,000 entries.
   for (let i = 0; i < count; i++) {
     const flagsAt = pos + STAT_BYTES + hashBytes;
-    if (flagsAt + 2 > buf.length) return null;
+    if (flagsAt + 2 > buf.length) return undefined;
     const flags = ((buf[flagsAt] as number) << 8) | (buf[flagsAt + 1] as number);
     let at = flagsAt + 2;
     let extended = 0;
     if (flags & EXTENDED) {
-      if (version < 3 || at + 2 > buf.length) return null;
+      if (version < 3 || at + 2 > buf.length) return undefined;
       extended = ((buf[at] as number) << 8) | (buf[at + 1] as number);
       at += 2;
     }
     const nameLength = flags & 0xfff;
     const name = version === 4 ? prefixName(buf, at, previousName) : paddedName(buf, pos, at, nameLength);
-    if (name === null || (nameLength < 0xfff ? name.length !== nameLength : name.length < 0xfff)) return null;
+    if (name === null || (nameLength < 0xfff ? name.length !== nameLength : name.length < 0xfff)) return undefined;
     // Judged once the whole file has lined up with this hash size (a wrong size reads flags from an object id).
     if (flags & ASSUME_VALID || extended & SKIP_WORKTREE) marked = true;
+    // The mode's object type (its top 4 of 16 low bits, after 24 bytes of ctime, mtime, dev, ino): 1110 is a gitlink.
+    if (((buf[pos + 26] as number) & 0xf0) === 0xe0) gitlink = true;
     previousName = name.length;
     pos = name.next;
   }
   const rest = afterEntries(buf, pos, hashBytes);
-  return rest !== null && marked ? "marked" : rest;
+  if (rest === null) return undefined;
+  return rest === "unknown" ? null : { marked, gitlink };
 }
 
 /** Index of the first NUL at or after `from`, or -1. */

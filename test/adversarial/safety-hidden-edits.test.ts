@@ -17,7 +17,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { hiddenEditPaths } from "../../src/core/hidden-cache.js";
 import { hiddenEdits, markedEntries, unquoteC } from "../../src/git/hidden-edits.js";
-import { indexMarks } from "../../src/git/index-marks.js";
+import { indexHasGitlinks, indexMarks } from "../../src/git/index-marks.js";
 import { statusPorcelain } from "../../src/git/status.js";
 import type { CreateResult, StatusResult } from "../../src/index.js";
 import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, trustRepo, wtJson } from "../helpers/repo.js";
@@ -335,6 +335,28 @@ describe("the index read in process (indexMarks)", () => {
     const status = await statusPorcelain(at);
     expect(status.map((e) => e.path)).toEqual(["src/dir1/nested/file-3.txt"]);
   });
+
+  for (const version of ["2", "3", "4"]) {
+    it(`index version ${version}: a gitlink entry (mode 160000) is seen, and only it (indexHasGitlinks)`, async () => {
+      repo = filled();
+      gitSync(repo.main, "update-index", "--index-version", version);
+      expect(await indexHasGitlinks(repo.main)).toBe(false);
+      gitSync(
+        repo.main,
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        `160000,${gitSync(repo.main, "rev-parse", "HEAD")},vendor/lib`,
+      );
+      expect(gitSync(repo.main, "ls-files", "--stage", "vendor/lib")).toMatch(/^160000 /);
+      expect(await indexHasGitlinks(repo.main)).toBe(true);
+      expect(await indexMarks(repo.main)).toBe("none");
+      gitSync(repo.main, "update-index", "--force-remove", "vendor/lib");
+      expect(await indexHasGitlinks(repo.main)).toBe(false);
+      gitSync(repo.main, "update-index", "--split-index");
+      expect(await indexHasGitlinks(repo.main)).toBeNull();
+    });
+  }
 
   it("SHA-256 object ids and a linked worktree's own index (through its .git file)", async () => {
     repo = filled("sha256");
