@@ -1,5 +1,6 @@
 import path from "node:path";
-import { type BranchTip, dirtyPaths, operationInProgress } from "../git/merge.js";
+import { hiddenEdits } from "../git/hidden-edits.js";
+import { type BranchTip, dirtyPaths, operationInProgress, withHiddenPaths } from "../git/merge.js";
 import { parseStatusV2, type WorktreeEntry } from "../git/parse.js";
 import { listRemotes } from "../git/repo.js";
 import { statusMany } from "../git/status.js";
@@ -91,7 +92,7 @@ export async function preflight(
   refuseDirty(await dirtyOf(session, present));
 }
 
-/** Each worktree's uncommitted paths, from `statusMany` (a few `sh` loops rather than a git process from Node each). */
+/** Each worktree's uncommitted paths, hidden edits included, from `statusMany` (a few `sh` loops rather than a git process from Node each). */
 async function dirtyOf(
   session: Session,
   records: readonly WorktreeRecord[],
@@ -103,12 +104,17 @@ async function dirtyOf(
   const dirty: { id: string; path: string; files: string[] }[] = [];
   for (const [i, record] of records.entries()) {
     const out = outs[i];
+    const at = gitAt(session, record.path);
     const files =
       out === null || out === undefined
-        ? await dirtyPaths(gitAt(session, record.path))
-        : parseStatusV2(out)
-            .filter((e) => e.kind !== "ignored")
-            .map((e) => e.path);
+        ? await dirtyPaths(at)
+        : withHiddenPaths(
+            parseStatusV2(out)
+              .filter((e) => e.kind !== "ignored")
+              .map((e) => e.path),
+            // Edits git status cannot show (a file marked --skip-worktree): uncommitted all the same.
+            await hiddenEdits(at),
+          );
     if (files.length > 0) dirty.push({ id: record.id, path: record.path, files });
   }
   return dirty;

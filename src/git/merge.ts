@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { type HiddenEdit, hiddenEdits } from "./hidden-edits.js";
 import { parseStatusV2, splitNul } from "./parse.js";
 import { parseGitVersion } from "./repo.js";
 import { type GitAt, git, gitOut } from "./run.js";
@@ -177,16 +178,29 @@ export async function addedPaths(at: GitAt, from: string, to: string): Promise<s
 
 /**
  * Paths with uncommitted changes in a worktree (staged, unstaged, untracked; not ignored),
- * both sides of a rename (`status --porcelain=v2 -z --untracked-files=all`).
+ * both sides of a rename (`status --porcelain=v2 -z --untracked-files=all`), then the edits
+ * `git status` cannot show (`hiddenEdits`: files marked `--assume-unchanged` or
+ * `--skip-worktree`), each path once. Both reads run side by side.
+ * @throws GitError (exit 6).
  */
 export async function dirtyPaths(worktree: GitAt): Promise<string[]> {
-  const out = await gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all"], {
-    cwd: worktree.cwd,
-    env: worktree.env,
-  });
-  return parseStatusV2(out)
-    .filter((e) => e.kind !== "ignored")
-    .flatMap((e) => (e.origPath ? [e.path, e.origPath] : [e.path]));
+  const at = { cwd: worktree.cwd, env: worktree.env };
+  const [out, hidden] = await Promise.all([
+    gitOut(["status", "--porcelain=v2", "-z", "--untracked-files=all"], at),
+    hiddenEdits(at),
+  ]);
+  return withHiddenPaths(
+    parseStatusV2(out)
+      .filter((e) => e.kind !== "ignored")
+      .flatMap((e) => (e.origPath ? [e.path, e.origPath] : [e.path])),
+    hidden,
+  );
+}
+
+/** `paths`, then the paths of `hidden` not among them. */
+export function withHiddenPaths(paths: readonly string[], hidden: readonly HiddenEdit[]): string[] {
+  const listed = new Set(paths);
+  return [...paths, ...hidden.map((h) => h.path).filter((p) => !listed.has(p))];
 }
 
 /**

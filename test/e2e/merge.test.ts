@@ -320,4 +320,35 @@ describe("wt merge never loses what the target's worktree holds (adversarial run
     gitSync(repo.main, "rebase", "--continue");
     expect((await runWt(repo.main, ["merge", "101", "--json"])).code).toBe(0);
   });
+
+  it.each(["--assume-unchanged", "--skip-worktree"])(
+    "refuses (exit 5) to overwrite an edit of the target's worktree hidden by %s on a file the merge changes; it stays",
+    async (bit) => {
+      repo = setup();
+      commitIn(await create(repo, "101"), "shared.txt", "from the branch\n");
+      repo.git("update-index", bit, "shared.txt");
+      writeFileSync(path.join(repo.main, "shared.txt"), "LOCAL EDIT\n");
+      expect(repo.git("status", "--porcelain")).toBe("");
+      const before = head(repo);
+      const run = await runWt(repo.main, ["merge", "101", "--json"]);
+      expect(run.code, run.stderr).toBe(5);
+      expect(json<ErrorJson>(run).error.files).toEqual(["shared.txt"]);
+      expect(readFileSync(path.join(repo.main, "shared.txt"), "utf8")).toBe("LOCAL EDIT\n");
+      expect(head(repo)).toBe(before);
+    },
+  );
+
+  it("refuses (exit 5) to merge a worktree whose only change is a hidden edit (--skip-worktree), as it refuses any uncommitted one", async () => {
+    repo = setup();
+    const p101 = await create(repo, "101");
+    commitIn(p101, "a.txt", "a\n");
+    gitSync(p101, "update-index", "--skip-worktree", "shared.txt");
+    writeFileSync(path.join(p101, "shared.txt"), "NOT COMMITTED\n");
+    const before = head(repo);
+    const run = await runWt(repo.main, ["merge", "101", "--cleanup", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.files).toEqual(["shared.txt"]);
+    expect(readFileSync(path.join(p101, "shared.txt"), "utf8")).toBe("NOT COMMITTED\n");
+    expect(head(repo)).toBe(before);
+  });
 });
