@@ -1,8 +1,9 @@
 import path from "node:path";
 import type { StatusEntry, WorktreeEntry } from "../git/parse.js";
-import { aheadCount, commitsOnlyOn, unreachableCommits } from "../git/refs.js";
+import { aheadCount, commitsOnlyOn, unreachableCommits, worktreeOwnRefs } from "../git/refs.js";
 import { refExists } from "../git/repo.js";
 import { shortStatusLine, statusPorcelain } from "../git/status.js";
+import { worktreeAdminDir } from "../git/worktree-link.js";
 import { auditWorktreeFiles } from "./cleanup-files.js";
 import { checkSubmodules } from "./cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "./create-lock.js";
@@ -33,8 +34,8 @@ export async function checkWorktree(
 
 /**
  * Refuses to remove a worktree that holds work: uncommitted changes (what `git status` shows,
- * which leaves out wt's own files through info/exclude), a lock someone else set, or a
- * detached HEAD whose commits no branch, tag or remote-tracking ref reaches.
+ * which leaves out wt's own files through info/exclude), a lock someone else set, or commits
+ * only its detached HEAD or its own refs hold (`refuseOwnCommits`).
  * @throws UsageError (2) for the main worktree; WorktreeLockedError (4); WorktreeMovedError (3);
  *   DirtyWorktreeError (5, code `dirty` or `unreachable-commits`).
  */
@@ -62,17 +63,50 @@ async function checkSafe(
   }
   if ((await lstatOrNull(record.path)) === null || entry === null) return;
   await refuseUncommitted(session, record);
-  if (entry.detached && entry.head) {
-    const lost = await unreachableCommits(gitAt(session), entry.head);
-    if (lost.length > 0) {
-      throw new DirtyWorktreeError(
-        `worktree ${record.id} has a detached HEAD with ${lost.length} commit(s) no branch holds: ${lost.slice(0, 10).join(" ")}`,
-        `save them with \`git -C ${record.path} branch <name>\`, or pass --force to lose them`,
-        { id: record.id, commits: lost },
-        "unreachable-commits",
-      );
-    }
-  }
+  await refuseOwnCommits(session, record, entry, "or pass --force to lose them");
+}
+
+/** The commits only the worktree holds: its detached HEAD's and its per-worktree refs' tips. */
+interface WorktreeTips {
+  /** 40 hex each. */
+  commits: string[];
+  /** `its detached HEAD`, `refs/worktree/keep`...: what holds them, for a message. */
+  holders: string[];
+}
+
+/** The tips `refuseOwnCommits` and `heldByBranchOnly` ask about (reads `<admin>/refs` first, git only for a ref there). */
+async function worktreeTips(session: Session, record: WorktreeRecord, entry: WorktreeEntry): Promise<WorktreeTips> {
+  const admin = worktreeAdminDir(session.repo.commonDir, record.path);
+  const own = admin === null ? [] : await worktreeOwnRefs(gitAt(session, record.path), admin);
+  const head = entry.detached && entry.head ? [entry.head] : [];
+  return {
+    commits: [...head, ...own.map((r) => r.commit)],
+    holders: [...(head.length > 0 ? ["its detached HEAD"] : []), ...own.map((r) => r.ref)],
+  };
+}
+
+/**
+ * Refuses to remove or reset a worktree whose detached HEAD, or whose per-worktree refs
+ * (`refs/worktree/*`, `refs/bisect/*`: `git worktree remove` deletes them, gitglossary(7)),
+ * hold commits no branch, tag or remote-tracking ref reaches.
+ * @param then the hint's end: how to go on once they are saved
+ * @throws DirtyWorktreeError (exit 5, code `unreachable-commits`, `details.commits`)
+ */
+export async function refuseOwnCommits(
+  session: Session,
+  record: WorktreeRecord,
+  entry: WorktreeEntry,
+  then: string,
+): Promise<void> {
+  const tips = await worktreeTips(session, record, entry);
+  const lost = await unreachableCommits(gitAt(session), tips.commits);
+  if (lost.length === 0) return;
+  throw new DirtyWorktreeError(
+    `worktree ${record.id} has ${lost.length} commit(s) no branch holds (on ${tips.holders.join(", ")}): ${lost.slice(0, 10).join(" ")}`,
+    `save them with \`git -C ${record.path} branch <name> <commit>\`, ${then}`,
+    { id: record.id, commits: lost },
+    "unreachable-commits",
+  );
 }
 
 /** @throws DirtyWorktreeError (exit 5, code `dirty`, `details.files`) when `git status` shows changes. */
@@ -147,8 +181,8 @@ export async function branchFate(
 }
 
 /**
- * An integrated branch is still kept when the worktree's detached HEAD has commits only that
- * branch holds (a commit and its revert are "integrated": they add nothing), since deleting it
+ * An integrated branch is still kept when the worktree's detached HEAD or its per-worktree refs
+ * have commits only that branch holds (a commit and its revert are "integrated": they add nothing), since deleting it
  * would lose them; null when deleting it loses nothing.
  */
 export async function heldByBranchOnly(
@@ -157,10 +191,14 @@ export async function heldByBranchOnly(
   entries: readonly WorktreeEntry[],
 ): Promise<BranchFate | null> {
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
-  if (!entry?.detached || !entry.head) return null;
-  const only = await commitsOnlyOn(gitAt(session), entry.head, record.branch);
+  if (!entry) return null;
+  const tips = await worktreeTips(session, record, entry);
+  const only = await commitsOnlyOn(gitAt(session), tips.commits, record.branch);
   if (only.length === 0) return null;
-  return { delete: false, kept: `the detached HEAD's ${only.length} commit(s) are on no other branch, tag or remote` };
+  return {
+    delete: false,
+    kept: `the ${only.length} commit(s) of ${tips.holders.join(", ")} are on no other branch, tag or remote`,
+  };
 }
 
 /** `not merged into <base> (<n> commit(s) only on <branch>)`: why a branch is not integrated. */

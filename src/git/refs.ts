@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { splitNul } from "./parse.js";
 import { type GitAt, git, gitOut } from "./run.js";
 
@@ -50,26 +52,48 @@ export async function aheadCount(at: GitAt, ref: string, base: string): Promise<
 }
 
 /**
- * Commits reachable from `commit` that no branch, tag or remote-tracking ref holds (what a
- * detached worktree would lose), newest first.
+ * Commits reachable from `commits` (40 hex each) that no branch, tag or remote-tracking ref
+ * holds (what a detached worktree would lose), newest first.
  * @throws GitError (exit 6).
  */
-export async function unreachableCommits(at: GitAt, commit: string): Promise<string[]> {
-  const out = await gitOut(["rev-list", commit, "--not", "--branches", "--tags", "--remotes"], at);
+export async function unreachableCommits(at: GitAt, commits: string | readonly string[]): Promise<string[]> {
+  const from = typeof commits === "string" ? [commits] : commits;
+  if (from.length === 0) return [];
+  const out = await gitOut(["rev-list", ...from, "--not", "--branches", "--tags", "--remotes"], at);
   return out.split("\n").filter(Boolean);
 }
 
+/** The namespaces of per-worktree refs (gitglossary(7), "per-worktree ref"): `git worktree remove` deletes them. */
+const WORKTREE_REF_PREFIXES = ["refs/worktree/", "refs/bisect/", "refs/rewritten/"] as const;
+
 /**
- * The commits of `commit` that no branch but `branch`, no tag and no remote-tracking ref
- * reaches (`git rev-list <commit> --not --exclude=<branch> --branches --tags --remotes`;
+ * The per-worktree refs of the linked worktree at `at.cwd` whose admin dir is `admin`
+ * (`refs/worktree/*`, `refs/bisect/*`, `refs/rewritten/*`: gitglossary(7), "per-worktree ref";
+ * they live under `<admin>/refs` and go with the worktree), as `{ ref, commit }`. No git
+ * process when `<admin>/refs` does not exist (git makes it only for such a ref).
+ * @throws GitError (exit 6).
+ */
+export async function worktreeOwnRefs(at: GitAt, admin: string): Promise<{ ref: string; commit: string }[]> {
+  if (!existsSync(path.join(admin, "refs"))) return [];
+  const out = await gitOut(["for-each-ref", "--format=%(objectname) %(refname)", ...WORKTREE_REF_PREFIXES], at);
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => ({ commit: line.slice(0, line.indexOf(" ")), ref: line.slice(line.indexOf(" ") + 1) }));
+}
+
+/**
+ * The commits of `commits` that no branch but `branch`, no tag and no remote-tracking ref
+ * reaches (`git rev-list <commits> --not --exclude=<branch> --branches --tags --remotes`;
  * git-rev-list(1): `--exclude` patterns for `--branches` are written without `refs/heads/`,
  * and a branch name holds no glob character, git-check-ref-format(1)): what deleting `branch`
- * would leave unreachable from a worktree's detached HEAD at `commit`.
+ * would leave unreachable from a worktree's detached HEAD or own refs (`worktreeOwnRefs`).
  * @throws GitError (exit 6)
  */
-export async function commitsOnlyOn(at: GitAt, commit: string, branch: string): Promise<string[]> {
+export async function commitsOnlyOn(at: GitAt, commits: readonly string[], branch: string): Promise<string[]> {
+  if (commits.length === 0) return [];
   const out = await gitOut(
-    ["rev-list", commit, "--not", `--exclude=${branch}`, "--branches", "--tags", "--remotes"],
+    ["rev-list", ...commits, "--not", `--exclude=${branch}`, "--branches", "--tags", "--remotes"],
     at,
   );
   return out.split("\n").filter(Boolean);

@@ -190,6 +190,32 @@ describe("wt release never loses work", () => {
     expect(gitSync(repo.main, "branch", "--contains", a)).toContain(made.branch);
   });
 
+  it("refuses (exit 5) to release or clean up a worktree whose own ref (refs/worktree/*) alone holds a commit: git worktree remove deletes it", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    writeFileSync(path.join(made.path, "src/app.js"), "kept only by the ref\n");
+    gitSync(made.path, "commit", "-q", "-am", "only in refs/worktree/keep");
+    const kept = gitSync(made.path, "rev-parse", "HEAD");
+    gitSync(made.path, "update-ref", "refs/worktree/keep", "HEAD");
+    gitSync(made.path, "reset", "-q", "--hard", "HEAD~1");
+    for (const verb of [
+      ["release", "1"],
+      ["cleanup", "1"],
+    ]) {
+      const run = await runWt(repo.main, [...verb, "--json"]);
+      expect(run.code, run.stderr).toBe(5);
+      const err = json<ErrorJson>(run).error;
+      expect(err.code).toBe("unreachable-commits");
+      expect(err.commits).toEqual([kept]);
+      expect(err.message).toContain("refs/worktree/keep");
+    }
+    expect(gitSync(made.path, "rev-parse", "refs/worktree/keep")).toBe(kept);
+    gitSync(made.path, "branch", "saved", "refs/worktree/keep");
+    expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
+    expect(gitSync(repo.main, "rev-parse", "saved")).toBe(kept);
+  });
+
   it("refuses (exit 5) a sparse checkout: the next claimer would get the slot sparse", async () => {
     repo = setUp();
     await wtJson(repo.main, ["pool", "fill", "--json"]);

@@ -1,11 +1,10 @@
 import path from "node:path";
 import { operationInProgress } from "../../git/merge.js";
 import type { WorktreeEntry } from "../../git/parse.js";
-import { unreachableCommits } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
 import { type GitAt, git } from "../../git/run.js";
 import { shortStatusLine, statusPorcelain } from "../../git/status.js";
-import { unmarkHint } from "../cleanup-check.js";
+import { refuseOwnCommits, unmarkHint } from "../cleanup-check.js";
 import { checkSubmodules } from "../cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "../create-lock.js";
 import { DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
@@ -27,8 +26,8 @@ export interface HeldWorkChecked {
  * folder must still be the worktree git made (`checkWorktreeRoot`), not locked by someone
  * else (exit 4); no merge, rebase, cherry-pick, revert or bisect in progress, nothing `git
  * status` shows, no submodule work (`checkSubmodules`), no copy wt brought that was edited or
- * added to since (`editedCopiesOf`: a release deletes the copies) and no detached commit no
- * ref holds (exit 5: a release never resets work away); and last no live process of it (cwd
+ * added to since (`editedCopiesOf`: a release deletes the copies) and no commit only its
+ * detached HEAD or its own refs hold (`refuseOwnCommits`; exit 5: a release never resets work away); and last no live process of it (cwd
  * inside, its `WT_MAIN`+`WT_ID`, a listener on its ports: exit 4 unless `policy` reaps or forces).
  * @throws WorktreeLockedError / LiveProcessesError (4), DirtyWorktreeError (5), SwappedWorktreeError (3).
  */
@@ -80,17 +79,7 @@ export async function refuseHeldWork(
     );
   }
   const submodules = await checkSubmodules(record, session.env, "");
-  if (entry?.detached && entry.head) {
-    const lost = await unreachableCommits(gitAt(session), entry.head);
-    if (lost.length > 0) {
-      throw new DirtyWorktreeError(
-        `worktree ${record.id} has a detached HEAD with ${lost.length} commit(s) no branch holds`,
-        `save them with \`git -C ${record.path} branch <name>\`, then run \`wt release ${record.id}\` again`,
-        { id: record.id, commits: lost },
-        "unreachable-commits",
-      );
-    }
-  }
+  if (entry) await refuseOwnCommits(session, record, entry, `then run \`wt release ${record.id}\` again`);
   // Last, so that a refusal above never follows a reap (`settleLiveProcesses`).
   await settleLiveProcesses(target, policy, live);
   return { entries, submodules };
