@@ -1,4 +1,4 @@
-import type { Stats } from "node:fs";
+import { lstatSync, type Stats } from "node:fs";
 import { lstat, realpath, rm } from "node:fs/promises";
 import path from "node:path";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
@@ -139,4 +139,28 @@ export async function checkWorktreeRoot(
     );
   }
   return true;
+}
+
+/**
+ * The paths of `rels` (relative, '/'-separated, as git writes them) that the folder `folder`
+ * already has on disk, or whose parent is a file there: what a checkout that adds them (`git
+ * read-tree -u`, `git switch`) would overwrite. Ignored files are among them, which git status
+ * does not list and git overwrites without asking (git-checkout(1), `--overwrite-ignore`).
+ * Synchronous lstat calls, one per path component until one is missing. Sorted, each once.
+ */
+export function presentOnDisk(folder: string, rels: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const rel of rels) {
+    const parts = rel.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      const at = parts.slice(0, i).join("/");
+      const st = lstatSync(path.join(folder, at), { throwIfNoEntry: false });
+      if (st === undefined) break;
+      if (i === parts.length || !st.isDirectory()) {
+        found.add(at);
+        break;
+      }
+    }
+  }
+  return [...found].sort();
 }

@@ -1,5 +1,3 @@
-import { lstatSync } from "node:fs";
-import path from "node:path";
 import {
   addedPaths,
   changedPaths,
@@ -14,6 +12,7 @@ import type { WorktreeEntry } from "../git/parse.js";
 import type { GitAt } from "../git/run.js";
 import type { WtContext } from "./context.js";
 import { BusyError, DirtyWorktreeError } from "./errors.js";
+import { presentOnDisk } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
 import type { Step } from "./steps/step.js";
 
@@ -71,7 +70,7 @@ export async function moveSteps(m: MoveInput): Promise<Step[]> {
     const inTarget: GitAt = { cwd: wt.path, env: m.at.env };
     const overlap = overlappingPaths(await dirtyPaths(inTarget), await changedPaths(m.at, m.from, m.to));
     if (overlap.length > 0) throw dirtyTarget(m.target, wt.path, overlap);
-    const inTheWay = untrackedInTheWay(wt.path, await addedPaths(m.at, m.from, m.to));
+    const inTheWay = presentOnDisk(wt.path, await addedPaths(m.at, m.from, m.to));
     if (inTheWay.length > 0)
       throw dirtyTarget(m.target, wt.path, inTheWay, "untracked or ignored files the merge would overwrite");
     steps.push({
@@ -115,26 +114,4 @@ function dirtyTarget(
     `commit, stash or move them in ${folder}, then run \`wt merge\` again`,
     { path: folder, files },
   );
-}
-
-/**
- * The paths of `added` (new in the merge) that the worktree at `folder` already has on disk,
- * or whose parent is a file there: ignored ones `git status` does not list, and `read-tree -u`
- * would overwrite them (an ignored `.env` the branch committed with `git add -f`).
- */
-function untrackedInTheWay(folder: string, added: readonly string[]): string[] {
-  const found = new Set<string>();
-  for (const rel of added) {
-    const parts = rel.split("/");
-    for (let i = 1; i <= parts.length; i++) {
-      const at = parts.slice(0, i).join("/");
-      const st = lstatSync(path.join(folder, at), { throwIfNoEntry: false });
-      if (st === undefined) break;
-      if (i === parts.length || !st.isDirectory()) {
-        found.add(at);
-        break;
-      }
-    }
-  }
-  return [...found].sort();
 }

@@ -216,6 +216,24 @@ describe("wt release never loses work", () => {
     expect(gitSync(repo.main, "rev-parse", "saved")).toBe(kept);
   });
 
+  it("refuses (exit 5) to overwrite an ignored file the base tracks and the branch stopped tracking (git switch would, silently)", async () => {
+    repo = setUp({}, { "config.local": "from the base\n" });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    gitSync(made.path, "rm", "-q", "--cached", "config.local");
+    writeFileSync(path.join(made.path, ".gitignore"), "node_modules/\n.env\ndata\ncache/\nconfig.local\n");
+    gitSync(made.path, "commit", "-q", "-am", "config.local is local now");
+    writeFileSync(path.join(made.path, "config.local"), "THE AGENT'S OWN\n");
+    expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.files).toEqual(["config.local"]);
+    expect(readFileSync(path.join(made.path, "config.local"), "utf8")).toBe("THE AGENT'S OWN\n");
+    expect(readFileSync(path.join(made.path, ".env"), "utf8")).toBe("SECRET=1\n");
+    rmSync(path.join(made.path, "config.local"));
+    expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
+  });
+
   it("refuses (exit 5) a sparse checkout: the next claimer would get the slot sparse", async () => {
     repo = setUp();
     await wtJson(repo.main, ["pool", "fill", "--json"]);

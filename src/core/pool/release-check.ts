@@ -1,5 +1,5 @@
 import path from "node:path";
-import { operationInProgress } from "../../git/merge.js";
+import { addedPaths, operationInProgress } from "../../git/merge.js";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { listWorktrees } from "../../git/repo.js";
 import { type GitAt, git } from "../../git/run.js";
@@ -8,7 +8,7 @@ import { refuseOwnCommits, unmarkHint } from "../cleanup-check.js";
 import { checkSubmodules } from "../cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "../create-lock.js";
 import { DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
-import { checkWorktreeRoot } from "../fs-safe.js";
+import { checkWorktreeRoot, presentOnDisk } from "../fs-safe.js";
 import { findLiveProcesses, type LiveProcessPolicy, settleLiveProcesses } from "../live-processes.js";
 import { editedCopiesOf } from "../provision/index.js";
 import { gitAt, type Session } from "../session.js";
@@ -105,5 +105,30 @@ function refuseOperation(record: WorktreeRecord): void {
     `finish it in ${record.path} (${finish}), then run \`wt release ${record.id}\` again`,
     { id: record.id, operation: op },
     "in-progress",
+  );
+}
+
+/**
+ * Refuses a release whose switch back to the base would overwrite a file on disk that the base
+ * tracks and HEAD (`head`, 40 hex) does not: an ignored `config.local` the branch stopped
+ * tracking is overwritten by `git switch` without a word (git-checkout(1), "--overwrite-ignore":
+ * the default). The files wt brought (copies, links, the env file) are left out: the release
+ * deletes them before it switches.
+ * @throws DirtyWorktreeError (exit 5, `details.files`)
+ */
+export async function refuseOverwrite(
+  session: Session,
+  record: WorktreeRecord,
+  head: string,
+  base: string,
+): Promise<void> {
+  const own = [record.envFile, ...record.included.map((e) => e.path)];
+  const mine = (p: string) => own.some((o) => p === o || p.startsWith(`${o}/`));
+  const files = presentOnDisk(record.path, await addedPaths(gitAt(session), head, base)).filter((p) => !mine(p));
+  if (files.length === 0) return;
+  throw new DirtyWorktreeError(
+    `worktree ${record.id} has files the base ${record.base} tracks and its HEAD does not (${files.length}): ${files.slice(0, 10).join(", ")}; switching back to the base would overwrite them, so nothing was reset`,
+    `move them out of ${record.path}, then run \`wt release ${record.id}\` again (or \`wt cleanup ${record.id}\`)`,
+    { id: record.id, files },
   );
 }

@@ -23,7 +23,7 @@ import { gitAt, openSession, type Session } from "../session.js";
 import { deleteRecord, readRecord, type WorktreeRecord } from "../state.js";
 import { executeSteps } from "../steps/execute.js";
 import { planOf, type Step } from "../steps/step.js";
-import { refuseHeldWork } from "./release-check.js";
+import { refuseHeldWork, refuseOverwrite } from "./release-check.js";
 import { freeSlotNumber, POOL_LOCK_REASON, readPoolRecords, slotPath, writePoolRecord } from "./state.js";
 
 export interface ReleaseOptions {
@@ -169,6 +169,10 @@ async function releaseSteps(
         records.map((r) => r.n),
       );
   result.slot = free?.folder ?? null;
+  const headAt = entries.find((e) => path.resolve(e.path) === record.path)?.head ?? null;
+  // Put back: the switch to the base must not overwrite an ignored file the agent made.
+  if (free !== null && headAt !== null && headAt !== baseCommit)
+    await refuseOverwrite(session, record, headAt, baseCommit);
   // Removed rather than put back: its ignored files go too, so cleanup's refusals hold
   // (`cleanup.protect`, repositories of their own inside ignored folders); no flag overrides.
   if (free === null) await auditWorktreeFiles(session, record, false, "");
@@ -179,7 +183,6 @@ async function releaseSteps(
     "record",
   ]);
   const at = gitAt(session, record.path, ctx.signal);
-  const headAt = entries.find((e) => path.resolve(e.path) === record.path)?.head ?? null;
   const steps: Step[] = [
     ...teardown.filter((s) => s.kind !== "release"),
     ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path, warn)),
