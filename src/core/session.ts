@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { currentBranch, fetchRemote, originHead, revParseHead } from "../git/refs.js";
-import { listRemotes, type RepoContext, refExists, resolveRepo } from "../git/repo.js";
+import { currentBranch, fetchRemote, originCandidates, originRefs, revParseHead } from "../git/refs.js";
+import { listRemotes, type RepoContext, resolveRepo } from "../git/repo.js";
 import type { Env, GitAt } from "../git/run.js";
 import type { ConfigFlags, WtConfig } from "./config.js";
 import type { WtContext } from "./context.js";
@@ -71,11 +71,11 @@ export async function defaultBase(repo: RepoContext, env: Env): Promise<string> 
   const at = { cwd: repo.mainPath, env };
   const [remotes, branch] = await Promise.all([sessionRemotes(repo, env), currentBranch(at)]);
   if (remotes.includes("origin")) {
-    const head = await originHead(at);
+    const names = originCandidates(branch);
+    const { head, present } = await originRefs(at, names);
     if (head) return head;
-    for (const name of [branch, "main", "master"]) {
-      if (name && (await refExists(at, `refs/remotes/origin/${name}`))) return `origin/${name}`;
-    }
+    const name = names.find((n) => present.has(n));
+    if (name) return `origin/${name}`;
   }
   return branch ?? (await revParseHead(at));
 }

@@ -1,12 +1,12 @@
 import { lstatSync } from "node:fs";
 import path from "node:path";
-import { CURRENT_BRANCH_ARGS } from "./refs.js";
+import { CURRENT_BRANCH_ARGS, originCandidates, originRefsArgs } from "./refs.js";
 import { GIT_VERSION_ARGS, REMOTES_ARGS, REPO_FACTS_ARGS } from "./repo.js";
-import { type Env, startEarlyGit } from "./run.js";
+import { type EarlyEnd, type Env, startEarlyGit } from "./run.js";
 
 /**
  * What a verb reads first: `repository`, the git version and where the repository is (every
- * verb); `create`, also the main worktree's remotes and branch (its default base).
+ * verb); `create`, also the main worktree's remotes and branch, then origin's refs (its default base).
  */
 export type EarlyScope = "repository" | "create";
 
@@ -27,9 +27,26 @@ export async function startEarlyReads(cwd: string, env: Env, scope: EarlyScope):
     startEarlyGit(REPO_FACTS_ARGS, { cwd, env, discover: true }),
   ];
   if (scope === "create" && isDirectory(path.join(cwd, ".git"))) {
-    ends.push(startEarlyGit(REMOTES_ARGS, { cwd, env }), startEarlyGit(CURRENT_BRANCH_ARGS, { cwd, env }));
+    const remotes = startEarlyGit(REMOTES_ARGS, { cwd, env });
+    const branch = startEarlyGit(CURRENT_BRANCH_ARGS, { cwd, env });
+    ends.push(
+      remotes,
+      branch,
+      Promise.all([remotes, branch]).then(([r, b]) => startOriginRefs(r, b, cwd, env)),
+    );
   }
   await Promise.all(ends);
+}
+
+/**
+ * Once the remotes and the branch are known, the one read of origin's refs the default base
+ * makes (`originRefs`, from `defaultBase`), started with the very argv it will use: it waited
+ * for the modules of the verb otherwise. Nothing when there is no `origin`.
+ */
+function startOriginRefs(remotes: EarlyEnd, branch: EarlyEnd, cwd: string, env: Env): Promise<unknown> | undefined {
+  if (remotes.exitCode !== 0 || !remotes.stdout.split("\n").includes("origin")) return undefined;
+  const name = branch.exitCode === 0 && branch.stdout.trim() ? branch.stdout.trim() : null;
+  return startEarlyGit(originRefsArgs(originCandidates(name)), { cwd, env });
 }
 
 function isDirectory(p: string): boolean {

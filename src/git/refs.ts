@@ -26,10 +26,46 @@ export async function currentBranch(at: GitAt): Promise<string | null> {
   return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : null;
 }
 
-/** What `refs/remotes/origin/HEAD` points at (`origin/main`), or null when it is not set. */
-export async function originHead(at: GitAt): Promise<string | null> {
-  const r = await git(["symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"], { ...at, okCodes: [1, 128] });
-  return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+/**
+ * The branches of origin the default base tries after origin's HEAD, in order (docs/contract.md,
+ * "Zero-config defaults"): the main worktree's branch (`branch`, null when detached), `main`, `master`.
+ */
+export function originCandidates(branch: string | null): string[] {
+  return [...new Set([...(branch ? [branch] : []), "main", "master"])];
+}
+
+/**
+ * The argv of `originRefs(names)`: `git for-each-ref` of `refs/remotes/origin/HEAD` and of
+ * `refs/remotes/origin/<name>` for each of `names` (each once), printing each ref that exists
+ * with the ref a symbolic one points at. A pattern without a glob character matches that ref
+ * exactly or the refs below it (git-for-each-ref(1), `<pattern>`); a branch name holds no glob
+ * character (git-check-ref-format(1)). Exported for the early run of `startEarlyReads`.
+ */
+export function originRefsArgs(names: readonly string[]): string[] {
+  const refs = ["HEAD", ...names].map((n) => `refs/remotes/origin/${n}`);
+  return ["for-each-ref", "--format=%(refname)%00%(symref:short)", ...new Set(refs)];
+}
+
+/**
+ * In one git process: what `refs/remotes/origin/HEAD` points at (`origin/main`; null when it
+ * is not set, or names no commit: git skips a broken ref), and which of `names` have a
+ * remote-tracking branch `origin/<name>`.
+ * @throws GitError (exit 6).
+ */
+export async function originRefs(
+  at: GitAt,
+  names: readonly string[],
+): Promise<{ head: string | null; present: Set<string> }> {
+  const out = await gitOut(originRefsArgs(names), at);
+  const prefix = "refs/remotes/origin/";
+  let head: string | null = null;
+  const present = new Set<string>();
+  for (const line of out.split("\n")) {
+    const [ref, symref] = line.split("\0");
+    if (ref === `${prefix}HEAD`) head = symref || null;
+    else if (ref?.startsWith(prefix)) present.add(ref.slice(prefix.length));
+  }
+  return { head, present };
 }
 
 /** `git fetch --quiet --no-write-fetch-head <remote>`. @throws GitError (exit 6); InterruptedError. */

@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { withRepoLock } from "../../src/core/lock.js";
+import { defaultBase } from "../../src/core/session.js";
 import { startEarlyReads } from "../../src/git/early.js";
 import { GitError } from "../../src/git/errors.js";
 import { currentBranch, ignoredUntracked } from "../../src/git/refs.js";
@@ -97,6 +98,19 @@ describe("startEarlyReads (what create starts while it loads)", () => {
     // Taken once: the next calls read the repository as it is now.
     expect(await listRemotes(at)).toEqual(["late"]);
     expect(await currentBranch(at)).toBe("other");
+  });
+
+  it("then reads origin's refs the way the default base asks (one for-each-ref), taken once", async () => {
+    repo.git("remote", "add", "origin", repo.main);
+    repo.git("update-ref", "refs/remotes/origin/main", "HEAD");
+    const session = { cwd: repo.main, env };
+    // Resolves once every read it started has ended, the chained one included.
+    await startEarlyReads(repo.main, env, "create");
+    repo.git("update-ref", "refs/remotes/origin/master", "HEAD");
+    repo.git("update-ref", "-d", "refs/remotes/origin/main");
+    const repoContext = { mainPath: repo.main } as Parameters<typeof defaultBase>[0];
+    expect(await defaultBase(repoContext, session.env)).toBe("origin/main");
+    expect(await defaultBase(repoContext, session.env)).toBe("origin/master");
   });
 
   it("starts only the repository's location for release and cleanup", async () => {
