@@ -1,6 +1,7 @@
 import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import { rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { LimitFunction } from "p-limit";
 import { hiddenEdits } from "../git/hidden-edits.js";
 import { indexFileOfSync, indexMarks } from "../git/index-marks.js";
 import type { Env } from "../git/run.js";
@@ -52,7 +53,9 @@ export async function hiddenEditPaths(
         if (settled(st as BigIntStats)) next[folder] = key;
         return [];
       }
-      return hiddenEdits({ cwd: folder, env }).then(
+      limiter ??= newLimiter();
+      const limit = await limiter;
+      return limit(() => hiddenEdits({ cwd: folder, env })).then(
         (h) => h.map((x) => x.path),
         () => null,
       );
@@ -60,6 +63,19 @@ export async function hiddenEditPaths(
   );
   if (!sameKeys(known, next)) await writeCache(file, next);
   return counts;
+}
+
+/**
+ * How many marked worktrees are checked at once: each check is up to two git processes (`git
+ * ls-files`, `git hash-object`), and 50 sparse worktrees at once would start 100. p-limit is
+ * loaded only when an index marks an entry (most do not).
+ */
+const MARKED_AT_ONCE = 4;
+let limiter: Promise<LimitFunction> | undefined;
+
+async function newLimiter(): Promise<LimitFunction> {
+  const { default: pLimit } = await import("p-limit");
+  return pLimit(MARKED_AT_ONCE);
 }
 
 /** How old an index must be to be remembered (ns): more than any file system's time granularity here (FAT: 2 s). */

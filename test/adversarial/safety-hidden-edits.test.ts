@@ -440,3 +440,39 @@ describe("wt status's memory of indexes that mark nothing (hiddenEditPaths)", ()
     expect(Object.keys(memory())).toEqual([repo.main]);
   });
 });
+
+describe("wt status checks marked worktrees a few at a time", () => {
+  it("10 worktrees that mark a file: each edit found, never more than 4 listings of marked files at once", async () => {
+    repo = makeRepo({ files: { "a.txt": "a\n" } });
+    const stateDir = path.join(repo.root, "state");
+    mkdirSync(stateDir);
+    // A git in front of the real one that logs when each `ls-files` starts and ends, and holds it 0.2 s.
+    const bin = path.join(repo.root, "bin");
+    mkdirSync(bin);
+    const log = path.join(repo.root, "ls-files.log");
+    const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(
+      path.join(bin, "git"),
+      `#!/bin/sh\ncase " $* " in *" ls-files "*) echo + >> '${log}'; sleep 0.2; '${realGit}' "$@"; r=$?; echo - >> '${log}'; exit $r;; esac\nexec '${realGit}' "$@"\n`,
+    );
+    chmodSync(path.join(bin, "git"), 0o755);
+    const folders = Array.from({ length: 10 }, (_, i) => {
+      const folder = path.join(repo.root, `w${i}`);
+      gitSync(repo.main, "worktree", "add", "-q", "--detach", folder);
+      gitSync(folder, "update-index", "--skip-worktree", "a.txt");
+      writeFileSync(path.join(folder, "a.txt"), `edit ${i}\n`);
+      return folder;
+    });
+    const e = { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`, HOME: process.env.HOME ?? "" };
+    expect(await hiddenEditPaths(folders, e, stateDir, false)).toEqual(folders.map(() => ["a.txt"]));
+    let running = 0;
+    let most = 0;
+    const marks = readFileSync(log, "utf8").split("\n").filter(Boolean);
+    for (const m of marks) {
+      running += m === "+" ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect(marks.filter((m) => m === "+")).toHaveLength(10);
+    expect(most).toBe(4);
+  });
+});
