@@ -1,5 +1,5 @@
 import { lstatSync, type Stats } from "node:fs";
-import { lstat, realpath, rm } from "node:fs/promises";
+import { lstat, realpath, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { SwappedWorktreeError, UnsafePathError } from "./errors.js";
@@ -89,8 +89,16 @@ export async function removeBelow(root: string, target: string, warn: (m: string
     warn(`not deleting ${target}: ${through.replace(/^refusing to write [^:]*: /, "")}`);
     return false;
   }
-  await rm(target, { recursive: true, force: true });
+  // A file or link: unlink(2) alone, so a refusal is its own (EPERM for `chattr +i`), not the
+  // ENOTDIR of a recursive rm that tried the file as a folder next.
+  const st = await lstatOrNull(target);
+  if (st !== null && !st.isDirectory()) await unlink(target).catch(ignoreMissing);
+  else await rm(target, { recursive: true, force: true });
   return true;
+}
+
+function ignoreMissing(e: NodeJS.ErrnoException): void {
+  if (e.code !== "ENOENT") throw e;
 }
 
 /**

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult } from "../../src/index.js";
@@ -231,6 +232,27 @@ describe("wt release never loses work", () => {
     expect(readFileSync(path.join(made.path, "config.local"), "utf8")).toBe("THE AGENT'S OWN\n");
     expect(readFileSync(path.join(made.path, ".env"), "utf8")).toBe("SECRET=1\n");
     rmSync(path.join(made.path, "config.local"));
+    expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
+  });
+
+  it("a copy it cannot delete (chattr +i): exit 3 naming EPERM, the release undone (link and info/exclude back), and it goes once fixed", async (ctx) => {
+    repo = setUp({ include: { symlink: ["node_modules"] } });
+    mkdirSync(path.join(repo.main, "node_modules"));
+    writeFileSync(path.join(repo.main, ".worktreeinclude"), ".env\nnode_modules\n");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    const copy = path.join(made.path, ".env");
+    if (spawnSync("chattr", ["+i", copy]).status !== 0) ctx.skip();
+    try {
+      const run = await runWt(repo.main, ["release", "1", "--json"]);
+      expect(run.code, run.stderr).toBe(3);
+      expect(json<ErrorJson>(run).error.message).toContain("EPERM");
+      // Undone: the worktree is as it was, with nothing of wt's showing in git status.
+      expect(readlinkSync(path.join(made.path, "node_modules"))).toBe(path.join(repo.main, "node_modules"));
+      expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+    } finally {
+      spawnSync("chattr", ["-i", copy]);
+    }
     expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
   });
 

@@ -35,6 +35,8 @@ export const excludesProvisioner: Provisioner = {
       kind: "excludes",
       title: "remove its info/exclude entries",
       run: () => removeExcludes(session.repo.commonDir, record.id),
+      // A later step failing (a release whose copy cannot be deleted) leaves wt's files hidden again.
+      undo: () => setExcludes(session.repo.commonDir, record.id, record.excludes),
     },
   ],
 };

@@ -1,4 +1,4 @@
-import { unlink } from "node:fs/promises";
+import { readlink, symlink, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { WtContext } from "../context.js";
 import {
@@ -58,17 +58,24 @@ export const includesProvisioner: Provisioner = {
   teardown: (record) =>
     record.included
       .filter((i) => i.mode === "symlink")
-      .map(
-        (l): Step => ({
+      .map((l): Step => {
+        const at = path.join(record.path, l.path);
+        let target: string | null = null;
+        return {
           kind: "unlink",
           title: `unlink ${l.path} (never followed)`,
           // Checked to still be a link, and never followed.
           run: async () => {
-            const at = path.join(record.path, l.path);
-            if ((await lstatOrNull(at))?.isSymbolicLink()) await unlink(at);
+            if (!(await lstatOrNull(at))?.isSymbolicLink()) return;
+            target = await readlink(at);
+            await unlink(at);
           },
-        }),
-      ),
+          // A later step failing: the link comes back as it was, unless something took its place.
+          undo: async () => {
+            if (target !== null && (await lstatOrNull(at)) === null) await symlink(target, at);
+          },
+        };
+      }),
 };
 
 /** Copies or links one `.worktreeinclude` entry and records it (with a fingerprint for copied files). */
