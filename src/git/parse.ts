@@ -138,8 +138,21 @@ export function splitNul(output: string): string[] {
 }
 
 /**
+ * Splits the output of several runs of a git command whose output holds no NUL (`rev-list
+ * --count`, `rev-parse`), each followed by `\0\x01wt-end <exit code>\0` (`gitInEach`), into
+ * one output per run, as git wrote it.
+ */
+export function splitTextRuns(output: string): { output: string; code: number }[] {
+  const parts = output.split(/\0\x01wt-end (\d+)\0/);
+  const runs: { output: string; code: number }[] = [];
+  // split() with a capture group: text, code, text, code, ..., the text after the last marker.
+  for (let i = 0; i + 1 < parts.length; i += 2) runs.push({ output: parts[i] as string, code: Number(parts[i + 1]) });
+  return runs;
+}
+
+/**
  * Splits the output of several `git status --porcelain=v2 -z` runs, each followed by a
- * `\x01wt-end <exit code>` field (`statusMany`), into one output per run. A status entry
+ * `\x01wt-end <exit code>` field (`statusMany`; empty fields, the NUL before it, are skipped), into one output per run. A status entry
  * never starts with \x01, and the original path of a rename (the NUL field after a `2 `
  * entry) is skipped over, whatever its name.
  * @returns per run: its output (NUL-terminated entries, as git wrote them) and exit code.

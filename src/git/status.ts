@@ -1,5 +1,5 @@
 import { type HiddenEdit, hiddenEdits } from "./hidden-edits.js";
-import { parseStatusV2, type StatusEntry, splitStatusRuns } from "./parse.js";
+import { parseStatusV2, type StatusEntry, splitStatusRuns, splitTextRuns } from "./parse.js";
 import { type Env, type GitAt, git, gitEnvCommand } from "./run.js";
 
 /** `git status` as `wt status` reads it: porcelain v2, NUL-separated (git-status(1)). */
@@ -15,14 +15,15 @@ export interface FolderJob {
 
 /**
  * The POSIX shell loop that runs one group: arguments come in pairs (folder, last argument or
- * empty), and every run is followed by a `\x01wt-end <exit code>` NUL-terminated field, which no
- * porcelain entry or count can start with. `fixed` is wt's own constant arguments, never user data.
+ * empty), and every run is followed by a NUL, then a `\x01wt-end <exit code>` NUL-terminated
+ * field, which no porcelain entry or count can start with (the NUL before it puts it at the
+ * start of a field also after output that is not NUL-terminated, a count of `rev-list`). `fixed` is wt's own constant arguments, never user data.
  * Each git gets the folder's parent as `GIT_CEILING_DIRECTORIES`, as `git()` gives it (see
  * `GitOptions.discover`): a worktree whose `.git` is gone fails rather than answering for the
  * repository around it; `${d%/*}` costs no process.
  */
 function groupScript(fixed: readonly string[]): string {
-  return `while [ "$#" -gt 1 ]; do d=$1; a=$2; shift 2; c=\${d%/*}; case $c in *:*) c=;; esac; GIT_CEILING_DIRECTORIES=\${c:-/} git -C "$d" ${fixed.join(" ")} \${a:+"$a"}; printf '\\001wt-end %d\\0' "$?"; done`;
+  return `while [ "$#" -gt 1 ]; do d=$1; a=$2; shift 2; c=\${d%/*}; case $c in *:*) c=;; esac; GIT_CEILING_DIRECTORIES=\${c:-/} git -C "$d" ${fixed.join(" ")} \${a:+"$a"}; printf '\\0\\001wt-end %d\\0' "$?"; done`;
 }
 
 /**
@@ -80,7 +81,7 @@ async function runGroup(env: Env, args: readonly string[], jobs: readonly Folder
         env,
         discover: true, // the script sets each git's ceiling
       });
-      const runs = splitStatusRuns(r.stdout);
+      const runs = args.includes("-z") ? splitStatusRuns(r.stdout) : splitTextRuns(r.stdout);
       if (runs.length === jobs.length) return runs.map((run) => (run.code === 0 ? run.output : null));
     } catch {
       // No sh here (or it was killed): one git process per job below.

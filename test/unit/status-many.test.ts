@@ -109,6 +109,25 @@ describe("gitInEach", () => {
     expect(existsSync(pwned)).toBe(false);
   });
 
+  it("counts of rev-list (output without NULs) come back from the sh groups, not one git process per folder from Node", async () => {
+    const folders = sevenWorktrees();
+    const main = (repo as TestRepo).main;
+    gitSync(folders[1] as string, "commit", "-q", "--allow-empty", "-m", "ahead");
+    // A git in front of the real one that logs its arguments: the groups run `git -C <folder>`.
+    scratch = mkdtempSync(path.join(tmpdir(), "wt-gitlog-"));
+    const log = path.join(scratch, "log");
+    const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(path.join(scratch, "git"), `#!/bin/sh\necho "$1" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, PATH: `${scratch}${path.delimiter}${process.env.PATH ?? ""}` };
+    const jobs = folders.map((cwd) => ({ cwd, lastArg: `${gitSync(main, "rev-parse", "main")}...HEAD` }));
+    const out = await gitInEach(["rev-list", "--left-right", "--count", "--end-of-options"], jobs, env, 2);
+    expect(out[0]).toBe("0\t0\n");
+    expect(out[1]).toBe("0\t1\n");
+    expect(out).toHaveLength(7);
+    const calls = execFileSync("cat", [log], { encoding: "utf8" }).split("\n").filter(Boolean);
+    expect(calls).toEqual(folders.map(() => "-C"));
+  });
+
   it("refuses fixed arguments that are not plain words (they become script text)", async () => {
     await expect(gitInEach(["status", "$(id)"], [{ cwd: "/" }], process.env)).rejects.toThrow(/not a plain argument/);
   });
