@@ -143,6 +143,7 @@ export function splitNul(output: string): string[] {
  * one output per run, as git wrote it.
  */
 export function splitTextRuns(output: string): { output: string; code: number }[] {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the marker is made of control characters
   const parts = output.split(/\0\x01wt-end (\d+)\0/);
   const runs: { output: string; code: number }[] = [];
   // split() with a capture group: text, code, text, code, ..., the text after the last marker.

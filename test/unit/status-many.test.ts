@@ -117,7 +117,9 @@ describe("gitInEach", () => {
     scratch = mkdtempSync(path.join(tmpdir(), "wt-gitlog-"));
     const log = path.join(scratch, "log");
     const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-    writeFileSync(path.join(scratch, "git"), `#!/bin/sh\necho "$1" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
+    writeFileSync(path.join(scratch, "git"), `#!/bin/sh\necho "$1" >> '${log}'\nexec '${realGit}' "$@"\n`, {
+      mode: 0o755,
+    });
     const env = { ...process.env, PATH: `${scratch}${path.delimiter}${process.env.PATH ?? ""}` };
     const jobs = folders.map((cwd) => ({ cwd, lastArg: `${gitSync(main, "rev-parse", "main")}...HEAD` }));
     const out = await gitInEach(["rev-list", "--left-right", "--count", "--end-of-options"], jobs, env, 2);
