@@ -2,8 +2,9 @@ import path from "node:path";
 import type { StatusEntry, WorktreeEntry } from "../git/parse.js";
 import { aheadCount, commitsOnlyOn, unreachableCommits, worktreeOwnRefs } from "../git/refs.js";
 import { refExists } from "../git/repo.js";
-import { shortStatusLine, statusPorcelain } from "../git/status.js";
-import { worktreeAdminDir } from "../git/worktree-link.js";
+import type { GitAt } from "../git/run.js";
+import { shortStatusLine, stagedInAdminDir, statusPorcelain } from "../git/status.js";
+import { adminDirNaming, looseWorktreeRefs, worktreeAdminDir } from "../git/worktree-link.js";
 import { auditWorktreeFiles } from "./cleanup-files.js";
 import { checkSubmodules } from "./cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "./create-lock.js";
@@ -61,9 +62,67 @@ async function checkSafe(
     const moved = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
     if (moved) throw new WorktreeMovedError(record.id, record.path, record.branch, moved.path);
   }
-  if ((await lstatOrNull(record.path)) === null || entry === null) return;
+  if (entry === null) return;
+  if ((await lstatOrNull(record.path)) === null) return refuseGoneFolderWork(session, record, entry);
   await refuseUncommitted(session, record);
   await refuseOwnCommits(session, record, entry, "or pass --force to lose them");
+}
+
+/** What a worktree whose folder is gone still holds in its admin dir (`goneFolderWork`). */
+export interface GoneFolderWork {
+  admin: string;
+  /** Commits of its detached HEAD and per-worktree refs that no branch, tag or remote-tracking ref reaches. */
+  lost: string[];
+  /** Its index holds staged changes. */
+  staged: boolean;
+  /** One sentence: what it holds. */
+  what: string;
+}
+
+/**
+ * A folder gone (moved with `mv`, deleted) that git still lists keeps its HEAD, index and
+ * per-worktree refs in its admin dir, which `git worktree remove` deletes: the commits of its
+ * detached HEAD and of those refs no branch, tag or remote-tracking ref reaches, and whether
+ * its index holds staged changes. null when it holds neither (or git has no admin dir for it).
+ * @param at the main worktree; `folder` absolute, as git lists it
+ * @throws GitError (exit 6)
+ */
+export async function goneFolderWork(
+  at: GitAt,
+  commonDir: string,
+  folder: string,
+  entry: WorktreeEntry,
+): Promise<GoneFolderWork | null> {
+  const admin = adminDirNaming(commonDir, folder);
+  if (admin === null) return null;
+  const own = looseWorktreeRefs(admin);
+  const head = entry.detached && entry.head ? [entry.head] : [];
+  const [lost, staged] = await Promise.all([
+    unreachableCommits(at, [...head, ...own.map((r) => r.commit)]),
+    stagedInAdminDir(at, admin),
+  ]);
+  if (lost.length === 0 && staged !== true) return null;
+  const what =
+    lost.length > 0
+      ? `${lost.length} commit(s) no branch holds (${lost.slice(0, 10).join(" ")})`
+      : "staged changes in its index";
+  return { admin, lost, staged: staged === true, what };
+}
+
+/**
+ * Refuses to remove a worktree whose folder is gone while its admin dir holds work
+ * (`goneFolderWork`): a moved folder can still be tied back with `git worktree repair`.
+ * @throws DirtyWorktreeError (exit 5, code `unreachable-commits` or `dirty`)
+ */
+async function refuseGoneFolderWork(session: Session, record: WorktreeRecord, entry: WorktreeEntry): Promise<void> {
+  const work = await goneFolderWork(gitAt(session), session.repo.commonDir, record.path, entry);
+  if (work === null) return;
+  throw new DirtyWorktreeError(
+    `the folder of worktree ${record.id} (${record.path}) is gone, but git still holds ${work.what} for it in ${work.admin}, which removing it deletes`,
+    `if you moved the folder: \`git worktree repair <its new folder>\` (then \`wt doctor --fix\` records the move); else ${work.lost.length > 0 ? "save them with `git branch <name> <commit>`" : "they are lost"} or pass --force`,
+    { id: record.id, commits: work.lost, staged: work.staged },
+    work.lost.length > 0 ? "unreachable-commits" : "dirty",
+  );
 }
 
 /** The commits only the worktree holds: its detached HEAD's and its per-worktree refs' tips. */

@@ -3,8 +3,9 @@ import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { removeMissingWorktree, unlockWorktree } from "../git/worktree.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
+import { type GoneFolderWork, goneFolderWork } from "./cleanup-check.js";
 import { createLockOwner } from "./create-lock.js";
-import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
+import { type DoctorCheck, type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { shQuote, worktreeVariables, writeEnvFile } from "./envfile.js";
 import { excludeBlockIds, removeExcludes, setExcludes } from "./exclude.js";
 import { isInside } from "./fs-safe.js";
@@ -62,6 +63,8 @@ export async function folderMissing(
     });
   }
   const { stateDir, commonDir } = facts.repo;
+  const work = await goneFolderWork(facts.at, commonDir, record.path, entry);
+  if (work !== null) return heldByGone(base, work, record.path);
   const hasBlock = (await excludeBlockIds(commonDir)).includes(record.id);
   const commands = [
     ...(ownLock
@@ -85,6 +88,22 @@ export async function folderMissing(
       },
     },
   );
+}
+
+/**
+ * The finding, with no fix, for a registration whose folder is gone but whose admin dir holds
+ * work (`goneFolderWork`): removing it would lose that.
+ */
+export function heldByGone(
+  base: Pick<DoctorCheck, "check" | "severity" | "id" | "path">,
+  work: GoneFolderWork,
+  folder: string,
+): Finding {
+  return finding({
+    ...base,
+    message: `the folder is gone, but git still holds ${work.what} for it in ${work.admin}; removing the registration would lose them, so there is no fix`,
+    hint: `if you moved the folder: \`git worktree repair <its new folder>\`, then \`wt doctor --fix\`; else save what you need (\`git branch <name> <commit>\`), then \`git worktree remove ${shQuote(folder)}\``,
+  });
 }
 
 /**

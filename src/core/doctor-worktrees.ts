@@ -3,8 +3,9 @@ import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { removeMissingWorktree } from "../git/worktree.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
+import { goneFolderWork } from "./cleanup-check.js";
 import { createLockOwner } from "./create-lock.js";
-import { exists, folderMissing, forgetRecord, movedWorktree, recheckGone } from "./doctor-repair.js";
+import { exists, folderMissing, forgetRecord, heldByGone, movedWorktree, recheckGone } from "./doctor-repair.js";
 import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { shQuote } from "./envfile.js";
 import { excludeBlockIds } from "./exclude.js";
@@ -71,7 +72,7 @@ export async function checkWorktrees(facts: DoctorFacts, healthy: WorktreeRecord
     else healthy.push(record);
   }
   if (facts.ids.length === 0) {
-    for (const entry of linked) if (!claimed.has(entry)) out.push(checkUnmanagedEntry(facts, entry));
+    for (const entry of linked) if (!claimed.has(entry)) out.push(await checkUnmanagedEntry(facts, entry));
     out.push(...strayFolders(facts, linked));
   }
   return out;
@@ -162,7 +163,7 @@ async function staleRecord(facts: DoctorFacts, record: WorktreeRecord): Promise<
 }
 
 /** A registration no record has: unmanaged (folder there) or prunable (folder gone). */
-function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Finding {
+async function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Promise<Finding> {
   const base = { id: null, path: entry.path };
   if (exists(entry.path)) {
     return finding({
@@ -184,6 +185,8 @@ function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Finding 
     });
   }
   const main = facts.repo.mainPath;
+  const work = await goneFolderWork(facts.at, facts.repo.commonDir, entry.path, entry);
+  if (work !== null) return heldByGone({ ...base, check: "git-prunable", severity: "warning" }, work, entry.path);
   return finding(
     {
       ...base,

@@ -156,3 +156,17 @@ export async function aheadBehindInEach(
     return m ? { behind: Number(m[1]), ahead: Number(m[2]) } : null;
   });
 }
+
+/**
+ * Whether the index of the worktree whose admin dir is `admin` holds staged changes
+ * (`git --git-dir=<admin> diff-index --cached --quiet HEAD`: exit 1), which needs no working
+ * tree: for a worktree whose folder is gone, whose index goes with its admin dir.
+ * @returns null when git cannot tell (no HEAD commit, a damaged index)
+ */
+export async function stagedInAdminDir(at: GitAt, admin: string): Promise<boolean | null> {
+  const r = await git(["--git-dir", admin, "diff-index", "--cached", "--quiet", "HEAD", "--"], {
+    ...at,
+    okCodes: [1, 128],
+  });
+  return r.exitCode === 0 ? false : r.exitCode === 1 ? true : null;
+}

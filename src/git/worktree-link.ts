@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -37,6 +37,61 @@ export function worktreeAdminDir(commonDir: string, folder: string): string | nu
 export function hasModulesDir(commonDir: string, folder: string): boolean {
   const admin = worktreeAdminDir(commonDir, folder);
   return admin !== null && existsSync(path.join(admin, "modules"));
+}
+
+/**
+ * The admin dir (`<commonDir>/worktrees/<id>`) whose `gitdir` file names `<folder>/.git`, read
+ * from the admin dirs alone: for a worktree whose folder is gone (moved with `mv`, deleted), where
+ * `worktreeAdminDir` has no `.git` file to start from. null when none does.
+ */
+export function adminDirNaming(commonDir: string, folder: string): string | null {
+  const root = path.join(commonDir, "worktrees");
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return null;
+  }
+  const want = path.resolve(folder, ".git");
+  for (const name of names) {
+    const admin = path.join(root, name);
+    try {
+      const back = readFileSync(path.join(admin, "gitdir"), "utf8").trim();
+      if (path.resolve(admin, back) === want) return admin;
+    } catch {
+      // Not an admin dir of a worktree (or unreadable): not this one.
+    }
+  }
+  return null;
+}
+
+/**
+ * The commits the per-worktree refs under `<admin>/refs` name (`refs/worktree/*`,
+ * `refs/bisect/*`, `refs/rewritten/*`: gitglossary(7), "per-worktree ref"; git never packs
+ * them, so each is a loose file holding an object id), read in process: for a worktree whose
+ * folder is gone, where git cannot be run in it. A symbolic ref (`ref: ...`) names another ref
+ * and is left out. `{ ref, commit }`, refs relative to `<admin>` (`refs/worktree/keep`).
+ */
+export function looseWorktreeRefs(admin: string): { ref: string; commit: string }[] {
+  const found: { ref: string; commit: string }[] = [];
+  const walk = (rel: string) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(path.join(admin, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(child);
+      else if (e.isFile()) {
+        const text = readFileSync(path.join(admin, child), "utf8").trim();
+        if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(text)) found.push({ ref: child, commit: text });
+      }
+    }
+  };
+  walk("refs");
+  return found;
 }
 
 function linkCheck(commonDir: string, folder: string): string | { admin: string } {

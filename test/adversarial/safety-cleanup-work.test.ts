@@ -356,3 +356,58 @@ describe("item 13: a worktree whose create is still running its postCreate hooks
     expect(existsSync(made.path)).toBe(false);
   });
 });
+
+describe("a worktree whose folder is gone (moved with mv) while git still keeps its HEAD and index", () => {
+  it("cleanup refuses (exit 5) a detached commit or staged changes only its admin dir holds; doctor --fix offers no fix; once repaired, nothing was lost", async () => {
+    repo = makeRepo();
+    configure(repo);
+    const made = await create(repo, "1");
+    gitSync(made.path, "switch", "-q", "--detach");
+    writeFileSync(path.join(made.path, "b.txt"), "detached work\n");
+    gitSync(made.path, "add", "b.txt");
+    gitSync(made.path, "commit", "-q", "-m", "detached b");
+    const commit = gitSync(made.path, "rev-parse", "HEAD");
+    const moved = path.join(repo.root, "moved-1");
+    renameSync(made.path, moved);
+
+    const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    const err = json<ErrorJson>(run).error;
+    expect(err.code).toBe("unreachable-commits");
+    expect(err.commits).toEqual([commit]);
+    expect(err.hint).toContain("git worktree repair");
+    const doctor = await runWt(repo.main, ["doctor", "--fix", "--json"]);
+    const row = json<{ checks: { check: string; fix: unknown; message: string }[] }>(doctor).checks.find(
+      (f) => f.check === "folder-missing",
+    );
+    expect(row?.fix).toBeNull();
+    expect(row?.message).toContain("1 commit(s) no branch holds");
+
+    // Staged changes only (the commit saved on a branch): still refused, code dirty.
+    gitSync(moved, "worktree", "repair");
+    gitSync(moved, "branch", "saved");
+    writeFileSync(path.join(moved, "c.txt"), "staged\n");
+    gitSync(moved, "add", "c.txt");
+    renameSync(moved, made.path);
+    gitSync(repo.main, "worktree", "repair", made.path);
+    renameSync(made.path, moved);
+    const staged = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(staged.code, staged.stderr).toBe(5);
+    expect(json<ErrorJson>(staged).error).toMatchObject({ code: "dirty", staged: true });
+
+    // Tied back: the worktree is whole, its index and commit there.
+    gitSync(moved, "worktree", "repair");
+    expect(gitSync(moved, "diff", "--cached", "--name-only")).toBe("c.txt");
+    expect(gitSync(repo.main, "rev-parse", "saved")).toBe(commit);
+  });
+
+  it("a folder deleted by hand on its branch, nothing staged: cleanup goes as before (exit 0)", async () => {
+    repo = makeRepo();
+    configure(repo);
+    const made = await create(repo, "1");
+    rmSync(made.path, { recursive: true, force: true });
+    const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(worktreePaths(repo.main)).not.toContain(made.path);
+  });
+});
