@@ -227,8 +227,10 @@ async function createNew(session: Session, ctx: WtContext, w: NewWorktree): Prom
   const { record } = plan;
   const out: NewOutcome = { head: plan.how.kind === "new" ? plan.baseCommit : "" };
   const choice = w.pool ? await chooseSlot(session, ctx, plan, early, w.warn) : null;
-  if (choice?.slot) record.pool = { warmKey: choice.slot.warmKey };
-  else if (choice) w.warn(`no idle pool slot to claim (${choice.reason}): a normal create`);
+  if (choice?.slot) {
+    const { warmKey, warmFiles } = choice.slot;
+    record.pool = { warmKey, ...(warmFiles ? { warmFiles } : {}) };
+  } else if (choice) w.warn(`no idle pool slot to claim (${choice.reason}): a normal create`);
   const hooks = w.hooks
     ? hookSteps("postCreate", session.config.hooks.postCreate, ctx, { cwd: record.path, vars: plan.vars })
     : [];

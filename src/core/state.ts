@@ -84,7 +84,7 @@ export interface WorktreeRecord {
    */
   madeFolder?: string;
   /** Set when the worktree is a claimed pool slot (`wt release` gives it back): its warm key. */
-  pool?: { warmKey: string };
+  pool?: { warmKey: string; warmFiles?: string[] };
   /**
    * True when `wt adopt` made an existing worktree (plain git, Codex, Cursor) a managed one:
    * wt made neither the folder nor the branch. `branch` is "" when its HEAD was detached.

@@ -271,3 +271,66 @@ describe("wt release never loses work", () => {
     expect(existsSync(path.join(next.path, "package-lock.json"))).toBe(true);
   });
 });
+
+describe("wt pool drain and fill never delete or overwrite work left in a slot", () => {
+  type PoolDoc = { removed: string[]; warnings: string[] };
+  const nestedRepo = (folder: string) => {
+    mkdirSync(folder, { recursive: true });
+    gitSync(folder, "init", "-q");
+    writeFileSync(path.join(folder, "f"), "x\n");
+    gitSync(folder, "add", "f");
+    gitSync(folder, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "nested");
+  };
+
+  it("a protected file and a repository of its own a claimer left (kept by its release) stop drain; what the warm commands made does not", async () => {
+    repo = setUp({ pool: { size: 1, warm: ["mkdir -p cache/tool && echo W=1 > cache/.env.warm && git init -q cache/tool"] } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    nestedRepo(path.join(made.path, "data", "nested"));
+    writeFileSync(path.join(made.path, "data", ".env.secret"), "MINE\n");
+    const released = await wtJson<{ slot: string }>(repo.main, ["release", "1", "--json"]);
+    const drained = await wtJson<PoolDoc>(repo.main, ["pool", "drain", "--json"]);
+    expect(drained.removed).toEqual([]);
+    expect(drained.warnings.join("\n")).toContain("data/.env.secret");
+    expect(drained.warnings.join("\n")).toContain("data/nested");
+    expect(readFileSync(path.join(released.slot, "data", ".env.secret"), "utf8")).toBe("MINE\n");
+    // Once the claimer's files are gone, the warm state (cache/.env.warm, cache/tool's repository) is no reason to keep it.
+    rmSync(path.join(released.slot, "data"), { recursive: true });
+    const again = await wtJson<PoolDoc>(repo.main, ["pool", "drain", "--json"]);
+    expect(again.removed).toEqual([released.slot]);
+  });
+
+  it("an idle slot whose own ref (refs/worktree/*) alone holds a commit is left by drain", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const slot = json<{ slots: { path: string }[] }>(await runWt(repo.main, ["pool", "status", "--json"])).slots[0]
+      ?.path as string;
+    const base = gitSync(slot, "rev-parse", "HEAD");
+    writeFileSync(path.join(slot, "w.txt"), "work\n");
+    gitSync(slot, "add", "w.txt");
+    gitSync(slot, "commit", "-q", "-m", "work in the slot");
+    const work = gitSync(slot, "rev-parse", "HEAD");
+    gitSync(slot, "update-ref", "refs/worktree/keep", "HEAD");
+    gitSync(slot, "switch", "-q", "--detach", base);
+    const drained = await wtJson<PoolDoc>(repo.main, ["pool", "drain", "--json"]);
+    expect(drained.removed).toEqual([]);
+    expect(drained.warnings.join("\n")).toContain("refs/worktree/keep");
+    expect(gitSync(slot, "rev-parse", "refs/worktree/keep")).toBe(work);
+  });
+
+  it("fill does not move a slot to a base that now tracks a file the slot has on disk (git switch would overwrite it)", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    mkdirSync(path.join(made.path, "cache"));
+    writeFileSync(path.join(made.path, "cache", "notes.md"), "precious\n");
+    const released = await wtJson<{ slot: string }>(repo.main, ["release", "1", "--json"]);
+    mkdirSync(path.join(repo.main, "cache"));
+    writeFileSync(path.join(repo.main, "cache", "notes.md"), "tracked now\n");
+    gitSync(repo.main, "add", "-f", "cache/notes.md");
+    gitSync(repo.main, "commit", "-q", "-m", "track cache/notes.md");
+    const filled = await wtJson<PoolDoc>(repo.main, ["pool", "fill", "--json"]);
+    expect(filled.warnings.join("\n")).toContain("cache/notes.md");
+    expect(readFileSync(path.join(released.slot, "cache", "notes.md"), "utf8")).toBe("precious\n");
+  });
+});

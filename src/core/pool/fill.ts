@@ -1,10 +1,13 @@
 import { addDetachedWorktree, switchDetach } from "../../git/pool.js";
+import { unreachableCommits, worktreeOwnRefs } from "../../git/refs.js";
 import { listWorktrees, resolveCommit } from "../../git/repo.js";
 import { statusPorcelain } from "../../git/status.js";
 import { removeWorktree } from "../../git/worktree.js";
+import { worktreeAdminDir } from "../../git/worktree-link.js";
 import { lockTimeoutMs, type WtContext } from "../context.js";
 import { BaseNotFoundError } from "../errors.js";
 import { lockedSignal, withRepoLock } from "../lock.js";
+import { slotHeldFiles } from "../provision/checkout-audit.js";
 import { defaultBase, fetchBaseRemote, gitAt, type Session } from "../session.js";
 import { readRecords } from "../state.js";
 import type { Step } from "../steps/step.js";
@@ -58,10 +61,30 @@ export async function poolSlots(session: Session, base: PoolBase | null): Promis
   return views;
 }
 
-/** True when nothing runs in the slot and `git status` shows it clean: wt may remove it. */
-export async function slotUnused(session: Session, folder: string): Promise<boolean> {
-  if ((await processProbe(session.repo.mainPath, session.env))(folder).length > 0) return false;
-  return (await statusPorcelain(gitAt(session, folder))).length === 0;
+/**
+ * Why wt may not remove or move the slot of `record`, or null when it may: a process runs in
+ * it, `git status` shows a change, its own refs (`refs/worktree/*`) hold commits no branch,
+ * tag or remote-tracking ref reaches, or it holds files its warm commands did not make that
+ * cleanup protects (`slotHeldFiles` less `record.warmFiles`: `cleanup.protect` matches,
+ * repositories inside ignored folders: a previous claimer's, kept by its release).
+ */
+export async function slotInUse(session: Session, record: PoolRecord): Promise<string | null> {
+  const folder = record.path;
+  if ((await processProbe(session.repo.mainPath, session.env))(folder).length > 0) return "a process runs in it";
+  if ((await statusPorcelain(gitAt(session, folder))).length > 0) return "git status shows changes";
+  const admin = worktreeAdminDir(session.repo.commonDir, folder);
+  const own = admin === null ? [] : await worktreeOwnRefs(gitAt(session, folder), admin);
+  const lost = await unreachableCommits(
+    gitAt(session),
+    own.map((r) => r.commit),
+  );
+  if (lost.length > 0)
+    return `its own refs hold ${lost.length} commit(s) no branch holds (${own.map((r) => r.ref).join(", ")})`;
+  const warm = new Set(record.warmFiles ?? []);
+  const held = (await slotHeldFiles(session, folder)).filter((f) => !warm.has(f));
+  if (held.length > 0)
+    return `it holds files its warm commands did not make: ${held.slice(0, 5).join(", ")}${held.length > 5 ? " …" : ""}`;
+  return null;
 }
 
 /** Removes an idle or stale slot (the folder, its registration and its pool record). */

@@ -310,6 +310,7 @@ function returnStep(
         baseCommit: to.baseCommit,
         warmKey: record.pool?.warmKey ?? "",
         state: "idle",
+        ...(record.pool?.warmFiles ? { warmFiles: record.pool.warmFiles } : {}),
         pid: process.pid,
         createdAt: new Date().toISOString(),
       });

@@ -27,6 +27,12 @@ export interface PoolRecord {
   warmKey: string;
   /** `warming`: made, its warm commands not yet all succeeded (pid runs them); `idle`: claimable. */
   state: "warming" | "idle";
+  /**
+   * The files deleting the slot would lose that its warm commands made (`slotHeldFiles` right
+   * after warming: ignored files matching `cleanup.protect`, repositories inside ignored
+   * folders); anything else of that kind found later is someone's work, and the slot is kept.
+   */
+  warmFiles?: string[];
   pid: number;
   createdAt: string;
 }

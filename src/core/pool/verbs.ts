@@ -1,6 +1,9 @@
 import path from "node:path";
+import { addedPaths } from "../../git/merge.js";
 import { afterSecondOf, refreshIndex } from "../../git/pool.js";
 import type { WtContext } from "../context.js";
+import { presentOnDisk } from "../fs-safe.js";
+import { slotHeldFiles } from "../provision/checkout-audit.js";
 import { hookSteps } from "../provision/hooks.js";
 import { gitAt, openSession, type Session } from "../session.js";
 import { executeSteps } from "../steps/execute.js";
@@ -13,7 +16,7 @@ import {
   type PoolStatus,
   poolSlots,
   removeSlotStep,
-  slotUnused,
+  slotInUse,
   withPoolLock,
 } from "./fill.js";
 import { freeSlot } from "./release.js";
@@ -95,11 +98,20 @@ async function fillSteps(
     // A slot another fill is warming counts: two fills at once do not make twice the slots.
     if (view?.state === "idle" || view?.reason === "warming") fresh++;
     if (view?.state !== "stale" || view.reason === "warming") continue;
-    if (!(await slotUnused(session, r.path))) {
-      warn(`stale pool slot ${r.path} is in use or has changes; left in place`);
+    const inUse = await slotInUse(session, r);
+    if (inUse !== null) {
+      warn(`stale pool slot ${r.path} is left in place: ${inUse}`);
       continue;
     }
     if (r.state === "idle" && r.warmKey === base.warmKey) {
+      // git switch overwrites ignored files the new commit tracks (git-checkout(1), --overwrite-ignore).
+      const inTheWay = presentOnDisk(r.path, await addedPaths(gitAt(session), r.baseCommit, base.commit));
+      if (inTheWay.length > 0) {
+        warn(
+          `stale pool slot ${r.path} is left in place: the base now tracks files it has on disk (${inTheWay.slice(0, 5).join(", ")})`,
+        );
+        continue;
+      }
       // Only the base moved: its warm state still fits, so the slot follows the base.
       steps.push(advanceSlotStep(session, r, base));
       fresh++;
@@ -154,7 +166,9 @@ async function warmAndMark(
   await withPoolLock(session, ctx, "wt pool fill", async () => {
     for (const r of readPoolRecords(session.repo.stateDir)) {
       if (warmed.includes(r.n) && r.state === "warming" && r.pid === process.pid) {
-        await writePoolRecord(session.repo.stateDir, { ...r, state: "idle" });
+        // What the warm commands made that cleanup would protect: not someone's work later.
+        const warmFiles = await slotHeldFiles(session, r.path);
+        await writePoolRecord(session.repo.stateDir, { ...r, state: "idle", warmFiles });
       }
     }
   });
@@ -231,9 +245,11 @@ export async function drainPool(ctx: WtContext, options: { dryRun?: boolean }): 
       const view = views.find((v) => v.path === r.path);
       if (view?.state === "damaged") warn(`pool slot ${r.path} is damaged (${view.reason}); left in place`);
       else if (view?.reason === "warming") warn(`pool slot ${r.path} is still warming; left in place`);
-      else if (!(await slotUnused(session, r.path)))
-        warn(`pool slot ${r.path} is in use or has changes; left in place`);
-      else steps.push(removeSlotStep(session, r, view?.state ?? "idle"));
+      else {
+        const inUse = await slotInUse(session, r);
+        if (inUse !== null) warn(`pool slot ${r.path} is left in place: ${inUse}`);
+        else steps.push(removeSlotStep(session, r, view?.state ?? "idle"));
+      }
     }
     if (!options.dryRun) await executeSteps(steps, { signal: lc.signal, onStep: lc.onProgress, onWarning: warn });
     return steps;

@@ -1,9 +1,9 @@
 import type { Dirent } from "node:fs";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { ignoredPaths } from "../../git/ignored.js";
+import { ignoredPaths, untrackedMatching } from "../../git/ignored.js";
 import { compareText } from "../names.js";
-import { gitAt } from "../session.js";
+import { gitAt, type Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
 import type { AuditReport, AuditScope, IgnoredRemoved } from "./types.js";
 
@@ -76,4 +76,25 @@ async function countFiles(
     }
   }
   return n;
+}
+
+/**
+ * What deleting a pool slot (`folder`, no worktree record) would lose that `git status` does not
+ * show: its ignored files matching `protect` (gitignore syntax, `cleanup.protect`) and the git
+ * repositories of their own inside its ignored folders (`countFiles`), as paths relative to it.
+ * The warm state is among them when the warm commands made such files; `wt pool fill` records
+ * what it found right after warming (`PoolRecord.warmFiles`) so that only what came later counts.
+ * @throws GitError (exit 6)
+ */
+export async function slotHeldFiles(session: Session, folder: string): Promise<string[]> {
+  const at = gitAt(session, folder);
+  const [matching, ignored] = await Promise.all([
+    untrackedMatching(at, session.config.cleanup.protect),
+    ignoredPaths(at),
+  ]);
+  const nested: string[] = [];
+  for (const entry of ignored) {
+    if (entry.isDirectory) await countFiles(path.join(folder, entry.path), entry.path, () => false, nested);
+  }
+  return [...new Set([...matching, ...nested])].sort(compareText);
 }
