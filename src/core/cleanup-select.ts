@@ -1,4 +1,6 @@
+import path from "node:path";
 import { commitsOwn } from "../git/integrated.js";
+import type { WorktreeEntry } from "../git/parse.js";
 import { listRemotes, listWorktrees, refExists } from "../git/repo.js";
 import { checkWorktree, notIntegratedReason } from "./cleanup-check.js";
 import { checkNotInProgress } from "./cleanup-guards.js";
@@ -37,7 +39,7 @@ export async function selectAndCheck(run: CleanupRun): Promise<CheckedWorktree[]
   for (const record of targets) {
     try {
       checkNotInProgress(session.repo.stateDir, record);
-      const left = options.merged ? await mergedSkip(session, record, remotes) : null;
+      const left = options.merged ? await mergedSkip(session, checkedOut(record, entries), remotes) : null;
       if (left) run.result.skipped.push(left);
       else checked.push(await checkWorktree(session, record, entries, options.force === true));
     } catch (e) {
@@ -71,6 +73,16 @@ async function settleAll(run: CleanupRun, checked: readonly CheckedWorktree[]): 
     }
   }
   return settled;
+}
+
+/**
+ * `record` with the branch its worktree has checked out, when that is another one (the agent
+ * renamed the branch, or switched to a new one): `--merged` judges the work the worktree holds,
+ * not a recorded name (a merged or deleted recorded branch said nothing about it).
+ */
+function checkedOut(record: WorktreeRecord, entries: readonly WorktreeEntry[]): WorktreeRecord {
+  const entry = entries.find((e) => path.resolve(e.path) === record.path);
+  return entry?.branch && entry.branch !== record.branch ? { ...record, branch: entry.branch } : record;
 }
 
 /**

@@ -283,7 +283,9 @@ describe("wt pool drain and fill never delete or overwrite work left in a slot",
   };
 
   it("a protected file and a repository of its own a claimer left (kept by its release) stop drain; what the warm commands made does not", async () => {
-    repo = setUp({ pool: { size: 1, warm: ["mkdir -p cache/tool && echo W=1 > cache/.env.warm && git init -q cache/tool"] } });
+    repo = setUp({
+      pool: { size: 1, warm: ["mkdir -p cache/tool && echo W=1 > cache/.env.warm && git init -q cache/tool"] },
+    });
     await wtJson(repo.main, ["pool", "fill", "--json"]);
     const made = await claim(repo, "1");
     nestedRepo(path.join(made.path, "data", "nested"));

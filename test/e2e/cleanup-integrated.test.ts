@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CleanupResult, CreateResult } from "../../src/index.js";
@@ -55,6 +55,31 @@ describe("wt cleanup --merged: the integration rule", () => {
     expect(r.removed).toMatchObject([{ id: "101", branchDeleted: true }]);
     expect(existsSync(w.path)).toBe(false);
     expect(branchExists(repo.main, w.branch)).toBe(false);
+  });
+
+  it("judges the branch the worktree has checked out: renamed, or a new one after the recorded one merged, with unmerged commits: skipped, its ignored files kept", async () => {
+    repo = setup();
+    const renamed = await create(repo, "101");
+    gitSync(renamed.path, "branch", "-m", renamed.branch, "agent/better-name");
+    commitIn(renamed.path, "a.txt", "unmerged\n");
+    const switched = await create(repo, "102");
+    commitIn(switched.path, "b.txt", "merged\n");
+    repo.git("merge", "-q", "--no-ff", "-m", "merge 102", switched.branch);
+    gitSync(switched.path, "switch", "-q", "-c", "agent/next");
+    commitIn(switched.path, "c.txt", "not merged\n");
+    mkdirSync(path.join(renamed.path, "scratch"));
+    writeFileSync(path.join(renamed.path, "scratch", "notes.md"), "mine\n");
+    const r = await cleanupMerged(repo);
+    expect(r.removed).toEqual([]);
+    expect(r.skipped.map((s) => [s.id, s.code])).toEqual([
+      ["101", "not-integrated"],
+      ["102", "not-integrated"],
+    ]);
+    expect(r.skipped[0]?.reason).toContain("agent/better-name");
+    expect(readFileSync(path.join(renamed.path, "scratch", "notes.md"), "utf8")).toBe("mine\n");
+    // Once that branch is merged too, --merged removes it.
+    repo.git("merge", "-q", "--no-ff", "-m", "merge next", "agent/next");
+    expect((await cleanupMerged(repo)).removed.map((w) => w.id)).toEqual(["102"]);
   });
 
   it("removes cherry-picked and rebase-merged worktrees, and deletes their branches", async () => {
