@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, symlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, readlink, realpath, symlink } from "node:fs/promises";
 import path from "node:path";
 import type { Ignore } from "ignore";
 import { ignoredUntracked } from "../git/refs.js";
@@ -204,9 +204,24 @@ export async function bringEntry(
   if (entry.mode === "symlink") {
     await symlink(source, target, entry.isDirectory ? "dir" : "file");
   } else {
-    await copyTree(source, target, signal);
+    await copyTree(await copySource(source, target, worktree), target, signal);
   }
   return true;
+}
+
+/**
+ * What a copy of `source` copies: `source` itself (a symlink verbatim, as `cp -a`), unless it is
+ * a symlink that would lead the copy out of `worktree`: an absolute link, or a
+ * relative one climbing out (`.env -> /home/me/app/config/dev.env`, into the main worktree),
+ * whose copy would have every write in the worktree change the main worktree's file. Then the
+ * file (or folder) it names is copied instead, as `cp` without `-P` does.
+ */
+async function copySource(source: string, target: string, worktree: string): Promise<string> {
+  if (!(await lstatOrNull(source))?.isSymbolicLink()) return source;
+  const text = await readlink(source);
+  if (!path.isAbsolute(text) && isInside(worktree, path.resolve(path.dirname(target), text))) return source;
+  // A link to nothing is copied as it is: there is no content to copy.
+  return realpath(source).catch(() => source);
 }
 
 const HASH_LIMIT = 1024 * 1024;

@@ -108,6 +108,24 @@ describe(".worktreeinclude: copy and symlink", () => {
     ]);
   });
 
+  it("a copied entry that is a symlink out of the worktree (absolute, into the main worktree) is copied as its content; a relative one inside stays a link", async () => {
+    repo = setup({
+      ".gitignore": ".env\n.env.rel\n",
+      ".worktreeinclude": ".env\n.env.rel\n",
+      "config/dev.env": "DB=dev\n",
+    });
+    symlinkSync(path.join(repo.main, "config", "dev.env"), path.join(repo.main, ".env"));
+    symlinkSync("config/dev.env", path.join(repo.main, ".env.rel"));
+    const r = await create(repo, "101");
+    const copy = path.join(r.path, ".env");
+    expect(lstatSync(copy).isFile()).toBe(true);
+    expect(readFileSync(copy, "utf8")).toBe("DB=dev\n");
+    writeFileSync(copy, "DB=agent\n");
+    expect(readFileSync(path.join(repo.main, "config", "dev.env"), "utf8")).toBe("DB=dev\n");
+    expect(gitSync(repo.main, "status", "--porcelain")).toBe("");
+    expect(readlinkSync(path.join(r.path, ".env.rel"))).toBe("config/dev.env");
+  });
+
   it("a copied folder keeps inner symlinks verbatim and file modes", async () => {
     repo = setup({ ".gitignore": "tools/\n", ".worktreeinclude": "tools/\n" });
     const script = repo.write("tools/run.sh", "#!/bin/sh\necho hi\n");
