@@ -86,6 +86,17 @@ export async function settleLiveProcesses(
       `ask their owner to stop them, or pass --force to leave them running; \`wt ps ${target.id}\` lists them`,
     );
   }
+  // Held by a port alone (neither its folder nor its WT_ID): a server someone started
+  // elsewhere that `wt doctor` calls foreign; --reap stops only the worktree's own.
+  const portOnly = live.filter((p) => p.why.every((w) => w.startsWith("port:")));
+  if (portOnly.length > 0) {
+    throw new LiveProcessesError(
+      target.id,
+      portOnly.map(row),
+      `worktree ${target.id}: process(es) listen on its ports but were not started from it (no working directory inside, no WT_ID): --reap stops only the worktree's own`,
+      `stop them yourself if they are yours to stop, or pass --force to leave them running; \`wt ps ${target.id}\` lists them`,
+    );
+  }
   await reap(
     live.map((p) => p.pid),
     policy.env,

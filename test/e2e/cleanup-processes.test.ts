@@ -79,16 +79,30 @@ describe("wt cleanup with live processes", () => {
     expect(http.exitCode).toBeNull();
   });
 
-  it("--reap stops them (SIGTERM) and removes the worktree", async () => {
+  it("--reap stops the worktree's own (SIGTERM: started in it) and removes the worktree", async () => {
     const folder = await setup();
     const sleep = await sleeper(folder);
-    const http = await server(repo.root);
+    const http = await server(folder);
     const run = await runWt(repo.main, ["cleanup", "101", "--reap", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     expect(json<{ removed: { id: string }[] }>(run).removed.map((r) => r.id)).toEqual(["101"]);
     expect(await exited(sleep)).toBe("SIGTERM");
     expect(await exited(http)).toBe("SIGTERM");
     expect(existsSync(folder)).toBe(false);
+  });
+
+  it("--reap never stops a listener on its port started elsewhere (what wt doctor calls foreign): exit 4, nothing stopped", async () => {
+    const folder = await setup();
+    const sleep = await sleeper(folder);
+    const http = await server(repo.root);
+    const run = await runWt(repo.main, ["cleanup", "101", "--reap", "--json"]);
+    expect(run.code, run.stderr).toBe(4);
+    const err = json<Refusal>(run).error;
+    expect(err.processes.map((p) => p.pid)).toEqual([http.pid]);
+    expect(err.message).toContain("not started from it");
+    expect(http.exitCode).toBeNull();
+    expect(sleep.exitCode).toBeNull();
+    expect(existsSync(folder)).toBe(true);
   });
 
   it("--force removes the worktree and leaves them running, warned; --all skips it with code processes", async () => {
