@@ -248,8 +248,9 @@ async function buildRow(
     listeningPorts(record?.ports ?? {}, listeners),
     Promise.all((record?.databases ?? []).map(async (db) => ({ ...db, size: await sizeOf(db.path) }))),
   ]);
-  // No answer where git should have given one: unknown, not 0 (issue 9, item 17).
-  const unknown = broken !== null || (canRunGit && output === null);
+  // No answer where git should have given one: unknown, not 0 (issue 9, item 17); nor for a
+  // folder that is gone (moved with mv, it may hold anything).
+  const unknown = broken !== null || !exists || (canRunGit && output === null);
   const changes = unknown ? null : (output ?? 0);
   if (unknown && broken === null) {
     reason = `${reason ? `${reason}; ` : ""}git status failed in this folder (or the check of its marked files did), so its changes are unknown`;
