@@ -287,7 +287,15 @@ async function cleanupMerged(ctx: WtContext, result: MergeResult, warn: (m: stri
     try {
       const r = await cleanupWorktrees(ctx, { ids: [id] });
       cleaned.push(...r.removed.map((w) => w.id));
-      for (const w of r.removed) if (!w.branchDeleted) warn(`${w.id}: branch ${w.branch} kept: ${w.branchKept}`);
+      for (const w of r.removed) {
+        if (!w.branchDeleted) warn(`${w.id}: branch ${w.branch} kept: ${w.branchKept}`);
+        // What a plain `wt cleanup` lists (docs/contract.md: ignored files are always shown).
+        const gone = [
+          ...(w.editedCopies ?? []).map((f) => `${f} (a copy edited since)`),
+          ...w.ignoredRemoved.map((g) => (g.path.endsWith("/") ? `${g.path} (${g.files} files)` : g.path)),
+        ];
+        if (gone.length > 0) warn(`${w.id}: deleted with the worktree, not wt's own: ${gone.join(", ")}`);
+      }
     } catch (e) {
       if (!(e instanceof WtError)) throw e;
       warn(`cleanup of ${id} refused: ${e.message}`);

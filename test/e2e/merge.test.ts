@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CleanupResult, CreateResult, MergeResult } from "../../src/index.js";
@@ -337,6 +337,22 @@ describe("wt merge never loses what the target's worktree holds (adversarial run
       expect(head(repo)).toBe(before);
     },
   );
+
+  it("--cleanup names the ignored files it deleted with a worktree, as wt cleanup lists them", async () => {
+    repo = setup();
+    repo.write(".gitignore", "scratch/\n*.db\n");
+    repo.commitAll("ignore scratch");
+    const p101 = await create(repo, "101");
+    commitIn(p101, "a.txt", "a\n");
+    mkdirSync(path.join(p101, "scratch"));
+    writeFileSync(path.join(p101, "scratch", "n.txt"), "k\n");
+    writeFileSync(path.join(p101, "local.db"), "x");
+    const doc = await wtJson<MergeResult>(repo.main, ["merge", "101", "--cleanup", "--json"]);
+    expect(doc.cleaned).toEqual(["101"]);
+    const line = doc.warnings.find((w) => w.startsWith("101: deleted with the worktree"));
+    expect(line).toContain("local.db");
+    expect(line).toContain("scratch/ (1 files)");
+  });
 
   it("refuses (exit 5) to merge a worktree whose only change is a hidden edit (--skip-worktree), as it refuses any uncommitted one", async () => {
     repo = setup();
