@@ -18,6 +18,12 @@ export function removalSteps(
   out: RemovalOutcome,
 ): Step[] {
   const { record, files } = checked;
+  const leftInPlace = checked.entry === null && folderExists;
+  if (leftInPlace && record.databases.length > 0) {
+    warn(
+      `${record.id}: its databases stay with the folder left in place: ${record.databases.map((d) => d.path).join(", ")}`,
+    );
+  }
   return [
     ...files.edited.map(
       (p): Step => ({
@@ -33,9 +39,19 @@ export function removalSteps(
         run: async () => {},
       }),
     ),
-    ...teardownSteps(record, { session, checked, fate, folderExists, warn, out }),
+    ...teardownSteps(record, { session, checked, fate, folderExists, warn, out }).filter(
+      (s) => !(leftInPlace && INSIDE_OR_USED.includes(s.kind)),
+    ),
   ];
 }
+
+/**
+ * Teardown steps a folder left in place keeps from: git no longer lists it (moved away and
+ * back after a `git worktree prune`, say), so cleanup leaves the folder, and so its links, its
+ * copies and its databases (inside it or outside: it may still be someone's worktree that uses
+ * them) stay with it.
+ */
+const INSIDE_OR_USED: readonly Step["kind"][] = ["unlink", "delete-database", "delete-file"];
 
 /** `notes/ (12 files)`, or a file's own path. */
 export function describeIgnored(row: IgnoredRemoved): string {

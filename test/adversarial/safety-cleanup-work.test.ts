@@ -411,3 +411,24 @@ describe("a worktree whose folder is gone (moved with mv) while git still keeps 
     expect(worktreePaths(repo.main)).not.toContain(made.path);
   });
 });
+
+describe("a folder git no longer lists (moved away, pruned, moved back)", () => {
+  it("cleanup leaves the folder and everything in it, its database included (a warning says so)", async () => {
+    repo = makeRepo();
+    configure(repo, { databases: [{ path: "data/app.duckdb" }] });
+    const made = await create(repo, "1");
+    const db = path.join(made.path, "data", "app.duckdb");
+    expect(existsSync(db)).toBe(true);
+    writeFileSync(path.join(made.path, "notes.txt"), "not committed\n");
+    const away = path.join(repo.root, "away");
+    renameSync(made.path, away);
+    gitSync(repo.main, "worktree", "prune");
+    renameSync(away, made.path);
+    const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = json<{ warnings: string[] }>(run);
+    expect(doc.warnings.join("\n")).toContain("left in place");
+    expect(existsSync(db)).toBe(true);
+    expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("not committed\n");
+  });
+});
