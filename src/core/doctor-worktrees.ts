@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { removeMissingWorktree } from "../git/worktree.js";
-import { worktreeLinkProblem } from "../git/worktree-link.js";
+import { worktreeAdminDir, worktreeLinkProblem } from "../git/worktree-link.js";
 import { goneFolderWork } from "./cleanup-check.js";
 import { createLockOwner } from "./create-lock.js";
 import { exists, folderMissing, forgetRecord, heldByGone, movedWorktree, recheckGone } from "./doctor-repair.js";
@@ -86,9 +86,27 @@ function movedEntry(facts: DoctorFacts, linked: WorktreeEntry[], record: Worktre
   if (exists(record.path)) return null;
   return (
     linked.find(
-      (e) => e.branch === record.branch && exists(e.path) && !facts.records.some((r) => samePath(r.path, e.path)),
+      (e) =>
+        e.branch === record.branch &&
+        exists(e.path) &&
+        !facts.records.some((r) => samePath(r.path, e.path)) &&
+        sameAdminDir(facts, e.path, record.path),
     ) ?? null
   );
+}
+
+/**
+ * Whether the worktree at `now` is the one made at `was`, moved: `git worktree move` keeps
+ * its admin dir, which `git worktree add` named after the folder's name (`issue-1`, or
+ * `issue-11` and on when that was taken: builtin/worktree.c). A worktree the user added
+ * afresh on the same branch gets an admin dir of its own name, and is not taken over.
+ */
+function sameAdminDir(facts: DoctorFacts, now: string, was: string): boolean {
+  const admin = worktreeAdminDir(facts.repo.commonDir, now);
+  if (admin === null) return false;
+  const name = path.basename(admin);
+  const base = path.basename(was);
+  return name === base || (name.startsWith(base) && /^\d+$/.test(name.slice(base.length)));
 }
 
 async function checkRecord(

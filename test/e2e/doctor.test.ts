@@ -108,6 +108,23 @@ describe("wt doctor: record, folder and git's list held against each other", () 
     expect(status.worktrees.find((w) => w.id === "101")).toMatchObject({ path: moved, managed: true });
   });
 
+  it("a worktree the user added afresh on the record's branch (the old one gone and pruned) is not taken for a move: its env file is never rewritten", async () => {
+    await setup("101");
+    rmSync(folderOf("101"), { recursive: true, force: true });
+    repo.git("worktree", "prune");
+    const mine = path.join(repo.root, "mywork");
+    repo.git("worktree", "add", "-q", mine, "feature/issue-101");
+    writeFileSync(path.join(mine, ".env.local"), "MY_OWN_SECRET=abc\n");
+    const fixed = await doctor("--fix");
+    expect(fixed.doc.checks.map((c) => c.check)).not.toContain("moved");
+    expect(readFileSync(path.join(mine, ".env.local"), "utf8")).toBe("MY_OWN_SECRET=abc\n");
+    const record = existsSync(recordFile("101")) ? JSON.parse(readFileSync(recordFile("101"), "utf8")) : null;
+    expect(record?.path).not.toBe(mine);
+    // And no cleanup of 101 reaches the user's worktree.
+    await runWt(repo.main, ["cleanup", "101", "--json"]);
+    expect(readFileSync(path.join(mine, ".env.local"), "utf8")).toBe("MY_OWN_SECRET=abc\n");
+  });
+
   it("a stray folder in the worktrees folder: orphan-folder; --fix never deletes it", async () => {
     await setup("101");
     const stray = path.join(repo.root, "app-worktrees", "issue-777");
