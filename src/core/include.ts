@@ -204,24 +204,27 @@ export async function bringEntry(
   if (entry.mode === "symlink") {
     await symlink(source, target, entry.isDirectory ? "dir" : "file");
   } else {
-    await copyTree(await copySource(source, target, worktree), target, signal);
+    await copyTree(await copySource(source, target, worktree, mainPath), target, signal);
   }
   return true;
 }
 
 /**
  * What a copy of `source` copies: `source` itself (a symlink verbatim, as `cp -a`), unless it is
- * a symlink that would lead the copy out of `worktree`: an absolute link, or a
- * relative one climbing out (`.env -> /home/me/app/config/dev.env`, into the main worktree),
- * whose copy would have every write in the worktree change the main worktree's file. Then the
- * file (or folder) it names is copied instead, as `cp` without `-P` does.
+ * a symlink that would lead the copy out of `worktree` into the main worktree (`mainPath`): an
+ * absolute link, or a relative one climbing out (`.env -> /home/me/app/config/dev.env`), whose
+ * copy would have every write in the worktree change the main worktree's file. Then the file
+ * (or folder) it names is copied instead, as `cp` without `-P` does.
  */
-async function copySource(source: string, target: string, worktree: string): Promise<string> {
+async function copySource(source: string, target: string, worktree: string, mainPath: string): Promise<string> {
   if (!(await lstatOrNull(source))?.isSymbolicLink()) return source;
   const text = await readlink(source);
   if (!path.isAbsolute(text) && isInside(worktree, path.resolve(path.dirname(target), text))) return source;
-  // A link to nothing is copied as it is: there is no content to copy.
-  return realpath(source).catch(() => source);
+  // A link to nothing is copied as it is: there is no content to copy. One to a file outside
+  // the main worktree too: wt reads nothing outside it (docs/contract.md, ".worktreeinclude").
+  const real = await realpath(source).catch(() => null);
+  const main = await realpath(mainPath).catch(() => mainPath);
+  return real !== null && isInside(main, real) ? real : source;
 }
 
 const HASH_LIMIT = 1024 * 1024;
