@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -254,6 +254,42 @@ describe("wt release never loses work", () => {
       spawnSync("chattr", ["-i", copy]);
     }
     expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
+  });
+
+  it("with --reap, a refusal of the plan (a file the base would overwrite) comes before any process is stopped", async () => {
+    repo = setUp({}, { "config.local": "from the base\n" });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    gitSync(made.path, "rm", "-q", "--cached", "config.local");
+    writeFileSync(path.join(made.path, ".gitignore"), "node_modules/\n.env\ndata\ncache/\nconfig.local\n");
+    gitSync(made.path, "commit", "-q", "-am", "config.local is local now");
+    const sleeper = spawn("sh", ["-c", "exec sleep 60"], { cwd: made.path, stdio: "ignore" });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const run = await runWt(repo.main, ["release", "1", "--reap", "--json"]);
+      expect(run.code, run.stderr).toBe(5);
+      expect(sleeper.exitCode).toBeNull();
+      expect(sleeper.signalCode).toBeNull();
+    } finally {
+      sleeper.kill("SIGKILL");
+    }
+  });
+
+  it("a copied entry that is a link to a folder of the main worktree is copied as that folder, and an edit inside it refuses the release", async () => {
+    repo = setUp();
+    mkdirSync(path.join(repo.main, "data", "fixtures"), { recursive: true });
+    writeFileSync(path.join(repo.main, "data", "fixtures", "x.json"), "{}\n");
+    symlinkSync(path.join(repo.main, "data", "fixtures"), path.join(repo.main, "fixtures"));
+    writeFileSync(path.join(repo.main, ".gitignore"), "node_modules/\n.env\ndata\ncache/\nfixtures\n");
+    writeFileSync(path.join(repo.main, ".worktreeinclude"), ".env\nfixtures\n");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    const inside = path.join(made.path, "fixtures", "x.json");
+    writeFileSync(inside, '{"edited":true}\n');
+    expect(readFileSync(path.join(repo.main, "data", "fixtures", "x.json"), "utf8")).toBe("{}\n");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(readFileSync(inside, "utf8")).toBe('{"edited":true}\n');
   });
 
   it("refuses (exit 5) a sparse checkout: the next claimer would get the slot sparse", async () => {

@@ -19,6 +19,11 @@ export interface HeldWorkChecked {
   entries: WorktreeEntry[];
   /** Initialised submodules (`populatedSubmodules`): git cannot move such a tree back into the pool. */
   submodules: string[];
+  /**
+   * Judges the live processes found (`settleLiveProcesses`: exit 4, or `--reap` stops them):
+   * the caller's last check, after its own refusals, so that none ever follows a reap.
+   */
+  settle: () => Promise<unknown>;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface HeldWorkChecked {
  * else (exit 4); no merge, rebase, cherry-pick, revert or bisect in progress, nothing `git
  * status` shows, no submodule work (`checkSubmodules`), no copy wt brought that was edited or
  * added to since (`editedCopiesOf`: a release deletes the copies) and no commit only its
- * detached HEAD or its own refs hold (`refuseOwnCommits`; exit 5: a release never resets work away); and last no live process of it (cwd
+ * detached HEAD or its own refs hold (`refuseOwnCommits`; exit 5: a release never resets work away); and, through the `settle` it returns for the caller to run last, no live process of it (cwd
  * inside, its `WT_MAIN`+`WT_ID`, a listener on its ports: exit 4 unless `policy` reaps or forces).
  * @throws WorktreeLockedError / LiveProcessesError (4), DirtyWorktreeError (5), SwappedWorktreeError (3).
  */
@@ -80,9 +85,8 @@ export async function refuseHeldWork(
   }
   const submodules = await checkSubmodules(record, session.env, "");
   if (entry) await refuseOwnCommits(session, record, entry, `then run \`wt release ${record.id}\` again`);
-  // Last, so that a refusal above never follows a reap (`settleLiveProcesses`).
-  await settleLiveProcesses(target, policy, live);
-  return { entries, submodules };
+  // Last, by the caller, so that no refusal ever follows a reap (`settleLiveProcesses`).
+  return { entries, submodules, settle: () => settleLiveProcesses(target, policy, live) };
 }
 
 /** `core.sparseCheckout` in the worktree (git-sparse-checkout(1): `set` turns it on for that worktree alone). */

@@ -113,6 +113,8 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
     const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn, env: session.env };
     const checked = await refuseHeldWork(session, record, policy);
     const { steps, result } = await releaseSteps(session, c, { record, ...checked }, warn);
+    // After every refusal, the plan's too: a reap is never followed by one.
+    await checked.settle();
     if (options.dryRun) return { ...result, dryRun: true, plan: planOf(steps) };
     await executeSteps(steps, { signal: c.signal, onStep: c.onProgress, onWarning: warn });
     return result;

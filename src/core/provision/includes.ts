@@ -110,17 +110,20 @@ function includeStep(
         return;
       }
       const copy = entry.mode === "copy";
+      // A folder also when the entry was a link to one, copied as the folder it names (`bringEntry`).
+      const folder =
+        entry.isDirectory || (copy && (await lstatOrNull(path.join(worktree, entry.path)))?.isDirectory() === true);
       const fingerprint =
-        copy && !entry.isDirectory && entry.path !== config.envFile
+        copy && !folder && entry.path !== config.envFile
           ? await fingerprintFile(path.join(worktree, entry.path))
           : undefined;
       record.included.push({
         path: entry.path,
         mode: entry.mode,
         ...(fingerprint ? { fingerprint } : {}),
-        ...(copy && entry.isDirectory ? { copiedAtMs: startedMs } : {}),
+        ...(copy && folder ? { copiedAtMs: startedMs } : {}),
       });
-      if (copy && entry.isDirectory) await addToManifest(manifest, worktree, entry.path);
+      if (copy && folder) await addToManifest(manifest, worktree, entry.path);
     },
     undo: async () => {
       // Links first, and never followed: the main worktree's node_modules is at stake.
