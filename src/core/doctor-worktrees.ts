@@ -90,7 +90,7 @@ function movedEntry(facts: DoctorFacts, linked: WorktreeEntry[], record: Worktre
         e.branch === record.branch &&
         exists(e.path) &&
         !facts.records.some((r) => samePath(r.path, e.path)) &&
-        sameAdminDir(facts, e.path, record.path),
+        sameAdminDir(facts, e.path, record),
     ) ?? null
   );
 }
@@ -98,14 +98,17 @@ function movedEntry(facts: DoctorFacts, linked: WorktreeEntry[], record: Worktre
 /**
  * Whether the worktree at `now` is the one made at `was`, moved: `git worktree move` keeps
  * its admin dir, which `git worktree add` named after the folder's name (`issue-1`, or
- * `issue-11` and on when that was taken: builtin/worktree.c). A worktree the user added
+ * `issue-11` and on when that was taken: builtin/worktree.c; a claimed slot, after the slot's
+ * folder). A worktree the user added
  * afresh on the same branch gets an admin dir of its own name, and is not taken over.
  */
-function sameAdminDir(facts: DoctorFacts, now: string, was: string): boolean {
+function sameAdminDir(facts: DoctorFacts, now: string, record: WorktreeRecord): boolean {
   const admin = worktreeAdminDir(facts.repo.commonDir, now);
   if (admin === null) return false;
   const name = path.basename(admin);
-  const base = path.basename(was);
+  // A claimed pool slot was added as the slot's folder (`.pool/3`) and moved since: named `3`.
+  if (record.pool && /^\d+$/.test(name)) return true;
+  const base = path.basename(record.path);
   return name === base || (name.startsWith(base) && /^\d+$/.test(name.slice(base.length)));
 }
 

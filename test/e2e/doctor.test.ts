@@ -108,6 +108,19 @@ describe("wt doctor: record, folder and git's list held against each other", () 
     expect(status.worktrees.find((w) => w.id === "101")).toMatchObject({ path: moved, managed: true });
   });
 
+  it("a claimed pool slot moved by hand (its admin dir named after the slot) is followed as moved", async () => {
+    repo = makeRepo();
+    repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 45500 }, pool: { size: 1 } }));
+    repo.commitAll("config");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    await wtJson(repo.main, ["create", "101", "--pool", "--no-fetch", "--json"]);
+    const moved = path.join(repo.root, "elsewhere");
+    repo.git("worktree", "move", folderOf("101"), moved);
+    const fixed = await doctor("--fix");
+    expect(only(fixed.doc, "moved").fix).toMatchObject({ applied: true, error: null });
+    expect(JSON.parse(readFileSync(recordFile("101"), "utf8")).path).toBe(moved);
+  });
+
   it("a worktree the user added afresh on the record's branch (the old one gone and pruned) is not taken for a move: its env file is never rewritten", async () => {
     await setup("101");
     rmSync(folderOf("101"), { recursive: true, force: true });
