@@ -4,7 +4,7 @@ import { aheadCount, commitsOnlyOn, unreachableCommits, worktreeOwnRefs } from "
 import { refExists } from "../git/repo.js";
 import type { GitAt } from "../git/run.js";
 import { shortStatusLine, stagedInAdminDir, statusPorcelain } from "../git/status.js";
-import { adminDirNaming, looseWorktreeRefs, worktreeAdminDir } from "../git/worktree-link.js";
+import { adminDirNaming, worktreeAdminDir } from "../git/worktree-link.js";
 import { auditWorktreeFiles } from "./cleanup-files.js";
 import { checkSubmodules } from "./cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "./create-lock.js";
@@ -95,7 +95,7 @@ export async function goneFolderWork(
 ): Promise<GoneFolderWork | null> {
   const admin = adminDirNaming(commonDir, folder);
   if (admin === null) return null;
-  const own = looseWorktreeRefs(admin);
+  const own = await worktreeOwnRefs(at, admin);
   const head = entry.detached && entry.head ? [entry.head] : [];
   const [lost, staged] = await Promise.all([
     unreachableCommits(at, [...head, ...own.map((r) => r.commit)]),
@@ -136,7 +136,7 @@ interface WorktreeTips {
 /** The tips `refuseOwnCommits` and `heldByBranchOnly` ask about (reads `<admin>/refs` first, git only for a ref there). */
 async function worktreeTips(session: Session, record: WorktreeRecord, entry: WorktreeEntry): Promise<WorktreeTips> {
   const admin = worktreeAdminDir(session.repo.commonDir, record.path);
-  const own = admin === null ? [] : await worktreeOwnRefs(gitAt(session, record.path), admin);
+  const own = admin === null ? [] : await worktreeOwnRefs(gitAt(session), admin);
   const head = entry.detached && entry.head ? [entry.head] : [];
   return {
     commits: [...head, ...own.map((r) => r.commit)],

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { splitNul } from "./parse.js";
 import { type GitAt, git, gitOut } from "./run.js";
+import { looseWorktreeRefs } from "./worktree-link.js";
 
 /**
  * `git branch -D -- <branch>`.
@@ -103,15 +104,28 @@ export async function unreachableCommits(at: GitAt, commits: string | readonly s
 const WORKTREE_REF_PREFIXES = ["refs/worktree/", "refs/bisect/", "refs/rewritten/"] as const;
 
 /**
- * The per-worktree refs of the linked worktree at `at.cwd` whose admin dir is `admin`
- * (`refs/worktree/*`, `refs/bisect/*`, `refs/rewritten/*`: gitglossary(7), "per-worktree ref";
- * they live under `<admin>/refs` and go with the worktree), as `{ ref, commit }`. No git
- * process when `<admin>/refs` does not exist (git makes it only for such a ref).
+ * The per-worktree refs of the linked worktree whose admin dir is `admin` (`refs/worktree/*`,
+ * `refs/bisect/*`, `refs/rewritten/*`: gitglossary(7), "per-worktree ref"; they live under
+ * the admin dir and go with the worktree), as `{ ref, commit }`. Read in process from the loose
+ * files under `<admin>/refs` (git never packs per-worktree refs; git 2.44+ makes that folder
+ * for every worktree, so its presence says nothing); git is asked (`--git-dir=<admin>`, which
+ * needs no working tree: the folder may be gone) only for a reftable store or a file that
+ * cannot be read.
+ * @param at where git runs (the main worktree) and with what environment
  * @throws GitError (exit 6).
  */
 export async function worktreeOwnRefs(at: GitAt, admin: string): Promise<{ ref: string; commit: string }[]> {
-  if (!existsSync(path.join(admin, "refs"))) return [];
-  const out = await gitOut(["for-each-ref", "--format=%(objectname) %(refname)", ...WORKTREE_REF_PREFIXES], at);
+  if (!existsSync(path.join(admin, "reftable"))) {
+    try {
+      return looseWorktreeRefs(admin);
+    } catch {
+      // Unreadable: git answers below.
+    }
+  }
+  const out = await gitOut(
+    ["--git-dir", admin, "for-each-ref", "--format=%(objectname) %(refname)", ...WORKTREE_REF_PREFIXES],
+    at,
+  );
   return out
     .split("\n")
     .filter(Boolean)

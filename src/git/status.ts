@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { type HiddenEdit, hiddenEdits } from "./hidden-edits.js";
 import { parseStatusV2, type StatusEntry, splitStatusRuns, splitTextRuns } from "./parse.js";
 import { type Env, type GitAt, git, gitEnvCommand } from "./run.js";
@@ -164,6 +166,8 @@ export async function aheadBehindInEach(
  * @returns null when git cannot tell (no HEAD commit, a damaged index)
  */
 export async function stagedInAdminDir(at: GitAt, admin: string): Promise<boolean | null> {
+  // No index (a `worktree add` killed before it wrote one): nothing staged, not "all deleted".
+  if (!existsSync(path.join(admin, "index"))) return false;
   const r = await git(["--git-dir", admin, "diff-index", "--cached", "--quiet", "HEAD", "--"], {
     ...at,
     okCodes: [1, 128],

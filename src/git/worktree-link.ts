@@ -68,8 +68,8 @@ export function adminDirNaming(commonDir: string, folder: string): string | null
 /**
  * The commits the per-worktree refs under `<admin>/refs` name (`refs/worktree/*`,
  * `refs/bisect/*`, `refs/rewritten/*`: gitglossary(7), "per-worktree ref"; git never packs
- * them, so each is a loose file holding an object id), read in process: for a worktree whose
- * folder is gone, where git cannot be run in it. A symbolic ref (`ref: ...`) names another ref
+ * them, so each is a loose file holding an object id), read in process (`worktreeOwnRefs`
+ * asks git for a reftable store). @throws the read's error for a file it cannot read. A symbolic ref (`ref: ...`) names another ref
  * and is left out. `{ ref, commit }`, refs relative to `<admin>` (`refs/worktree/keep`).
  */
 export function looseWorktreeRefs(admin: string): { ref: string; commit: string }[] {
@@ -85,6 +85,7 @@ export function looseWorktreeRefs(admin: string): { ref: string; commit: string 
       const child = `${rel}/${e.name}`;
       if (e.isDirectory()) walk(child);
       else if (e.isFile()) {
+        // A file that cannot be read throws: the caller asks git instead.
         const text = readFileSync(path.join(admin, child), "utf8").trim();
         if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(text)) found.push({ ref: child, commit: text });
       }

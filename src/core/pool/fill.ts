@@ -73,7 +73,7 @@ export async function slotInUse(session: Session, record: PoolRecord): Promise<s
   if ((await processProbe(session.repo.mainPath, session.env))(folder).length > 0) return "a process runs in it";
   if ((await statusPorcelain(gitAt(session, folder))).length > 0) return "git status shows changes";
   const admin = worktreeAdminDir(session.repo.commonDir, folder);
-  const own = admin === null ? [] : await worktreeOwnRefs(gitAt(session, folder), admin);
+  const own = admin === null ? [] : await worktreeOwnRefs(gitAt(session), admin);
   const lost = await unreachableCommits(
     gitAt(session),
     own.map((r) => r.commit),
