@@ -80,11 +80,15 @@ export async function slotInUse(session: Session, record: PoolRecord): Promise<s
   );
   if (lost.length > 0)
     return `its own refs hold ${lost.length} commit(s) no branch holds (${own.map((r) => r.ref).join(", ")})`;
+  // Never claimed (its warm commands failed or never finished): what it holds is theirs.
+  if (record.state === "warming") return null;
   const warm = new Set(record.warmFiles ?? []);
   const held = (await slotHeldFiles(session, folder)).filter((f) => !warm.has(f));
-  if (held.length > 0)
-    return `it holds files its warm commands did not make: ${held.slice(0, 5).join(", ")}${held.length > 5 ? " …" : ""}`;
-  return null;
+  if (held.length === 0) return null;
+  const shown = `${held.slice(0, 5).join(", ")}${held.length > 5 ? " …" : ""}`;
+  // A slot made before wt recorded what its warm commands made cannot tell theirs from a claimer's.
+  const unknown = record.warmFiles === undefined ? " (wt did not record what its warm commands made)" : "";
+  return `it holds files its warm commands did not make${unknown}: ${shown}; move away what you keep, or \`git worktree remove --force --force ${folder}\``;
 }
 
 /** Removes an idle or stale slot (the folder, its registration and its pool record). */

@@ -163,12 +163,16 @@ async function warmAndMark(
     added.filter((s) => warmed.includes(s.n)),
     warn,
   );
+  // What the warm commands made that cleanup would protect (not someone's work later), read
+  // before the lock: the walk of the slot's ignored folders must not hold up other verbs.
+  const warmFiles = new Map<number, string[]>();
+  for (const slot of added.filter((s) => warmed.includes(s.n))) {
+    warmFiles.set(slot.n, await slotHeldFiles(session, slot.folder));
+  }
   await withPoolLock(session, ctx, "wt pool fill", async () => {
     for (const r of readPoolRecords(session.repo.stateDir)) {
       if (warmed.includes(r.n) && r.state === "warming" && r.pid === process.pid) {
-        // What the warm commands made that cleanup would protect: not someone's work later.
-        const warmFiles = await slotHeldFiles(session, r.path);
-        await writePoolRecord(session.repo.stateDir, { ...r, state: "idle", warmFiles });
+        await writePoolRecord(session.repo.stateDir, { ...r, state: "idle", warmFiles: warmFiles.get(r.n) ?? [] });
       }
     }
   });
