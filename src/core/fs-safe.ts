@@ -1,6 +1,8 @@
 import { lstatSync, type Stats } from "node:fs";
 import { lstat, realpath, rm, unlink } from "node:fs/promises";
 import path from "node:path";
+import { addedPaths, trackedAmong } from "../git/merge.js";
+import type { GitAt } from "../git/run.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { SwappedWorktreeError, UnsafePathError } from "./errors.js";
 
@@ -171,4 +173,20 @@ export function presentOnDisk(folder: string, rels: readonly string[]): string[]
     }
   }
   return [...found].sort();
+}
+
+/**
+ * What a checkout of `worktree` from commit `from` to `to` (40 hex each) would overwrite that
+ * is not tracked there: the paths `to` adds (`addedPaths`) that the folder has on disk
+ * (`presentOnDisk`), less those its index tracks (a tracked file `a` where `to` has `a/b`: git
+ * replaces it, and an edit of it is a change git status shows). Ignored files are among them:
+ * git overwrites those without asking (git-checkout(1), "--overwrite-ignore").
+ * @param main where `git diff-tree` runs; its environment is used in `worktree` too
+ * @throws GitError (exit 6)
+ */
+export async function filesInTheWay(main: GitAt, worktree: string, from: string, to: string): Promise<string[]> {
+  const found = presentOnDisk(worktree, await addedPaths(main, from, to));
+  if (found.length === 0) return found;
+  const tracked = await trackedAmong({ cwd: worktree, env: main.env }, found);
+  return found.filter((p) => !tracked.has(p));
 }

@@ -73,10 +73,6 @@ export async function settleLiveProcesses(
     return live;
   }
   if (!policy.reap) throw new LiveProcessesError(target.id, live.map(row));
-  if (policy.dryRun) {
-    policy.warn(`worktree ${target.id}: --reap would stop ${live.map((p) => p.pid).join(", ")}`);
-    return live;
-  }
   const foreign = live.filter((p) => !p.reapable);
   if (foreign.length > 0) {
     throw new LiveProcessesError(
@@ -96,6 +92,11 @@ export async function settleLiveProcesses(
       `worktree ${target.id}: process(es) listen on its ports but were not started from it (no working directory inside, no WT_ID): --reap stops only the worktree's own`,
       `stop them yourself if they are yours to stop, or pass --force to leave them running; \`wt ps ${target.id}\` lists them`,
     );
+  }
+  // After the refusals above: a dry run says what the real one would do.
+  if (policy.dryRun) {
+    policy.warn(`worktree ${target.id}: --reap would stop ${live.map((p) => p.pid).join(", ")}`);
+    return live;
   }
   await reap(
     live.map((p) => p.pid),

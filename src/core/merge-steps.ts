@@ -1,5 +1,4 @@
 import {
-  addedPaths,
   changedPaths,
   dirtyPaths,
   indexMatches,
@@ -12,7 +11,7 @@ import type { WorktreeEntry } from "../git/parse.js";
 import type { GitAt } from "../git/run.js";
 import type { WtContext } from "./context.js";
 import { BusyError, DirtyWorktreeError } from "./errors.js";
-import { presentOnDisk } from "./fs-safe.js";
+import { filesInTheWay } from "./fs-safe.js";
 import { runHooks } from "./hooks.js";
 import type { Step } from "./steps/step.js";
 
@@ -70,7 +69,7 @@ export async function moveSteps(m: MoveInput): Promise<Step[]> {
     const inTarget: GitAt = { cwd: wt.path, env: m.at.env };
     const overlap = overlappingPaths(await dirtyPaths(inTarget), await changedPaths(m.at, m.from, m.to));
     if (overlap.length > 0) throw dirtyTarget(m.target, wt.path, overlap);
-    const inTheWay = presentOnDisk(wt.path, await addedPaths(m.at, m.from, m.to));
+    const inTheWay = await filesInTheWay(m.at, wt.path, m.from, m.to);
     if (inTheWay.length > 0)
       throw dirtyTarget(m.target, wt.path, inTheWay, "untracked or ignored files the merge would overwrite");
     steps.push({

@@ -252,7 +252,7 @@ async function buildRow(
   // folder that is gone (moved with mv, it may hold anything).
   const unknown = broken !== null || !exists || (canRunGit && output === null);
   const changes = unknown ? null : (output ?? 0);
-  if (unknown && broken === null) {
+  if (unknown && broken === null && exists) {
     reason = `${reason ? `${reason}; ` : ""}git status failed in this folder (or the check of its marked files did), so its changes are unknown`;
   }
   const counts = await countsPromise;

@@ -177,6 +177,18 @@ export async function addedPaths(at: GitAt, from: string, to: string): Promise<s
 }
 
 /**
+ * Which of `paths` (relative, '/'-separated) the index of the worktree at `at.cwd` tracks,
+ * itself or below it (`git --literal-pathspecs ls-files -z -- <paths>`: no glob in a name is
+ * read as one), as the given paths.
+ * @throws GitError (exit 6).
+ */
+export async function trackedAmong(at: GitAt, paths: readonly string[]): Promise<Set<string>> {
+  if (paths.length === 0) return new Set();
+  const listed = splitNul(await gitOut(["--literal-pathspecs", "ls-files", "-z", "--", ...paths], at));
+  return new Set(paths.filter((p) => listed.some((l) => l === p || l.startsWith(`${p}/`))));
+}
+
+/**
  * Paths with uncommitted changes in a worktree (staged, unstaged, untracked; not ignored),
  * both sides of a rename (`status --porcelain=v2 -z --untracked-files=all`), then the edits
  * `git status` cannot show (`hiddenEdits`: files marked `--assume-unchanged` or

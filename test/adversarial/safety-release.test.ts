@@ -256,6 +256,20 @@ describe("wt release never loses work", () => {
     expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
   });
 
+  it("a file the branch tracks where the base has a folder (docs -> docs/a.md) is no file in the way: the release goes, git replaces it", async () => {
+    repo = setUp({}, { "docs/a.md": "from the base\n" });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    gitSync(made.path, "rm", "-q", "-r", "docs");
+    writeFileSync(path.join(made.path, "docs"), "a file now\n");
+    gitSync(made.path, "add", "docs");
+    gitSync(made.path, "commit", "-q", "-m", "docs is a file");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const slot = json<{ slot: string }>(run).slot;
+    expect(readFileSync(path.join(slot, "docs", "a.md"), "utf8")).toBe("from the base\n");
+  });
+
   it("with --reap, a refusal of the plan (a file the base would overwrite) comes before any process is stopped", async () => {
     repo = setUp({}, { "config.local": "from the base\n" });
     await wtJson(repo.main, ["pool", "fill", "--json"]);

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { addedPaths, operationInProgress } from "../../git/merge.js";
+import { operationInProgress } from "../../git/merge.js";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { listWorktrees } from "../../git/repo.js";
 import { type GitAt, git } from "../../git/run.js";
@@ -8,7 +8,7 @@ import { refuseOwnCommits, unmarkHint } from "../cleanup-check.js";
 import { checkSubmodules } from "../cleanup-guards.js";
 import { CREATE_LOCK_PREFIX } from "../create-lock.js";
 import { DirtyWorktreeError, WorktreeLockedError } from "../errors.js";
-import { checkWorktreeRoot, presentOnDisk } from "../fs-safe.js";
+import { checkWorktreeRoot, filesInTheWay } from "../fs-safe.js";
 import { findLiveProcesses, type LiveProcessPolicy, settleLiveProcesses } from "../live-processes.js";
 import { editedCopiesOf } from "../provision/index.js";
 import { gitAt, type Session } from "../session.js";
@@ -128,7 +128,7 @@ export async function refuseOverwrite(
 ): Promise<void> {
   const own = [record.envFile, ...record.included.map((e) => e.path)];
   const mine = (p: string) => own.some((o) => p === o || p.startsWith(`${o}/`));
-  const files = presentOnDisk(record.path, await addedPaths(gitAt(session), head, base)).filter((p) => !mine(p));
+  const files = (await filesInTheWay(gitAt(session), record.path, head, base)).filter((p) => !mine(p));
   if (files.length === 0) return;
   throw new DirtyWorktreeError(
     `worktree ${record.id} has files the base ${record.base} tracks and its HEAD does not (${files.length}): ${files.slice(0, 10).join(", ")}; switching back to the base would overwrite them, so nothing was reset`,

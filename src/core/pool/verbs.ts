@@ -1,8 +1,7 @@
 import path from "node:path";
-import { addedPaths } from "../../git/merge.js";
 import { afterSecondOf, refreshIndex } from "../../git/pool.js";
 import type { WtContext } from "../context.js";
-import { presentOnDisk } from "../fs-safe.js";
+import { filesInTheWay } from "../fs-safe.js";
 import { slotHeldFiles } from "../provision/checkout-audit.js";
 import { hookSteps } from "../provision/hooks.js";
 import { gitAt, openSession, type Session } from "../session.js";
@@ -105,7 +104,7 @@ async function fillSteps(
     }
     if (r.state === "idle" && r.warmKey === base.warmKey) {
       // git switch overwrites ignored files the new commit tracks (git-checkout(1), --overwrite-ignore).
-      const inTheWay = presentOnDisk(r.path, await addedPaths(gitAt(session), r.baseCommit, base.commit));
+      const inTheWay = await filesInTheWay(gitAt(session), r.path, r.baseCommit, base.commit);
       if (inTheWay.length > 0) {
         warn(
           `stale pool slot ${r.path} is left in place: the base now tracks files it has on disk (${inTheWay.slice(0, 5).join(", ")})`,
