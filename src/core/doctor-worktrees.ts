@@ -80,14 +80,16 @@ export async function checkWorktrees(facts: DoctorFacts, healthy: WorktreeRecord
 
 /**
  * The entry a record's worktree was moved to by hand (`git worktree move`): the record's
- * folder and registration are gone, and git lists the record's branch at a path no record has.
+ * folder and registration are gone, and git lists the record's branch (or a detached HEAD) at a
+ * path no record has, under the admin dir the record's worktree had (`sameAdminDir`).
  */
 function movedEntry(facts: DoctorFacts, linked: WorktreeEntry[], record: WorktreeRecord): WorktreeEntry | null {
   if (exists(record.path)) return null;
   return (
     linked.find(
       (e) =>
-        e.branch === record.branch &&
+        // On the record's branch, or detached (the agent left it): the admin dir tells which one.
+        (e.branch === record.branch || e.branch === null) &&
         exists(e.path) &&
         !facts.records.some((r) => samePath(r.path, e.path)) &&
         sameAdminDir(facts, e.path, record),

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -116,6 +116,17 @@ describe("wt doctor: record, folder and git's list held against each other", () 
     await wtJson(repo.main, ["create", "101", "--pool", "--no-fetch", "--json"]);
     const moved = path.join(repo.root, "elsewhere");
     repo.git("worktree", "move", folderOf("101"), moved);
+    const fixed = await doctor("--fix");
+    expect(only(fixed.doc, "moved").fix).toMatchObject({ applied: true, error: null });
+    expect(JSON.parse(readFileSync(recordFile("101"), "utf8")).path).toBe(moved);
+  });
+
+  it("a detached worktree moved with mv, then tied back with git worktree repair, is followed as moved (its admin dir says which)", async () => {
+    await setup("101");
+    repo.git("-C", folderOf("101"), "switch", "-q", "--detach");
+    const moved = path.join(repo.root, "moved-101");
+    renameSync(folderOf("101"), moved);
+    repo.git("worktree", "repair", moved);
     const fixed = await doctor("--fix");
     expect(only(fixed.doc, "moved").fix).toMatchObject({ applied: true, error: null });
     expect(JSON.parse(readFileSync(recordFile("101"), "utf8")).path).toBe(moved);
