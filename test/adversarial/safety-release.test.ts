@@ -33,6 +33,21 @@ async function claim(r: TestRepo, id: string): Promise<Claim> {
   return made;
 }
 
+/**
+ * A repository whose base tracks `config.local`, and worktree 1 claimed from its pool whose
+ * branch stopped tracking it (ignored now, still on disk): switching back to the base would
+ * overwrite it.
+ */
+async function claimThatStopsTrackingConfigLocal(): Promise<Claim> {
+  repo = setUp({}, { "config.local": "from the base\n" });
+  await wtJson(repo.main, ["pool", "fill", "--json"]);
+  const made = await claim(repo, "1");
+  gitSync(made.path, "rm", "-q", "--cached", "config.local");
+  writeFileSync(path.join(made.path, ".gitignore"), "node_modules/\n.env\ndata\ncache/\nconfig.local\n");
+  gitSync(made.path, "commit", "-q", "-am", "config.local is local now");
+  return made;
+}
+
 describe("wt release never loses work", () => {
   it("never deletes through a folder the agent swapped for a symlink into the main worktree (release, then a failed claim's undo)", async () => {
     repo = setUp({ envFile: "data/.env.local" });
@@ -218,12 +233,7 @@ describe("wt release never loses work", () => {
   });
 
   it("refuses (exit 5) to overwrite an ignored file the base tracks and the branch stopped tracking (git switch would, silently)", async () => {
-    repo = setUp({}, { "config.local": "from the base\n" });
-    await wtJson(repo.main, ["pool", "fill", "--json"]);
-    const made = await claim(repo, "1");
-    gitSync(made.path, "rm", "-q", "--cached", "config.local");
-    writeFileSync(path.join(made.path, ".gitignore"), "node_modules/\n.env\ndata\ncache/\nconfig.local\n");
-    gitSync(made.path, "commit", "-q", "-am", "config.local is local now");
+    const made = await claimThatStopsTrackingConfigLocal();
     writeFileSync(path.join(made.path, "config.local"), "THE AGENT'S OWN\n");
     expect(gitSync(made.path, "status", "--porcelain")).toBe("");
     const run = await runWt(repo.main, ["release", "1", "--json"]);
@@ -271,12 +281,7 @@ describe("wt release never loses work", () => {
   });
 
   it("with --reap, a refusal of the plan (a file the base would overwrite) comes before any process is stopped", async () => {
-    repo = setUp({}, { "config.local": "from the base\n" });
-    await wtJson(repo.main, ["pool", "fill", "--json"]);
-    const made = await claim(repo, "1");
-    gitSync(made.path, "rm", "-q", "--cached", "config.local");
-    writeFileSync(path.join(made.path, ".gitignore"), "node_modules/\n.env\ndata\ncache/\nconfig.local\n");
-    gitSync(made.path, "commit", "-q", "-am", "config.local is local now");
+    const made = await claimThatStopsTrackingConfigLocal();
     const sleeper = spawn("sh", ["-c", "exec sleep 60"], { cwd: made.path, stdio: "ignore" });
     try {
       await new Promise((r) => setTimeout(r, 200));
