@@ -53,7 +53,8 @@ function refuseNested(record: WorktreeRecord, nested: readonly string[], overrid
 }
 
 function refuseProtected(record: WorktreeRecord, protect: readonly string[], files: string[], override: string): never {
-  const shown = files.slice(0, 20).join("\n  ");
+  const name = (p: string) => (p === record.envFile ? `${p} (wt's env file, with lines wt did not write)` : p);
+  const shown = files.slice(0, 20).map(name).join("\n  ");
   const more = files.length > 20 ? `\n  … and ${files.length - 20} more` : "";
   throw new DirtyWorktreeError(
     `worktree ${record.id} holds files that cleanup.protect (${protect.join(", ")}) protects and wt did not bring:\n  ${shown}${more}`,

@@ -3,6 +3,7 @@ import { isValidBranchName, listWorktrees } from "../git/repo.js";
 import { aheadBehindInEach } from "../git/status.js";
 import { lockTimeoutMs, type WtContext } from "./context.js";
 import type { CreateOptions, CreateResult } from "./create-plan.js";
+import { envLinesWithFile } from "./envfile.js";
 import { InterruptedError, UsageError } from "./errors.js";
 import { checkPathLength } from "./fs-errors.js";
 import { checkWorktreeRoot, isInside } from "./fs-safe.js";
@@ -362,6 +363,8 @@ async function finishHooks(
   await withRepoLock(repo.stateDir, lockOptions(ctx, warn, `wt create ${record.id}`), async () => {
     const current = await readRecord(repo.stateDir, record.id);
     if (current?.path !== record.path) return;
+    // What the hooks wrote into the env file is not the user's to keep (`auditEnvFile`).
+    if (hooks.length > 0) current.envLines = await envLinesWithFile(current, repo.mainPath);
     current.state = "ready";
     await writeRecord(repo.stateDir, current);
     record.state = "ready";

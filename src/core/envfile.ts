@@ -3,6 +3,7 @@ import path from "node:path";
 import { writeAtomic } from "./atomic.js";
 import { ConfigError, UsageError } from "./errors.js";
 import { lstatOrNull, safeJoin } from "./fs-safe.js";
+import { nodeCrypto } from "./lazy-crypto.js";
 import type { WorktreeRecord } from "./state.js";
 
 /** Variable name -> value, in the order they are written. */
@@ -105,32 +106,76 @@ function dotenvLine(name: string, value: string): string {
 const BLOCK_START = "# --- wt: this worktree's variables (kept up to date by wt) ---";
 
 /**
- * Text of an env file: `existing` (a copy `.worktreeinclude` brought, or null) with every line
- * that assigns one of `vars` removed and the variables appended, so its other keys stay.
+ * The lines of an env file's `text` that are not wt's: every line but the block's header and
+ * those assigning one of `names` (`KEY=`, `export KEY=`, `KEY:`), CRLF read as LF, trailing
+ * blank lines dropped.
  */
-export function renderEnvFile(vars: Variables, existing: string | null): string {
-  const names = new Set(Object.keys(vars));
+function keptLines(text: string, names: ReadonlySet<string>): string[] {
   const kept: string[] = [];
-  if (existing !== null) {
-    for (const line of existing.replace(/\r\n/g, "\n").split("\n")) {
-      if (line === BLOCK_START) continue;
-      const m = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]/.exec(line);
-      if (m && names.has(m[1] as string)) continue;
-      kept.push(line);
-    }
-    while (kept.length > 0 && kept[kept.length - 1] === "") kept.pop();
+  for (const line of text.replace(/\r\n/g, "\n").split("\n")) {
+    if (line === BLOCK_START) continue;
+    const m = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]/.exec(line);
+    if (m && names.has(m[1] as string)) continue;
+    kept.push(line);
   }
+  while (kept.length > 0 && kept[kept.length - 1] === "") kept.pop();
+  return kept;
+}
+
+/**
+ * Text of an env file: `existing` (a copy `.worktreeinclude` brought, or null) with every line
+ * that assigns one of `vars` (or of `drop`: variables wt wrote before and no longer defines)
+ * removed and the variables appended, so its other keys stay.
+ */
+export function renderEnvFile(vars: Variables, existing: string | null, drop: readonly string[] = []): string {
+  const kept = existing === null ? [] : keptLines(existing, new Set([...Object.keys(vars), ...drop]));
   const block = [BLOCK_START, ...Object.entries(vars).map(([n, v]) => dotenvLine(n, v))];
   return `${kept.length > 0 ? `${kept.join("\n")}\n\n` : ""}${block.join("\n")}\n`;
 }
 
+/** A line's digest as `WorktreeRecord.envLines` holds it: 16 hex digits of its SHA-256. */
+function lineDigest(line: string): string {
+  return nodeCrypto().createHash("sha256").update(line.trimEnd()).digest("hex").slice(0, 16);
+}
+
+/**
+ * Digests of the lines of an env file's `text` that are not wt's variables (`names`) and not
+ * blank, sorted and unique: what `WorktreeRecord.envLines` records of the lines wt found there
+ * (an include's copy, what postCreate hooks added), never the lines themselves (they may be secrets).
+ */
+export function envLineDigests(text: string, names: Iterable<string>): string[] {
+  const set = new Set(
+    keptLines(text, new Set(names))
+      .filter((l) => l.trim() !== "")
+      .map(lineDigest),
+  );
+  return [...set].sort();
+}
+
+/**
+ * How many lines of the env file `text` are neither wt's variables (`names`), nor blank, nor
+ * among the lines wt found there (`known`, `envLineDigests`): the lines a user or an agent
+ * added since, which deleting the file would lose.
+ */
+export function linesAddedToEnvFile(text: string, names: Iterable<string>, known: readonly string[]): number {
+  const was = new Set(known);
+  return keptLines(text, new Set(names)).filter((l) => l.trim() !== "" && !was.has(lineDigest(l))).length;
+}
+
 /**
  * Writes the env file `rel` in `worktree`: a real file (a symlink there is replaced, never
- * written through), mode 0600, atomically. Merges into a regular file already there.
- * @returns "created" or "merged".
+ * written through), mode 0600, atomically. Merges into a regular file already there, whose
+ * lines assigning one of `vars` or of `drop` go (`renderEnvFile`).
+ * @returns how it was written, and `lines`: `envLineDigests` of the lines kept beside wt's
+ * (a create records them; a rewrite keeps the record's, so lines added since stay the user's).
  * @throws ConflictError when a folder on the way is a symlink; UsageError for bad values.
  */
-export async function writeEnvFile(worktree: string, rel: string, vars: Variables): Promise<"created" | "merged"> {
+export async function writeEnvFile(
+  worktree: string,
+  rel: string,
+  vars: Variables,
+  drop: readonly string[] = [],
+): Promise<{ how: "created" | "merged"; lines: string[] }> {
   checkValues(vars);
   const file = await safeJoin(worktree, rel);
   const st = await lstatOrNull(file);
@@ -141,8 +186,20 @@ export async function writeEnvFile(worktree: string, rel: string, vars: Variable
     existing = await readFile(file, "utf8");
   }
   await mkdir(path.dirname(file), { recursive: true });
-  await writeAtomic(file, renderEnvFile(vars, existing), { mode: 0o600 });
-  return existing === null ? "created" : "merged";
+  const text = renderEnvFile(vars, existing, drop);
+  await writeAtomic(file, text, { mode: 0o600 });
+  return { how: existing === null ? "created" : "merged", lines: envLineDigests(text, Object.keys(vars)) };
+}
+
+/**
+ * `record.envLines` together with the digests of the env file's lines now (`envLineDigests`):
+ * what postCreate hooks added is wt's too. The record's own when the file is not a regular file.
+ */
+export async function envLinesWithFile(record: WorktreeRecord, mainPath: string): Promise<string[] | undefined> {
+  const file = path.join(record.path, record.envFile);
+  if (!(await lstatOrNull(file))?.isFile()) return record.envLines;
+  const now = envLineDigests(await readFile(file, "utf8"), Object.keys(worktreeVariables(record, mainPath)));
+  return [...new Set([...(record.envLines ?? []), ...now])].sort();
 }
 
 /** Single-quotes for POSIX shells: `'` becomes `'\''`. */

@@ -63,6 +63,13 @@ export interface WorktreeRecord {
   envFile: string;
   /** Variables from the config's `env`, expanded. */
   env: Record<string, string>;
+  /**
+   * `envLineDigests` of the env file's lines that are not wt's variables when wt wrote it (an
+   * include's copy of the same file) and once the postCreate hooks ran: any other line there
+   * is the user's, and cleanup and release refuse to delete it unseen. Absent in records of
+   * older wt (then: none when no include brought the file, else not checked).
+   */
+  envLines?: string[];
   included: IncludedEntry[];
   databases: DatabaseRecord[];
   /** Exact entries this worktree added to `<git-common-dir>/info/exclude`. */

@@ -19,8 +19,10 @@ import { parse } from "dotenv";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   checkValues,
+  envLineDigests,
   expandEnvEntries,
   formatVariables,
+  linesAddedToEnvFile,
   renderEnvFile,
   type Variables,
   worktreeVariables,
@@ -463,7 +465,7 @@ describe("writeEnvFile", () => {
   it("creates the file with mode 0600 and dotenv content", async () => {
     const wt = path.join(dir, "wt");
     mkdirSync(wt);
-    expect(await writeEnvFile(wt, ".env.local", vars)).toBe("created");
+    expect(await writeEnvFile(wt, ".env.local", vars)).toMatchObject({ how: "created", lines: [] });
     const file = path.join(wt, ".env.local");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(parse(readFileSync(file, "utf8"))).toEqual(vars);
@@ -481,12 +483,12 @@ describe("writeEnvFile", () => {
     mkdirSync(wt);
     const file = path.join(wt, ".env.local");
     writeFileSync(file, "# mine\nSECRET=s3cr3t\nPORT=1\n", { mode: 0o644 });
-    expect(await writeEnvFile(wt, ".env.local", vars)).toBe("merged");
+    expect(await writeEnvFile(wt, ".env.local", vars)).toMatchObject({ how: "merged" });
     const first = readFileSync(file, "utf8");
     expect(parse(first)).toEqual({ SECRET: "s3cr3t", ...vars });
     expect(first.startsWith("# mine\nSECRET=s3cr3t\n")).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(await writeEnvFile(wt, ".env.local", vars)).toBe("merged");
+    expect(await writeEnvFile(wt, ".env.local", vars)).toMatchObject({ how: "merged" });
     expect(readFileSync(file, "utf8")).toBe(first);
   });
 
@@ -547,5 +549,31 @@ describe("writeEnvFile", () => {
     await expect(writeEnvFile(wt, ".env.local", { BAD: "a\nINJECTED=1" })).rejects.toBeInstanceOf(UsageError);
     expect(readFileSync(file, "utf8")).toBe("KEEP=1\n");
     expect(readdirSync(wt)).toEqual([".env.local"]);
+  });
+});
+
+describe("linesAddedToEnvFile", () => {
+  const names = ["PORT", "WT_ID"];
+  const found = "# from main\r\nSECRET=1\r\n";
+  const written = renderEnvFile({ PORT: "46701", WT_ID: "1" }, found);
+  const known = envLineDigests(written, names);
+
+  it("counts nothing in what wt wrote, whatever its own values became, blank lines or CRLF", () => {
+    expect(known).toHaveLength(2);
+    expect(linesAddedToEnvFile(written, names, known)).toBe(0);
+    const edited = `${written.replace("PORT=46701", "export PORT=9")}\n\n`.replace(/\n/g, "\r\n");
+    expect(linesAddedToEnvFile(edited, names, known)).toBe(0);
+    // A line of the include's copy taken out is no loss either.
+    expect(linesAddedToEnvFile(written.replace("SECRET=1\n", ""), names, known)).toBe(0);
+  });
+
+  it("counts each line added, before or after wt's block, comments included", () => {
+    expect(linesAddedToEnvFile(`API_KEY=x\n${written}# mine\nDEBUG=1\n`, names, known)).toBe(3);
+    expect(linesAddedToEnvFile(written.replace("SECRET=1", "SECRET=2"), names, known)).toBe(1);
+  });
+
+  it("never records the lines themselves", () => {
+    expect(known.join(" ")).not.toContain("SECRET");
+    expect(known.every((d) => /^[0-9a-f]{16}$/.test(d))).toBe(true);
   });
 });

@@ -1,8 +1,10 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { checkValues, expandEnvEntries, worktreeVariables, writeEnvFile } from "../envfile.js";
-import { writeRecord } from "../state.js";
+import { checkValues, expandEnvEntries, linesAddedToEnvFile, worktreeVariables, writeEnvFile } from "../envfile.js";
+import { lstatOrNull, refusalInside } from "../fs-safe.js";
+import { type WorktreeRecord, writeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
-import type { PlanScope, Provisioner } from "./types.js";
+import type { AuditReport, AuditScope, PlanScope, Provisioner } from "./types.js";
 
 /**
  * The env file (`envFile`, default `.env.local`): the worktree's variables, merged into what
@@ -16,18 +18,22 @@ export const envFileProvisioner: Provisioner = {
   plan: planEnvFile,
   owned: (source) => [path.posix.normalize(source.envFile.replace(/\\/g, "/"))],
   untracked: (source) => [{ rel: source.envFile.split(path.sep).join("/"), what: "the env file (`envFile`)" }],
+  audit: auditEnvFile,
   apply: ({ plan: { record, vars } }) => [
     {
       kind: "write-env",
       title: `write ${record.envFile} (${Object.keys(vars).length} variables)`,
       detail: { file: path.join(record.path, record.envFile) },
       run: async () => {
-        await writeEnvFile(record.path, record.envFile, vars);
+        record.envLines = (await writeEnvFile(record.path, record.envFile, vars)).lines;
       },
     },
   ],
   complete: async (record, { session, env, vars }) => {
     const steps: Step[] = [];
+    // The lines of entries the config no longer has go too; the record's `envLines` stay as
+    // they are, so that lines a user added since are still theirs.
+    const dropped = Object.keys(record.env).filter((name) => !(name in env));
     if (JSON.stringify(env) !== JSON.stringify(record.env)) {
       steps.push({
         kind: "record",
@@ -42,7 +48,7 @@ export const envFileProvisioner: Provisioner = {
       kind: "write-env",
       title: `rewrite ${record.envFile} (${Object.keys(vars).length} variables)`,
       run: async () => {
-        await writeEnvFile(record.path, record.envFile, vars);
+        await writeEnvFile(record.path, record.envFile, vars, dropped);
       },
     });
     return steps;
@@ -61,4 +67,24 @@ async function planEnvFile({ session, plan }: PlanScope): Promise<void> {
   record.env = expandEnvEntries(session.config.env, worktreeVariables(record, main));
   plan.vars = worktreeVariables(record, main);
   checkValues(plan.vars);
+}
+
+/**
+ * The env file's part of cleanup's report: the file counts as edited, and as the user's for
+ * `cleanup.protect`, when it holds lines wt did not write nor find there (`linesAddedToEnvFile`
+ * against the record's `envLines`): a user's or an agent's own keys, which deleting it loses.
+ * A record of older wt without `envLines` expects none when no include brought the file, and
+ * is not checked when one did; nor is a file reached through a symlinked folder.
+ */
+export async function auditEnvFile(record: WorktreeRecord, { session }: AuditScope): Promise<AuditReport> {
+  const rel = record.envFile;
+  const known = record.envLines ?? (record.included.some((e) => e.path === rel) ? null : []);
+  if (known === null) return {};
+  const file = path.join(record.path, rel);
+  // Reached through a symlinked folder it is not wt's file, and nothing deletes it (`removeBelow`).
+  if ((await refusalInside(record.path, file)) !== null || !(await lstatOrNull(file))?.isFile()) return {};
+  const names = Object.keys(worktreeVariables(record, session.repo.mainPath));
+  const added = linesAddedToEnvFile(await readFile(file, "utf8"), names, known);
+  if (added === 0) return {};
+  return { edited: [rel], userFile: (p) => p === rel };
 }

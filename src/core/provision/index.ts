@@ -7,7 +7,7 @@ import type { WorktreeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
 import { checkoutProvisioner } from "./checkout.js";
 import { databasesProvisioner } from "./databases.js";
-import { envFileProvisioner } from "./envfile.js";
+import { auditEnvFile, envFileProvisioner } from "./envfile.js";
 import { excludesProvisioner } from "./excludes.js";
 import { includesProvisioner } from "./includes.js";
 import { recordProvisioner } from "./record.js";
@@ -85,11 +85,13 @@ export async function auditReports(record: WorktreeRecord, session: Session): Pr
 
 /**
  * The copies of `record` edited, replaced or added to since wt brought them (the includes'
- * audit alone, cleanup's `editedCopies`): what a release, which deletes the copies, would lose.
+ * audit), and the env file when lines were added to it (`auditEnvFile`): what a release,
+ * which deletes them, would lose.
  */
 export async function editedCopiesOf(record: WorktreeRecord, session: Session): Promise<string[]> {
   const scope = { session, owned: ownedPaths(record), ownFiles: ownFiles(record) };
-  return (await includesProvisioner.audit?.(record, scope))?.edited ?? [];
+  const reports = await Promise.all([includesProvisioner.audit?.(record, scope), auditEnvFile(record, scope)]);
+  return reports.flatMap((r) => r?.edited ?? []);
 }
 
 /** Absolute paths of the files wt writes after the copies: the env file, databases and sidecars. */
