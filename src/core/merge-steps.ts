@@ -34,8 +34,8 @@ export interface MoveInput {
 }
 
 /**
- * The steps that land the chain: verify commands on `to` in a temporary worktree, the CAS of
- * the target ref, and the update of the target's worktree.
+ * The steps that land the chain: verify commands on `to` in a temporary worktree, the update
+ * of the target's worktree, and the CAS of the target ref (a failed CAS undoes the update).
  * @throws DirtyWorktreeError (5) before any step when the target's worktree has uncommitted
  *   changes on a path the merges change (its other changes are kept by `updateWorktreeTo`).
  */
@@ -50,20 +50,10 @@ export async function moveSteps(m: MoveInput): Promise<Step[]> {
       run: () => verifyCommit(m),
     });
   }
-  steps.push({
-    kind: "move-ref",
-    title: `move ${ref} from ${short(m.from)} to ${short(m.to)} (compare-and-swap)`,
-    run: async () => {
-      if (await updateRefCas(m.at, ref, m.to, m.from)) return;
-      throw new BusyError(
-        `${m.target} moved while wt merged into it (it is no longer ${short(m.from)}); nothing was merged`,
-        "run the same `wt merge` again",
-      );
-    },
-    undo: async () => {
-      await updateRefCas(m.at, ref, m.from, m.to, "wt merge: rolled back");
-    },
-  });
+  // The worktree first, then the ref: git's own order for a fast-forward. A wt killed between
+  // the two leaves the target's HEAD at the old commit with the merge staged, which a commit
+  // keeps; the other order left HEAD at the merge with its reverse staged, which a commit would
+  // land as a revert.
   const wt = m.targetEntry;
   if (wt) {
     const inTarget: GitAt = { cwd: wt.path, env: m.at.env };
@@ -81,6 +71,20 @@ export async function moveSteps(m: MoveInput): Promise<Step[]> {
       },
     });
   }
+  steps.push({
+    kind: "move-ref",
+    title: `move ${ref} from ${short(m.from)} to ${short(m.to)} (compare-and-swap)`,
+    run: async () => {
+      if (await updateRefCas(m.at, ref, m.to, m.from)) return;
+      throw new BusyError(
+        `${m.target} moved while wt merged into it (it is no longer ${short(m.from)}); nothing was merged`,
+        "run the same `wt merge` again",
+      );
+    },
+    undo: async () => {
+      await updateRefCas(m.at, ref, m.from, m.to, "wt merge: rolled back");
+    },
+  });
   return steps;
 }
 

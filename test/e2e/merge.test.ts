@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -51,6 +52,19 @@ function expectNoneConflicted(folders: string[]): void {
 }
 
 const head = (r: TestRepo, ref = "main") => r.git("rev-parse", ref);
+
+/**
+ * A PATH whose `git` runs `shell` (sh, with `$GIT` the real git) before every `update-ref` of
+ * refs/heads/main, then the real git with the same arguments.
+ */
+function gitOnUpdateOfMain(r: TestRepo, shell: string): string {
+  const bin = path.join(r.root, "git-bin");
+  mkdirSync(bin, { recursive: true });
+  const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+  const script = `#!/bin/sh\nGIT=${real}\ncase "$*" in *update-ref*refs/heads/main*) ${shell} ;; esac\nexec "$GIT" "$@"\n`;
+  writeFileSync(path.join(bin, "git"), script, { mode: 0o755 });
+  return `${bin}:${process.env.PATH}`;
+}
 
 describe("seed 000: three issues merged back, one conflicting", () => {
   it("stops at the conflict with 101 merged, resolved in the worktree, merges the rest, then cleanup --merged removes all", async () => {
@@ -257,7 +271,7 @@ describe("wt merge: targets and strategies", () => {
     const doc = await wtJson<MergeResult>(repo.main, ["merge", "101", "--dry-run", "--verify", "true", "--json"]);
     expect(doc.dryRun).toBe(true);
     expect(doc.merged.map((m) => m.id)).toEqual(["101"]);
-    expect(doc.steps.map((s) => s.split(" ")[0])).toEqual(["verify", "move", "update"]);
+    expect(doc.steps.map((s) => s.split(" ")[0])).toEqual(["verify", "update", "move"]);
     expect(head(repo)).toBe(before);
     expect(existsSync(path.join(repo.main, "a.txt"))).toBe(false);
     const human = await runWt(repo.main, ["merge", "101", "--dry-run"]);
@@ -290,6 +304,37 @@ describe("wt merge: targets and strategies", () => {
 });
 
 describe("wt merge never loses what the target's worktree holds (adversarial run)", () => {
+  it("the target ref moved by someone else just before the compare-and-swap: exit 4, the worktree update taken back", async () => {
+    repo = setup();
+    commitIn(await create(repo, "101"), "a.txt", "from 101\n");
+    // Once, a commit on main (same tree) right before wt's update-ref of it.
+    const once = path.join(repo.root, "raced");
+    const PATH = gitOnUpdateOfMain(
+      repo,
+      `[ -e ${once} ] || { x=$($GIT commit-tree -p refs/heads/main -m race 'refs/heads/main^{tree}') && $GIT update-ref refs/heads/main "$x" && touch ${once}; }`,
+    );
+    const run = await runWt(repo.main, ["merge", "101", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(4);
+    expect(json<ErrorJson>(run).error.message).toContain("moved while wt merged into it");
+    expect(repo.git("log", "-1", "--format=%s", "main")).toBe("race");
+    expect(existsSync(path.join(repo.main, "a.txt"))).toBe(false);
+    expect(repo.git("status", "--porcelain")).toBe("");
+  });
+
+  it("killed (SIGKILL) as it moves the ref: the target's worktree already holds the merge, staged on the old HEAD, never its reverse", async () => {
+    repo = setup();
+    commitIn(await create(repo, "101"), "a.txt", "from 101\n");
+    const before = head(repo);
+    // wt is killed when it asks git to move refs/heads/main (which does not move).
+    const PATH = gitOnUpdateOfMain(repo, "kill -9 $PPID; exit 1");
+    const run = await runWt(repo.main, ["merge", "101", "--json"], { PATH });
+    expect(run.code, run.stderr).toBeNull();
+    expect(head(repo)).toBe(before);
+    // git status shows the merge's file added (a commit keeps it), with the file on disk.
+    expect(repo.git("status", "--porcelain")).toBe("A  a.txt");
+    expect(readFileSync(path.join(repo.main, "a.txt"), "utf8")).toBe("from 101\n");
+  });
+
   it("refuses (exit 5) to overwrite an ignored file in the target's worktree that the branch adds (git add -f); it stays", async () => {
     repo = setup();
     repo.write(".gitignore", ".env\n");
