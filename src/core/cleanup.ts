@@ -74,7 +74,7 @@ export async function cleanupWorktrees(ctx: WtContext, options: CleanupOptions):
   try {
     const marked = await locked(run, "", async (lockCtx) => {
       // What a killed background deleter left in the trash goes with this run's folders.
-      trash.push(...(await trashLeftovers(session.repo.stateDir)));
+      trash.push(...(await trashLeftovers(session.repo.stateDir, session.repo.commonDir, run.warn)));
       return markAll(run, await selectAndCheck(run), pending, trash, lockCtx);
     });
     for (const checked of marked) {
@@ -102,7 +102,7 @@ async function removeInOnePass(run: CleanupRun, trash: string[]): Promise<void> 
   const posts: Step[][] = [];
   try {
     await locked(run, "", async (lockCtx) => {
-      trash.push(...(await trashLeftovers(run.session.repo.stateDir)));
+      trash.push(...(await trashLeftovers(run.session.repo.stateDir, run.session.repo.commonDir, run.warn)));
       for (const checked of await selectAndCheck(run)) {
         run.result.removed.push(await removeChecked(run, checked, trash, lockCtx));
         posts.push(postCleanupSteps(run, checked.record, run.ctx));

@@ -14,6 +14,7 @@ import { processAlive } from "./process.js";
 import { excludePatterns } from "./provision/index.js";
 import { claimPorts, readRegistry, releasePorts, userStateDir } from "./slot-registry.js";
 import { deleteRecord, readRecord, type WorktreeRecord, writeRecord } from "./state.js";
+import { putBack, trashedWorktree } from "./trash.js";
 
 /**
  * `wt doctor --fix` for the two mismatches a hand-made change leaves behind: a folder deleted
@@ -44,6 +45,8 @@ export async function folderMissing(
   entry: WorktreeEntry,
 ): Promise<Finding> {
   const base = { id: record.id, path: record.path, check: "folder-missing", severity: "error" as const };
+  const trashed = trashedWorktree(facts.repo.stateDir, facts.repo.commonDir, record.path);
+  if (trashed !== null) return inTrash(base, facts, record, trashed);
   const main = facts.repo.mainPath;
   const owner = createLockOwner(entry.locked);
   const ownLock = owner !== null && !processAlive(owner);
@@ -85,6 +88,32 @@ export async function folderMissing(
         if (ownLock) await unlockWorktree(facts.at, record.path);
         await removeMissingWorktree(facts.at, record.path);
         await forgetRecord(facts, record, hasBlock);
+      },
+    },
+  );
+}
+
+/**
+ * The folder is in wt's trash, where a cleanup stopped before `git worktree remove` left it
+ * (git still lists it, an agent may have written to it): the fix puts it back, for the next
+ * `wt cleanup` to check like any other.
+ */
+function inTrash(
+  base: Pick<DoctorCheck, "check" | "severity" | "id" | "path">,
+  facts: DoctorFacts,
+  record: WorktreeRecord,
+  trashed: string,
+): Finding {
+  return finding(
+    {
+      ...base,
+      message: `the folder is in wt's trash (${trashed}): a cleanup stopped before git forgot the worktree`,
+    },
+    {
+      commands: [`mv ${shQuote(trashed)} ${shQuote(record.path)}`],
+      run: async () => {
+        await recheckGone(facts.repo.stateDir, record);
+        if (!(await putBack(trashed, record.path))) throw new Error(`could not move ${trashed} back`);
       },
     },
   );

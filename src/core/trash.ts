@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { mkdir, readdir, rename, stat } from "node:fs/promises";
 import path from "node:path";
+import { originOfMovedWorktree } from "../git/worktree-link.js";
 
 /**
  * Deleting a large worktree takes as long as checking it out. `wt cleanup` instead renames the
@@ -47,11 +49,83 @@ export function deleteInBackground(paths: readonly string[]): void {
   child.unref();
 }
 
-/** Everything in the trash (left by a deleter that was killed), to delete again. */
-export async function trashLeftovers(stateDir: string): Promise<string[]> {
+/**
+ * What a stopped cleanup or a killed background deleter left in the trash, in two kinds:
+ * - a folder git still lists as a worktree (`originOfMovedWorktree`: a cleanup stopped between
+ *   moving it here and `git worktree remove`, and an agent may have written to it since) is
+ *   put back at its path, with a warning, so that this cleanup checks it like any other;
+ * - the rest (git forgot it, or a deleter was killed halfway) is returned to delete, and named
+ *   in a warning: nothing leaves the trash unseen.
+ * @param commonDir the repository's common dir (`stateDir` is `<commonDir>/wt`)
+ * @returns absolute paths to delete
+ */
+export async function trashLeftovers(
+  stateDir: string,
+  commonDir: string,
+  warn: (m: string) => void,
+): Promise<string[]> {
+  const dir = trashDir(stateDir);
+  let names: string[];
   try {
-    return (await readdir(trashDir(stateDir))).map((n) => path.join(trashDir(stateDir), n));
+    names = await readdir(dir);
   } catch {
     return [];
+  }
+  const sweep: string[] = [];
+  for (const name of names.sort()) {
+    const at = path.join(dir, name);
+    const origin = trashedOrigin(commonDir, at);
+    if (origin !== null && (await putBack(at, origin))) {
+      warn(
+        `put ${origin} back from wt's trash: a cleanup stopped before git forgot the worktree; it is checked again like any other`,
+      );
+    } else {
+      sweep.push(at);
+    }
+  }
+  if (sweep.length > 0) {
+    warn(`deleting what a stopped cleanup left in ${dir}: ${sweep.map((p) => path.basename(p)).join(", ")}`);
+  }
+  return sweep;
+}
+
+/**
+ * The worktree path a trash entry (`<basename>-<pid>-<ms>`, `moveToTrash`) was moved from
+ * while git still lists it (`originOfMovedWorktree`), or null.
+ */
+function trashedOrigin(commonDir: string, entry: string): string | null {
+  const base = /^(.+)-\d+-\d+$/.exec(path.basename(entry))?.[1];
+  return base === undefined ? null : originOfMovedWorktree(commonDir, entry, base);
+}
+
+/**
+ * The trash entry holding the worktree folder `folder` that a stopped cleanup moved there and
+ * git still lists (`trashLeftovers` puts such folders back), or null. Sync: `wt doctor` asks
+ * this of every worktree whose folder is gone.
+ */
+export function trashedWorktree(stateDir: string, commonDir: string, folder: string): string | null {
+  let names: string[];
+  try {
+    names = readdirSync(trashDir(stateDir));
+  } catch {
+    return null;
+  }
+  const prefix = `${path.basename(folder)}-`;
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const entry = path.join(trashDir(stateDir), name);
+    if (trashedOrigin(commonDir, entry) === folder) return entry;
+  }
+  return null;
+}
+
+/** Renames `from` back to `to` (its parent made again when gone); false when that fails. */
+export async function putBack(from: string, to: string): Promise<boolean> {
+  try {
+    await mkdir(path.dirname(to), { recursive: true });
+    await rename(from, to);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -66,6 +66,43 @@ export function adminDirNaming(commonDir: string, folder: string): string | null
 }
 
 /**
+ * Where the folder `moved` (renamed away whole, e.g. into wt's trash, and named
+ * `<basename>-…`) was a worktree of `commonDir` that git still lists: the path an admin dir's
+ * `gitdir` names, which is gone, whose basename is `basename`, and whose `.git` file in
+ * `moved`, read as from that path (a relative `gitdir:` of `worktree.useRelativePaths`
+ * included), leads back to that admin dir. null when no admin dir is so tied to it.
+ */
+export function originOfMovedWorktree(commonDir: string, moved: string, basename: string): string | null {
+  let link: string;
+  try {
+    const st = lstatSync(path.join(moved, ".git"));
+    if (!st.isFile()) return null;
+    link = (/^gitdir: (.+)$/m.exec(readFileSync(path.join(moved, ".git"), "utf8"))?.[1] ?? "").trim();
+  } catch {
+    return null;
+  }
+  if (link === "") return null;
+  const root = path.join(commonDir, "worktrees");
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    const admin = path.join(root, name);
+    try {
+      const origin = path.dirname(path.resolve(admin, readFileSync(path.join(admin, "gitdir"), "utf8").trim()));
+      if (path.basename(origin) !== basename || existsSync(origin)) continue;
+      if (realpathSync(path.resolve(origin, link)) === realpathSync(admin)) return origin;
+    } catch {
+      // Not an admin dir of a worktree, or its `.git` leads nowhere: not this one.
+    }
+  }
+  return null;
+}
+
+/**
  * The commits the per-worktree refs under `<admin>/refs` name (`refs/worktree/*`,
  * `refs/bisect/*`, `refs/rewritten/*`: gitglossary(7), "per-worktree ref"; git never packs
  * them, so each is a loose file holding an object id), read in process (`worktreeOwnRefs`

@@ -1,0 +1,86 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CreateResult, DoctorResult } from "../../src/index.js";
+import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, wtJson } from "../helpers/repo.js";
+
+// `wt cleanup` renames a worktree folder into <git-common-dir>/wt/trash before
+// `git worktree remove`, and deletes it in the background. A cleanup killed between the two
+// left a folder git still listed, which an agent could still write to; the next cleanup
+// deleted it with the rest of the trash, unseen (an adversarial run's finding). Ports 468xx.
+
+let repo: TestRepo;
+afterEach(() => repo?.remove());
+
+type Cleaned = { removed: { id: string }[]; warnings: string[] };
+
+function setUp(): TestRepo {
+  const r = makeRepo({ files: { "src/app.js": "one\n" } });
+  r.write("wt.config.json", JSON.stringify({ ports: { PORT: 46800 } }));
+  r.commitAll("setup");
+  return r;
+}
+
+/** A PATH whose `git` kills its parent (wt) when asked to `worktree remove`, which it never runs. */
+function killingGit(r: TestRepo): string {
+  const bin = path.join(r.root, "git-bin");
+  mkdirSync(bin, { recursive: true });
+  const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+  const script = `#!/bin/sh\ncase "$*" in *"worktree remove"*) kill -9 $PPID; exit 1;; esac\nexec ${real} "$@"\n`;
+  writeFileSync(path.join(bin, "git"), script, { mode: 0o755 });
+  return `${bin}:${process.env.PATH}`;
+}
+
+const trash = (r: TestRepo) => path.join(r.main, ".git", "wt", "trash");
+
+describe("what a stopped cleanup left in the trash", () => {
+  it("a worktree git still lists is put back and checked again: its new file refuses the cleanup (exit 5) and stays", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+    expect(killed.code, killed.stderr).toBeNull();
+    const [left] = readdirSync(trash(repo));
+    expect(left).toMatch(/^issue-1-\d+-\d+$/);
+    expect(existsSync(made.path)).toBe(false);
+    // An agent still in the folder writes on.
+    writeFileSync(path.join(trash(repo), left as string, "notes.txt"), "an agent's notes\n");
+    const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.files).toEqual(["notes.txt"]);
+    expect(run.stderr).toContain(`put ${made.path} back from wt's trash`);
+    expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+    expect(gitSync(made.path, "rev-parse", "--show-toplevel")).toBe(made.path);
+    // Once the notes are moved away, the cleanup goes through.
+    execFileSync("mv", [path.join(made.path, "notes.txt"), repo.root]);
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "1", "--json"]);
+    expect(gone.removed.map((r) => r.id)).toEqual(["1"]);
+  });
+
+  it("wt doctor names the folder in the trash and --fix puts it back, its new file with it", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+    expect(killed.code, killed.stderr).toBeNull();
+    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
+    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    const doc = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
+    const found = doc.checks.find((c) => c.check === "folder-missing");
+    expect(found?.message).toContain(`in wt's trash (${left})`);
+    await runWt(repo.main, ["doctor", "--fix", "--json"]);
+    expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+    expect(existsSync(left)).toBe(false);
+    const again = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
+    expect(again.checks.filter((c) => c.id === "1").map((c) => c.check)).toEqual([]);
+  });
+
+  it("a folder git forgot (a killed deleter's half) is deleted with the next cleanup, named in a warning", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["create", "1", "--json"]);
+    mkdirSync(path.join(trash(repo), "issue-9-123-456", "src"), { recursive: true });
+    writeFileSync(path.join(trash(repo), "issue-9-123-456", "src", "app.js"), "half deleted\n");
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "1", "--json"]);
+    expect(gone.warnings.join("\n")).toContain("deleting what a stopped cleanup left");
+    expect(gone.warnings.join("\n")).toContain("issue-9-123-456");
+  });
+});
