@@ -49,6 +49,8 @@ export interface DoctorFacts {
   ids: string[];
   /** Folders where wt makes worktrees (for stray folders), none when they cannot be told safely. */
   worktreeDirs: string[];
+  /** The folder holding the pool's slots (`poolHolder`), null when the config cannot be read. */
+  poolHolder: string | null;
   snapshot: ProcessSnapshot;
   /** wt and its ancestors. */
   skip: ReadonlySet<number>;

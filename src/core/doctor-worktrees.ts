@@ -5,6 +5,7 @@ import { removeMissingWorktree } from "../git/worktree.js";
 import { worktreeAdminDir, worktreeLinkProblem } from "../git/worktree-link.js";
 import { goneFolderWork } from "./cleanup-check.js";
 import { createLockOwner } from "./create-lock.js";
+import { isPoolSlot, releaseUnfinished } from "./doctor-pool.js";
 import { exists, folderMissing, forgetRecord, heldByGone, movedWorktree, recheckGone } from "./doctor-repair.js";
 import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { shQuote } from "./envfile.js";
@@ -72,7 +73,10 @@ export async function checkWorktrees(facts: DoctorFacts, healthy: WorktreeRecord
     else healthy.push(record);
   }
   if (facts.ids.length === 0) {
-    for (const entry of linked) if (!claimed.has(entry)) out.push(await checkUnmanagedEntry(facts, entry));
+    for (const entry of linked) {
+      const found = claimed.has(entry) ? null : await checkUnmanagedEntry(facts, entry);
+      if (found) out.push(found);
+    }
     out.push(...strayFolders(facts, linked));
   }
   return out;
@@ -129,7 +133,7 @@ async function checkRecord(
       message: `wt create (pid ${record.pid}) is making it now`,
     });
   }
-  if (moved) return movedWorktree(facts, record, moved);
+  if (moved) return (await releaseUnfinished(facts, record, moved)) ?? movedWorktree(facts, record, moved);
   const folder = exists(record.path);
   if (!folder && entry) return folderMissing(facts, record, entry);
   if (!folder) return staleRecord(facts, record);
@@ -186,8 +190,10 @@ async function staleRecord(facts: DoctorFacts, record: WorktreeRecord): Promise<
 }
 
 /** A registration no record has: unmanaged (folder there) or prunable (folder gone). */
-async function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Promise<Finding> {
+async function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Promise<Finding | null> {
   const base = { id: null, path: entry.path };
+  // A pool slot is wt's, not a worktree to adopt (`wt pool status` tells its state).
+  if (isPoolSlot(facts, entry.path)) return null;
   if (exists(entry.path)) {
     return finding({
       ...base,
@@ -233,6 +239,8 @@ async function checkUnmanagedEntry(facts: DoctorFacts, entry: WorktreeEntry): Pr
  */
 function strayFolders(facts: DoctorFacts, linked: WorktreeEntry[]): Finding[] {
   const known = new Set([...linked.map((e) => real(e.path)), ...facts.records.map((r) => real(r.path))]);
+  // The pool's own folder (`.pool` inside the worktrees' folder by default) is wt's.
+  if (facts.poolHolder !== null) known.add(real(facts.poolHolder));
   const out: Finding[] = [];
   for (const dir of facts.worktreeDirs) {
     let names: string[];

@@ -20,6 +20,7 @@ import { checkWorktrees } from "./doctor-worktrees.js";
 import { InterruptedError, WorktreeNotFoundError } from "./errors.js";
 import { lockedSignal, withRepoLock } from "./lock.js";
 import { idKey, validateId } from "./names.js";
+import { poolHolder } from "./pool/state.js";
 import { protectedPids, snapshotProcesses } from "./processes.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 import { executeSteps } from "./steps/execute.js";
@@ -88,7 +89,7 @@ async function gatherFacts(ctx: WtContext, repo: RepoContext, ids: string[]): Pr
     unreadable,
     entries,
     ids,
-    worktreeDirs: await worktreeDirs(ctx, repo, records),
+    ...(await configuredFolders(ctx, repo, records)),
     snapshot,
     skip: protectedPids(snapshot),
   };
@@ -148,10 +149,16 @@ function result(findings: Finding[], dryRun: boolean): DoctorResult {
 /**
  * The folders wt makes worktrees in: the fixed part of the `worktreeDir` template (before the
  * first segment with a placeholder) and the parents of the records' folders, each only when it
- * neither is nor holds the main worktree (`../{name}` would make every sibling project a stray).
+ * neither is nor holds the main worktree (`../{name}` would make every sibling project a stray);
+ * and the folder holding the pool's slots (null with a config that does not load).
  */
-async function worktreeDirs(ctx: WtContext, repo: RepoContext, records: readonly WorktreeRecord[]): Promise<string[]> {
+async function configuredFolders(
+  ctx: WtContext,
+  repo: RepoContext,
+  records: readonly WorktreeRecord[],
+): Promise<{ worktreeDirs: string[]; poolHolder: string | null }> {
   const dirs = new Set(records.map((r) => path.dirname(r.path)));
+  let holder: string | null = null;
   try {
     const config = await loadConfig(repo.mainPath, ctx.env);
     const segments = config.worktreeDir.replaceAll("{repo}", repo.repoName).split(/[\\/]/);
@@ -160,9 +167,10 @@ async function worktreeDirs(ctx: WtContext, repo: RepoContext, records: readonly
       segments.findIndex((s) => s.includes("{")),
     );
     if (fixed.length > 0) dirs.add(path.resolve(repo.mainPath, fixed.join("/")));
+    holder = poolHolder(config.pool, repo.mainPath, repo.repoName);
   } catch {
     // An invalid config is `wt create`'s to report; the records' folders still tell.
   }
   const main = repo.mainPath;
-  return [...dirs].filter((d) => d !== main && !main.startsWith(`${d}/`));
+  return { worktreeDirs: [...dirs].filter((d) => d !== main && !main.startsWith(`${d}/`)), poolHolder: holder };
 }

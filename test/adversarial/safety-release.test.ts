@@ -2,8 +2,18 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CreateResult } from "../../src/index.js";
-import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, trustRepo, wtJson } from "../helpers/repo.js";
+import type { CreateResult, DoctorResult } from "../../src/index.js";
+import {
+  type ErrorJson,
+  gitOnPath,
+  gitSync,
+  json,
+  makeRepo,
+  runWt,
+  type TestRepo,
+  trustRepo,
+  wtJson,
+} from "../helpers/repo.js";
 import { addLibSubmodule, gitFile } from "../helpers/submodule.js";
 
 // An adversarial run found ways `wt release` (and a claim's undo) lost work: deletes through a
@@ -324,6 +334,30 @@ describe("wt release never loses work", () => {
     expect((await runWt(repo.main, ["release", "1", "--json"])).code).toBe(0);
     const next = await claim(repo, "2");
     expect(existsSync(path.join(next.path, "package-lock.json"))).toBe(true);
+  });
+});
+
+describe("a release stopped halfway", () => {
+  it("killed right after git worktree move: wt doctor names it, --fix finishes the release, and the slot is claimed again", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    await claim(repo, "1");
+    const PATH = gitOnPath(repo.root, `*"worktree move"*) "$GIT" "$@"; kill -9 $PPID; exit 1;;`);
+    const killed = await runWt(repo.main, ["release", "1", "--json"], { PATH });
+    expect(killed.code, killed.stderr).toBeNull();
+    const healthy = await runWt(repo.main, ["doctor", "--json"]);
+    const doc = json<DoctorResult>(healthy);
+    const found = doc.checks.find((c) => c.check === "release-unfinished");
+    expect(found, JSON.stringify(doc)).toMatchObject({ id: "1", severity: "error" });
+    // The pool's folder is wt's, not a stray one to move aside.
+    expect(doc.checks.map((c) => c.check)).not.toContain("orphan-folder");
+    const fixed = json<DoctorResult>(await runWt(repo.main, ["doctor", "--fix", "--json"]));
+    // (The machine's port registry, shared by the test run, may add stale-slot fixes of its own.)
+    expect(fixed.checks.find((c) => c.check === "release-unfinished")?.fix?.applied).toBe(true);
+    expect(fixed.summary.errors).toBe(0);
+    const after = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
+    expect(after.checks.filter((c) => c.severity === "error")).toEqual([]);
+    await claim(repo, "2");
   });
 });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult, DoctorResult } from "../../src/index.js";
-import { type ErrorJson, gitSync, json, makeRepo, runWt, type TestRepo, wtJson } from "../helpers/repo.js";
+import { type ErrorJson, gitOnPath, gitSync, json, makeRepo, runWt, type TestRepo, wtJson } from "../helpers/repo.js";
 
 // `wt cleanup` renames a worktree folder into <git-common-dir>/wt/trash before
 // `git worktree remove`, and deletes it in the background. A cleanup killed between the two
@@ -23,14 +23,7 @@ function setUp(): TestRepo {
 }
 
 /** A PATH whose `git` kills its parent (wt) when asked to `worktree remove`, which it never runs. */
-function killingGit(r: TestRepo): string {
-  const bin = path.join(r.root, "git-bin");
-  mkdirSync(bin, { recursive: true });
-  const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-  const script = `#!/bin/sh\ncase "$*" in *"worktree remove"*) kill -9 $PPID; exit 1;; esac\nexec ${real} "$@"\n`;
-  writeFileSync(path.join(bin, "git"), script, { mode: 0o755 });
-  return `${bin}:${process.env.PATH}`;
-}
+const killingGit = (r: TestRepo) => gitOnPath(r.root, `*"worktree remove"*) kill -9 $PPID; exit 1;;`);
 
 const trash = (r: TestRepo) => path.join(r.main, ".git", "wt", "trash");
 

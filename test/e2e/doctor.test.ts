@@ -49,6 +49,17 @@ describe("wt doctor: record, folder and git's list held against each other", () 
     expect(code).toBe(0);
   });
 
+  it("a filled pool with a claimed slot: its slots are neither unmanaged worktrees nor a stray folder", async () => {
+    repo = makeRepo();
+    repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 45500 }, pool: { size: 2 } }));
+    repo.commitAll("config");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    await wtJson(repo.main, ["create", "101", "--pool", "--no-fetch", "--json"]);
+    const { code, doc } = await doctor();
+    expect(doc.checks).toEqual([]);
+    expect(code).toBe(0);
+  });
+
   it(".git/worktrees/<name> deleted: unregistered-folder, exit 3; --fix keeps the folder and its work", async () => {
     await setup("101");
     writeFileSync(path.join(folderOf("101"), "work.txt"), "unsaved work\n");

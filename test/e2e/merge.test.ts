@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -6,6 +5,7 @@ import type { CleanupResult, CreateResult, MergeResult } from "../../src/index.j
 import {
   branchExists,
   type ErrorJson,
+  gitOnPath,
   gitSync,
   json,
   makeRepo,
@@ -53,18 +53,9 @@ function expectNoneConflicted(folders: string[]): void {
 
 const head = (r: TestRepo, ref = "main") => r.git("rev-parse", ref);
 
-/**
- * A PATH whose `git` runs `shell` (sh, with `$GIT` the real git) before every `update-ref` of
- * refs/heads/main, then the real git with the same arguments.
- */
-function gitOnUpdateOfMain(r: TestRepo, shell: string): string {
-  const bin = path.join(r.root, "git-bin");
-  mkdirSync(bin, { recursive: true });
-  const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-  const script = `#!/bin/sh\nGIT=${real}\ncase "$*" in *update-ref*refs/heads/main*) ${shell} ;; esac\nexec "$GIT" "$@"\n`;
-  writeFileSync(path.join(bin, "git"), script, { mode: 0o755 });
-  return `${bin}:${process.env.PATH}`;
-}
+/** A PATH whose `git` runs `shell` (`$GIT`: the real git) before every update-ref of refs/heads/main. */
+const gitOnUpdateOfMain = (r: TestRepo, shell: string) =>
+  gitOnPath(r.root, `*update-ref*refs/heads/main*) ${shell} ;;`);
 
 describe("seed 000: three issues merged back, one conflicting", () => {
   it("stops at the conflict with 101 merged, resolved in the worktree, merges the rest, then cleanup --merged removes all", async () => {

@@ -261,3 +261,17 @@ export async function wtJson<T>(cwd: string, args: string[], env: Record<string,
   expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
   return json<T>(run);
 }
+
+/**
+ * A PATH whose first `git` (in `<root>/git-bin`) runs the sh `case` arms `arms` on its
+ * arguments (`"$*"`), with `$GIT` the real git, and then the real git with the same arguments;
+ * e.g. `*"worktree remove"*) kill -9 $PPID; exit 1;;` kills wt at that call, for real.
+ */
+export function gitOnPath(root: string, arms: string): string {
+  const bin = path.join(root, "git-bin");
+  mkdirSync(bin, { recursive: true });
+  const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+  const script = `#!/bin/sh\nGIT=${real}\ncase "$*" in\n${arms}\nesac\nexec "$GIT" "$@"\n`;
+  writeFileSync(path.join(bin, "git"), script, { mode: 0o755 });
+  return `${bin}:${process.env.PATH}`;
+}
