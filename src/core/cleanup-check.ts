@@ -11,7 +11,9 @@ import { CREATE_LOCK_PREFIX } from "./create-lock.js";
 import { DirtyWorktreeError, UsageError, WorktreeLockedError, WorktreeMovedError } from "./errors.js";
 import { checkWorktreeRoot, isInside, lstatOrNull } from "./fs-safe.js";
 import { branchIntegration } from "./integration.js";
+import { movedEntry } from "./moved.js";
 import { validateId } from "./names.js";
+import { readPoolRecords } from "./pool/state.js";
 import type { BranchFate, CheckedWorktree, WorktreeFiles } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
@@ -59,8 +61,11 @@ async function checkSafe(
     throw new WorktreeLockedError(record.id, record.path, entry.locked);
   }
   if (entry === null) {
-    const moved = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
-    if (moved) throw new WorktreeMovedError(record.id, record.path, record.branch, moved.path);
+    // On its branch, or detached under its admin dir: its databases outside the folder are in use there.
+    const onBranch = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
+    const slots = onBranch ? [] : readPoolRecords(repo.stateDir).map((r) => r.path);
+    const moved = onBranch ?? movedEntry(repo.commonDir, record, entries, (f) => slots.includes(f));
+    if (moved) throw new WorktreeMovedError(record.id, record.path, moved.branch ?? null, moved.path);
   }
   if (entry === null) return;
   if ((await lstatOrNull(record.path)) === null) return refuseGoneFolderWork(session, record, entry);

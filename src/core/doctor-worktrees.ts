@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { removeMissingWorktree } from "../git/worktree.js";
-import { worktreeAdminDir, worktreeLinkProblem } from "../git/worktree-link.js";
+import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { goneFolderWork } from "./cleanup-check.js";
 import { createLockOwner } from "./create-lock.js";
 import { isPoolSlot, releaseUnfinished } from "./doctor-pool.js";
@@ -10,7 +10,9 @@ import { exists, folderMissing, forgetRecord, heldByGone, movedWorktree, recheck
 import { type DoctorFacts, type Finding, finding } from "./doctor-types.js";
 import { shQuote } from "./envfile.js";
 import { excludeBlockIds } from "./exclude.js";
+import { movedEntry } from "./moved.js";
 import { idKey } from "./names.js";
+import { readPoolRecords } from "./pool/state.js";
 import { processAlive } from "./process.js";
 import type { WorktreeRecord } from "./state.js";
 
@@ -62,10 +64,13 @@ export async function checkWorktrees(facts: DoctorFacts, healthy: WorktreeRecord
       }),
     );
   }
+  const slots = readPoolRecords(facts.repo.stateDir).map((r) => r.path);
+  const taken = (folder: string) =>
+    facts.records.some((r) => samePath(r.path, folder)) || slots.some((s) => samePath(s, folder));
   for (const record of facts.records) {
     const entry = linked.find((e) => samePath(e.path, record.path)) ?? null;
     if (entry) claimed.add(entry);
-    const moved = entry === null ? movedEntry(facts, linked, record) : null;
+    const moved = entry === null ? movedEntry(facts.repo.commonDir, record, linked, taken) : null;
     if (moved) claimed.add(moved);
     if (!wanted(facts, record.id)) continue;
     const f = await checkRecord(facts, record, entry, moved);
@@ -80,42 +85,6 @@ export async function checkWorktrees(facts: DoctorFacts, healthy: WorktreeRecord
     out.push(...strayFolders(facts, linked));
   }
   return out;
-}
-
-/**
- * The entry a record's worktree was moved to by hand (`git worktree move`): the record's
- * folder and registration are gone, and git lists the record's branch (or a detached HEAD) at a
- * path no record has, under the admin dir the record's worktree had (`sameAdminDir`).
- */
-function movedEntry(facts: DoctorFacts, linked: WorktreeEntry[], record: WorktreeRecord): WorktreeEntry | null {
-  if (exists(record.path)) return null;
-  return (
-    linked.find(
-      (e) =>
-        // On the record's branch, or detached (the agent left it): the admin dir tells which one.
-        (e.branch === record.branch || e.branch === null) &&
-        exists(e.path) &&
-        !facts.records.some((r) => samePath(r.path, e.path)) &&
-        sameAdminDir(facts, e.path, record),
-    ) ?? null
-  );
-}
-
-/**
- * Whether the worktree at `now` is the one made at `was`, moved: `git worktree move` keeps
- * its admin dir, which `git worktree add` named after the folder's name (`issue-1`, or
- * `issue-11` and on when that was taken: builtin/worktree.c; a claimed slot, after the slot's
- * folder). A worktree the user added
- * afresh on the same branch gets an admin dir of its own name, and is not taken over.
- */
-function sameAdminDir(facts: DoctorFacts, now: string, record: WorktreeRecord): boolean {
-  const admin = worktreeAdminDir(facts.repo.commonDir, now);
-  if (admin === null) return false;
-  const name = path.basename(admin);
-  // A claimed pool slot was added as the slot's folder (`.pool/3`) and moved since: named `3`.
-  if (record.pool && /^\d+$/.test(name)) return true;
-  const base = path.basename(record.path);
-  return name === base || (name.startsWith(base) && /^\d+$/.test(name.slice(base.length)));
 }
 
 async function checkRecord(

@@ -142,9 +142,11 @@ export class WorktreeFolderGoneError extends ConflictError {
 
 /** Exit 3: the worktree was moved (`git worktree move`) away from where its record says. */
 export class WorktreeMovedError extends ConflictError {
-  constructor(id: string, recorded: string, branch: string, now: string) {
+  constructor(id: string, recorded: string, branch: string | null, now: string) {
     super(
-      `worktree ${id} is recorded at ${recorded}, but its branch ${branch} is checked out in ${now} (moved with \`git worktree move\`?)`,
+      branch === null
+        ? `worktree ${id} is recorded at ${recorded}, but git lists it, detached, at ${now} (moved with \`git worktree move\`?)`
+        : `worktree ${id} is recorded at ${recorded}, but its branch ${branch} is checked out in ${now} (moved with \`git worktree move\`?)`,
       `move it back (\`git worktree move ${now} ${recorded}\`) and run \`wt cleanup ${id}\` again`,
     );
   }

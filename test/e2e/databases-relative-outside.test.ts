@@ -38,6 +38,29 @@ describe("a database path relative to the worktree that leaves it", () => {
     expect(existsSync(target)).toBe(false);
   });
 
+  it("a detached worktree moved with git worktree move: cleanup refuses (exit 3) and its database outside stays; doctor follows the move", async () => {
+    configure("../dbs/{name}.sqlite");
+    const run = await runWt(repo.main, ["create", "101", "--no-fetch", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const made = json<{ path: string }>(run).path;
+    const db = path.join(repo.root, "app-worktrees", "dbs", "issue-101.sqlite");
+    repo.git("-C", made, "switch", "-q", "--detach");
+    const moved = path.join(repo.root, "elsewhere");
+    repo.git("worktree", "move", made, moved);
+    const cleanup = await runWt(repo.main, ["cleanup", "101", "--json"]);
+    expect(cleanup.code, cleanup.stderr).toBe(3);
+    expect(json<{ error: { message: string } }>(cleanup).error.message).toContain(`detached, at ${moved}`);
+    expect(existsSync(db)).toBe(true);
+    const fixed = await runWt(repo.main, ["doctor", "--fix", "--json"]);
+    expect(json<{ checks: { check: string; fix: { applied: boolean } | null }[] }>(fixed).checks).toContainEqual(
+      expect.objectContaining({ check: "moved", fix: expect.objectContaining({ applied: true }) }),
+    );
+    const gone = await runWt(repo.main, ["cleanup", "101", "--json"]);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(existsSync(db)).toBe(false);
+    expect(existsSync(moved)).toBe(false);
+  });
+
   it("without {id} or {name} it is exit 2, as an absolute path is", async () => {
     configure("../dbs/shared.sqlite");
     const run = await runWt(repo.main, ["create", "101", "--no-fetch", "--json"]);

@@ -60,6 +60,19 @@ describe("wt doctor: record, folder and git's list held against each other", () 
     expect(code).toBe(0);
   });
 
+  it("a claimed worktree deleted by hand and pruned is a stale record, never taken for a move into an idle slot", async () => {
+    repo = makeRepo();
+    repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 45500 }, pool: { size: 2 } }));
+    repo.commitAll("config");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await wtJson<{ path: string }>(repo.main, ["create", "101", "--pool", "--no-fetch", "--json"]);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    rmSync(made.path, { recursive: true, force: true });
+    repo.git("worktree", "prune");
+    const { doc } = await doctor();
+    expect(doc.checks.map((c) => [c.check, c.id])).toEqual([["stale-record", "101"]]);
+  });
+
   it(".git/worktrees/<name> deleted: unregistered-folder, exit 3; --fix keeps the folder and its work", async () => {
     await setup("101");
     writeFileSync(path.join(folderOf("101"), "work.txt"), "unsaved work\n");
