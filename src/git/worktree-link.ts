@@ -45,24 +45,33 @@ export function hasModulesDir(commonDir: string, folder: string): boolean {
  * `worktreeAdminDir` has no `.git` file to start from. null when none does.
  */
 export function adminDirNaming(commonDir: string, folder: string): string | null {
+  const want = path.resolve(folder, ".git");
+  return adminDirs(commonDir).find((d) => d.gitdir === want)?.admin ?? null;
+}
+
+/**
+ * Every admin dir of `commonDir` (`<commonDir>/worktrees/*`) with the `.git` path its `gitdir`
+ * file names, resolved from the admin dir (a relative one of `worktree.useRelativePaths`
+ * included); one whose `gitdir` cannot be read (not an admin dir of a worktree) is left out.
+ */
+function adminDirs(commonDir: string): { admin: string; gitdir: string }[] {
   const root = path.join(commonDir, "worktrees");
   let names: string[];
   try {
     names = readdirSync(root);
   } catch {
-    return null;
+    return [];
   }
-  const want = path.resolve(folder, ".git");
+  const found: { admin: string; gitdir: string }[] = [];
   for (const name of names) {
     const admin = path.join(root, name);
     try {
-      const back = readFileSync(path.join(admin, "gitdir"), "utf8").trim();
-      if (path.resolve(admin, back) === want) return admin;
+      found.push({ admin, gitdir: path.resolve(admin, readFileSync(path.join(admin, "gitdir"), "utf8").trim()) });
     } catch {
-      // Not an admin dir of a worktree (or unreadable): not this one.
+      // Not an admin dir of a worktree (or unreadable): none to list.
     }
   }
-  return null;
+  return found;
 }
 
 /**
@@ -82,21 +91,13 @@ export function originOfMovedWorktree(commonDir: string, moved: string, basename
     return null;
   }
   if (link === "") return null;
-  const root = path.join(commonDir, "worktrees");
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return null;
-  }
-  for (const name of names) {
-    const admin = path.join(root, name);
+  for (const { admin, gitdir } of adminDirs(commonDir)) {
+    const origin = path.dirname(gitdir);
+    if (path.basename(origin) !== basename || existsSync(origin)) continue;
     try {
-      const origin = path.dirname(path.resolve(admin, readFileSync(path.join(admin, "gitdir"), "utf8").trim()));
-      if (path.basename(origin) !== basename || existsSync(origin)) continue;
       if (realpathSync(path.resolve(origin, link)) === realpathSync(admin)) return origin;
     } catch {
-      // Not an admin dir of a worktree, or its `.git` leads nowhere: not this one.
+      // Its `.git` leads nowhere: not this one.
     }
   }
   return null;
