@@ -107,5 +107,6 @@ function skeleton(session: Session, w: NewWorktree, facts: PlanFacts): NewPlan {
     vars: {},
     madeParents: null,
     entries: facts.entries,
+    ...(facts.warmKey !== undefined ? { warmKey: facts.warmKey } : {}),
   };
 }

@@ -5,6 +5,7 @@ import type { GitAt } from "../git/run.js";
 import type { AddWorktreeBranch } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import { readIncludeCandidates } from "./include.js";
+import { warmKeyFrom, warmKeyNames } from "./pool/state.js";
 import type { NewWorktree, PlanFacts, UntrackedTarget } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
 
@@ -30,10 +31,10 @@ const probeName = (start: string, rel: string) => `${start}:${rel}`;
 
 /**
  * Reads what planning a new worktree needs from git, the three reads side by side: the worktree
- * list; one `cat-file --batch-check` for the base's commit, the local and the origin branch and,
- * for each of the three possible start points, whether it tracks each of `early` (the targets
- * known before any plan: the env file); and `.worktreeinclude` with the main worktree's ignored
- * candidates. Reads only; refuses nothing (the provisioners' plans do, in their order).
+ * list; one `cat-file --batch-check` for the base's commit, the local and the origin branch,
+ * for each of the three possible start points whether it tracks each of `early` (the targets
+ * known before any plan: the env file) and, for a claim, the warm key's files at the base; and
+ * `.worktreeinclude` with the main worktree's ignored candidates. Reads only; refuses nothing (the provisioners' plans do, in their order).
  * @throws GitError (exit 6); ConfigError (exit 2) for a `.worktreeinclude` that is no regular file.
  */
 export async function gatherFacts(
@@ -50,9 +51,11 @@ export async function gatherFacts(
   };
   const starts = [refs.local, refs.origin, refs.base];
   const probes = early.flatMap((t) => starts.map((s) => probeName(s, t.rel)));
+  // A claim's warm key at the base (`warmKeyFrom`), in the same run.
+  const warm = w.pool ? warmKeyNames(refs.base, session.config.pool.warmKey) : [];
   const [entries, answers, include] = await Promise.all([
     listWorktrees(main),
-    batchCheckObjects(main, [refs.base, refs.local, refs.origin, ...probes]),
+    batchCheckObjects(main, [refs.base, refs.local, refs.origin, ...probes, ...warm]),
     session.repo.bare ? null : readIncludeCandidates(main, w.includeText),
   ]);
   const [baseCommit, localBranch, originBranch] = await Promise.all([
@@ -60,7 +63,8 @@ export async function gatherFacts(
     presentOr(answers.get(refs.local), () => refExists(main, refs.local)),
     presentOr(answers.get(refs.origin), () => refExists(main, refs.origin)),
   ]);
-  return { entries, baseCommit, localBranch, originBranch, include, probes: answers };
+  const warmKey = w.pool ? await warmKeyFrom(session.config.pool.warmKey, warm, answers) : undefined;
+  return { entries, baseCommit, localBranch, originBranch, include, probes: answers, warmKey };
 }
 
 /** The commit id of a `<name>^{commit}` answer; `ask` (a one-name verb) when the batch could not ask it. */

@@ -1,8 +1,7 @@
-import { splitNul } from "./parse.js";
-import { type GitAt, git, gitOut } from "./run.js";
+import { type GitAt, git } from "./run.js";
 
 /**
- * The git verbs of the worktree pool (git-worktree(1), git-switch(1), git-ls-tree(1)). Each
+ * The git verbs of the worktree pool (git-worktree(1), git-switch(1)). Each
  * takes a `GitAt` and throws `GitError` (exit 6) on failure.
  */
 
@@ -60,24 +59,6 @@ export async function switchDetach(at: GitAt, commit: string): Promise<void> {
 export async function detachInPlace(at: GitAt, commit: string, message: string): Promise<boolean> {
   const r = await git(["update-ref", "--no-deref", "-m", message, "HEAD", commit, commit], { ...at, okCodes: [128] });
   return r.exitCode === 0;
-}
-
-/**
- * The blob ids of `paths` in `commit` (`git ls-tree -z <commit> -- <paths>`): path -> object
- * id; a path the commit does not track is absent. A blob id is a hash of the file's content, so
- * two commits give the same ids exactly when the files are the same.
- */
-export async function blobIds(at: GitAt, commit: string, paths: readonly string[]): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  if (paths.length === 0) return ids;
-  const out = await gitOut(["ls-tree", "-z", "--full-tree", commit, "--", ...paths], at);
-  for (const line of splitNul(out)) {
-    // `<mode> SP <type> SP <object> TAB <file>`
-    const tab = line.indexOf("\t");
-    const fields = line.slice(0, tab).split(" ");
-    if (tab > 0 && fields[2]) ids.set(line.slice(tab + 1), fields[2]);
-  }
-  return ids;
 }
 
 /**

@@ -33,15 +33,12 @@ export type ClaimChoice = { slot: PoolRecord; reason: null } | { slot: null; rea
 /**
  * A claim's first read, started beside `planNew` (under the same repository lock, reading
  * only): `git status` of the first slot whose record says idle and whose `.git` tie holds, the
- * question that grows with the repository's size, and the warm key at that slot's commit (`git
- * ls-tree`). `chooseSlot` uses the status when that slot is still its candidate (any other
- * slot is asked then) and the key when the base's commit is that one. null when no record is idle.
+ * question that grows with the repository's size. `chooseSlot` uses it when that slot is still
+ * its candidate (any other slot is asked then). null when no record is idle.
  */
 export interface ClaimPrefetch {
   path: string;
   status: Promise<StatusEntry[]>;
-  /** The warm key at that slot's commit: the base's too, unless the slot is stale. */
-  warm: { commit: string; key: Promise<string> };
 }
 
 /** Starts the `ClaimPrefetch` of `session`'s pool (its failure is `chooseSlot`'s to see). */
@@ -52,19 +49,18 @@ export function prefetchClaim(session: Session, ctx: WtContext): ClaimPrefetch |
   );
   if (!first) return null;
   const status = statusPorcelain(gitAt(session, first.path, ctx.signal));
-  const key = warmKeyOf(gitAt(session, repo.mainPath, ctx.signal), first.baseCommit, session.config.pool.warmKey);
   // Awaited by chooseSlot, or dropped when it picks no slot.
   status.catch(() => {});
-  key.catch(() => {});
-  return { path: first.path, status, warm: { commit: first.baseCommit, key } };
+  return { path: first.path, status };
 }
 
 /**
  * Picks the idle slot a new worktree claims (under the repository lock, reading only): one whose
  * HEAD is the base's commit and whose warm key still matches (`slotState`), that `git status`
  * shows clean, and that no process stands in (`processProbe`). Only a new branch at the base
- * can be claimed: an existing branch would need a checkout. The warm key (`git ls-tree`) and
- * the candidate's status run side by side; `early` is the status `prefetchClaim` started.
+ * can be claimed: an existing branch would need a checkout. The base's warm key is the plan's
+ * (read in its `cat-file` batch; else asked here, beside the candidate's status); `early` is
+ * the status `prefetchClaim` started.
  */
 export async function chooseSlot(
   session: Session,
@@ -79,7 +75,7 @@ export async function chooseSlot(
   if (plan.how.kind !== "new") return { slot: null, reason: "stale" };
   const at = gitAt(session, repo.mainPath, ctx.signal);
   const warm =
-    early?.warm.commit === plan.baseCommit ? early.warm.key : warmKeyOf(at, plan.baseCommit, config.pool.warmKey);
+    plan.warmKey !== undefined ? Promise.resolve(plan.warmKey) : warmKeyOf(at, plan.baseCommit, config.pool.warmKey);
   warm.catch(() => {}); // awaited at the first candidate
   const entries = plan.entries ?? (await listWorktrees(at));
   const statusOf = (folder: string) =>

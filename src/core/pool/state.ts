@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { blobIds } from "../../git/pool.js";
+import { batchCheckObjects, type ObjectInfo } from "../../git/objects.js";
 import type { GitAt } from "../../git/run.js";
 import type { PoolConfig } from "../config.js";
 import { expandTemplate } from "../names.js";
@@ -85,16 +85,40 @@ export async function deletePoolRecord(stateDir: string, n: number): Promise<voi
 }
 
 /**
- * The warm key of `commit`: SHA-256 over `path NUL blob-id-or-"-" LF` of each `pool.warmKey`
- * file, in the configured order. git's blob id hashes the content, so the key changes exactly
- * when one of those files' content (or presence) does, with one git process and no file read.
+ * The warm key of `commit`: SHA-256 over `path NUL object-id-or-"-" LF` of each `pool.warmKey`
+ * file, in the configured order, the ids from one `git cat-file --batch-check` of
+ * `<commit>:<path>` (`warmKeyNames`; gitrevisions(7)). git's blob id hashes the content, so the
+ * key changes exactly when one of those files' content (or presence) does, and no file is read.
+ * @throws GitError (exit 6)
  */
 export async function warmKeyOf(at: GitAt, commit: string, files: readonly string[]): Promise<string> {
-  const ids = await blobIds(at, commit, files);
+  const names = warmKeyNames(commit, files);
+  const answers = await batchCheckObjects(at, names);
+  return warmKeyFrom(files, names, answers);
+}
+
+/** The `cat-file --batch-check` names whose answers make the warm key of `commitish`, one per file. */
+export function warmKeyNames(commitish: string, files: readonly string[]): string[] {
+  return files.map((f) => `${commitish}:${f}`);
+}
+
+/**
+ * The warm key from `answers` of `names` (`warmKeyNames`), asked in any batch: a create asks them
+ * in its plan's one `cat-file` run. A name with no answer (none the batch can carry: a newline in
+ * the path) counts as a missing file, as a missing path or a gitlink before git 2.46 does.
+ */
+export async function warmKeyFrom(
+  files: readonly string[],
+  names: readonly string[],
+  answers: ReadonlyMap<string, ObjectInfo>,
+): Promise<string> {
   // Imported here: `wt status` reads pool records through this module and needs no hash.
   const { createHash } = await import("node:crypto");
   const h = createHash("sha256");
-  for (const f of files) h.update(`${f}\0${ids.get(f) ?? "-"}\n`);
+  files.forEach((f, i) => {
+    const info = answers.get(names[i] as string);
+    h.update(`${f}\0${info?.state === "present" ? info.oid : "-"}\n`);
+  });
   return h.digest("hex");
 }
 

@@ -75,6 +75,8 @@ export interface PlanFacts {
   include: IncludeRead | null;
   /** `cat-file --batch-check` answers of the tracked-path probes asked up front (`probeName` keys). */
   probes: ReadonlyMap<string, ObjectInfo>;
+  /** For a claim (`NewWorktree.pool`): the base's warm key (`warmKeyFrom`), read in that same batch. */
+  warmKey?: string;
 }
 
 /** What a provisioner's `plan` reads and fills. */
@@ -193,6 +195,8 @@ export interface NewPlan {
   madeParents: string | null;
   /** git's worktree list as planning read it (under the lock: still true while the steps run). */
   entries?: WorktreeEntry[];
+  /** For a claim: the base's warm key, as planning read it (`PlanFacts.warmKey`). */
+  warmKey?: string;
 }
 
 /** What the steps of a new worktree hand back once they ran: the new HEAD. */
