@@ -1,12 +1,12 @@
 import path from "node:path";
 import { isValidBranchName, listWorktrees } from "../git/repo.js";
 import { aheadBehindInEach } from "../git/status.js";
-import { lockTimeoutMs, type WtContext } from "./context.js";
+import type { WtContext } from "./context.js";
+import { hooksOrRollback, lockOptions } from "./create-hooks.js";
 import type { CreateOptions, CreateResult } from "./create-plan.js";
-import { envLinesWithFile } from "./envfile.js";
-import { InterruptedError, UsageError } from "./errors.js";
+import { UsageError } from "./errors.js";
 import { checkPathLength } from "./fs-errors.js";
-import { checkWorktreeRoot, isInside } from "./fs-safe.js";
+import { isInside } from "./fs-safe.js";
 import { readIncludeFile } from "./include.js";
 import { lockedSignal, withRepoLock } from "./lock.js";
 import { expandTemplate, idKey, nameFor, validateId, worktreePathFor } from "./names.js";
@@ -14,7 +14,7 @@ import { processAlive } from "./process.js";
 import type { NewOutcome, NewWorktree } from "./provision/types.js";
 import { withRealParents } from "./real-parent.js";
 import { defaultBase, fetchBaseRemote, gitAt, openSession, type Session } from "./session.js";
-import { readRecord, readRecords, type WorktreeRecord, writeRecord } from "./state.js";
+import { readRecords, type WorktreeRecord, writeRecord } from "./state.js";
 import { planOf, type Step } from "./steps/step.js";
 import { commandsFrom, repositoryCommands, requireTrust } from "./trust.js";
 
@@ -99,11 +99,6 @@ interface CreateModules {
   recreateResult: typeof import("./recreate.js").recreateResult;
   recreateSteps: typeof import("./recreate.js").recreateSteps;
   executeSteps: typeof import("./steps/execute.js").executeSteps;
-}
-
-/** The repository lock's options for a verb of this file. */
-function lockOptions(ctx: WtContext, warn: (m: string) => void, purpose: string) {
-  return { timeoutMs: lockTimeoutMs(ctx.env), onWarning: warn, onWait: ctx.onNotice, purpose };
 }
 
 /**
@@ -274,99 +269,4 @@ async function countsAgainstBase(
 ): Promise<{ ahead?: number; behind?: number }> {
   const [counts] = await aheadBehindInEach([{ cwd: worktree, base: baseCommit }], session.env, 1);
   return counts ?? {};
-}
-
-/**
- * Runs the postCreate hooks; Ctrl-C during the hooks of a worktree this run made undoes the
- * whole create, as for any other step (docs/contract.md); a failing hook keeps it (exit 6,
- * retried next time).
- */
-async function hooksOrRollback(
-  session: Session,
-  ctx: WtContext,
-  run: { record: WorktreeRecord; rollback?: () => Promise<void>; hooks: Step[]; enabled: boolean },
-  warn: (m: string) => void,
-): Promise<void> {
-  const { record, rollback } = run;
-  try {
-    await finishHooks(
-      session,
-      record,
-      ctx,
-      { hooks: run.hooks, enabled: run.enabled, fresh: rollback !== undefined },
-      warn,
-    );
-  } catch (e) {
-    if (!(e instanceof InterruptedError) || !rollback) throw e;
-    try {
-      await rollBackCreate(session, record, ctx, rollback, warn);
-    } catch (undoError) {
-      // Still exit 130, but say what was not undone rather than claim it was.
-      throw new InterruptedError(
-        "SIGINT",
-        `interrupted during the postCreate hooks, and the rollback could not run (${(undoError as Error).message}); worktree ${record.id} is left incomplete`,
-        `run \`wt cleanup ${record.id}\` to remove it`,
-      );
-    }
-    throw e;
-  }
-}
-
-/** Undoes a create whose hooks were interrupted, under the lock, if the record is still its. */
-async function rollBackCreate(
-  session: Session,
-  record: WorktreeRecord,
-  ctx: WtContext,
-  rollback: () => Promise<void>,
-  warn: (m: string) => void,
-): Promise<void> {
-  await withRepoLock(session.repo.stateDir, lockOptions(ctx, warn, `wt create ${record.id} (rollback)`), async () => {
-    const current = await readRecord(session.repo.stateDir, record.id);
-    if (current?.path !== record.path || current.pid !== process.pid) return;
-    await rollback();
-  });
-}
-
-/**
- * Runs postCreate hooks (outside the repository lock: installs can take minutes) through the
- * executor, and marks the record ready. A failing hook keeps the worktree; the next
- * `wt create` runs them again.
- */
-async function finishHooks(
-  session: Session,
-  record: WorktreeRecord,
-  ctx: WtContext,
-  { hooks, enabled, fresh }: { hooks: Step[]; enabled: boolean; fresh: boolean },
-  warn: (m: string) => void,
-): Promise<void> {
-  const { repo, config } = session;
-  if (!enabled && config.hooks.postCreate.length > 0) {
-    if (!fresh) {
-      // The hooks failed in an earlier run: skipping them now does not make them succeed.
-      warn(
-        `postCreate hooks skipped (--no-hooks); they have not succeeded yet and run on the next \`wt create ${record.id}\``,
-      );
-      return;
-    }
-    warn("postCreate hooks skipped (--no-hooks)");
-  }
-  if (hooks.length > 0) {
-    // The hooks run in the folder (an install, a migration): never in a swapped-in link.
-    await checkWorktreeRoot(record.path, repo.commonDir);
-    const { executeSteps } = await createModules();
-    await executeSteps(hooks, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: warn });
-  }
-  // With no hook to run, the create's own lock hold already marked it ready.
-  if (record.state === "ready") return;
-  // Under the lock, and only if the record is still this worktree's: a cleanup may have run
-  // while the hooks did.
-  await withRepoLock(repo.stateDir, lockOptions(ctx, warn, `wt create ${record.id}`), async () => {
-    const current = await readRecord(repo.stateDir, record.id);
-    if (current?.path !== record.path) return;
-    // What the hooks wrote into the env file is not the user's to keep (`auditEnvFile`).
-    if (hooks.length > 0) current.envLines = await envLinesWithFile(current, repo.mainPath);
-    current.state = "ready";
-    await writeRecord(repo.stateDir, current);
-    record.state = "ready";
-  });
 }

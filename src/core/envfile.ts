@@ -192,14 +192,35 @@ export async function writeEnvFile(
 }
 
 /**
- * `record.envLines` together with the digests of the env file's lines now (`envLineDigests`):
- * what postCreate hooks added is wt's too. The record's own when the file is not a regular file.
+ * `envLineDigests` of `record`'s env file as it is now, or null when it is not a regular file
+ * (or cannot be read): what postCreate hooks are compared against (`envLinesAddedSince`).
  */
-export async function envLinesWithFile(record: WorktreeRecord, mainPath: string): Promise<string[] | undefined> {
+export async function envFileDigests(record: WorktreeRecord, mainPath: string): Promise<string[] | null> {
   const file = path.join(record.path, record.envFile);
-  if (!(await lstatOrNull(file))?.isFile()) return record.envLines;
-  const now = envLineDigests(await readFile(file, "utf8"), Object.keys(worktreeVariables(record, mainPath)));
-  return [...new Set([...(record.envLines ?? []), ...now])].sort();
+  try {
+    if (!(await lstatOrNull(file))?.isFile()) return null;
+    return envLineDigests(await readFile(file, "utf8"), Object.keys(worktreeVariables(record, mainPath)));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `record.envLines` with the lines of the env file that were not there `before` (its
+ * `envFileDigests` just before postCreate hooks ran, null when there was no such file): what the
+ * hooks wrote is wt's too; a line that was there already and is not in the record stays the
+ * user's (one added after a hook failed and before it ran again). The record's own when the
+ * file is not a regular file now.
+ */
+export async function envLinesAddedSince(
+  record: WorktreeRecord,
+  mainPath: string,
+  before: readonly string[] | null,
+): Promise<string[] | undefined> {
+  const now = await envFileDigests(record, mainPath);
+  if (now === null) return record.envLines;
+  const was = new Set(before ?? []);
+  return [...new Set([...(record.envLines ?? []), ...now.filter((d) => !was.has(d))])].sort();
 }
 
 /** Single-quotes for POSIX shells: `'` becomes `'\''`. */

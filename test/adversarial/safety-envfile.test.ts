@@ -115,3 +115,36 @@ describe("the env file's own lines are never deleted unseen", () => {
     expect(released.slot).not.toBeNull();
   });
 });
+
+describe("postCreate hooks that failed, then ran again", () => {
+  // The hook writes a line into the env file, then fails until the main worktree has the marker
+  // (hooks get wt's variables: WT_MAIN is the main worktree).
+  const hook = 'echo HOOK_MADE=1 >> .env.local && test -f "$WT_MAIN/hook-ok"';
+  const worktreeOf = async (id: string) => (await runWt(repo.main, ["path", id])).stdout.trim();
+
+  it("a line the user added between a failed hook and its retry stays the user's (cleanup refuses it, exit 5)", async () => {
+    repo = setUp({ hooks: { postCreate: [hook] } });
+    const failed = await runWt(repo.main, ["create", "1", "--json"]);
+    expect(failed.code, failed.stderr).toBe(6);
+    const file = path.join(await worktreeOf("1"), ".env.local");
+    appendFileSync(file, "OPENAI_API_KEY=sk-mine\n");
+    writeFileSync(path.join(repo.main, "hook-ok"), "");
+    const retried = await create(repo, "1");
+    expect(retried.created).toBe(false);
+    const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.files).toEqual([".env.local"]);
+    expect(readFileSync(file, "utf8")).toContain("OPENAI_API_KEY=sk-mine");
+  });
+
+  it("what a failed hook wrote into the env file is wt's: cleanup of the worktree does not refuse it", async () => {
+    repo = setUp({ hooks: { postCreate: [hook] } });
+    const failed = await runWt(repo.main, ["create", "1", "--json"]);
+    expect(failed.code, failed.stderr).toBe(6);
+    const file = path.join(await worktreeOf("1"), ".env.local");
+    expect(readFileSync(file, "utf8")).toContain("HOOK_MADE=1");
+    const gone = await wtJson<Removed>(repo.main, ["cleanup", "1", "--json"]);
+    expect(gone.removed.map((r) => [r.id, r.editedCopies ?? []])).toEqual([["1", []]]);
+    expect(existsSync(file)).toBe(false);
+  });
+});
