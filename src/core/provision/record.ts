@@ -37,9 +37,14 @@ export const recordProvisioner: Provisioner = {
       title: `record worktree ${record.id} (slot ${record.slot}: ${formatPorts(record.ports)})`,
       detail: { slot: record.slot, ports: record.ports },
       run: async () => {
-        await writeRecord(session.repo.stateDir, record);
-        if (session.config.portScope === "machine")
-          await claimPorts(machineDir(session), holder(session, record), record.ports);
+        // Two files under two locks, written side by side; the undo deletes whichever was made.
+        const machine =
+          session.config.portScope === "machine"
+            ? claimPorts(machineDir(session), holder(session, record), record.ports)
+            : Promise.resolve();
+        const [own, claimed] = await Promise.allSettled([writeRecord(session.repo.stateDir, record), machine]);
+        if (own.status === "rejected") throw own.reason;
+        if (claimed.status === "rejected") throw claimed.reason;
       },
       undo: async () => {
         await releasePorts(machineDir(session), session.repo.commonDir, record.id);
