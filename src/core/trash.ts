@@ -53,7 +53,8 @@ export function deleteInBackground(paths: readonly string[]): void {
  * What a stopped cleanup or a killed background deleter left in the trash, in two kinds:
  * - a folder git still lists as a worktree (`originOfMovedWorktree`: a cleanup stopped between
  *   moving it here and `git worktree remove`, and an agent may have written to it since) is
- *   put back at its path, with a warning, so that this cleanup checks it like any other;
+ *   put back at its path, with a warning, so that this cleanup checks it like any other; when
+ *   that path holds something else now, it stays in the trash, with a warning (never swept);
  * - the rest (git forgot it, or a deleter was killed halfway) is returned to delete, and named
  *   in a warning: nothing leaves the trash unseen.
  * @param commonDir the repository's common dir (`stateDir` is `<commonDir>/wt`)
@@ -75,12 +76,17 @@ export async function trashLeftovers(
   for (const name of names.sort()) {
     const at = path.join(dir, name);
     const origin = trashedOrigin(commonDir, at);
-    if (origin !== null && (await putBack(at, origin))) {
+    if (origin === null) {
+      sweep.push(at);
+    } else if (await putBack(at, origin)) {
       warn(
         `put ${origin} back from wt's trash: a cleanup stopped before git forgot the worktree; it is checked again like any other`,
       );
     } else {
-      sweep.push(at);
+      // Its path holds something else now: git still lists it, so it is never swept.
+      warn(
+        `left ${at} in wt's trash: git still lists it as the worktree ${origin}, and that path is taken again; move what is there aside, then \`wt doctor --fix\` puts it back`,
+      );
     }
   }
   if (sweep.length > 0) {

@@ -79,7 +79,9 @@ function adminDirs(commonDir: string): { admin: string; gitdir: string }[] {
  * `<basename>-…`) was a worktree of `commonDir` that git still lists: the path an admin dir's
  * `gitdir` names, which is gone, whose basename is `basename`, and whose `.git` file in
  * `moved`, read as from that path (a relative `gitdir:` of `worktree.useRelativePaths`
- * included), leads back to that admin dir. null when no admin dir is so tied to it.
+ * included), leads back to that admin dir. The path counts as gone when nothing named `.git` is
+ * there: a folder made again at it (an editor reopening it) holds no worktree. null when no
+ * admin dir is so tied to it.
  */
 export function originOfMovedWorktree(commonDir: string, moved: string, basename: string): string | null {
   let link: string;
@@ -93,7 +95,7 @@ export function originOfMovedWorktree(commonDir: string, moved: string, basename
   if (link === "") return null;
   for (const { admin, gitdir } of adminDirs(commonDir)) {
     const origin = path.dirname(gitdir);
-    if (path.basename(origin) !== basename || existsSync(origin)) continue;
+    if (path.basename(origin) !== basename || lstatSync(path.join(origin, ".git"), { throwIfNoEntry: false })) continue;
     try {
       if (realpathSync(path.resolve(origin, link)) === realpathSync(admin)) return origin;
     } catch {

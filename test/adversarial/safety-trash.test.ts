@@ -67,6 +67,29 @@ describe("what a stopped cleanup left in the trash", () => {
     expect(again.checks.filter((c) => c.id === "1").map((c) => c.check)).toEqual([]);
   });
 
+  it("a worktree git still lists whose path is taken again stays in the trash (a warning), never deleted; doctor --fix puts it back once the path is free", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    await wtJson(repo.main, ["create", "2", "--json"]);
+    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+    expect(killed.code, killed.stderr).toBeNull();
+    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
+    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    // Something made the folder again at the old path (an editor reopening it, say).
+    mkdirSync(made.path);
+    writeFileSync(path.join(made.path, "scratch.txt"), "not the worktree\n");
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "2", "--json"]);
+    expect(gone.removed.map((r) => r.id)).toEqual(["2"]);
+    expect(gone.warnings.join("\n"), JSON.stringify(gone.warnings)).toContain(`left ${left} in wt's trash`);
+    expect(readFileSync(path.join(left, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+    expect(readFileSync(path.join(made.path, "scratch.txt"), "utf8")).toBe("not the worktree\n");
+    // As the warning says: with what is there moved aside, doctor --fix puts the worktree back.
+    execFileSync("mv", [made.path, path.join(repo.root, "scratch")]);
+    await runWt(repo.main, ["doctor", "--fix", "--json"]);
+    expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+    expect(existsSync(left)).toBe(false);
+  });
+
   it("a folder git forgot (a killed deleter's half) is deleted with the next cleanup, named in a warning", async () => {
     repo = setUp();
     await wtJson(repo.main, ["create", "1", "--json"]);
