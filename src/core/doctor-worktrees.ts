@@ -15,6 +15,7 @@ import { idKey } from "./names.js";
 import { readPoolRecords } from "./pool/state.js";
 import { processAlive } from "./process.js";
 import type { WorktreeRecord } from "./state.js";
+import { trashedWorktree } from "./trash.js";
 
 /**
  * The three-way check of seed 002 (research round 2, §5): for every managed id and every
@@ -117,6 +118,17 @@ async function checkRecord(
     });
   }
   const link = worktreeLinkProblem(facts.repo.commonDir, record.path);
+  // A stopped cleanup's folder in the trash, its path made again since (`trashLeftovers`).
+  const trashed = link === null ? null : trashedWorktree(facts.repo.stateDir, facts.repo.commonDir, record.path);
+  if (trashed !== null) {
+    return finding({
+      ...base,
+      check: "broken-link",
+      severity: "error",
+      message: `the worktree is in wt's trash (${trashed}), left there by a stopped cleanup; what is at its path now is something else (${link})`,
+      hint: `move what is at ${shQuote(record.path)} aside, then \`wt doctor --fix\` puts the worktree back`,
+    });
+  }
   if (link !== null) {
     return finding({
       ...base,

@@ -83,6 +83,10 @@ describe("what a stopped cleanup left in the trash", () => {
     expect(gone.warnings.join("\n"), JSON.stringify(gone.warnings)).toContain(`left ${left} in wt's trash`);
     expect(readFileSync(path.join(left, "notes.txt"), "utf8")).toBe("an agent's notes\n");
     expect(readFileSync(path.join(made.path, "scratch.txt"), "utf8")).toBe("not the worktree\n");
+    const doc = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
+    const told = doc.checks.find((c) => c.id === "1");
+    expect(told?.message).toContain(`the worktree is in wt's trash (${left})`);
+    expect(told?.fix).toBeNull();
     // As the warning says: with what is there moved aside, doctor --fix puts the worktree back.
     execFileSync("mv", [made.path, path.join(repo.root, "scratch")]);
     await runWt(repo.main, ["doctor", "--fix", "--json"]);
