@@ -86,6 +86,10 @@ export async function runShellCommand(command: string, options: ShellCommandOpti
   options.signal?.removeEventListener("abort", onAbort);
   if (forceTimer) clearTimeout(forceTimer);
   if (options.signal?.aborted) throw new InterruptedError();
+  // On the terminal, Ctrl-C reaches the command and wt at once (one foreground group): a command
+  // that died of it can be seen ending before wt's own SIGINT handler has run. It was interrupted
+  // (exit 130, and a create rolls back), not a failure (exit 6): seen once under a loaded CI run.
+  if (terminal && result.signal === "SIGINT") throw new InterruptedError("SIGINT");
   if (result.exitCode !== 0 || result.failed) {
     throw new CommandFailedError(
       `${options.label}: ${command}`,

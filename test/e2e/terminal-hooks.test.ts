@@ -93,6 +93,15 @@ describe("hooks on the terminal", () => {
 });
 
 describe("Ctrl-C at the terminal", () => {
+  it("a hook that died of SIGINT before wt saw its own is an interrupt: exit 130 and the create rolls back", () => {
+    // What a Ctrl-C looks like when the hook's death reaches wt first (seen once in a loaded CI
+    // run): the hook's shell ends by SIGINT, here sent to itself, so wt never gets one.
+    const { repo: r, bin } = setup(["kill -INT $$"]);
+    const run = runShell("bash", "wt create 12 --no-fetch; echo EXIT=$?", { cwd: r.main, bin, tty: true });
+    expect(run.stdout).toContain("EXIT=130");
+    expect(r.git("branch", "--list", "feature/issue-12").trim()).toBe("");
+  });
+
   it("reaches a hook running in wt's process group: it stops, the create rolls back, exit 130", () => {
     const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
     const marker = path.join(tmpdir(), `wt-hook-started-${process.pid}-${Date.now()}`);
