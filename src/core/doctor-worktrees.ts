@@ -118,14 +118,15 @@ async function checkRecord(
     });
   }
   const link = worktreeLinkProblem(facts.repo.commonDir, record.path);
-  // A stopped cleanup's folder in the trash, its path made again since (`trashLeftovers`).
-  const trashed = link === null ? null : trashedWorktree(facts.repo.stateDir, facts.repo.commonDir, record.path);
+  // A stopped cleanup's folder in the trash, its path made again since (`trashLeftovers`), with
+  // or without a `.git` (`git worktree repair` writes one into whatever folder is there).
+  const trashed = trashedWorktree(facts.repo.stateDir, facts.repo.commonDir, record.path);
   if (trashed !== null) {
     return finding({
       ...base,
       check: "broken-link",
       severity: "error",
-      message: `the worktree is in wt's trash (${trashed}), left there by a stopped cleanup; what is at its path now is something else (${link})`,
+      message: `the worktree is in wt's trash (${trashed}), left there by a stopped cleanup; what is at its path now is another folder (${link ?? "its .git was made again since"})`,
       hint: `move what is at ${shQuote(record.path)} aside, then \`wt doctor --fix\` puts the worktree back`,
     });
   }

@@ -5,6 +5,7 @@ import { addedPaths, trackedAmong } from "../git/merge.js";
 import type { GitAt } from "../git/run.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
 import { SwappedWorktreeError, UnsafePathError } from "./errors.js";
+import { trashedWorktree } from "./trash.js";
 
 /**
  * Guards for "nothing is read or written outside the two worktrees, and nothing is written
@@ -142,9 +143,14 @@ export async function checkWorktreeRoot(
   if (options.registered === false) return true;
   const why = worktreeLinkProblem(commonDir, root);
   if (why !== null) {
+    // Not `git worktree repair` when wt's trash holds the worktree: it would tie the folder now
+    // at its path to the worktree's index, and the trash entry would look like a leftover.
+    const trashed = trashedWorktree(path.join(commonDir, "wt"), commonDir, root);
     throw new SwappedWorktreeError(
       `refusing to use the worktree folder ${root}: it is not the worktree git registered there (${why}); nothing was written or deleted`,
-      `run \`git worktree repair ${root}\` in the main worktree if the worktree was moved (or move it back to ${root}); if another folder took its place, move that folder away`,
+      trashed !== null
+        ? `the worktree is in wt's trash (${trashed}), left there by a stopped cleanup: move what is at ${root} aside, then \`wt doctor --fix\` puts it back`
+        : `run \`git worktree repair ${root}\` in the main worktree if the worktree was moved (or move it back to ${root}); if another folder took its place, move that folder away`,
       "broken-worktree",
     );
   }

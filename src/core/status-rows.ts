@@ -6,6 +6,7 @@ import { WorktreeNotFoundError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
 import { idKey } from "./names.js";
 import type { WorktreeRecord } from "./state.js";
+import { trashedWorktree } from "./trash.js";
 
 /** What `wt status` knows of one row before git runs in it. */
 export interface RowFacts {
@@ -18,6 +19,8 @@ export interface RowFacts {
   isMain: boolean;
   /** Why the folder's `.git` does not lead to this repository (`worktreeLinkProblem`), or null. */
   broken: string | null;
+  /** When `broken`: the trash entry holding the worktree a stopped cleanup moved there (`trashedWorktree`), or null. */
+  trashed: string | null;
   /** True when git can run in the folder (it exists, git lists it, it is not bare or broken). */
   canRunGit: boolean;
 }
@@ -68,6 +71,7 @@ export function rowFacts(repo: RepoContext, selected: readonly RowPair[]): Promi
       // Filesystem reads only (no process per worktree): is git's answer there about this worktree?
       const broken =
         exists && entry !== null && !entry.bare && !isMain ? worktreeLinkProblem(repo.commonDir, folder) : null;
+      const trashed = broken === null ? null : trashedWorktree(repo.stateDir, repo.commonDir, folder);
       return {
         entry,
         record,
@@ -75,6 +79,7 @@ export function rowFacts(repo: RepoContext, selected: readonly RowPair[]): Promi
         exists,
         isMain,
         broken,
+        trashed,
         canRunGit: exists && entry !== null && !entry.bare && broken === null,
       };
     }),

@@ -216,7 +216,7 @@ function changeCounter(
 }
 
 async function buildRow(
-  { entry, record, folder, exists, isMain, broken, canRunGit }: RowFacts,
+  { entry, record, folder, exists, isMain, broken, trashed, canRunGit }: RowFacts,
   changesCount: Promise<number | null>,
   basePromise: Promise<string | null>,
   listeners: Set<number> | null,
@@ -232,7 +232,10 @@ async function buildRow(
     reason = entry?.prunable ?? (exists ? "git no longer lists this worktree" : "folder is gone");
   } else if (broken !== null) {
     state = "broken";
-    reason = `${broken}; \`git worktree repair ${folder}\` in the main worktree may restore it`;
+    reason =
+      trashed !== null
+        ? `${broken}; the worktree is in wt's trash (${trashed}), left there by a stopped cleanup: move what is at its path aside, then \`wt doctor --fix\` puts it back`
+        : `${broken}; \`git worktree repair ${folder}\` in the main worktree may restore it`;
   } else if (entry?.prunable !== null && entry?.prunable !== undefined) {
     state = "prunable";
     reason = entry.prunable;

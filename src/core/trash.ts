@@ -100,8 +100,8 @@ export async function trashLeftovers(
  * while git still lists it (`originOfMovedWorktree`), or null.
  */
 function trashedOrigin(commonDir: string, entry: string): string | null {
-  const base = /^(.+)-\d+-\d+$/.exec(path.basename(entry))?.[1];
-  return base === undefined ? null : originOfMovedWorktree(commonDir, entry, base);
+  const m = /^(.+)-\d+-(\d+)$/.exec(path.basename(entry));
+  return m ? originOfMovedWorktree(commonDir, entry, m[1] as string, Number(m[2])) : null;
 }
 
 /**

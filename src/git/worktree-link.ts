@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 
 /**
@@ -77,13 +77,26 @@ function adminDirs(commonDir: string): { admin: string; gitdir: string }[] {
 /**
  * Where the folder `moved` (renamed away whole, e.g. into wt's trash, and named
  * `<basename>-…`) was a worktree of `commonDir` that git still lists: the path an admin dir's
- * `gitdir` names, which is gone, whose basename is `basename`, and whose `.git` file in
- * `moved`, read as from that path (a relative `gitdir:` of `worktree.useRelativePaths`
- * included), leads back to that admin dir. The path counts as gone when nothing named `.git` is
- * there: a folder made again at it (an editor reopening it) holds no worktree. null when no
- * admin dir is so tied to it.
+ * `gitdir` names, whose basename is `basename`, and whose `.git` file in `moved`, read as from
+ * that path (a relative `gitdir:` of `worktree.useRelativePaths` included), leads back to that
+ * admin dir. null when no admin dir is so tied to it.
+ *
+ * What is at that path now does not decide it: a folder made again there (an editor reopening
+ * it) holds no `.git`, and one given a `.git` since (by `git worktree repair`, which writes the
+ * file even where it then fails) ties to the same old admin dir. Only an admin dir made after
+ * the move (`movedAtMs`) belongs to another worktree: `git worktree add` reused the name once
+ * git had forgot the moved one. An admin dir's age is the mtime of its `commondir` file, which
+ * `git worktree add` writes and nothing rewrites (gitrepository-layout(5),
+ * "worktrees/<id>/commondir"); where it cannot be read, or `movedAtMs` is not known, the admin
+ * dir counts as the moved folder's (the direction that keeps the folder).
+ * @param movedAtMs when `moved` was moved (ms since the epoch), if known
  */
-export function originOfMovedWorktree(commonDir: string, moved: string, basename: string): string | null {
+export function originOfMovedWorktree(
+  commonDir: string,
+  moved: string,
+  basename: string,
+  movedAtMs?: number,
+): string | null {
   let link: string;
   try {
     const st = lstatSync(path.join(moved, ".git"));
@@ -95,14 +108,29 @@ export function originOfMovedWorktree(commonDir: string, moved: string, basename
   if (link === "") return null;
   for (const { admin, gitdir } of adminDirs(commonDir)) {
     const origin = path.dirname(gitdir);
-    if (path.basename(origin) !== basename || lstatSync(path.join(origin, ".git"), { throwIfNoEntry: false })) continue;
+    if (path.basename(origin) !== basename) continue;
     try {
-      if (realpathSync(path.resolve(origin, link)) === realpathSync(admin)) return origin;
+      if (realpathSync(path.resolve(origin, link)) !== realpathSync(admin)) continue;
     } catch {
-      // Its `.git` leads nowhere: not this one.
+      continue; // Its `.git` leads nowhere: not this one.
     }
+    if (movedAtMs !== undefined) {
+      const made = mtimeOf(path.join(admin, "commondir"));
+      // Made after the move: a newer worktree reused the name once git had forgot the moved one.
+      if (made !== undefined && made >= movedAtMs) continue;
+    }
+    return origin;
   }
   return null;
+}
+
+/** `file`'s mtime in ms, or undefined when it cannot be read. */
+function mtimeOf(file: string): number | undefined {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult, DoctorResult } from "../../src/index.js";
@@ -92,6 +92,57 @@ describe("what a stopped cleanup left in the trash", () => {
     await runWt(repo.main, ["doctor", "--fix", "--json"]);
     expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("an agent's notes\n");
     expect(existsSync(left)).toBe(false);
+  });
+
+  it("a worktree in the trash whose taken path got a .git again (git worktree repair) stays in the trash; the refusal's hint names the trash, not repair", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    await wtJson(repo.main, ["create", "2", "--json"]);
+    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+    expect(killed.code, killed.stderr).toBeNull();
+    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
+    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    mkdirSync(made.path);
+    writeFileSync(path.join(made.path, "scratch.txt"), "not the worktree\n");
+    // The refusal points at the trash: `git worktree repair` would tie this folder to the worktree.
+    const refused = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(refused.code, refused.stderr).toBe(3);
+    const hint = json<ErrorJson & { error: { hint?: string } }>(refused).error.hint ?? "";
+    expect(hint).toContain(`the worktree is in wt's trash (${left})`);
+    expect(hint).not.toContain("git worktree repair");
+    // Run anyway, git 2.39 writes a .git file into the folder (and may still fail).
+    try {
+      execFileSync("git", ["-C", repo.main, "worktree", "repair", made.path], { stdio: "ignore" });
+    } catch {
+      // Its exit code does not matter: what it left in the folder does.
+    }
+    expect(existsSync(path.join(made.path, ".git"))).toBe(true);
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "2", "--json"]);
+    expect(gone.removed.map((r) => r.id)).toEqual(["2"]);
+    expect(gone.warnings.join("\n"), JSON.stringify(gone.warnings)).toContain(`left ${left} in wt's trash`);
+    expect(gone.warnings.join("\n")).not.toContain("deleting what a stopped cleanup left");
+    expect(readFileSync(path.join(left, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+    const doc = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
+    expect(doc.checks.find((c) => c.id === "1")?.message).toContain(`the worktree is in wt's trash (${left})`);
+  });
+
+  it("a trash entry of a worktree git forgot, whose name a newer worktree took, is swept and the newer worktree is left alone", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    await wtJson(repo.main, ["create", "2", "--json"]);
+    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+    expect(killed.code, killed.stderr).toBeNull();
+    const [left] = readdirSync(trash(repo));
+    // git forgets it (its folder is gone from its path), then a new worktree takes its name.
+    gitSync(repo.main, "worktree", "prune");
+    rmSync(path.join(repo.main, ".git", "wt", "worktrees", "1.json"));
+    gitSync(repo.main, "worktree", "add", "--detach", made.path);
+    expect(readFileSync(path.join(made.path, ".git"), "utf8")).toContain("worktrees/issue-1");
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "2", "--json"]);
+    expect(gone.removed.map((r) => r.id)).toEqual(["2"]);
+    expect(gone.warnings.join("\n")).toContain(`deleting what a stopped cleanup left in ${trash(repo)}: ${left}`);
+    expect(gitSync(made.path, "rev-parse", "--show-toplevel")).toBe(made.path);
+    expect(readFileSync(path.join(made.path, "src", "app.js"), "utf8")).toBe("one\n");
   });
 
   it("a folder git forgot (a killed deleter's half) is deleted with the next cleanup, named in a warning", async () => {
