@@ -90,11 +90,13 @@ async function finishHooks(
     warn("postCreate hooks skipped (--no-hooks)");
   }
   // The env file's lines before the hooks: what they add is wt's, not the user's (`auditEnvFile`).
+  // Only in the run that made the worktree: on a retry the worktree has stood since the failed
+  // run, an agent may be writing to it, and a line it adds while the hooks run is not theirs.
   let before: string[] | null | undefined;
   if (hooks.length > 0) {
     // The hooks run in the folder (an install, a migration): never in a swapped-in link.
     await checkWorktreeRoot(record.path, repo.commonDir);
-    before = await envFileDigests(record, repo.mainPath);
+    if (fresh) before = await envFileDigests(record, repo.mainPath);
     const { executeSteps } = await import("./steps/execute.js");
     try {
       await executeSteps(hooks, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: warn });
@@ -112,8 +114,9 @@ async function finishHooks(
 
 /**
  * Under the lock, and only if the record is still this worktree's (a cleanup may have run while
- * the hooks did): the env file lines the hooks added recorded as wt's (`envLinesAddedSince`;
- * `before` undefined when no hook ran), and the record marked `ready` when they all succeeded.
+ * the hooks did): the env file lines added while the hooks ran recorded as wt's
+ * (`envLinesAddedSince`; `before` undefined when no hook ran, or when they ran again on a
+ * worktree an earlier run made), and the record marked `ready` when they all succeeded.
  */
 async function afterHooks(
   session: Session,

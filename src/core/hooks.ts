@@ -43,7 +43,8 @@ export interface ShellCommandOptions {
  * would point the command's git at another repository than the worktree (`repoFreeEnv`): a
  * wt started from a git hook must not run `npm install` against the outer repository.
  * @throws CommandFailedError (exit 6) with the tail of its stderr when it exits non-zero;
- *   InterruptedError when `signal` aborts.
+ *   InterruptedError (exit 130) when `signal` aborts, and when a command run on the terminal
+ *   (`terminal`) ends by SIGINT: Ctrl-C reached it and wt at once, and wt may see it end first.
  */
 export async function runShellCommand(command: string, options: ShellCommandOptions): Promise<void> {
   if (options.signal?.aborted) throw new InterruptedError();

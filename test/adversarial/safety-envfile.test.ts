@@ -137,6 +137,30 @@ describe("postCreate hooks that failed, then ran again", () => {
     expect(readFileSync(file, "utf8")).toContain("OPENAI_API_KEY=sk-mine");
   });
 
+  it("a line an agent adds while the hooks run again stays the agent's (cleanup refuses it, exit 5)", async () => {
+    // On the retry the hook waits (at most 10 s) until the agent has written.
+    const waiting = `${hook} && for i in $(seq 200); do [ -f "$WT_MAIN/agent-wrote" ] && exit 0; sleep 0.05; done; exit 1`;
+    repo = setUp({ hooks: { postCreate: [waiting] } });
+    const failed = await runWt(repo.main, ["create", "1", "--json"]);
+    expect(failed.code, failed.stderr).toBe(6);
+    const file = path.join(await worktreeOf("1"), ".env.local");
+    writeFileSync(path.join(repo.main, "hook-ok"), "");
+    const retry = runWt(repo.main, ["create", "1", "--json"]);
+    // The hook of the retry has started once its line is in the file a second time.
+    const deadline = Date.now() + 10_000;
+    while (readFileSync(file, "utf8").split("HOOK_MADE=1").length < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    appendFileSync(file, "OPENAI_API_KEY=sk-agent\n");
+    writeFileSync(path.join(repo.main, "agent-wrote"), "");
+    const retried = await retry;
+    expect(retried.code, retried.stderr).toBe(0);
+    const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<ErrorJson>(run).error.files).toEqual([".env.local"]);
+    expect(readFileSync(file, "utf8")).toContain("OPENAI_API_KEY=sk-agent");
+  });
+
   it("what a failed hook wrote into the env file is wt's: cleanup of the worktree does not refuse it", async () => {
     repo = setUp({ hooks: { postCreate: [hook] } });
     const failed = await runWt(repo.main, ["create", "1", "--json"]);
