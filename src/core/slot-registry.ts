@@ -5,6 +5,7 @@ import path from "node:path";
 import { writeAtomic } from "./atomic.js";
 import { BusyError } from "./errors.js";
 import { withRepoLock } from "./lock.js";
+import { processAlive } from "./process.js";
 import { readRecord } from "./state.js";
 
 /**
@@ -26,6 +27,11 @@ export interface SlotEntry {
   /** The port's variable (`PORT`). */
   name: string;
   since: string;
+  /**
+   * The wt process that claimed the port: a create writes its record beside the claim
+   * (`recordProvisioner`), so a missing record means a gone worktree only once it has ended.
+   */
+  pid?: number;
 }
 
 interface RegistryFile {
@@ -55,13 +61,16 @@ export function readRegistry(stateDir: string): Record<string, SlotEntry> {
 /**
  * True when the entry's worktree is gone: its repository no longer exists, or that
  * repository has no record of the id any more (cleaned up by a wt without the registry, or
- * the repository's state was deleted). A stale entry holds nothing.
+ * the repository's state was deleted) and the wt that claimed the port has ended (while it
+ * runs, its record may be on its way: the create writes it beside the claim). A stale entry
+ * holds nothing.
  */
 export async function isStale(entry: SlotEntry): Promise<boolean> {
   if (!existsSync(entry.repo)) return true;
   try {
     const record = await readRecord(path.join(entry.repo, "wt"), entry.id);
-    return record === null || path.resolve(record.path) !== path.resolve(entry.path);
+    if (record === null) return !(entry.pid !== undefined && processAlive(entry.pid));
+    return path.resolve(record.path) !== path.resolve(entry.path);
   } catch {
     return false;
   }
@@ -117,7 +126,7 @@ export async function claimPorts(
           `run \`wt create ${holder.id}\` again: it picks another slot`,
         );
       }
-      next[String(port)] = { ...holder, name, since: new Date().toISOString() };
+      next[String(port)] = { ...holder, name, since: new Date().toISOString(), pid: process.pid };
     }
     return next;
   });

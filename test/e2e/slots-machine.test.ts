@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -41,6 +42,8 @@ async function create(r: TestRepo, id: string): Promise<{ doc: Created; stderr: 
   return { doc: json<Created>(run), stderr: run.stderr };
 }
 
+type Doctor = { checks: { check: string; severity: string; message: string }[] };
+
 const registry = () =>
   JSON.parse(readFileSync(path.join(state, "wt", "slots.json"), "utf8")) as {
     ports: Record<string, { repo: string; id: string }>;
@@ -74,6 +77,32 @@ describe("machine-wide port slots", () => {
     expect((await create(a, "101")).doc.ports).toEqual({ PORT: 42801 });
     expect((await create(b, "101")).doc.ports).toEqual({ PORT: 42801 });
     expect(existsSync(path.join(state, "wt", "slots.json"))).toBe(false);
+  });
+
+  it("an entry whose record is not written yet holds its port while the wt that claimed it runs; once it has ended, the entry is stale", async () => {
+    const [a, b] = twoRepos();
+    await create(a, "101");
+    // As between a create's port claim and its record write (the two run side by side): the
+    // record gone, the claiming wt still running (a live stand-in process for it).
+    rmSync(path.join(a.main, ".git", "wt", "worktrees", "101.json"));
+    const stand = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      const file = path.join(state, "wt", "slots.json");
+      const doc = JSON.parse(readFileSync(file, "utf8")) as { ports: Record<string, { pid?: number }> };
+      expect(typeof doc.ports["42801"]?.pid).toBe("number");
+      (doc.ports["42801"] as { pid?: number }).pid = stand.pid;
+      writeFileSync(file, JSON.stringify(doc));
+      const second = await create(b, "101");
+      expect(second.doc.ports).toEqual({ PORT: 42802 });
+      const live = await runWt(b.main, ["doctor", "--json"], { XDG_STATE_HOME: state });
+      expect(json<Doctor>(live).checks.filter((c) => c.check === "stale-slot")).toEqual([]);
+    } finally {
+      stand.kill("SIGKILL");
+      await new Promise((r) => stand.once("exit", r));
+    }
+    const ended = await runWt(b.main, ["doctor", "--json"], { XDG_STATE_HOME: state });
+    const stale = json<Doctor>(ended).checks.filter((c) => c.check === "stale-slot");
+    expect(stale.map((c) => c.message).join("\n")).toMatch(/42801.*worktree 101/);
   });
 
   it("the entries of a repository that is gone hold nothing, and wt doctor reports them; --fix drops them", async () => {
