@@ -103,7 +103,12 @@ async function finishHooks(
     } catch (e) {
       // A hook failed (exit 6; the next create runs them again): what they wrote before that is
       // wt's too, or a cleanup would refuse it as the user's. Not after Ctrl-C: no wait for the lock then.
-      if (!(e instanceof InterruptedError)) await afterHooks(session, record, ctx, { before, ready: false }, warn);
+      // The hook's failure stays the error (exit 6) even when that lock cannot be had.
+      if (!(e instanceof InterruptedError)) {
+        await afterHooks(session, record, ctx, { before, ready: false }, warn).catch((lockError: Error) =>
+          warn(`the env file lines the hooks wrote were not recorded as wt's: ${lockError.message}`),
+        );
+      }
       throw e;
     }
   }
