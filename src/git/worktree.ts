@@ -48,11 +48,6 @@ export async function removeWorktree(
   await git(["worktree", "remove", ...force, "--", folder], { ...at, okCodes: options.tolerant ? [128] : [] });
 }
 
-/** `git worktree prune`: forgets worktrees whose folder is gone; failures are ignored (exit 128). */
-export async function pruneWorktrees(at: GitAt): Promise<void> {
-  await git(["worktree", "prune"], { ...at, okCodes: [128] });
-}
-
 /** `git worktree unlock -- <folder>`. @throws GitError (exit 6), e.g. when it is not locked. */
 export async function unlockWorktree(at: GitAt, folder: string): Promise<void> {
   await git(["worktree", "unlock", "--", folder], at);

@@ -145,6 +145,34 @@ describe("what a stopped cleanup left in the trash", () => {
     expect(readFileSync(path.join(made.path, "src", "app.js"), "utf8")).toBe("one\n");
   });
 
+  it("a create's rollback forgets only its own worktree: one in the trash and a user's whose folder is away stay listed (no git worktree prune)", async () => {
+    repo = makeRepo({ files: { "src/app.js": "one\n" } });
+    // Worktree 3's hook interrupts its own create (SIGINT to wt): exit 130, the create rolled back.
+    const hook = 'if [ "$WT_ID" = 3 ]; then kill -INT $PPID; sleep 2; fi';
+    repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 46800 }, hooks: { postCreate: [hook] } }));
+    repo.commitAll("setup");
+    const trust = { WT_TRUST: "1" };
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"], trust);
+    await wtJson(repo.main, ["create", "2", "--json"], trust);
+    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+    expect(killed.code, killed.stderr).toBeNull();
+    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
+    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    // A user's worktree on a disk that is not mounted now.
+    const away = path.join(repo.root, "ext");
+    gitSync(repo.main, "worktree", "add", "-q", "--detach", away);
+    execFileSync("mv", [away, `${away}.unmounted`]);
+    const stopped = await runWt(repo.main, ["create", "3", "--json"], trust);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    const listed = gitSync(repo.main, "worktree", "list", "--porcelain");
+    expect(listed).toContain(`worktree ${made.path}\n`);
+    expect(listed).toContain(`worktree ${away}\n`);
+    expect(listed).not.toContain("issue-3");
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "2", "--json"]);
+    expect(gone.warnings.join("\n")).toContain(`put ${made.path} back from wt's trash`);
+    expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+  });
+
   it("a folder git forgot (a killed deleter's half) is deleted with the next cleanup, named in a warning", async () => {
     repo = setUp();
     await wtJson(repo.main, ["create", "1", "--json"]);

@@ -1,7 +1,8 @@
 import { rename, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { deleteBranch } from "../../git/refs.js";
-import { addWorktree, type GitAt, pruneWorktrees, removeWorktree } from "../../git/worktree.js";
+import { addWorktree, type GitAt, removeWorktree } from "../../git/worktree.js";
+import { adminDirNaming } from "../../git/worktree-link.js";
 import type { WtContext } from "../context.js";
 import { countWhileCopying } from "../copy-progress.js";
 import { createLockReason } from "../create-lock.js";
@@ -74,7 +75,12 @@ function addStep(session: Session, ctx: WtContext, plan: NewPlan): Step {
       }
     },
     undo: async () => {
-      await removeWorktreeAndBranch(gitAt(session), folder, record.createdBranch ? record.branch : null);
+      await removeWorktreeAndBranch(
+        gitAt(session),
+        session.repo.commonDir,
+        folder,
+        record.createdBranch ? record.branch : null,
+      );
       await removeEmptyParents(path.dirname(folder), plan.madeParents);
     },
   };
@@ -135,10 +141,19 @@ async function removeEmptyParents(dir: string, top: string | null): Promise<void
  * Rollback of `git worktree add`: unregisters and deletes the folder (after unlinking any
  * symlink wt made, so nothing is followed), and deletes the branch when this run made it.
  */
-async function removeWorktreeAndBranch(at: GitAt, worktree: string, branch: string | null): Promise<void> {
+async function removeWorktreeAndBranch(
+  at: GitAt,
+  commonDir: string,
+  worktree: string,
+  branch: string | null,
+): Promise<void> {
   await removeWorktree(at, worktree, { locked: true, tolerant: true });
   await rm(worktree, { recursive: true, force: true });
-  await pruneWorktrees(at);
+  // What `git worktree prune` would do for this worktree alone: a prune forgets every worktree
+  // whose folder is gone, among them one a stopped cleanup left in wt's trash (which the next
+  // cleanup would then take for a leftover and delete) and a user's on an unmounted disk.
+  const admin = adminDirNaming(commonDir, worktree);
+  if (admin !== null) await rm(admin, { recursive: true, force: true });
   if (branch) await deleteBranch(at, branch, { tolerant: true });
 }
 
