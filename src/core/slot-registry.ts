@@ -5,7 +5,7 @@ import path from "node:path";
 import { writeAtomic } from "./atomic.js";
 import { BusyError } from "./errors.js";
 import { withRepoLock } from "./lock.js";
-import { processAlive } from "./process.js";
+import { processAlive, procStat } from "./process.js";
 import { readRecord } from "./state.js";
 
 /**
@@ -32,6 +32,8 @@ export interface SlotEntry {
    * (`recordProvisioner`), so a missing record means a gone worktree only once it has ended.
    */
   pid?: number;
+  /** That process's start time (`procStat`: clock ticks after boot), so a reused pid is not taken for it. */
+  pidStart?: string;
 }
 
 interface RegistryFile {
@@ -69,11 +71,18 @@ export async function isStale(entry: SlotEntry): Promise<boolean> {
   if (!existsSync(entry.repo)) return true;
   try {
     const record = await readRecord(path.join(entry.repo, "wt"), entry.id);
-    if (record === null) return !(entry.pid !== undefined && processAlive(entry.pid));
+    if (record === null) return !claimerRuns(entry);
     return path.resolve(record.path) !== path.resolve(entry.path);
   } catch {
     return false;
   }
+}
+
+/** True while the wt that wrote `entry` runs: its pid is alive and, where /proc tells, started when it did. */
+function claimerRuns(entry: SlotEntry): boolean {
+  if (entry.pid === undefined || !processAlive(entry.pid)) return false;
+  const now = procStat(entry.pid)?.start;
+  return entry.pidStart === undefined || now === undefined || now === entry.pidStart;
 }
 
 /**
@@ -116,6 +125,8 @@ export async function claimPorts(
   holder: { repo: string; id: string; path: string },
   ports: Readonly<Record<string, number>>,
 ): Promise<void> {
+  const start = procStat(process.pid)?.start;
+  const claimer = { pid: process.pid, ...(start !== undefined ? { pidStart: start } : {}) };
   await update(stateDir, `wt create ${holder.id}`, async (current) => {
     const next = { ...current };
     for (const [name, port] of Object.entries(ports)) {
@@ -126,7 +137,7 @@ export async function claimPorts(
           `run \`wt create ${holder.id}\` again: it picks another slot`,
         );
       }
-      next[String(port)] = { ...holder, name, since: new Date().toISOString(), pid: process.pid };
+      next[String(port)] = { ...holder, name, since: new Date().toISOString(), ...claimer };
     }
     return next;
   });

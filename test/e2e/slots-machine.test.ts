@@ -79,7 +79,7 @@ describe("machine-wide port slots", () => {
     expect(existsSync(path.join(state, "wt", "slots.json"))).toBe(false);
   });
 
-  it("an entry whose record is not written yet holds its port while the wt that claimed it runs; once it has ended, the entry is stale", async () => {
+  it("an entry whose record is not written yet holds its port while the wt that claimed it runs; a reused pid (another start time) or an ended one makes it stale", async () => {
     const [a, b] = twoRepos();
     await create(a, "101");
     // As between a create's port claim and its record write (the two run side by side): the
@@ -88,14 +88,34 @@ describe("machine-wide port slots", () => {
     const stand = spawn("sleep", ["30"], { stdio: "ignore" });
     try {
       const file = path.join(state, "wt", "slots.json");
-      const doc = JSON.parse(readFileSync(file, "utf8")) as { ports: Record<string, { pid?: number }> };
-      expect(typeof doc.ports["42801"]?.pid).toBe("number");
-      (doc.ports["42801"] as { pid?: number }).pid = stand.pid;
-      writeFileSync(file, JSON.stringify(doc));
+      type Entry = { pid?: number; pidStart?: string };
+      const doc = JSON.parse(readFileSync(file, "utf8")) as { ports: Record<string, Entry> };
+      const entry = doc.ports["42801"] as Entry;
+      expect(typeof entry.pid).toBe("number");
+      // The stand-in's start time (proc(5), /proc/<pid>/stat field 22), as wt records its own.
+      const stat = readFileSync(`/proc/${stand.pid}/stat`, "utf8");
+      const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] as string;
+      expect(entry.pidStart).toMatch(/^\d+$/);
+      writeFileSync(
+        file,
+        JSON.stringify({ ...doc, ports: { ...doc.ports, "42801": { ...entry, pid: stand.pid, pidStart: start } } }),
+      );
       const second = await create(b, "101");
       expect(second.doc.ports).toEqual({ PORT: 42802 });
       const live = await runWt(b.main, ["doctor", "--json"], { XDG_STATE_HOME: state });
       expect(json<Doctor>(live).checks.filter((c) => c.check === "stale-slot")).toEqual([]);
+      // The same pid with another start time is a reused pid, not the claimer: stale.
+      const now = JSON.parse(readFileSync(file, "utf8")) as { ports: Record<string, Entry> };
+      const reused = { ...now.ports["42801"], pidStart: `${Number(start) + 1}` };
+      writeFileSync(file, JSON.stringify({ ...now, ports: { ...now.ports, "42801": reused } }));
+      const other = await runWt(b.main, ["doctor", "--json"], { XDG_STATE_HOME: state });
+      expect(
+        json<Doctor>(other)
+          .checks.filter((c) => c.check === "stale-slot")
+          .map((c) => c.message)
+          .join("\n"),
+      ).toMatch(/42801.*worktree 101/);
+      writeFileSync(file, JSON.stringify(now));
     } finally {
       stand.kill("SIGKILL");
       await new Promise((r) => stand.once("exit", r));
