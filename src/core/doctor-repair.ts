@@ -113,7 +113,8 @@ function inTrash(
       commands: [`mv ${shQuote(trashed)} ${shQuote(record.path)}`],
       run: async () => {
         await recheckGone(facts.repo.stateDir, record);
-        if (!(await putBack(trashed, record.path))) throw new Error(`could not move ${trashed} back`);
+        if (!(await putBack(facts.repo.commonDir, trashed, record.path)))
+          throw new Error(`could not move ${trashed} back`);
       },
     },
   );

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { mkdir, readdir, rename, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { originOfMovedWorktree } from "../git/worktree-link.js";
+import { adminDirNaming, originOfMovedWorktree, TRASH_MARK } from "../git/worktree-link.js";
 
 /**
  * Deleting a large worktree takes as long as checking it out. `wt cleanup` instead renames the
@@ -20,18 +20,34 @@ export function trashDir(stateDir: string): string {
  * @returns the new path, or null when it was not moved (other filesystem, rename refused):
  *   the caller then lets git delete the folder in place.
  */
-export async function moveToTrash(stateDir: string, folder: string): Promise<string | null> {
+export async function moveToTrash(stateDir: string, commonDir: string, folder: string): Promise<string | null> {
   const dir = trashDir(stateDir);
   await mkdir(dir, { recursive: true });
+  let mark: string | null = null;
   try {
     const [a, b] = await Promise.all([stat(dir), stat(folder)]);
     if (a.dev !== b.dev) return null;
     const target = path.join(dir, `${path.basename(folder)}-${process.pid}-${Date.now()}`);
+    // The admin dir names its entry before the move (`TRASH_MARK`): until git removes the
+    // worktree, nothing done to either folder makes the entry look like a leftover.
+    const admin = adminDirNaming(commonDir, folder);
+    if (admin !== null) {
+      mark = path.join(admin, TRASH_MARK);
+      await writeFile(mark, `${path.basename(target)}\n${folder}\n`);
+    }
     await rename(folder, target);
     return target;
   } catch {
+    if (mark !== null) await rm(mark, { force: true }).catch(() => {});
     return null;
   }
+}
+
+/** Undoes `moveToTrash`: `trashed` renamed back to `folder`, and its admin dir's mark removed. */
+export async function takeOutOfTrash(commonDir: string, trashed: string, folder: string): Promise<void> {
+  await rename(trashed, folder);
+  const admin = adminDirNaming(commonDir, folder);
+  if (admin !== null) await rm(path.join(admin, TRASH_MARK), { force: true });
 }
 
 /** Deletes `paths` in a detached process that outlives this one. */
@@ -54,7 +70,8 @@ export function deleteInBackground(paths: readonly string[]): void {
  * - a folder git still lists as a worktree (`originOfMovedWorktree`: a cleanup stopped between
  *   moving it here and `git worktree remove`, and an agent may have written to it since) is
  *   put back at its path, with a warning, so that this cleanup checks it like any other; when
- *   that path holds something else now, it stays in the trash, with a warning (never swept);
+ *   that path holds something else now, or git lists the worktree at its trash path (`git
+ *   worktree repair` run inside it), it stays in the trash, with a warning (never swept);
  * - the rest (git forgot it, or a deleter was killed halfway) is returned to delete, and named
  *   in a warning: nothing leaves the trash unseen.
  * @param commonDir the repository's common dir (`stateDir` is `<commonDir>/wt`)
@@ -78,7 +95,13 @@ export async function trashLeftovers(
     const origin = trashedOrigin(commonDir, at);
     if (origin === null) {
       sweep.push(at);
-    } else if (await putBack(at, origin)) {
+    } else if (adminDirNaming(commonDir, at) !== null) {
+      // `git worktree repair` run inside the entry (an agent's shell followed the rename): git
+      // lists the worktree at its trash path now. Moving it would break that tie again.
+      warn(
+        `left ${at} in wt's trash: git lists it there as a worktree (\`git worktree repair\` was run inside it); \`mv ${at} ${origin}\`, then \`git worktree repair ${origin}\`, puts it back`,
+      );
+    } else if (await putBack(commonDir, at, origin)) {
       warn(
         `put ${origin} back from wt's trash: a cleanup stopped before git forgot the worktree; it is checked again like any other`,
       );
@@ -125,13 +148,18 @@ export function trashedWorktree(stateDir: string, commonDir: string, folder: str
   return null;
 }
 
-/** Renames `from` back to `to` (its parent made again when gone); false when that fails. */
-export async function putBack(from: string, to: string): Promise<boolean> {
+/**
+ * Renames the trash entry `from` back to its worktree path `to` (its parent made again when
+ * gone) and removes its admin dir's mark (`TRASH_MARK`); false when the rename fails.
+ */
+export async function putBack(commonDir: string, from: string, to: string): Promise<boolean> {
   try {
     await mkdir(path.dirname(to), { recursive: true });
     await rename(from, to);
-    return true;
   } catch {
     return false;
   }
+  const admin = adminDirNaming(commonDir, to);
+  if (admin !== null) await rm(path.join(admin, TRASH_MARK), { force: true }).catch(() => {});
+  return true;
 }

@@ -76,12 +76,14 @@ function adminDirs(commonDir: string): { admin: string; gitdir: string }[] {
 
 /**
  * Where the folder `moved` (renamed away whole, e.g. into wt's trash, and named
- * `<basename>-…`) was a worktree of `commonDir` that git still lists: the path an admin dir's
- * `gitdir` names, whose basename is `basename`, and whose `.git` file in `moved`, read as from
- * that path (a relative `gitdir:` of `worktree.useRelativePaths` included), leads back to that
- * admin dir. null when no admin dir is so tied to it.
+ * `<basename>-…`) was a worktree of `commonDir` that git still lists: the path in the admin
+ * dir's `TRASH_MARK` that names `moved`. An admin dir with no mark (a wt before it moved the
+ * folder) ties by the path its `gitdir` names, whose basename is `basename`, and whose `.git`
+ * file in `moved`, read as from that path (a relative `gitdir:` of
+ * `worktree.useRelativePaths` included), leads back to that admin dir. null when no admin dir
+ * is so tied to it.
  *
- * What is at that path now does not decide it: a folder made again there (an editor reopening
+ * Without a mark, what is at that path now does not decide it: a folder made again there (an editor reopening
  * it) holds no `.git`, and one given a `.git` since (by `git worktree repair`, which writes the
  * file even where it then fails) ties to the same old admin dir. Only an admin dir made after
  * the move (`movedAtMs`) belongs to another worktree: `git worktree add` reused the name once
@@ -97,16 +99,23 @@ export function originOfMovedWorktree(
   basename: string,
   movedAtMs?: number,
 ): string | null {
-  let link: string;
+  // The entry's `.git` file, for an admin dir without wt's mark (one a wt before it moved).
+  let link = "";
   try {
-    const st = lstatSync(path.join(moved, ".git"));
-    if (!st.isFile()) return null;
-    link = (/^gitdir: (.+)$/m.exec(readFileSync(path.join(moved, ".git"), "utf8"))?.[1] ?? "").trim();
+    if (lstatSync(path.join(moved, ".git")).isFile()) {
+      link = (/^gitdir: (.+)$/m.exec(readFileSync(path.join(moved, ".git"), "utf8"))?.[1] ?? "").trim();
+    }
   } catch {
-    return null;
+    // No `.git` file: only a mark can tie it.
   }
-  if (link === "") return null;
   for (const { admin, gitdir } of adminDirs(commonDir)) {
+    const mark = trashMark(admin);
+    if (mark !== null) {
+      // wt's own mark: this admin dir is the entry's, or another one's.
+      if (mark.entry === path.basename(moved)) return mark.origin;
+      continue;
+    }
+    if (link === "") continue;
     const origin = path.dirname(gitdir);
     if (path.basename(origin) !== basename) continue;
     try {
@@ -122,6 +131,25 @@ export function originOfMovedWorktree(
     return origin;
   }
   return null;
+}
+
+/**
+ * The file wt writes into a worktree's admin dir just before it moves the worktree into its
+ * trash (`moveToTrash`): `<entry name> LF <the worktree's path> LF`. It ties the admin dir to
+ * the entry whatever was done to either since (`git worktree repair` in either folder, copies
+ * with new mtimes), and goes with the admin dir when git removes the worktree. git leaves
+ * files it does not know in an admin dir alone (gitrepository-layout(5), "worktrees/<id>").
+ */
+export const TRASH_MARK = "wt-trashed";
+
+/** The trash mark of `admin` (`TRASH_MARK`), or null when it has none or it is unreadable. */
+function trashMark(admin: string): { entry: string; origin: string } | null {
+  try {
+    const [entry, origin] = readFileSync(path.join(admin, TRASH_MARK), "utf8").split("\n");
+    return entry && origin && path.isAbsolute(origin) ? { entry, origin } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `file`'s mtime in ms, or undefined when it cannot be read. */

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CreateResult, DoctorResult } from "../../src/index.js";
@@ -171,6 +171,44 @@ describe("what a stopped cleanup left in the trash", () => {
     const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "2", "--json"]);
     expect(gone.warnings.join("\n")).toContain(`put ${made.path} back from wt's trash`);
     expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+  });
+
+  it("the admin dir names its trash entry: an admin dir with a newer mtime (a copied repository, a clock step) still keeps it", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    await wtJson(repo.main, ["create", "2", "--json"]);
+    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+    expect(killed.code, killed.stderr).toBeNull();
+    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
+    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    const admin = path.join(repo.main, ".git", "worktrees", "issue-1");
+    expect(readFileSync(path.join(admin, "wt-trashed"), "utf8")).toBe(`${path.basename(left)}\n${made.path}\n`);
+    const later = new Date(Date.now() + 3_600_000);
+    utimesSync(path.join(admin, "commondir"), later, later);
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "2", "--json"]);
+    expect(gone.warnings.join("\n")).toContain(`put ${made.path} back from wt's trash`);
+    expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+    expect(existsSync(path.join(admin, "wt-trashed"))).toBe(false);
+  });
+
+  it("a trash entry git lists at its trash path (git worktree repair run inside it) stays in the trash, named in a warning", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    await wtJson(repo.main, ["create", "2", "--json"]);
+    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+    expect(killed.code, killed.stderr).toBeNull();
+    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
+    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    // The agent's shell followed the rename, and it repairs "its" worktree there.
+    execFileSync("git", ["worktree", "repair"], { cwd: left, stdio: "ignore" });
+    expect(gitSync(repo.main, "worktree", "list", "--porcelain")).toContain(`worktree ${left}\n`);
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "2", "--json"]);
+    expect(gone.removed.map((r) => r.id)).toEqual(["2"]);
+    expect(gone.warnings.join("\n"), JSON.stringify(gone.warnings)).toContain(
+      `left ${left} in wt's trash: git lists it there`,
+    );
+    expect(readFileSync(path.join(left, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+    expect(existsSync(made.path)).toBe(false);
   });
 
   it("a folder git forgot (a killed deleter's half) is deleted with the next cleanup, named in a warning", async () => {

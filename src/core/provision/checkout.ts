@@ -1,4 +1,4 @@
-import { rename, rm, rmdir } from "node:fs/promises";
+import { rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { deleteBranch } from "../../git/refs.js";
 import { addWorktree, type GitAt, removeWorktree } from "../../git/worktree.js";
@@ -13,7 +13,7 @@ import { claimStep } from "../pool/claim.js";
 import { gitAt, type Session } from "../session.js";
 import { readRecords, type WorktreeRecord, writeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
-import { moveToTrash } from "../trash.js";
+import { moveToTrash, takeOutOfTrash } from "../trash.js";
 import { auditFolder } from "./checkout-audit.js";
 import { planCheckout } from "./checkout-plan.js";
 import type { CheckedWorktree, NewPlan, Provisioner, RemovalOutcome } from "./types.js";
@@ -103,12 +103,12 @@ function worktreeStep(
       else await removeMadeFolder(repo.stateDir, repo.mainPath, record);
       return;
     }
-    const trashed = folderExists ? await moveToTrash(repo.stateDir, record.path) : null;
+    const trashed = folderExists ? await moveToTrash(repo.stateDir, repo.commonDir, record.path) : null;
     try {
       // Also unregisters a worktree whose folder is gone (moved to the trash, or deleted by hand).
       await removeWorktree(gitAt(session), record.path, { locked: entry.locked !== null });
     } catch (e) {
-      if (trashed) await rename(trashed, record.path).catch(() => {});
+      if (trashed) await takeOutOfTrash(repo.commonDir, trashed, record.path).catch(() => {});
       throw e;
     }
     if (trashed) out.trash.push(trashed);
