@@ -106,7 +106,20 @@ async function checkRecord(
   if (moved) return (await releaseUnfinished(facts, record, moved)) ?? movedWorktree(facts, record, moved);
   const folder = exists(record.path);
   if (!folder && entry) return folderMissing(facts, record, entry);
-  if (!folder) return staleRecord(facts, record);
+  if (!folder) {
+    // git lists it in wt's trash (`git worktree repair` run inside it): neither stale nor moved.
+    const trashed = trashedWorktree(facts.repo.stateDir, facts.repo.commonDir, record.path);
+    if (trashed !== null) {
+      return finding({
+        ...base,
+        check: "folder-missing",
+        severity: "error",
+        message: `the worktree is in wt's trash (${trashed}), left there by a stopped cleanup, and git lists it there now (\`git worktree repair\` was run inside it)`,
+        hint: `\`mv ${shQuote(trashed)} ${shQuote(record.path)}\`, then \`git -C ${shQuote(facts.repo.mainPath)} worktree repair ${shQuote(record.path)}\``,
+      });
+    }
+    return staleRecord(facts, record);
+  }
   if (!entry) {
     return finding({
       ...base,

@@ -2,8 +2,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { WorktreeEntry } from "../git/parse.js";
 import { worktreeAdminDir } from "../git/worktree-link.js";
+import { isInside } from "./fs-safe.js";
 import { POOL_LOCK_REASON } from "./pool/state.js";
 import type { WorktreeRecord } from "./state.js";
+import { trashDir } from "./trash.js";
 
 /**
  * The entry a record's worktree was moved to by hand (`git worktree move`): the record's folder
@@ -24,6 +26,8 @@ export function movedEntry(
     entries.find((e) => {
       const at = path.resolve(e.path);
       if (e.bare || at === record.path || e.locked === POOL_LOCK_REASON) return false;
+      // Listed in wt's trash (repaired inside it): not a move to follow (`trashLeftovers`).
+      if (isInside(trashDir(path.join(commonDir, "wt")), at)) return false;
       // On the record's branch, or detached: the admin dir tells which one.
       if (!(e.branch === record.branch || e.branch === null)) return false;
       return existsSync(at) && !taken(at) && madeAs(commonDir, at, record);

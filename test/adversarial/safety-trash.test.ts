@@ -209,6 +209,14 @@ describe("what a stopped cleanup left in the trash", () => {
     );
     expect(readFileSync(path.join(left, "notes.txt"), "utf8")).toBe("an agent's notes\n");
     expect(existsSync(made.path)).toBe(false);
+    // doctor says where it is and how to put it back; it neither follows it into the trash nor drops the record.
+    const doc = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
+    const told = doc.checks.find((c) => c.id === "1");
+    expect(told?.message).toContain(`the worktree is in wt's trash (${left})`);
+    expect(told?.fix).toBeNull();
+    await runWt(repo.main, ["doctor", "--fix", "--json"]);
+    expect(readFileSync(path.join(left, "notes.txt"), "utf8")).toBe("an agent's notes\n");
+    expect(existsSync(path.join(repo.main, ".git", "wt", "worktrees", "1.json"))).toBe(true);
   });
 
   it("a folder git forgot (a killed deleter's half) is deleted with the next cleanup, named in a warning", async () => {
