@@ -91,12 +91,13 @@ async function finishHooks(
   }
   // The env file's lines before the hooks: what they add is wt's, not the user's (`auditEnvFile`).
   // Only in the run that made the worktree: on a retry the worktree has stood since the failed
-  // run, an agent may be writing to it, and a line it adds while the hooks run is not theirs.
+  // run, an agent may be writing to it, and a line it adds while the hooks run is not theirs
+  // (what was added is then named in a warning instead).
   let before: string[] | null | undefined;
   if (hooks.length > 0) {
     // The hooks run in the folder (an install, a migration): never in a swapped-in link.
     await checkWorktreeRoot(record.path, repo.commonDir);
-    if (fresh) before = await envFileDigests(record, repo.mainPath);
+    before = await envFileDigests(record, repo.mainPath);
     const { executeSteps } = await import("./steps/execute.js");
     try {
       await executeSteps(hooks, { signal: ctx.signal, onStep: ctx.onProgress, onWarning: warn });
@@ -105,7 +106,7 @@ async function finishHooks(
       // wt's too, or a cleanup would refuse it as the user's. Not after Ctrl-C: no wait for the lock then.
       // The hook's failure stays the error (exit 6) even when that lock cannot be had.
       if (!(e instanceof InterruptedError)) {
-        await afterHooks(session, record, ctx, { before, ready: false }, warn).catch((lockError: Error) =>
+        await afterHooks(session, record, ctx, { before, fresh, ready: false }, warn).catch((lockError: Error) =>
           warn(`the env file lines the hooks wrote were not recorded as wt's: ${lockError.message}`),
         );
       }
@@ -114,27 +115,37 @@ async function finishHooks(
   }
   // With no hook to run, the create's own lock hold already marked it ready.
   if (record.state === "ready") return;
-  await afterHooks(session, record, ctx, { before, ready: true }, warn);
+  await afterHooks(session, record, ctx, { before, fresh, ready: true }, warn);
 }
 
 /**
  * Under the lock, and only if the record is still this worktree's (a cleanup may have run while
  * the hooks did): the env file lines added while the hooks ran recorded as wt's
- * (`envLinesAddedSince`; `before` undefined when no hook ran, or when they ran again on a
- * worktree an earlier run made), and the record marked `ready` when they all succeeded.
+ * (`envLinesAddedSince`; `before` undefined when no hook ran), or, when they ran again on a
+ * worktree an earlier run made (`fresh` false), named in a warning and left the user's; and the
+ * record marked `ready` when they all succeeded.
  */
 async function afterHooks(
   session: Session,
   record: WorktreeRecord,
   ctx: WtContext,
-  { before, ready }: { before: string[] | null | undefined; ready: boolean },
+  { before, fresh, ready }: { before: string[] | null | undefined; fresh: boolean; ready: boolean },
   warn: (m: string) => void,
 ): Promise<void> {
   const { repo } = session;
   await withRepoLock(repo.stateDir, lockOptions(ctx, warn, `wt create ${record.id}`), async () => {
     const current = await readRecord(repo.stateDir, record.id);
     if (current?.path !== record.path) return;
-    if (before !== undefined) current.envLines = await envLinesAddedSince(current, repo.mainPath, before);
+    if (before !== undefined) {
+      const lines = await envLinesAddedSince(current, repo.mainPath, before);
+      if (fresh) current.envLines = lines;
+      else if ((lines?.length ?? 0) > (current.envLines?.length ?? 0)) {
+        // Not recorded: on a retry an agent may be writing to the file too. Said now, not at cleanup.
+        warn(
+          `lines were added to ${current.envFile} while the postCreate hooks ran again; they are not recorded as wt's (an agent may be working there), so \`wt cleanup ${current.id}\` refuses them unless --force`,
+        );
+      }
+    }
     if (ready) current.state = "ready";
     await writeRecord(repo.stateDir, current);
     if (ready) record.state = "ready";

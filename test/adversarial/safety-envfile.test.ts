@@ -155,6 +155,8 @@ describe("postCreate hooks that failed, then ran again", () => {
     writeFileSync(path.join(repo.main, "agent-wrote"), "");
     const retried = await retry;
     expect(retried.code, retried.stderr).toBe(0);
+    // Said at once, not first at cleanup.
+    expect(retried.stderr).toContain("lines were added to .env.local while the postCreate hooks ran again");
     const run = await runWt(repo.main, ["cleanup", "1", "--json"]);
     expect(run.code, run.stderr).toBe(5);
     expect(json<ErrorJson>(run).error.files).toEqual([".env.local"]);
