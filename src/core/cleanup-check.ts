@@ -17,6 +17,7 @@ import { readPoolRecords } from "./pool/state.js";
 import type { BranchFate, CheckedWorktree, WorktreeFiles } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
 import type { WorktreeRecord } from "./state.js";
+import { isTrashLock } from "./trash.js";
 
 /**
  * Checks one worktree before anything of it is removed: `checkSafe`, then what it holds beyond
@@ -57,7 +58,7 @@ async function checkSafe(
   // the hooks and every deletion act on the link's target (issue 9, item 8).
   await checkWorktreeRoot(record.path, repo.commonDir, { registered: entry !== null });
   if (force) return;
-  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
+  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX) && !isTrashLock(entry.locked)) {
     throw new WorktreeLockedError(record.id, record.path, entry.locked);
   }
   if (entry === null) {

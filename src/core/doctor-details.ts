@@ -12,6 +12,7 @@ import { readListeningPorts } from "./ports.js";
 import { processAlive } from "./process.js";
 import { listenersOf, matchProcesses } from "./processes.js";
 import type { WorktreeRecord } from "./state.js";
+import { isTrashLock } from "./trash.js";
 
 /**
  * The checks `wt doctor` runs on records whose record, folder and registration agree
@@ -170,6 +171,18 @@ export function checkGitLock(facts: DoctorFacts, record: WorktreeRecord): Findin
   if (!entry || entry.locked === null) return [];
   const base = { id: record.id, path: record.path };
   const pid = createLockOwner(entry.locked);
+  if (isTrashLock(entry.locked)) {
+    // A cleanup stopped just before moving the folder; the next `wt cleanup` goes on past it.
+    return [
+      finding({
+        ...base,
+        check: "locked",
+        severity: "info",
+        message: `git lock of a wt cleanup that stopped before moving the folder (${entry.locked}); \`wt cleanup ${record.id}\` goes on past it`,
+        hint: `to keep the worktree: \`git -C ${shQuote(facts.repo.mainPath)} worktree unlock ${shQuote(record.path)}\``,
+      }),
+    ];
+  }
   if (pid === null) {
     return [
       finding({

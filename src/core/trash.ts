@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { adminDirNaming, originOfMovedWorktree, TRASH_MARK } from "../git/worktree-link.js";
 
@@ -23,31 +23,53 @@ export function trashDir(stateDir: string): string {
 export async function moveToTrash(stateDir: string, commonDir: string, folder: string): Promise<string | null> {
   const dir = trashDir(stateDir);
   await mkdir(dir, { recursive: true });
-  let mark: string | null = null;
+  let admin: string | null = null;
   try {
     const [a, b] = await Promise.all([stat(dir), stat(folder)]);
     if (a.dev !== b.dev) return null;
     const target = path.join(dir, `${path.basename(folder)}-${process.pid}-${Date.now()}`);
-    // The admin dir names its entry before the move (`TRASH_MARK`): until git removes the
-    // worktree, nothing done to either folder makes the entry look like a leftover.
-    const admin = adminDirNaming(commonDir, folder);
+    // Before the move, the admin dir names its entry (`TRASH_MARK`: nothing done to either
+    // folder since makes the entry look like a leftover) and git's lock keeps `git worktree
+    // prune` and `git gc` from forgetting the worktree while its folder is away (a lock that
+    // is there, the user's, stays as it is).
+    admin = adminDirNaming(commonDir, folder);
     if (admin !== null) {
-      mark = path.join(admin, TRASH_MARK);
-      await writeFile(mark, `${path.basename(target)}\n${folder}\n`);
+      await writeFile(path.join(admin, TRASH_MARK), `${path.basename(target)}\n${folder}\n`);
+      await writeFile(path.join(admin, "locked"), `${trashLockReason(process.pid)}\n`, { flag: "wx" }).catch(() => {});
     }
     await rename(folder, target);
     return target;
   } catch {
-    if (mark !== null) await rm(mark, { force: true }).catch(() => {});
+    if (admin !== null) await unmarkTrashed(admin);
     return null;
   }
 }
 
-/** Undoes `moveToTrash`: `trashed` renamed back to `folder`, and its admin dir's mark removed. */
+/** The start of the git lock reason `moveToTrash` sets: `wt cleanup moved it to wt's trash (pid N)`. */
+export const TRASH_LOCK_PREFIX = "wt cleanup moved it to wt's trash";
+
+function trashLockReason(pid: number): string {
+  return `${TRASH_LOCK_PREFIX} (pid ${pid})`;
+}
+
+/** True for the git lock reason `moveToTrash` set: wt's own, lifted when the folder comes back. */
+export function isTrashLock(reason: string | null | undefined): boolean {
+  return typeof reason === "string" && reason.startsWith(TRASH_LOCK_PREFIX);
+}
+
+/** Removes `admin`'s trash mark and the git lock `moveToTrash` set (never another lock). */
+async function unmarkTrashed(admin: string): Promise<void> {
+  await rm(path.join(admin, TRASH_MARK), { force: true }).catch(() => {});
+  const locked = path.join(admin, "locked");
+  const reason = await readFile(locked, "utf8").catch(() => null);
+  if (isTrashLock(reason)) await rm(locked, { force: true }).catch(() => {});
+}
+
+/** Undoes `moveToTrash`: `trashed` renamed back to `folder`, its admin dir's mark and lock removed. */
 export async function takeOutOfTrash(commonDir: string, trashed: string, folder: string): Promise<void> {
   await rename(trashed, folder);
   const admin = adminDirNaming(commonDir, folder);
-  if (admin !== null) await rm(path.join(admin, TRASH_MARK), { force: true });
+  if (admin !== null) await unmarkTrashed(admin);
 }
 
 /** Deletes `paths` in a detached process that outlives this one. */
@@ -150,7 +172,7 @@ export function trashedWorktree(stateDir: string, commonDir: string, folder: str
 
 /**
  * Renames the trash entry `from` back to its worktree path `to` (its parent made again when
- * gone) and removes its admin dir's mark (`TRASH_MARK`); false when the rename fails.
+ * gone) and removes its admin dir's mark (`TRASH_MARK`) and wt's lock; false when the rename fails.
  */
 export async function putBack(commonDir: string, from: string, to: string): Promise<boolean> {
   try {
@@ -160,6 +182,6 @@ export async function putBack(commonDir: string, from: string, to: string): Prom
     return false;
   }
   const admin = adminDirNaming(commonDir, to);
-  if (admin !== null) await rm(path.join(admin, TRASH_MARK), { force: true }).catch(() => {});
+  if (admin !== null) await unmarkTrashed(admin);
   return true;
 }

@@ -44,6 +44,9 @@ describe("what a stopped cleanup left in the trash", () => {
     expect(run.stderr).toContain(`put ${made.path} back from wt's trash`);
     expect(readFileSync(path.join(made.path, "notes.txt"), "utf8")).toBe("an agent's notes\n");
     expect(gitSync(made.path, "rev-parse", "--show-toplevel")).toBe(made.path);
+    // Back at its path, wt's lock and mark are gone with it.
+    const admin = path.join(repo.main, ".git", "worktrees", "issue-1");
+    expect(readdirSync(admin).filter((f) => f === "locked" || f === "wt-trashed")).toEqual([]);
     // Once the notes are moved away, the cleanup goes through.
     execFileSync("mv", [path.join(made.path, "notes.txt"), repo.root]);
     const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "1", "--json"]);
@@ -126,14 +129,18 @@ describe("what a stopped cleanup left in the trash", () => {
     expect(doc.checks.find((c) => c.id === "1")?.message).toContain(`the worktree is in wt's trash (${left})`);
   });
 
-  it("a trash entry of a worktree git forgot, whose name a newer worktree took, is swept and the newer worktree is left alone", async () => {
+  it("a trashed worktree is git-locked (prune leaves it); once the user unlocks and prunes it, a newer worktree may take its name: the entry is swept and the newer worktree left alone", async () => {
     repo = setUp();
     const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
     await wtJson(repo.main, ["create", "2", "--json"]);
     const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
     expect(killed.code, killed.stderr).toBeNull();
     const [left] = readdirSync(trash(repo));
-    // git forgets it (its folder is gone from its path), then a new worktree takes its name.
+    // wt's lock keeps `git worktree prune` (and gc) off it while its folder is away...
+    gitSync(repo.main, "worktree", "prune");
+    expect(gitSync(repo.main, "worktree", "list", "--porcelain")).toContain(`worktree ${made.path}\nHEAD`);
+    // ...until the user lifts it: then git forgets it, and a new worktree takes its name.
+    gitSync(repo.main, "worktree", "unlock", made.path);
     gitSync(repo.main, "worktree", "prune");
     rmSync(path.join(repo.main, ".git", "wt", "worktrees", "1.json"));
     gitSync(repo.main, "worktree", "add", "--detach", made.path);
@@ -217,6 +224,20 @@ describe("what a stopped cleanup left in the trash", () => {
     await runWt(repo.main, ["doctor", "--fix", "--json"]);
     expect(readFileSync(path.join(left, "notes.txt"), "utf8")).toBe("an agent's notes\n");
     expect(existsSync(path.join(repo.main, ".git", "wt", "worktrees", "1.json"))).toBe(true);
+  });
+
+  it("the lock of a cleanup stopped just before the move is wt's own: doctor names it, the next cleanup goes on", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
+    // As moveToTrash leaves it when stopped between its lock and its rename.
+    const admin = path.join(repo.main, ".git", "worktrees", "issue-1");
+    writeFileSync(path.join(admin, "locked"), "wt cleanup moved it to wt's trash (pid 999999)\n");
+    const doc = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
+    expect(doc.checks.find((c) => c.id === "1" && c.check === "locked")?.message).toContain("stopped before moving");
+    const gone = await wtJson<Cleaned>(repo.main, ["cleanup", "1", "--json"]);
+    expect(gone.removed.map((r) => r.id)).toEqual(["1"]);
+    expect(existsSync(made.path)).toBe(false);
+    expect(gitSync(repo.main, "worktree", "list", "--porcelain")).not.toContain("issue-1");
   });
 
   it("a folder git forgot (a killed deleter's half) is deleted with the next cleanup, named in a warning", async () => {

@@ -13,6 +13,7 @@ import { findLiveProcesses, type LiveProcessPolicy, settleLiveProcesses } from "
 import { editedCopiesOf } from "../provision/index.js";
 import { gitAt, type Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
+import { isTrashLock } from "../trash.js";
 
 /** What `refuseHeldWork` read: git's worktree list, and the worktree's initialised submodules. */
 export interface HeldWorkChecked {
@@ -57,7 +58,7 @@ export async function refuseHeldWork(
   live.catch(() => {}); // awaited by settleLiveProcesses, unless a refusal comes first
   const [entries, status, edited, sparse] = await reads;
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
-  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
+  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX) && !isTrashLock(entry.locked)) {
     throw new WorktreeLockedError(record.id, record.path, entry.locked, false);
   }
   if (status.length > 0) {

@@ -106,7 +106,8 @@ function worktreeStep(
     const trashed = folderExists ? await moveToTrash(repo.stateDir, repo.commonDir, record.path) : null;
     try {
       // Also unregisters a worktree whose folder is gone (moved to the trash, or deleted by hand).
-      await removeWorktree(gitAt(session), record.path, { locked: entry.locked !== null });
+      // Locked: by the user (cleanup got here past that), or by `moveToTrash` itself.
+      await removeWorktree(gitAt(session), record.path, { locked: true });
     } catch (e) {
       if (trashed) await takeOutOfTrash(repo.commonDir, trashed, record.path).catch(() => {});
       throw e;
