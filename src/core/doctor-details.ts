@@ -172,6 +172,8 @@ export function checkGitLock(facts: DoctorFacts, record: WorktreeRecord): Findin
   const base = { id: record.id, path: record.path };
   const pid = createLockOwner(entry.locked);
   if (isTrashLock(entry.locked)) {
+    // In the trash: the folder-missing finding says so and its fix lifts the lock.
+    if (!lstatSync(record.path, { throwIfNoEntry: false })) return [];
     // A cleanup stopped just before moving the folder; the next `wt cleanup` goes on past it.
     return [
       finding({

@@ -337,6 +337,22 @@ describe("wt release never loses work", () => {
   });
 });
 
+describe("a release of a worktree a stopped cleanup locked", () => {
+  it("refuses (exit 4, locked) with nothing changed: git cannot move a locked worktree back into the pool", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    const admin = gitSync(made.path, "rev-parse", "--path-format=absolute", "--git-dir");
+    // As a cleanup stopped between its lock and its move into wt's trash leaves it.
+    writeFileSync(path.join(admin, "locked"), "wt cleanup moved it to wt's trash (pid 999999)\n");
+    const run = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(run.code, run.stderr).toBe(4);
+    expect(json<ErrorJson>(run).error.code).toBe("locked");
+    expect(existsSync(path.join(made.path, "src", "app.js"))).toBe(true);
+    expect(gitSync(made.path, "branch", "--show-current")).toBe(made.branch);
+  });
+});
+
 describe("a release stopped halfway", () => {
   it("killed right after git worktree move: wt doctor names it, --fix finishes the release, and the slot is claimed again", async () => {
     repo = setUp();

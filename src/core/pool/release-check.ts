@@ -13,7 +13,6 @@ import { findLiveProcesses, type LiveProcessPolicy, settleLiveProcesses } from "
 import { editedCopiesOf } from "../provision/index.js";
 import { gitAt, type Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
-import { isTrashLock } from "../trash.js";
 
 /** What `refuseHeldWork` read: git's worktree list, and the worktree's initialised submodules. */
 export interface HeldWorkChecked {
@@ -58,7 +57,8 @@ export async function refuseHeldWork(
   live.catch(() => {}); // awaited by settleLiveProcesses, unless a refusal comes first
   const [entries, status, edited, sparse] = await reads;
   const entry = entries.find((e) => path.resolve(e.path) === record.path);
-  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX) && !isTrashLock(entry.locked)) {
+  // A stopped cleanup's lock (`isTrashLock`) refuses too: git cannot move a locked worktree.
+  if (entry?.locked != null && !entry.locked.startsWith(CREATE_LOCK_PREFIX)) {
     throw new WorktreeLockedError(record.id, record.path, entry.locked, false);
   }
   if (status.length > 0) {
