@@ -27,6 +27,20 @@ const killingGit = (r: TestRepo) => gitOnPath(r.root, `*"worktree remove"*) kill
 
 const trash = (r: TestRepo) => path.join(r.main, ".git", "wt", "trash");
 
+/**
+ * Worktree 1 (and 2, unless `second` is false) made, then `wt cleanup 1` killed between its
+ * move into the trash and `git worktree remove`, and an agent's notes written into the entry.
+ */
+async function stoppedCleanup({ second = true, env = {} }: { second?: boolean; env?: Record<string, string> } = {}) {
+  const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"], env);
+  if (second) await wtJson(repo.main, ["create", "2", "--json"], env);
+  const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
+  expect(killed.code, killed.stderr).toBeNull();
+  const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
+  writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+  return { made, left };
+}
+
 describe("what a stopped cleanup left in the trash", () => {
   it("a worktree git still lists is put back and checked again: its new file refuses the cleanup (exit 5) and stays", async () => {
     repo = setUp();
@@ -55,11 +69,7 @@ describe("what a stopped cleanup left in the trash", () => {
 
   it("wt doctor names the folder in the trash and --fix puts it back, its new file with it", async () => {
     repo = setUp();
-    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
-    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
-    expect(killed.code, killed.stderr).toBeNull();
-    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
-    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    const { made, left } = await stoppedCleanup({ second: false });
     const doc = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
     const found = doc.checks.find((c) => c.check === "folder-missing");
     expect(found?.message).toContain(`in wt's trash (${left})`);
@@ -72,12 +82,7 @@ describe("what a stopped cleanup left in the trash", () => {
 
   it("a worktree git still lists whose path is taken again stays in the trash (a warning), never deleted; doctor --fix puts it back once the path is free", async () => {
     repo = setUp();
-    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
-    await wtJson(repo.main, ["create", "2", "--json"]);
-    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
-    expect(killed.code, killed.stderr).toBeNull();
-    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
-    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    const { made, left } = await stoppedCleanup();
     // Something made the folder again at the old path (an editor reopening it, say).
     mkdirSync(made.path);
     writeFileSync(path.join(made.path, "scratch.txt"), "not the worktree\n");
@@ -99,12 +104,7 @@ describe("what a stopped cleanup left in the trash", () => {
 
   it("a worktree in the trash whose taken path got a .git again (git worktree repair) stays in the trash; the refusal's hint names the trash, not repair", async () => {
     repo = setUp();
-    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
-    await wtJson(repo.main, ["create", "2", "--json"]);
-    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
-    expect(killed.code, killed.stderr).toBeNull();
-    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
-    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    const { made, left } = await stoppedCleanup();
     mkdirSync(made.path);
     writeFileSync(path.join(made.path, "scratch.txt"), "not the worktree\n");
     // The refusal points at the trash: `git worktree repair` would tie this folder to the worktree.
@@ -159,12 +159,7 @@ describe("what a stopped cleanup left in the trash", () => {
     repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 46800 }, hooks: { postCreate: [hook] } }));
     repo.commitAll("setup");
     const trust = { WT_TRUST: "1" };
-    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"], trust);
-    await wtJson(repo.main, ["create", "2", "--json"], trust);
-    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
-    expect(killed.code, killed.stderr).toBeNull();
-    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
-    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    const { made } = await stoppedCleanup({ env: trust });
     // A user's worktree on a disk that is not mounted now.
     const away = path.join(repo.root, "ext");
     gitSync(repo.main, "worktree", "add", "-q", "--detach", away);
@@ -182,12 +177,7 @@ describe("what a stopped cleanup left in the trash", () => {
 
   it("the admin dir names its trash entry: an admin dir with a newer mtime (a copied repository, a clock step) still keeps it", async () => {
     repo = setUp();
-    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
-    await wtJson(repo.main, ["create", "2", "--json"]);
-    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
-    expect(killed.code, killed.stderr).toBeNull();
-    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
-    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    const { made, left } = await stoppedCleanup();
     const admin = path.join(repo.main, ".git", "worktrees", "issue-1");
     expect(readFileSync(path.join(admin, "wt-trashed"), "utf8")).toBe(`${path.basename(left)}\n${made.path}\n`);
     const later = new Date(Date.now() + 3_600_000);
@@ -200,12 +190,7 @@ describe("what a stopped cleanup left in the trash", () => {
 
   it("a trash entry git lists at its trash path (git worktree repair run inside it) stays in the trash, named in a warning", async () => {
     repo = setUp();
-    const made = await wtJson<CreateResult>(repo.main, ["create", "1", "--json"]);
-    await wtJson(repo.main, ["create", "2", "--json"]);
-    const killed = await runWt(repo.main, ["cleanup", "1", "--json"], { PATH: killingGit(repo) });
-    expect(killed.code, killed.stderr).toBeNull();
-    const left = path.join(trash(repo), readdirSync(trash(repo))[0] as string);
-    writeFileSync(path.join(left, "notes.txt"), "an agent's notes\n");
+    const { made, left } = await stoppedCleanup();
     // The agent's shell followed the rename, and it repairs "its" worktree there.
     execFileSync("git", ["worktree", "repair"], { cwd: left, stdio: "ignore" });
     expect(gitSync(repo.main, "worktree", "list", "--porcelain")).toContain(`worktree ${left}\n`);
