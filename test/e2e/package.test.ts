@@ -1,5 +1,14 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -71,6 +80,39 @@ describe("a checkout that is not built yet", () => {
     expect(result.stderr).toContain("run `npm run build`");
     expect(result.stderr).not.toContain("ERR_MODULE_NOT_FOUND");
   });
+});
+
+/** Node 22.1+ has `module.enableCompileCache` (Node's docs, "Module compile cache"); Node 20 does not. */
+const hasCompileCache =
+  typeof (createRequire(import.meta.url)("node:module") as { enableCompileCache?: unknown }).enableCompileCache ===
+  "function";
+
+describe("the bin on a Node with a module compile cache", () => {
+  it.skipIf(!hasCompileCache)(
+    "keeps V8's compiled code under os.tmpdir(), and NODE_DISABLE_COMPILE_CACHE=1 turns it off",
+    async () => {
+      // NODE_COMPILE_CACHE unset: only the bin's own enableCompileCache() call can turn the cache on.
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("NODE_") && !k.startsWith("WT_")),
+      );
+      const off = path.join(tmp, "tmpdir-off");
+      const on = path.join(tmp, "tmpdir-on");
+      mkdirSync(off);
+      mkdirSync(on);
+      const bin = path.join(here, "bin", "wt.js");
+      const disabled = await run(process.execPath, [bin, "--version"], {
+        env: { ...env, TMPDIR: off, NODE_DISABLE_COMPILE_CACHE: "1" },
+      });
+      expect(disabled.stdout.trim()).toBe(version);
+      expect(existsSync(path.join(off, "node-compile-cache"))).toBe(false);
+      const enabled = await run(process.execPath, [bin, "--version"], { env: { ...env, TMPDIR: on } });
+      expect(enabled.stdout.trim()).toBe(version);
+      const cache = path.join(on, "node-compile-cache");
+      // One folder per Node version and V8 flags, holding an entry per module compiled.
+      const entries = readdirSync(cache).flatMap((d) => readdirSync(path.join(cache, d)));
+      expect(entries.length).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe("the packed tarball", () => {
