@@ -1,6 +1,7 @@
 import type { WtContext } from "../core/context.js";
 import { type GitCommandRun, observeGitCommands } from "../git/run.js";
 import { type ProgressReporter, progressReporter } from "./progress.js";
+import { noteWarning } from "./report.js";
 
 /**
  * What every command receives: the global flags, the library context and the two output
@@ -71,7 +72,10 @@ export function ioFor(globals: GlobalOptions, signal?: AbortSignal): Io {
       signal,
       output: quiet ? null : process.stderr,
       ...(terminalFor(globals) ?? {}),
-      onWarning: (m) => toStderr(`warning: ${m}\n`),
+      onWarning: (m) => {
+        noteWarning(m);
+        toStderr(`warning: ${m}\n`);
+      },
       onProgress: progress ? (title, kind) => progress.step(title, kind) : undefined,
       onStepProgress: progress ? (p) => progress.update(p) : undefined,
       onNotice: quiet ? undefined : (m) => toStderr(`${m}\n`),

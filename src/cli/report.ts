@@ -1,9 +1,18 @@
 import { WtError } from "../core/errors.js";
 import { fromSystemError } from "../core/fs-errors.js";
 
+/** The warnings this process said (on stderr) before it failed: its --json error document carries them. */
+const said: string[] = [];
+
+/** Keeps `message`, a warning just said on stderr, for the --json error document (`reportError`). */
+export function noteWarning(message: string): void {
+  said.push(message);
+}
+
 /**
  * The one place errors become exit codes. A `WtError` prints its message and hint (or, with
- * --json, `{"error": {"code", "message", "hint"}}` on stdout); so does a system error the
+ * --json, `{"error": {"code", "message", "hint"}}` on stdout, with `"warnings": [...]` beside
+ * `error` when the command said any before it failed: a rollback's, a hook's, a lock's); so does a system error the
  * machine gave (full disk, permission, path too long: `fromSystemError`), under its contract
  * code; anything else is a bug: its stack and a request to report it, exit 1.
  * @returns the exit code.
@@ -12,7 +21,10 @@ export function reportError(thrown: unknown, json: boolean): number {
   const error = thrown instanceof WtError ? thrown : (fromSystemError(thrown) ?? thrown);
   if (error instanceof WtError) {
     if (json) {
-      const doc = { error: { code: error.code, message: error.message, hint: error.hint, ...(error.details ?? {}) } };
+      const doc = {
+        error: { code: error.code, message: error.message, hint: error.hint, ...(error.details ?? {}) },
+        ...(said.length > 0 ? { warnings: [...said] } : {}),
+      };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     }
     process.stderr.write(formatError(error.message, error.hint));
@@ -21,7 +33,7 @@ export function reportError(thrown: unknown, json: boolean): number {
   const err = error instanceof Error ? error : new Error(String(error));
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ error: { code: "internal", message: err.message, hint: "this is a bug in wt; please report it with the stack trace printed on stderr" } }, null, 2)}\n`,
+      `${JSON.stringify({ error: { code: "internal", message: err.message, hint: "this is a bug in wt; please report it with the stack trace printed on stderr" }, ...(said.length > 0 ? { warnings: [...said] } : {}) }, null, 2)}\n`,
     );
   }
   process.stderr.write(

@@ -68,6 +68,21 @@ describe("hooks", () => {
     expect(after.worktrees[0]?.state).toBe("ok");
   });
 
+  it("with --json, the error document of a failed postCreate carries the warnings said before it", async () => {
+    repo = makeRepo();
+    repo.write(".gitignore", "node_modules/\n");
+    repo.write(".worktreeinclude", "node_modules\n");
+    repo.write("node_modules/dep/index.js", "module.exports = 1;\n");
+    configure(repo, { postCreate: ["exit 9"] }, { include: { symlink: ["node_modules"] } });
+    const run = await runWt(repo.main, ["create", "101", "--json"]);
+    expect(run.code, run.stderr).toBe(6);
+    const doc = json<{ error: { code: string }; warnings?: string[] }>(run);
+    expect(doc.error.code).toBe("command-failed");
+    // The same warning is on stderr; the document is what a script reads.
+    expect(run.stderr).toContain("is a symlink to the main worktree's");
+    expect(doc.warnings).toEqual([expect.stringContaining("node_modules is a symlink to the main worktree's")]);
+  });
+
   it("--no-hooks on a worktree whose postCreate failed leaves it incomplete; the next create still retries", async () => {
     repo = makeRepo();
     const flag = path.join(repo.root, "hook-may-pass");
