@@ -19,7 +19,7 @@ export interface RowFacts {
   isMain: boolean;
   /** Why the folder's `.git` does not lead to this repository (`worktreeLinkProblem`), or null. */
   broken: string | null;
-  /** When `broken`: the trash entry holding the worktree a stopped cleanup moved there (`trashedWorktree`), or null. */
+  /** When `broken` or the folder is gone: the trash entry holding the worktree a stopped cleanup moved there (`trashedWorktree`), or null. */
   trashed: string | null;
   /** True when git can run in the folder (it exists, git lists it, it is not bare or broken). */
   canRunGit: boolean;
@@ -71,7 +71,7 @@ export function rowFacts(repo: RepoContext, selected: readonly RowPair[]): Promi
       // Filesystem reads only (no process per worktree): is git's answer there about this worktree?
       const broken =
         exists && entry !== null && !entry.bare && !isMain ? worktreeLinkProblem(repo.commonDir, folder) : null;
-      const trashed = broken === null ? null : trashedWorktree(repo.stateDir, repo.commonDir, folder);
+      const trashed = broken === null && exists ? null : trashedWorktree(repo.stateDir, repo.commonDir, folder);
       return {
         entry,
         record,
@@ -84,6 +84,23 @@ export function rowFacts(repo: RepoContext, selected: readonly RowPair[]): Promi
       };
     }),
   );
+}
+
+/**
+ * Why a row is `missing` or `prunable`: where a stopped cleanup left the folder (wt's trash),
+ * git's prunable reason, or that git no longer lists it / its folder is gone.
+ */
+export function goneReason({
+  entry,
+  record,
+  exists,
+  trashed,
+}: Pick<RowFacts, "entry" | "record" | "exists" | "trashed">): string {
+  if (!exists && trashed !== null) {
+    const cleanup = record ? ` or the next \`wt cleanup ${record.id}\`` : "";
+    return `folder is gone: it is in wt's trash (${trashed}), left there by a stopped cleanup; \`wt doctor --fix\`${cleanup} puts it back`;
+  }
+  return entry?.prunable ?? (exists ? "git no longer lists this worktree" : "folder is gone");
 }
 
 /** `p` with its links resolved, or `p` itself when it cannot be. */

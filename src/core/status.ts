@@ -24,7 +24,7 @@ import { isListening, listeningPorts as kernelListeningPorts } from "./ports.js"
 import { defaultBase, sessionRemotes } from "./session.js";
 import { readRecords, type WorktreeRecord } from "./state.js";
 import { markIntegration } from "./status-integration.js";
-import { type RowFacts, rowFacts, selectRows } from "./status-rows.js";
+import { goneReason, type RowFacts, rowFacts, selectRows } from "./status-rows.js";
 
 /** `broken`: the folder is there but its `.git` no longer leads to this repository (git cannot tell its changes). */
 export type WorktreeState = "ok" | "missing" | "broken" | "prunable" | "locked" | "incomplete" | "unmanaged";
@@ -229,7 +229,7 @@ async function buildRow(
     reason = INCOMPLETE_REASON[record.state](record.pid);
   } else if (!exists || (record && entry === null)) {
     state = record ? "missing" : "prunable";
-    reason = entry?.prunable ?? (exists ? "git no longer lists this worktree" : "folder is gone");
+    reason = goneReason({ entry, record, exists, trashed });
   } else if (broken !== null) {
     state = "broken";
     reason =

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CreateResult, DoctorResult } from "../../src/index.js";
+import type { CreateResult, DoctorResult, StatusResult } from "../../src/index.js";
 import { type ErrorJson, gitOnPath, gitSync, json, makeRepo, runWt, type TestRepo, wtJson } from "../helpers/repo.js";
 
 // `wt cleanup` renames a worktree folder into <git-common-dir>/wt/trash before
@@ -78,6 +78,22 @@ describe("what a stopped cleanup left in the trash", () => {
     expect(existsSync(left)).toBe(false);
     const again = json<DoctorResult>(await runWt(repo.main, ["doctor", "--json"]));
     expect(again.checks.filter((c) => c.id === "1").map((c) => c.check)).toEqual([]);
+  });
+
+  it("wt status names the trash entry of a worktree a stopped cleanup left there, and how to get it back", async () => {
+    repo = setUp();
+    const { left } = await stoppedCleanup({ second: false });
+    const doc = json<StatusResult>(await runWt(repo.main, ["status", "1", "--json"]));
+    const row = doc.worktrees[0];
+    expect(row?.state).toBe("missing");
+    expect(row?.reason).toContain(`it is in wt's trash (${left})`);
+    expect(row?.reason).toContain("`wt doctor --fix` or the next `wt cleanup 1` puts it back");
+    // Only the stopped cleanup's folder: one deleted by hand is just gone.
+    const other = await wtJson<CreateResult>(repo.main, ["create", "3", "--json"]);
+    rmSync(other.path, { recursive: true, force: true });
+    const gone = json<StatusResult>(await runWt(repo.main, ["status", "3", "--json"])).worktrees[0];
+    expect(gone?.state).toBe("missing");
+    expect(gone?.reason).not.toContain("trash");
   });
 
   it("a worktree git still lists whose path is taken again stays in the trash (a warning), never deleted; doctor --fix puts it back once the path is free", async () => {
