@@ -5,7 +5,7 @@ import type { GitAt } from "../git/run.js";
 import type { AddWorktreeBranch } from "../git/worktree.js";
 import type { WtContext } from "./context.js";
 import { readIncludeCandidates } from "./include.js";
-import { warmKeyFrom, warmKeyNames } from "./pool/state.js";
+import { warmKeyFrom, warmKeyNames, withGitlinks } from "./pool/state.js";
 import type { NewWorktree, PlanFacts, UntrackedTarget } from "./provision/types.js";
 import { gitAt, type Session } from "./session.js";
 
@@ -63,7 +63,10 @@ export async function gatherFacts(
     presentOr(answers.get(refs.local), () => refExists(main, refs.local)),
     presentOr(answers.get(refs.origin), () => refExists(main, refs.origin)),
   ]);
-  const warmKey = w.pool ? await warmKeyFrom(session.config.pool.warmKey, warm, answers) : undefined;
+  const files = session.config.pool.warmKey;
+  const warmAnswers =
+    w.pool && baseCommit !== null ? await withGitlinks(main, baseCommit, files, warm, answers) : answers;
+  const warmKey = w.pool ? await warmKeyFrom(files, warm, warmAnswers) : undefined;
   return { entries, baseCommit, localBranch, originBranch, include, probes: answers, warmKey };
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type HiddenEdit, hiddenEdits } from "./hidden-edits.js";
 import { parseStatusV2, splitNul } from "./parse.js";
-import { parseGitVersion } from "./repo.js";
+import { gitAtLeast, gitVersion } from "./repo.js";
 import { type GitAt, git, gitOut } from "./run.js";
 
 /**
@@ -32,14 +32,10 @@ export type MergeEngine = "merge-tree" | "worktree";
  */
 const NO_HOOKS = ["-c", "core.hooksPath=/dev/null"] as const;
 
-let versionCache: Promise<[number, number, number] | null> | null = null;
-
 /** The engine this git supports: `git merge-tree --write-tree` came with git 2.38 (RelNotes 2.38.0). */
 export async function mergeEngine(at: GitAt): Promise<MergeEngine> {
-  versionCache ??= gitOut(["version"], { cwd: at.cwd, env: at.env, discover: true }).then(parseGitVersion, () => null);
-  const v = await versionCache;
-  if (v === null) return "merge-tree";
-  return v[0] > 2 || (v[0] === 2 && v[1] >= 38) ? "merge-tree" : "worktree";
+  const v = await gitVersion(at);
+  return v === null || gitAtLeast(v, 2, 38) ? "merge-tree" : "worktree";
 }
 
 /**

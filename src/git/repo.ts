@@ -37,13 +37,36 @@ export const REPO_FACTS_ARGS: readonly string[] = [
 /** `git remote`: the configured remotes' names, one per line. */
 export const REMOTES_ARGS: readonly string[] = ["remote"];
 
+/** `git version` per PATH (the git that runs), asked once per process. */
+const versions = new Map<string, Promise<[number, number, number] | null>>();
+
+/**
+ * The version of the git `at.env`'s PATH runs, as [major, minor, patch]: one `git version` per
+ * PATH for the life of the process (every verb asks it first, in `assertGitVersion`). Null when
+ * git fails or its text does not parse.
+ */
+export function gitVersion(at: GitAt): Promise<[number, number, number] | null> {
+  const key = at.env.PATH ?? "";
+  let v = versions.get(key);
+  if (v === undefined) {
+    v = gitOut(GIT_VERSION_ARGS, { ...at, discover: true }).then(parseGitVersion, () => null);
+    versions.set(key, v);
+  }
+  return v;
+}
+
+/** True when `v` is `major.minor` or later; false for an unknown version (null). */
+export function gitAtLeast(v: readonly number[] | null, major: number, minor: number): boolean {
+  return v !== null && ((v[0] as number) > major || (v[0] === major && (v[1] as number) >= minor));
+}
+
 /**
  * Refuses a git older than `MIN_GIT_VERSION` (`git version`). A git whose version text
  * does not parse is let through.
  * @throws UsageError (exit 2, code `unsupported-git`) when git is too old.
  */
 export async function assertGitVersion(at: GitAt): Promise<void> {
-  const v = parseGitVersion(await gitOut(GIT_VERSION_ARGS, { ...at, discover: true }).catch(() => ""));
+  const v = await gitVersion(at);
   if (v && (v[0] < MIN_GIT_VERSION[0] || (v[0] === MIN_GIT_VERSION[0] && v[1] < MIN_GIT_VERSION[1]))) {
     throw new UsageError(
       `git ${v.join(".")} is too old: wt needs git ${MIN_GIT_VERSION.join(".")} or newer`,

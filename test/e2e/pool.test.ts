@@ -15,6 +15,7 @@ import {
   worktreePaths,
   wtJson,
 } from "../helpers/repo.js";
+import { addLibSubmodule } from "../helpers/submodule.js";
 
 /**
  * Seed 001's worktree pool on real repositories: fill, parallel claims, release, claim again,
@@ -210,6 +211,33 @@ describe("wt pool (seed 001)", () => {
     const hit = await wtJson<Claim>(repo.main, ["create", "12", "--pool", "--json"]);
     expect(hit.pool).toEqual({ hit: true, reason: null });
     expect(readFileSync(path.join(hit.path, "package-lock.json"), "utf8")).toContain("packages");
+  });
+
+  it("a warm key naming a submodule follows its recorded commit, on git before 2.46 too (whose cat-file calls a gitlink missing)", async () => {
+    repo = setUp(1);
+    addLibSubmodule(repo);
+    const config = JSON.parse(readFileSync(path.join(repo.main, "wt.config.json"), "utf8"));
+    config.pool.warmKey = ["lib"];
+    repo.write("wt.config.json", JSON.stringify(config));
+    repo.commitAll("lib as a submodule, the warm key");
+    trustRepo(repo.main);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const [old] = await idleSlots(repo);
+    // A commit that changes no file but the submodule's recorded commit.
+    const lib = path.join(repo.main, "lib");
+    writeFileSync(path.join(lib, "more.txt"), "more\n");
+    gitSync(lib, "add", "more.txt");
+    gitSync(lib, "commit", "-q", "-m", "more");
+    gitSync(repo.main, "add", "lib");
+    gitSync(repo.main, "commit", "-q", "-m", "lib moves");
+    // The key changed: fill warms a new slot rather than moving the old one to the new commit
+    // (which it does when the key still matches: "fill moves a slot" below).
+    const refill = await wtJson<PoolDoc>(repo.main, ["pool", "fill", "--json"]);
+    expect(refill.removed).toEqual([old?.path]);
+    expect(refill.added).toHaveLength(1);
+    // The claim's key at the new commit is the fill's.
+    const hit = await wtJson<Claim>(repo.main, ["create", "14", "--pool", "--json"]);
+    expect(hit.pool).toEqual({ hit: true, reason: null });
   });
 
   it("a damaged slot (its .git tie broken) is never claimed and drain leaves it", async () => {

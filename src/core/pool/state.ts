@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { batchCheckObjects, type ObjectInfo } from "../../git/objects.js";
+import { batchCheckObjects, gitlinksAt, type ObjectInfo } from "../../git/objects.js";
+import { gitAtLeast, gitVersion } from "../../git/repo.js";
 import type { GitAt } from "../../git/run.js";
 import type { PoolConfig } from "../config.js";
 import { expandTemplate } from "../names.js";
@@ -94,7 +95,35 @@ export async function deletePoolRecord(stateDir: string, n: number): Promise<voi
 export async function warmKeyOf(at: GitAt, commit: string, files: readonly string[]): Promise<string> {
   const names = warmKeyNames(commit, files);
   const answers = await batchCheckObjects(at, names);
-  return warmKeyFrom(files, names, answers);
+  return warmKeyFrom(files, names, await withGitlinks(at, commit, files, names, answers));
+}
+
+/**
+ * `answers` (of `names`, `warmKeyNames` of `commit`) with each `missing` that names a gitlink
+ * answered as git 2.46 and later answer it (`<oid> submodule`: the submodule's recorded commit),
+ * so that a key naming a submodule's path follows its commit on every git. Asks git only when a
+ * name is missing and git is older than 2.46 or of unknown version (`gitlinksAt`: one ls-tree).
+ * @param commit the full object id of the commit the names ask about
+ * @throws GitError (exit 6)
+ */
+export async function withGitlinks(
+  at: GitAt,
+  commit: string,
+  files: readonly string[],
+  names: readonly string[],
+  answers: ReadonlyMap<string, ObjectInfo>,
+): Promise<ReadonlyMap<string, ObjectInfo>> {
+  const plain = (f: string) => f.replace(/^(\.\/)+/, "").replace(/\/+$/, "");
+  const missing = files.filter((_, i) => answers.get(names[i] as string)?.state === "missing");
+  if (missing.length === 0 || gitAtLeast(await gitVersion(at), 2, 46)) return answers;
+  const links = await gitlinksAt(at, commit, missing.map(plain));
+  if (links.size === 0) return answers;
+  const out = new Map(answers);
+  files.forEach((f, i) => {
+    const oid = links.get(plain(f));
+    if (oid !== undefined) out.set(names[i] as string, { state: "present", oid, type: "submodule", size: null });
+  });
+  return out;
 }
 
 /** The `cat-file --batch-check` names whose answers make the warm key of `commitish`, one per file. */
@@ -105,7 +134,8 @@ export function warmKeyNames(commitish: string, files: readonly string[]): strin
 /**
  * The warm key from `answers` of `names` (`warmKeyNames`), asked in any batch: a create asks them
  * in its plan's one `cat-file` run. A name with no answer (none the batch can carry: a newline in
- * the path) counts as a missing file, as a missing path or a gitlink before git 2.46 does.
+ * the path) counts as a missing file, as a missing path does; a gitlink counts by its commit
+ * once `withGitlinks` has answered it (git before 2.46 says `missing` for one).
  */
 export async function warmKeyFrom(
   files: readonly string[],
