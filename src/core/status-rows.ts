@@ -2,6 +2,7 @@ import { realpathSync } from "node:fs";
 import type { RepoContext } from "../git/discover.js";
 import type { WorktreeEntry } from "../git/parse.js";
 import { worktreeLinkProblem } from "../git/worktree-link.js";
+import { shQuote } from "./envfile.js";
 import { WorktreeNotFoundError } from "./errors.js";
 import { lstatOrNull } from "./fs-safe.js";
 import { idKey } from "./names.js";
@@ -97,8 +98,12 @@ export function goneReason({
   trashed,
 }: Pick<RowFacts, "entry" | "record" | "exists" | "trashed">): string {
   if (!exists && trashed !== null) {
-    const cleanup = record ? ` or the next \`wt cleanup ${record.id}\`` : "";
-    return `folder is gone: it is in wt's trash (${trashed}), left there by a stopped cleanup; \`wt doctor --fix\`${cleanup} puts it back`;
+    const where = `folder is gone: it is in wt's trash (${trashed}), left there by a stopped cleanup`;
+    // git lists it at its trash path (`git worktree repair` run inside it): no wt verb moves it back (as doctor says).
+    if (entry === null && record) {
+      return `${where}, and git lists it there now: \`mv ${shQuote(trashed)} ${shQuote(record.path)}\`, then \`git worktree repair ${shQuote(record.path)}\` in the main worktree`;
+    }
+    return `${where}; \`wt doctor --fix\`${record ? ` or the next \`wt cleanup ${record.id}\`` : ""} puts it back`;
   }
   return entry?.prunable ?? (exists ? "git no longer lists this worktree" : "folder is gone");
 }

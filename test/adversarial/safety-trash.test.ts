@@ -225,6 +225,13 @@ describe("what a stopped cleanup left in the trash", () => {
     await runWt(repo.main, ["doctor", "--fix", "--json"]);
     expect(readFileSync(path.join(left, "notes.txt"), "utf8")).toBe("an agent's notes\n");
     expect(existsSync(path.join(repo.main, ".git", "wt", "worktrees", "1.json"))).toBe(true);
+    // wt status gives doctor's way back, not a verb that leaves it there.
+    const row = json<StatusResult>(await runWt(repo.main, ["status", "1", "--json"])).worktrees[0];
+    expect(row?.reason).toContain(
+      `it is in wt's trash (${left}), left there by a stopped cleanup, and git lists it there now`,
+    );
+    expect(row?.reason).toContain(`\`mv '${left}' '${made.path}'\`, then \`git worktree repair '${made.path}'\``);
+    expect(row?.reason).not.toContain("wt doctor --fix");
   });
 
   it("the lock of a cleanup stopped just before the move is wt's own: doctor names it, the next cleanup goes on", async () => {
