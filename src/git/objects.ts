@@ -77,8 +77,8 @@ export async function batchCheckObjects(at: GitAt, names: readonly string[]): Pr
 
 /**
  * The gitlinks (submodule commits, mode 160000) among `paths` in `commit`'s tree, as path ->
- * commit id, from one `git ls-tree -z --full-tree <commit> -- <paths>`. ls-tree matches its
- * paths literally, from the top with `--full-tree`, and lists `<mode> SP <type> SP <object> TAB
+ * commit id, from one `git --literal-pathspecs ls-tree -z --full-tree <commit> -- <paths>`: no
+ * glob or pathspec magic in a name (git(1), --literal-pathspecs), from the top, and ls-tree lists `<mode> SP <type> SP <object> TAB
  * <path>` NUL for each (git-ls-tree(1)); an entry of another mode, or a path the tree lacks, is
  * not in the map. For git before 2.46, whose `cat-file --batch-check` says `missing` for a
  * gitlink's `<rev>:<path>` (git 2.46 release notes: it reports `submodule` since).
@@ -88,7 +88,7 @@ export async function batchCheckObjects(at: GitAt, names: readonly string[]): Pr
 export async function gitlinksAt(at: GitAt, commit: string, paths: readonly string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (paths.length === 0) return found;
-  const r = await git(["ls-tree", "-z", "--full-tree", commit, "--", ...paths], at);
+  const r = await git(["--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--", ...paths], at);
   for (const item of r.stdout.split("\0")) {
     const m = /^160000 commit ([0-9a-f]{40}|[0-9a-f]{64})\t(.*)$/s.exec(item);
     if (m) found.set(m[2] as string, m[1] as string);

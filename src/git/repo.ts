@@ -43,13 +43,17 @@ const versions = new Map<string, Promise<[number, number, number] | null>>();
 /**
  * The version of the git `at.env`'s PATH runs, as [major, minor, patch]: one `git version` per
  * PATH for the life of the process (every verb asks it first, in `assertGitVersion`). Null when
- * git fails or its text does not parse.
+ * git fails (not kept: asked again next time) or its text does not parse.
  */
 export function gitVersion(at: GitAt): Promise<[number, number, number] | null> {
   const key = at.env.PATH ?? "";
   let v = versions.get(key);
   if (v === undefined) {
-    v = gitOut(GIT_VERSION_ARGS, { ...at, discover: true }).then(parseGitVersion, () => null);
+    // A failed run (git missing, stopped) is not kept: the next call asks again.
+    v = gitOut(GIT_VERSION_ARGS, { ...at, discover: true }).then(parseGitVersion, () => {
+      versions.delete(key);
+      return null;
+    });
     versions.set(key, v);
   }
   return v;

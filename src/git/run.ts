@@ -60,6 +60,19 @@ const BASE_ENV: Record<string, string> = {
 };
 
 /**
+ * Variables that change how git reads a pathspec (git(1): glob, noglob, icase, literal). wt names
+ * files to git, never patterns, and each command line says how (`--literal-pathspecs` where a
+ * name could hold a glob); a user's `GIT_GLOB_PATHSPECS=1` made `check-ignore` and `ls-tree`
+ * refuse wt's runs ("pathspec magic not supported"). git's own runs only; hooks keep them.
+ */
+const PATHSPEC_VARIABLES: readonly string[] = [
+  "GIT_GLOB_PATHSPECS",
+  "GIT_NOGLOB_PATHSPECS",
+  "GIT_ICASE_PATHSPECS",
+  "GIT_LITERAL_PATHSPECS",
+];
+
+/**
  * Variables that tell git where the repository, its work tree, index or objects are
  * (git(1), "The Git Repository"; the repository-locating part of git's own `local_repo_env`
  * list, which git clears when it runs in another repository). A git hook exports `GIT_DIR`
@@ -187,15 +200,13 @@ type RunOptions = Pick<GitOptions, "cwd" | "env" | "discover" | "input">;
 /** Starts `command <args>` as `git()` runs git (environment, process group); see `gitEnvCommand`. */
 function startChild(command: string, args: readonly string[], options: RunOptions, held = true): ChildRun {
   const startedMs = Date.now();
+  const env = { ...repoFreeEnv(options.env), ...BASE_ENV, ...(options.discover ? {} : ceilingFor(options.cwd)) };
+  for (const k of PATHSPEC_VARIABLES) delete env[k];
   const spawnOptions = {
     // argv[0] stays the bare name, as when the child searched PATH itself.
     argv0: command,
     cwd: options.cwd,
-    env: {
-      ...repoFreeEnv(options.env),
-      ...BASE_ENV,
-      ...(options.discover ? {} : ceilingFor(options.cwd)),
-    },
+    env,
     // Its own process group: a Ctrl-C at the terminal reaches wt, which stops the git it
     // is running through `signal` and rolls back; the rollback's own git commands must not
     // be killed by a second Ctrl-C.

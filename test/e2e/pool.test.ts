@@ -240,6 +240,34 @@ describe("wt pool (seed 001)", () => {
     expect(hit.pool).toEqual({ hit: true, reason: null });
   });
 
+  it("a warm key file the repository lacks costs a claim no extra git process; a user's GIT_GLOB_PATHSPECS breaks neither fill nor claim", async () => {
+    repo = setUp(1);
+    const config = JSON.parse(readFileSync(path.join(repo.main, "wt.config.json"), "utf8"));
+    config.pool.warmKey = ["package-lock.json", "yarn.lock"];
+    repo.write("wt.config.json", JSON.stringify(config));
+    repo.commitAll("a lock file this repository does not use");
+    trustRepo(repo.main);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const claim = await runWt(repo.main, ["create", "15", "--pool", "--json", "--verbose"]);
+    expect(claim.code, claim.stderr).toBe(0);
+    expect(json<Claim>(claim).pool.hit).toBe(true);
+    expect(claim.stderr).toContain("$ git cat-file --batch-check");
+    expect(claim.stderr).not.toContain("ls-tree");
+
+    // GIT_GLOB_PATHSPECS=1 made git refuse wt's --literal-pathspecs and check-ignore runs: wt's git runs drop it.
+    addLibSubmodule(repo);
+    config.pool.warmKey = ["lib", "yarn.lock"];
+    repo.write("wt.config.json", JSON.stringify(config));
+    repo.commitAll("lib as a submodule");
+    trustRepo(repo.main);
+    const glob = { GIT_GLOB_PATHSPECS: "1" };
+    const filled = await runWt(repo.main, ["pool", "fill", "--json"], glob);
+    expect(filled.code, filled.stderr).toBe(0);
+    const hit = await runWt(repo.main, ["create", "16", "--pool", "--json"], glob);
+    expect(hit.code, hit.stderr).toBe(0);
+    expect(json<Claim>(hit).pool.hit).toBe(true);
+  });
+
   it("a damaged slot (its .git tie broken) is never claimed and drain leaves it", async () => {
     repo = setUp(1);
     await wtJson(repo.main, ["pool", "fill", "--json"]);

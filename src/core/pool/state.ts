@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
+import { indexHasGitlinks } from "../../git/index-marks.js";
 import { batchCheckObjects, gitlinksAt, type ObjectInfo } from "../../git/objects.js";
 import { gitAtLeast, gitVersion } from "../../git/repo.js";
 import type { GitAt } from "../../git/run.js";
@@ -102,7 +103,8 @@ export async function warmKeyOf(at: GitAt, commit: string, files: readonly strin
  * `answers` (of `names`, `warmKeyNames` of `commit`) with each `missing` that names a gitlink
  * answered as git 2.46 and later answer it (`<oid> submodule`: the submodule's recorded commit),
  * so that a key naming a submodule's path follows its commit on every git. Asks git only when a
- * name is missing and git is older than 2.46 or of unknown version (`gitlinksAt`: one ls-tree).
+ * name is missing, git is older than 2.46 (or of unknown version) and the index of the worktree
+ * at `at.cwd` holds a gitlink or cannot be read (`indexHasGitlinks`): one ls-tree (`gitlinksAt`).
  * @param commit the full object id of the commit the names ask about
  * @throws GitError (exit 6)
  */
@@ -114,9 +116,16 @@ export async function withGitlinks(
   answers: ReadonlyMap<string, ObjectInfo>,
 ): Promise<ReadonlyMap<string, ObjectInfo>> {
   const plain = (f: string) => f.replace(/^(\.\/)+/, "").replace(/\/+$/, "");
-  const missing = files.filter((_, i) => answers.get(names[i] as string)?.state === "missing");
+  // A path ls-tree cannot take as a plain relative name (absolute, pathspec magic) stays missing.
+  const missing = files
+    .filter((_, i) => answers.get(names[i] as string)?.state === "missing")
+    .map(plain)
+    .filter((f) => f !== "" && !f.startsWith("/") && !f.startsWith(":"));
   if (missing.length === 0 || gitAtLeast(await gitVersion(at), 2, 46)) return answers;
-  const links = await gitlinksAt(at, commit, missing.map(plain));
+  // A missing file (a lock file this repository does not use) costs no process: only an index
+  // with a submodule in it (or one that cannot be read) sends the names to ls-tree.
+  if ((await indexHasGitlinks(at.cwd)) === false) return answers;
+  const links = await gitlinksAt(at, commit, missing);
   if (links.size === 0) return answers;
   const out = new Map(answers);
   files.forEach((f, i) => {
