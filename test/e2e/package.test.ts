@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -8,6 +9,7 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
+  statSync,
 } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -89,28 +91,37 @@ const hasCompileCache =
 
 describe("the bin on a Node with a module compile cache", () => {
   it.skipIf(!hasCompileCache)(
-    "keeps V8's compiled code under os.tmpdir(), and NODE_DISABLE_COMPILE_CACHE=1 turns it off",
+    "keeps V8's compiled code in this user's $XDG_CACHE_HOME/wt, never in a folder others can write; NODE_DISABLE_COMPILE_CACHE=1 turns it off",
     async () => {
       // NODE_COMPILE_CACHE unset: only the bin's own enableCompileCache() call can turn the cache on.
       const env = Object.fromEntries(
         Object.entries(process.env).filter(([k]) => !k.startsWith("NODE_") && !k.startsWith("WT_")),
       );
-      const off = path.join(tmp, "tmpdir-off");
-      const on = path.join(tmp, "tmpdir-on");
-      mkdirSync(off);
-      mkdirSync(on);
       const bin = path.join(here, "bin", "wt.js");
-      const disabled = await run(process.execPath, [bin, "--version"], {
-        env: { ...env, TMPDIR: off, NODE_DISABLE_COMPILE_CACHE: "1" },
-      });
-      expect(disabled.stdout.trim()).toBe(version);
-      expect(existsSync(path.join(off, "node-compile-cache"))).toBe(false);
-      const enabled = await run(process.execPath, [bin, "--version"], { env: { ...env, TMPDIR: on } });
-      expect(enabled.stdout.trim()).toBe(version);
-      const cache = path.join(on, "node-compile-cache");
-      // One folder per Node version and V8 flags, holding an entry per module compiled.
-      const entries = readdirSync(cache).flatMap((d) => readdirSync(path.join(cache, d)));
-      expect(entries.length).toBeGreaterThan(0);
+      const entriesIn = (cache: string) => readdirSync(cache).flatMap((d) => readdirSync(path.join(cache, d)));
+      const versionWith = async (extra: Record<string, string>) =>
+        (await run(process.execPath, [bin, "--version"], { env: { ...env, ...extra } })).stdout.trim();
+
+      const off = path.join(tmp, "cache-off");
+      expect(await versionWith({ XDG_CACHE_HOME: off, NODE_DISABLE_COMPILE_CACHE: "1" })).toBe(version);
+      expect(existsSync(off)).toBe(false);
+
+      const on = path.join(tmp, "cache-on");
+      const sharedTmp = path.join(tmp, "shared-tmp");
+      mkdirSync(sharedTmp);
+      expect(await versionWith({ XDG_CACHE_HOME: on, TMPDIR: sharedTmp })).toBe(version);
+      // One folder per Node version and V8 flags, holding an entry per module compiled; none in the shared temp folder.
+      const cache = path.join(on, "wt", "node-compile-cache");
+      expect(statSync(cache).mode & 0o777).toBe(0o700);
+      expect(entriesIn(cache).length).toBeGreaterThan(0);
+      expect(readdirSync(sharedTmp)).toEqual([]);
+
+      // A cache folder another account could write to (made so by someone else first) is not used.
+      const open = path.join(tmp, "cache-open");
+      mkdirSync(path.join(open, "wt", "node-compile-cache"), { recursive: true });
+      chmodSync(path.join(open, "wt"), 0o777);
+      expect(await versionWith({ XDG_CACHE_HOME: open })).toBe(version);
+      expect(readdirSync(path.join(open, "wt", "node-compile-cache"))).toEqual([]);
     },
   );
 });

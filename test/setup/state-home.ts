@@ -12,4 +12,6 @@ import { afterAll } from "vitest";
  */
 const dir = mkdtempSync(path.join(tmpdir(), "wt-state-"));
 process.env.XDG_STATE_HOME = dir;
+// And its own cache (the bin's Node compile cache, `$XDG_CACHE_HOME/wt/node-compile-cache`).
+process.env.XDG_CACHE_HOME = path.join(dir, "cache");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
