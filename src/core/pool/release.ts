@@ -71,10 +71,14 @@ export async function branchIntegrated(
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
-  if (known?.sameCommit || (await isIntegrated(at, ref, record.base)).integrated) {
+  if (known?.sameCommit) return (await heldByBranchOnly(session, record, entries)) ?? { delete: true };
+  // Counted beside the integration check rather than after it: a kept branch's report needs it.
+  const counted = aheadCount(at, ref, record.base);
+  counted.catch(() => {}); // awaited below unless the branch is integrated
+  if ((await isIntegrated(at, ref, record.base)).integrated) {
     return (await heldByBranchOnly(session, record, entries)) ?? { delete: true };
   }
-  const ahead = await aheadCount(at, ref, record.base);
+  const ahead = await counted;
   return {
     delete: false,
     kept: `not integrated into ${record.base} (${ahead ?? "?"} commit(s) only on ${record.branch})`,
@@ -111,8 +115,12 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
     }
     checkNotInProgress(session.repo.stateDir, record);
     const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn, env: session.env };
+    // The refs are read beside the refusals' reads (all read only, under the lock); a base
+    // that names no commit is still reported after the refusals.
+    const refs = releaseRefs(session, record);
+    refs.catch(() => {}); // awaited by releaseSteps, unless a refusal comes first
     const checked = await refuseHeldWork(session, record, policy);
-    const { steps, result } = await releaseSteps(session, c, { record, ...checked }, warn);
+    const { steps, result } = await releaseSteps(session, c, { record, refs, ...checked }, warn);
     // After every refusal, the plan's too: a reap is never followed by one.
     await checked.settle();
     if (options.dryRun) return { ...result, dryRun: true, plan: planOf(steps) };
@@ -139,42 +147,54 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
 async function releaseSteps(
   session: Session,
   ctx: WtContext,
-  { record, entries, submodules }: { record: WorktreeRecord; entries: readonly WorktreeEntry[]; submodules: string[] },
+  input: {
+    record: WorktreeRecord;
+    refs: Promise<ReleaseRefs>;
+    entries: readonly WorktreeEntry[];
+    submodules: string[];
+  },
   warn: (m: string) => void,
 ): Promise<{ steps: Step[]; result: ReleaseResult }> {
+  const { record, entries, submodules } = input;
   const { repo, config } = session;
-  const refs = await releaseRefs(session, record);
+  const refs = await input.refs;
   if (refs.baseCommit === null) throw new BaseNotFoundError(record.base);
   const { baseCommit } = refs;
   const sameCommit = refs.branchCommit !== null && refs.branchCommit === baseCommit;
-  const fate = await branchIntegrated(session, record, entries, { branchExists: refs.branchExists, sameCommit });
+  const fated = branchIntegrated(session, record, entries, { branchExists: refs.branchExists, sameCommit });
+  fated.catch(() => {}); // awaited below, before the overwrite check's answer
   const records = readPoolRecords(repo.stateDir);
   // git moves no tree with initialised submodules (git-worktree(1), BUGS): such a one is removed.
   const moduled = submodules.length > 0 || hasModulesDir(repo.commonDir, record.path);
-  if (moduled && records.length < config.pool.size) {
-    warn(`${record.id} has initialised submodules, which git cannot move: it is removed, not put back into the pool`);
-  }
   const full = moduled || records.length >= config.pool.size;
-  const result: ReleaseResult = {
-    id: record.id,
-    path: record.path,
-    branch: record.branch,
-    branchDeleted: false,
-    branchKept: fate.delete ? null : fate.kept,
-    slot: null,
-    warnings: [],
-  };
   const free = full
     ? null
     : freeSlot(
         session,
         records.map((r) => r.n),
       );
-  result.slot = free?.folder ?? null;
   const headAt = entries.find((e) => path.resolve(e.path) === record.path)?.head ?? null;
   // Put back: the switch to the base must not overwrite an ignored file the agent made.
-  if (free !== null && headAt !== null && headAt !== baseCommit)
-    await refuseOverwrite(session, record, headAt, baseCommit);
+  // Read beside the branch's integration check; its refusal is reported after that check's errors.
+  const overwrite =
+    free !== null && headAt !== null && headAt !== baseCommit
+      ? refuseOverwrite(session, record, headAt, baseCommit)
+      : Promise.resolve();
+  overwrite.catch(() => {}); // awaited below
+  const fate = await fated;
+  await overwrite;
+  if (moduled && records.length < config.pool.size) {
+    warn(`${record.id} has initialised submodules, which git cannot move: it is removed, not put back into the pool`);
+  }
+  const result: ReleaseResult = {
+    id: record.id,
+    path: record.path,
+    branch: record.branch,
+    branchDeleted: false,
+    branchKept: fate.delete ? null : fate.kept,
+    slot: free?.folder ?? null,
+    warnings: [],
+  };
   // Removed rather than put back: its ignored files go too, so cleanup's refusals hold
   // (`cleanup.protect`, repositories of their own inside ignored folders); no flag overrides.
   if (free === null) await auditWorktreeFiles(session, record, false, "");
@@ -209,16 +229,20 @@ async function releaseSteps(
   };
 }
 
+/** What `releaseRefs` read. */
+interface ReleaseRefs {
+  baseCommit: string | null;
+  branchExists: boolean;
+  branchCommit: string | null;
+}
+
 /**
  * The base's commit (null: it names none), whether the branch exists and its commit (null:
  * not asked or none), in one `git cat-file --batch-check` (`batchCheckObjects`: each name
  * resolved as `rev-parse --verify` does); a name the batch cannot carry is asked with its
  * one-name verb.
  */
-async function releaseRefs(
-  session: Session,
-  record: WorktreeRecord,
-): Promise<{ baseCommit: string | null; branchExists: boolean; branchCommit: string | null }> {
+async function releaseRefs(session: Session, record: WorktreeRecord): Promise<ReleaseRefs> {
   const at = gitAt(session);
   const ref = `refs/heads/${record.branch}`;
   const base = `${record.base}^{commit}`;
