@@ -143,18 +143,35 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
   return result;
 }
 
-/** The release steps of a checked worktree, and the document they fill in as they run. */
-async function releaseSteps(
+/** A release that passed its refusals: its record, its refs (being read), git's worktree list, its submodules. */
+interface ReleaseInput {
+  record: WorktreeRecord;
+  refs: Promise<ReleaseRefs>;
+  entries: readonly WorktreeEntry[];
+  submodules: string[];
+}
+
+/** What a release is to do: the base's commit, the branch's fate, where the tree goes. */
+interface ReleaseDecision {
+  baseCommit: string;
+  fate: BranchFate;
+  /** The free pool slot it goes to; null when it is removed (pool full, or submodules). */
+  free: { n: number; folder: string } | null;
+  /** Its HEAD in git's worktree list; null when git lists it not. */
+  headAt: string | null;
+}
+
+/**
+ * Decides a checked release (reading only): the base's commit (`BaseNotFoundError` when it
+ * names none), the branch's fate, the slot the tree goes to, and that the switch back to the
+ * base overwrites no file (`refuseOverwrite`, read beside the branch's integration check; its
+ * refusal is reported after that check's errors).
+ */
+async function decideRelease(
   session: Session,
-  ctx: WtContext,
-  input: {
-    record: WorktreeRecord;
-    refs: Promise<ReleaseRefs>;
-    entries: readonly WorktreeEntry[];
-    submodules: string[];
-  },
+  input: ReleaseInput,
   warn: (m: string) => void,
-): Promise<{ steps: Step[]; result: ReleaseResult }> {
+): Promise<ReleaseDecision> {
   const { record, entries, submodules } = input;
   const { repo, config } = session;
   const refs = await input.refs;
@@ -175,7 +192,6 @@ async function releaseSteps(
       );
   const headAt = entries.find((e) => path.resolve(e.path) === record.path)?.head ?? null;
   // Put back: the switch to the base must not overwrite an ignored file the agent made.
-  // Read beside the branch's integration check; its refusal is reported after that check's errors.
   const overwrite =
     free !== null && headAt !== null && headAt !== baseCommit
       ? refuseOverwrite(session, record, headAt, baseCommit)
@@ -186,6 +202,19 @@ async function releaseSteps(
   if (moduled && records.length < config.pool.size) {
     warn(`${record.id} has initialised submodules, which git cannot move: it is removed, not put back into the pool`);
   }
+  return { baseCommit, fate, free, headAt };
+}
+
+/** The release steps of a checked worktree, and the document they fill in as they run. */
+async function releaseSteps(
+  session: Session,
+  ctx: WtContext,
+  input: ReleaseInput,
+  warn: (m: string) => void,
+): Promise<{ steps: Step[]; result: ReleaseResult }> {
+  const { record } = input;
+  const { repo } = session;
+  const { baseCommit, fate, free, headAt } = await decideRelease(session, input, warn);
   const result: ReleaseResult = {
     id: record.id,
     path: record.path,
