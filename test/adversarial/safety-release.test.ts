@@ -337,6 +337,28 @@ describe("wt release never loses work", () => {
   });
 });
 
+describe("a commit made while a release checks the worktree", () => {
+  it("keeps the branch: its tip is read after git status, not before (the commit is seen, the branch is not integrated)", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    // The agent's commit lands 1 s into the release's git status of the worktree (once), and
+    // the status then sees a clean tree: only a tip read after it knows the branch moved.
+    const marker = path.join(repo.root, "committed");
+    const PATH = gitOnPath(
+      repo.root,
+      `*"status --porcelain=v2 -z --untracked-files=all"*) if [ ! -e ${marker} ]; then : > ${marker}; sleep 1; echo work > work.txt; "$GIT" add work.txt; "$GIT" -c user.name=agent -c user.email=agent@example.com commit -q -m "agent work"; fi;;`,
+    );
+    const run = await runWt(repo.main, ["release", "1", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    const out = json<{ branchDeleted: boolean; branchKept: string | null }>(run);
+    expect(out.branchDeleted).toBe(false);
+    expect(out.branchKept).toMatch(/not integrated/);
+    expect(gitSync(repo.main, "log", "-1", "--format=%s", made.branch)).toBe("agent work");
+  });
+});
+
 describe("a release of a worktree a stopped cleanup locked", () => {
   it("refuses (exit 4, locked) with nothing changed: git cannot move a locked worktree back into the pool", async () => {
     repo = setUp();

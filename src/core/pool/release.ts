@@ -115,11 +115,11 @@ export async function releaseWorktree(ctx: WtContext, options: ReleaseOptions): 
     }
     checkNotInProgress(session.repo.stateDir, record);
     const policy = { reap: options.reap, force: options.force, dryRun: options.dryRun, warn, env: session.env };
-    // The refs are read beside the refusals' reads (all read only, under the lock); a base
-    // that names no commit is still reported after the refusals.
-    const refs = releaseRefs(session, record);
-    refs.catch(() => {}); // awaited by releaseSteps, unless a refusal comes first
     const checked = await refuseHeldWork(session, record, policy);
+    // The branch's tip is read only once git status has said the tree holds nothing: read
+    // before it, a commit made meanwhile would go unseen and the branch, still "at the base",
+    // be deleted with that commit on it (review finding).
+    const refs = releaseRefs(session, record);
     const { steps, result } = await releaseSteps(session, c, { record, refs, ...checked }, warn);
     // After every refusal, the plan's too: a reap is never followed by one.
     await checked.settle();
