@@ -62,6 +62,16 @@ export async function detachInPlace(at: GitAt, commit: string, message: string):
 }
 
 /**
+ * Puts HEAD of the worktree at `at.cwd` back on `branch` (`git symbolic-ref -m <message> HEAD
+ * refs/heads/<branch>`, git-symbolic-ref(1)): the undo of a `detachInPlace` made where the
+ * branch points, which changes no file either.
+ * @throws GitError (exit 6).
+ */
+export async function attachHead(at: GitAt, branch: string, message: string): Promise<void> {
+  await git(["symbolic-ref", "-m", message, "HEAD", `refs/heads/${branch}`], at);
+}
+
+/**
  * `git update-index -q --refresh` in the worktree at `at.cwd`: compares every file with its index
  * entry, re-reading the content of those whose stat data no longer matches, and writes the
  * index with fresh stat data (git-update-index(1), `--refresh`; `-q`: files that differ do not

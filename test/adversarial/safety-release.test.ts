@@ -338,23 +338,49 @@ describe("wt release never loses work", () => {
 });
 
 describe("a commit made while a release checks the worktree", () => {
-  it("keeps the branch: its tip is read after git status, not before (the commit is seen, the branch is not integrated)", async () => {
+  it("stops (exit 4, nothing changed) when the commit lands while git status runs, then a release keeps the branch with it", async () => {
     repo = setUp();
     await wtJson(repo.main, ["pool", "fill", "--json"]);
     const made = await claim(repo, "1");
     // The agent's commit lands 1 s into the release's git status of the worktree (once), and
-    // the status then sees a clean tree: only a tip read after it knows the branch moved.
+    // the status then sees a clean tree: HEAD is no longer where git's worktree list saw it.
     const marker = path.join(repo.root, "committed");
     const PATH = gitOnPath(
       repo.root,
       `*"status --porcelain=v2 -z --untracked-files=all"*) if [ ! -e ${marker} ]; then : > ${marker}; sleep 1; echo work > work.txt; "$GIT" add work.txt; "$GIT" -c user.name=agent -c user.email=agent@example.com commit -q -m "agent work"; fi;;`,
     );
     const run = await runWt(repo.main, ["release", "1", "--json"], { PATH });
-    expect(run.code, run.stderr).toBe(0);
     expect(existsSync(marker)).toBe(true);
-    const out = json<{ branchDeleted: boolean; branchKept: string | null }>(run);
+    expect(run.code, run.stderr).toBe(4);
+    expect(gitSync(repo.main, "log", "-1", "--format=%s", made.branch)).toBe("agent work");
+    expect(gitSync(made.path, "symbolic-ref", "--short", "HEAD")).toBe(made.branch);
+    const again = await runWt(repo.main, ["release", "1", "--json"], { PATH });
+    expect(again.code, again.stderr).toBe(0);
+    const out = json<{ branchDeleted: boolean; branchKept: string | null }>(again);
     expect(out.branchDeleted).toBe(false);
     expect(out.branchKept).toMatch(/not integrated/);
+    expect(gitSync(repo.main, "log", "-1", "--format=%s", made.branch)).toBe("agent work");
+  });
+
+  it("stops (exit 4, nothing changed) when the commit lands after the checks: HEAD is detached only where they saw it", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    // Right before the release detaches HEAD (the checks passed: the branch is at the base and
+    // would be deleted), the agent commits.
+    const PATH = gitOnPath(
+      repo.root,
+      `*"update-ref --no-deref -m wt release: detach HEAD"*) (cd ${made.path} && echo work > work.txt && "$GIT" add work.txt && "$GIT" -c user.name=agent -c user.email=agent@example.com commit -q -m "agent work");;`,
+    );
+    const run = await runWt(repo.main, ["release", "1", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(4);
+    expect(json<ErrorJson>(run).error.message).toMatch(/changed while it was being released/);
+    expect(gitSync(repo.main, "log", "-1", "--format=%s", made.branch)).toBe("agent work");
+    expect(gitSync(made.path, "symbolic-ref", "--short", "HEAD")).toBe(made.branch);
+    expect(existsSync(path.join(made.path, ".env")), "the copy wt brought is still there").toBe(true);
+    // Once nothing works in it, the release goes and keeps the branch with the commit.
+    const again = json<{ branchDeleted: boolean }>(await runWt(repo.main, ["release", "1", "--json"]));
+    expect(again.branchDeleted).toBe(false);
     expect(gitSync(repo.main, "log", "-1", "--format=%s", made.branch)).toBe("agent work");
   });
 });

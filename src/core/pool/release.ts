@@ -1,20 +1,17 @@
 import { existsSync } from "node:fs";
-import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { isIntegrated } from "../../git/integrated.js";
 import { batchCheckObjects, type ObjectInfo } from "../../git/objects.js";
 import type { WorktreeEntry } from "../../git/parse.js";
-import { detachInPlace, moveWorktree, switchDetach } from "../../git/pool.js";
-import { aheadCount, deleteBranch } from "../../git/refs.js";
+import { switchDetach } from "../../git/pool.js";
+import { aheadCount } from "../../git/refs.js";
 import { refExists, resolveCommit } from "../../git/repo.js";
-import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
 import { hasModulesDir } from "../../git/worktree-link.js";
 import { heldByBranchOnly } from "../cleanup-check.js";
 import { auditWorktreeFiles } from "../cleanup-files.js";
 import { checkNotInProgress } from "../cleanup-guards.js";
 import { lockTimeoutMs, type WtContext } from "../context.js";
 import { BaseNotFoundError, UsageError, WorktreeNotFoundError } from "../errors.js";
-import { removeBelow } from "../fs-safe.js";
 import { lockedSignal, withRepoLock } from "../lock.js";
 import { validateId } from "../names.js";
 import { guardRoot, teardownSteps } from "../provision/index.js";
@@ -24,7 +21,8 @@ import { deleteRecord, readRecord, type WorktreeRecord } from "../state.js";
 import { executeSteps } from "../steps/execute.js";
 import { planOf, type Step } from "../steps/step.js";
 import { refuseHeldWork, refuseOverwrite } from "./release-check.js";
-import { freeSlotNumber, POOL_LOCK_REASON, readPoolRecords, slotPath, writePoolRecord } from "./state.js";
+import { branchStep, detachStep, removeCopyStep, removeStep, returnStep } from "./release-steps.js";
+import { freeSlotNumber, readPoolRecords, slotPath } from "./state.js";
 
 export interface ReleaseOptions {
   id: string;
@@ -234,17 +232,18 @@ async function releaseSteps(
     "record",
   ]);
   const at = gitAt(session, record.path, ctx.signal);
+  const entry = input.entries.find((e) => path.resolve(e.path) === record.path);
   const steps: Step[] = [
+    ...(headAt !== null ? [detachStep(record, at, headAt, entry?.branch === record.branch)] : []),
     ...teardown.filter((s) => s.kind !== "release"),
     ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path, warn)),
     removeCopyStep(record, record.envFile, warn, `delete ${record.envFile} (the env file wt wrote)`),
     {
       kind: "reset",
       title: `leave branch ${record.branch}: switch to ${record.base} (${baseCommit.slice(0, 8)}), detached; ignored files (the warm state) stay`,
-      // At the base already (no commit of its own): HEAD detached in place, no index refresh.
+      // Detached where the checks saw it by the first step; at the base already, nothing to do.
       run: async () => {
-        const inPlace = headAt === baseCommit && (await detachInPlace(at, baseCommit, "wt release: detach"));
-        if (!inPlace) await switchDetach(at, baseCommit);
+        if (headAt !== baseCommit) await switchDetach(at, baseCommit);
       },
     },
     branchStep(session, record, fate, result),
@@ -287,37 +286,7 @@ async function releaseRefs(session: Session, record: WorktreeRecord): Promise<Re
   };
 }
 
-const IN_FOLDER: readonly Step["kind"][] = ["unlink", "delete-database", "delete-file", "reset"];
-
-/** Deletes a file or folder `.worktreeinclude` copied in (a copy wt made: the next claim copies it again). */
-function removeCopyStep(
-  record: WorktreeRecord,
-  rel: string,
-  warn: (m: string) => void,
-  title = `delete ${rel} (copied in by wt)`,
-): Step {
-  return {
-    kind: "delete-file",
-    title,
-    // Never through a symlinked folder (it would delete the link target's file), never a link's target.
-    run: async () => {
-      await removeBelow(record.path, path.join(record.path, rel), warn);
-    },
-  };
-}
-
-function branchStep(session: Session, record: WorktreeRecord, fate: BranchFate, result: ReleaseResult): Step {
-  if (!fate.delete)
-    return { kind: "keep-branch", title: `keep branch ${record.branch} (${fate.kept})`, run: async () => {} };
-  return {
-    kind: "delete-branch",
-    title: `delete branch ${record.branch} (integrated)`,
-    run: async () => {
-      await deleteBranch(gitAt(session), record.branch);
-      result.branchDeleted = true;
-    },
-  };
-}
+const IN_FOLDER: readonly Step["kind"][] = ["detach", "unlink", "delete-database", "delete-file", "reset"];
 
 /** The first slot number no pool record has and whose folder is free. */
 export function freeSlot(session: Session, taken: number[]): { n: number; folder: string } {
@@ -329,46 +298,4 @@ export function freeSlot(session: Session, taken: number[]): { n: number; folder
     if (!existsSync(folder)) return { n, folder };
     used.push(n);
   }
-}
-
-/** The pool is full: the tree goes (`git worktree remove --force`: it is clean; ignored files go with it). */
-function removeStep(session: Session, record: WorktreeRecord): Step {
-  return {
-    kind: "remove-worktree",
-    title: `remove worktree ${record.path} (the pool is full)`,
-    run: () => removeWorktree(gitAt(session), record.path, { locked: false }),
-  };
-}
-
-/** Moves the tree into the pool (`git worktree move`, a rename), git-locks it and records it idle. */
-function returnStep(
-  session: Session,
-  record: WorktreeRecord,
-  to: { n: number; folder: string; baseCommit: string },
-): Step {
-  const { repo } = session;
-  const at = gitAt(session);
-  return {
-    kind: "return-slot",
-    title: `move it back into the pool as ${to.folder}, locked ("${POOL_LOCK_REASON}")`,
-    run: async () => {
-      await mkdir(path.dirname(to.folder), { recursive: true });
-      await rmdir(to.folder).catch(() => {});
-      await moveWorktree(at, record.path, to.folder);
-      // Locked in process (`lockOwnWorktree`: the lock file created, never overwritten), else by git.
-      await lockOwnWorktree(at, repo.commonDir, to.folder, POOL_LOCK_REASON);
-      await writePoolRecord(repo.stateDir, {
-        version: 1,
-        n: to.n,
-        path: to.folder,
-        base: record.base,
-        baseCommit: to.baseCommit,
-        warmKey: record.pool?.warmKey ?? "",
-        state: "idle",
-        ...(record.pool?.warmFiles ? { warmFiles: record.pool.warmFiles } : {}),
-        pid: process.pid,
-        createdAt: new Date().toISOString(),
-      });
-    },
-  };
 }

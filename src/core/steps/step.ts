@@ -44,6 +44,7 @@ export type StepKind =
   | "warm"
   | "pool-ready"
   | "pool-remove"
+  | "detach"
   | "reset"
   | "return-slot"
   | "delete-file"

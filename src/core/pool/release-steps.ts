@@ -1,0 +1,123 @@
+import { mkdir, rmdir } from "node:fs/promises";
+import path from "node:path";
+import { attachHead, detachInPlace, moveWorktree } from "../../git/pool.js";
+import { deleteBranch, revParseHead } from "../../git/refs.js";
+import type { GitAt } from "../../git/run.js";
+import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
+import { BusyError } from "../errors.js";
+import { removeBelow } from "../fs-safe.js";
+import type { BranchFate } from "../provision/types.js";
+import { gitAt, type Session } from "../session.js";
+import type { WorktreeRecord } from "../state.js";
+import type { Step } from "../steps/step.js";
+import { POOL_LOCK_REASON, writePoolRecord } from "./state.js";
+
+// The steps of `wt release` (release.ts decides which): each acts once the checks have passed.
+
+/**
+ * The first step: HEAD detached where the checks saw it (`head`, from git's worktree list read
+ * beside the worktree's status), by `detachInPlace`, which changes no file and which git
+ * refuses when HEAD no longer resolves to `head`. So a commit made in the worktree since the
+ * checks stops the release before anything changed (BusyError, exit 4), and one made after
+ * lands on the detached HEAD, never on the branch a later step may delete. Undone (`onBranch`:
+ * HEAD was on the record's branch) by putting HEAD back on it while it is still at `head`.
+ */
+export function detachStep(record: WorktreeRecord, at: GitAt, head: string, onBranch: boolean): Step {
+  let detached = false;
+  return {
+    kind: "detach",
+    title: `detach HEAD where the checks saw it (${head.slice(0, 8)}): a commit made since stops the release`,
+    run: async () => {
+      if (!(await detachInPlace(at, head, "wt release: detach"))) {
+        throw new BusyError(
+          `worktree ${record.id} changed while it was being released (HEAD is no longer at ${head.slice(0, 8)}); nothing was reset`,
+          `run \`wt release ${record.id}\` again once nothing works in ${record.path}`,
+        );
+      }
+      detached = true;
+    },
+    undo: async () => {
+      if (!detached || !onBranch) return;
+      // Only while nothing moved it since (a commit on the detached HEAD stays where it is).
+      if ((await revParseHead(at).catch(() => null)) !== head) return;
+      await attachHead(at, record.branch, "wt release: undone");
+    },
+  };
+}
+
+/** Deletes a file or folder `.worktreeinclude` copied in (a copy wt made: the next claim copies it again). */
+export function removeCopyStep(
+  record: WorktreeRecord,
+  rel: string,
+  warn: (m: string) => void,
+  title = `delete ${rel} (copied in by wt)`,
+): Step {
+  return {
+    kind: "delete-file",
+    title,
+    // Never through a symlinked folder (it would delete the link target's file), never a link's target.
+    run: async () => {
+      await removeBelow(record.path, path.join(record.path, rel), warn);
+    },
+  };
+}
+
+export function branchStep(
+  session: Session,
+  record: WorktreeRecord,
+  fate: BranchFate,
+  result: { branchDeleted: boolean },
+): Step {
+  if (!fate.delete)
+    return { kind: "keep-branch", title: `keep branch ${record.branch} (${fate.kept})`, run: async () => {} };
+  return {
+    kind: "delete-branch",
+    title: `delete branch ${record.branch} (integrated)`,
+    run: async () => {
+      await deleteBranch(gitAt(session), record.branch);
+      result.branchDeleted = true;
+    },
+  };
+}
+
+/** The pool is full: the tree goes (`git worktree remove --force`: it is clean; ignored files go with it). */
+export function removeStep(session: Session, record: WorktreeRecord): Step {
+  return {
+    kind: "remove-worktree",
+    title: `remove worktree ${record.path} (the pool is full)`,
+    run: () => removeWorktree(gitAt(session), record.path, { locked: false }),
+  };
+}
+
+/** Moves the tree into the pool (`git worktree move`, a rename), git-locks it and records it idle. */
+export function returnStep(
+  session: Session,
+  record: WorktreeRecord,
+  to: { n: number; folder: string; baseCommit: string },
+): Step {
+  const { repo } = session;
+  const at = gitAt(session);
+  return {
+    kind: "return-slot",
+    title: `move it back into the pool as ${to.folder}, locked ("${POOL_LOCK_REASON}")`,
+    run: async () => {
+      await mkdir(path.dirname(to.folder), { recursive: true });
+      await rmdir(to.folder).catch(() => {});
+      await moveWorktree(at, record.path, to.folder);
+      // Locked in process (`lockOwnWorktree`: the lock file created, never overwritten), else by git.
+      await lockOwnWorktree(at, repo.commonDir, to.folder, POOL_LOCK_REASON);
+      await writePoolRecord(repo.stateDir, {
+        version: 1,
+        n: to.n,
+        path: to.folder,
+        base: record.base,
+        baseCommit: to.baseCommit,
+        warmKey: record.pool?.warmKey ?? "",
+        state: "idle",
+        ...(record.pool?.warmFiles ? { warmFiles: record.pool.warmFiles } : {}),
+        pid: process.pid,
+        createdAt: new Date().toISOString(),
+      });
+    },
+  };
+}
