@@ -383,6 +383,40 @@ describe("a commit made while a release checks the worktree", () => {
     expect(again.branchDeleted).toBe(false);
     expect(gitSync(repo.main, "log", "-1", "--format=%s", made.branch)).toBe("agent work");
   });
+
+  it("a commit made between the re-check and git switch: exit 4, HEAD switched back to it (never left on no branch), and the next release refuses it", async () => {
+    repo = setUp();
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    writeFileSync(path.join(made.path, "mine.txt"), "mine\n");
+    gitSync(made.path, "add", "mine.txt");
+    gitSync(made.path, "commit", "-q", "-m", "own commit");
+    const PATH = gitOnPath(
+      repo.root,
+      `*"switch --detach"*) [ -e late.txt ] || { echo late > late.txt; "$GIT" add late.txt; "$GIT" -c user.name=agent -c user.email=agent@example.com commit -q -m "late commit"; };;`,
+    );
+    const run = await runWt(repo.main, ["release", "1", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(4);
+    expect(gitSync(made.path, "log", "-1", "--format=%s", "HEAD")).toBe("late commit");
+    expect(readFileSync(path.join(made.path, "late.txt"), "utf8")).toBe("late\n");
+    expect(gitSync(repo.main, "log", "-1", "--format=%s", made.branch)).toBe("own commit");
+    // The late commit is on the detached HEAD only: a release now refuses rather than drop it.
+    const again = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(again.code, again.stderr).toBe(5);
+  });
+
+  it("a step failing after the branch was deleted leaves HEAD detached, not on the deleted branch, and the release goes once fixed", async () => {
+    repo = setUp({ pool: { size: 2 } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await claim(repo, "1");
+    const PATH = gitOnPath(repo.root, `*"worktree move"*) exit 1;;`);
+    const failed = await runWt(repo.main, ["release", "1", "--json"], { PATH });
+    expect(failed.code, failed.stderr).toBe(6);
+    expect(spawnSync("git", ["-C", made.path, "symbolic-ref", "-q", "HEAD"]).status, "HEAD is detached").toBe(1);
+    expect(gitSync(made.path, "status", "--porcelain")).toBe("");
+    const again = await runWt(repo.main, ["release", "1", "--json"]);
+    expect(again.code, again.stderr).toBe(0);
+  });
 });
 
 describe("a release of a worktree a stopped cleanup locked", () => {

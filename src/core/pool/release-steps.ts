@@ -1,7 +1,8 @@
 import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
-import { attachHead, detachInPlace, moveWorktree } from "../../git/pool.js";
+import { attachHead, detachInPlace, moveWorktree, switchDetach } from "../../git/pool.js";
 import { deleteBranch, revParseHead } from "../../git/refs.js";
+import { resolveCommit } from "../../git/repo.js";
 import type { GitAt } from "../../git/run.js";
 import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
 import { BusyError } from "../errors.js";
@@ -18,31 +19,68 @@ import { POOL_LOCK_REASON, writePoolRecord } from "./state.js";
  * The first step: HEAD detached where the checks saw it (`head`, from git's worktree list read
  * beside the worktree's status), by `detachInPlace`, which changes no file and which git
  * refuses when HEAD no longer resolves to `head`. So a commit made in the worktree since the
- * checks stops the release before anything changed (BusyError, exit 4), and one made after
- * lands on the detached HEAD, never on the branch a later step may delete. Undone (`onBranch`:
- * HEAD was on the record's branch) by putting HEAD back on it while it is still at `head`.
+ * checks stops the release before anything changed (BusyError, exit 4), and the branch a later
+ * step may delete no longer moves with HEAD. Undone, when HEAD was on `branch`, by putting it
+ * back there, only while HEAD is still at `head` and the branch still exists at `head` (a
+ * later step may have deleted it: HEAD on a missing branch would show every file as added).
  */
-export function detachStep(record: WorktreeRecord, at: GitAt, head: string, onBranch: boolean): Step {
+export function detachStep(record: WorktreeRecord, at: GitAt, head: string, branch: string | null): Step {
   let detached = false;
   return {
     kind: "detach",
     title: `detach HEAD where the checks saw it (${head.slice(0, 8)}): a commit made since stops the release`,
     run: async () => {
-      if (!(await detachInPlace(at, head, "wt release: detach"))) {
-        throw new BusyError(
-          `worktree ${record.id} changed while it was being released (HEAD is no longer at ${head.slice(0, 8)}); nothing was reset`,
-          `run \`wt release ${record.id}\` again once nothing works in ${record.path}`,
-        );
-      }
+      if (!(await detachInPlace(at, head, "wt release: detach"))) throw movedError(record, head);
       detached = true;
     },
     undo: async () => {
-      if (!detached || !onBranch) return;
-      // Only while nothing moved it since (a commit on the detached HEAD stays where it is).
-      if ((await revParseHead(at).catch(() => null)) !== head) return;
-      await attachHead(at, record.branch, "wt release: undone");
+      if (!detached || branch === null) return;
+      const [now, tip] = await Promise.all([
+        revParseHead(at).catch(() => null),
+        resolveCommit(at, `refs/heads/${branch}`).catch(() => null),
+      ]);
+      if (now === head && tip === head) await attachHead(at, branch, "wt release: undone");
     },
   };
+}
+
+/**
+ * The switch to the base (`git switch --detach`, only files that differ change) from the HEAD
+ * the first step detached, checked again just before (`detachInPlace` at `head`, a no-op git
+ * refuses when HEAD moved) and after, by the switch's own reflog entry (`HEAD@{1}`, the commit
+ * it moved from; git-rev-parse(1)): a commit made on the detached HEAD meanwhile stops the
+ * release (exit 4), HEAD switched back to that commit, instead of being left on no branch.
+ * Nothing to do when `head` is the base's commit.
+ */
+export function resetStep(
+  record: WorktreeRecord,
+  at: GitAt,
+  head: string | null,
+  base: { name: string; commit: string },
+): Step {
+  return {
+    kind: "reset",
+    title: `leave branch ${record.branch}: switch to ${base.name} (${base.commit.slice(0, 8)}), detached; ignored files (the warm state) stay`,
+    run: async () => {
+      if (head === base.commit) return;
+      if (head !== null && !(await detachInPlace(at, head, "wt release: detach"))) throw movedError(record, head);
+      await switchDetach(at, base.commit);
+      if (head === null) return;
+      // Without a reflog (core.logAllRefUpdates=false) there is nothing to compare: as before.
+      const from = await resolveCommit(at, "HEAD@{1}").catch(() => null);
+      if (from !== null && from !== head) {
+        await switchDetach(at, from);
+        throw movedError(record, head);
+      }
+    },
+  };
+}
+
+function movedError(record: WorktreeRecord, head: string): BusyError {
+  return new BusyError(
+    `worktree ${record.id} changed while it was being released (HEAD is no longer at ${head.slice(0, 8)}); nothing was reset`,
+    `run \`wt release ${record.id}\` again once nothing works in ${record.path}`,
+  );
 }
 
 /** Deletes a file or folder `.worktreeinclude` copied in (a copy wt made: the next claim copies it again). */

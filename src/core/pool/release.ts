@@ -3,7 +3,6 @@ import path from "node:path";
 import { isIntegrated } from "../../git/integrated.js";
 import { batchCheckObjects, type ObjectInfo } from "../../git/objects.js";
 import type { WorktreeEntry } from "../../git/parse.js";
-import { switchDetach } from "../../git/pool.js";
 import { aheadCount } from "../../git/refs.js";
 import { refExists, resolveCommit } from "../../git/repo.js";
 import { hasModulesDir } from "../../git/worktree-link.js";
@@ -21,7 +20,7 @@ import { deleteRecord, readRecord, type WorktreeRecord } from "../state.js";
 import { executeSteps } from "../steps/execute.js";
 import { planOf, type Step } from "../steps/step.js";
 import { refuseHeldWork, refuseOverwrite } from "./release-check.js";
-import { branchStep, detachStep, removeCopyStep, removeStep, returnStep } from "./release-steps.js";
+import { branchStep, detachStep, removeCopyStep, removeStep, resetStep, returnStep } from "./release-steps.js";
 import { freeSlotNumber, readPoolRecords, slotPath } from "./state.js";
 
 export interface ReleaseOptions {
@@ -234,18 +233,11 @@ async function releaseSteps(
   const at = gitAt(session, record.path, ctx.signal);
   const entry = input.entries.find((e) => path.resolve(e.path) === record.path);
   const steps: Step[] = [
-    ...(headAt !== null ? [detachStep(record, at, headAt, entry?.branch === record.branch)] : []),
+    ...(headAt !== null ? [detachStep(record, at, headAt, entry?.branch ?? null)] : []),
     ...teardown.filter((s) => s.kind !== "release"),
     ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path, warn)),
     removeCopyStep(record, record.envFile, warn, `delete ${record.envFile} (the env file wt wrote)`),
-    {
-      kind: "reset",
-      title: `leave branch ${record.branch}: switch to ${record.base} (${baseCommit.slice(0, 8)}), detached; ignored files (the warm state) stay`,
-      // Detached where the checks saw it by the first step; at the base already, nothing to do.
-      run: async () => {
-        if (headAt !== baseCommit) await switchDetach(at, baseCommit);
-      },
-    },
+    resetStep(record, at, headAt, { name: record.base, commit: baseCommit }),
     branchStep(session, record, fate, result),
     free === null ? removeStep(session, record) : returnStep(session, record, { ...free, baseCommit }),
     { kind: "release", title: "release its port slot and record", run: () => deleteRecord(repo.stateDir, record.id) },
