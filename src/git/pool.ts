@@ -45,7 +45,24 @@ export async function switchNewBranch(at: GitAt, branch: string): Promise<void> 
  * local change would be overwritten.
  */
 export async function switchDetach(at: GitAt, commit: string): Promise<void> {
-  await git(["switch", "--detach", "--end-of-options", commit], at);
+  await git([...LOG_HEAD, "switch", "--detach", "--end-of-options", commit], at);
+}
+
+/**
+ * HEAD's reflog is written by a slot's switch even where `core.logAllRefUpdates` is off
+ * (git-config(1)): `headAndPrevious` reads the commit the switch moved from in it.
+ */
+const LOG_HEAD = ["-c", "core.logAllRefUpdates=true"] as const;
+
+/**
+ * HEAD's commit and the one before it in HEAD's reflog (`git rev-parse HEAD HEAD@{1}`,
+ * gitrevisions(7): `@{1}` is the newest entry's old value) in the worktree at `at.cwd`;
+ * `previous` null when the reflog has no such entry, `head` null when HEAD names no commit.
+ */
+export async function headAndPrevious(at: GitAt): Promise<{ head: string | null; previous: string | null }> {
+  const r = await git(["rev-parse", "HEAD", "HEAD@{1}"], { ...at, okCodes: [128] });
+  const [head, previous] = r.stdout.split("\n").map((l) => (/^[0-9a-f]{40,64}$/.test(l) ? l : null));
+  return { head: head ?? null, previous: r.exitCode === 0 ? (previous ?? null) : null };
 }
 
 /**

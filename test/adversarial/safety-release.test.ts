@@ -405,6 +405,30 @@ describe("a commit made while a release checks the worktree", () => {
     expect(again.code, again.stderr).toBe(5);
   });
 
+  it("a commit made at git switch with no reflog kept, or right after it (before wt reads HEAD back): exit 4, HEAD on the commit", async () => {
+    repo = setUp({ pool: { size: 2 } });
+    // No reflog from the start: the slots git makes have none of their own (git-config(1)).
+    gitSync(repo.main, "config", "core.logAllRefUpdates", "false");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const commitLate = `[ -e late.txt ] || { echo late > late.txt; "$GIT" add late.txt; "$GIT" -c user.name=agent -c user.email=agent@example.com commit -q -m "late commit"; }`;
+    const cases = [
+      { id: "1", arm: `*"switch --detach"*) ${commitLate};;` },
+      { id: "2", arm: `*"rev-parse HEAD HEAD@{1}"*) ${commitLate};;` },
+    ];
+    for (const c of cases) {
+      const made = await claim(repo, c.id);
+      writeFileSync(path.join(made.path, "mine.txt"), "mine\n");
+      gitSync(made.path, "add", "mine.txt");
+      gitSync(made.path, "commit", "-q", "-m", "own commit");
+      const PATH = gitOnPath(path.join(repo.root, `bin-${c.id}`), c.arm);
+      const run = await runWt(repo.main, ["release", c.id, "--json"], { PATH });
+      expect(run.code, `${c.arm}: ${run.stderr}`).toBe(4);
+      expect(gitSync(made.path, "log", "-1", "--format=%s", "HEAD"), c.arm).toBe("late commit");
+      expect(readFileSync(path.join(made.path, "late.txt"), "utf8")).toBe("late\n");
+      expect((await runWt(repo.main, ["release", c.id, "--json"])).code, "a detached commit is refused").toBe(5);
+    }
+  });
+
   it("a step failing after the branch was deleted leaves HEAD detached, not on the deleted branch, and the release goes once fixed", async () => {
     repo = setUp({ pool: { size: 2 } });
     await wtJson(repo.main, ["pool", "fill", "--json"]);

@@ -1,6 +1,6 @@
 import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
-import { attachHead, detachInPlace, moveWorktree, switchDetach } from "../../git/pool.js";
+import { attachHead, detachInPlace, headAndPrevious, moveWorktree, switchDetach } from "../../git/pool.js";
 import { deleteBranch, revParseHead } from "../../git/refs.js";
 import { resolveCommit } from "../../git/repo.js";
 import type { GitAt } from "../../git/run.js";
@@ -47,10 +47,10 @@ export function detachStep(record: WorktreeRecord, at: GitAt, head: string, bran
 /**
  * The switch to the base (`git switch --detach`, only files that differ change) from the HEAD
  * the first step detached, checked again just before (`detachInPlace` at `head`, a no-op git
- * refuses when HEAD moved) and after, by the switch's own reflog entry (`HEAD@{1}`, the commit
- * it moved from; git-rev-parse(1)): a commit made on the detached HEAD meanwhile stops the
- * release (exit 4), HEAD switched back to that commit, instead of being left on no branch.
- * Nothing to do when `head` is the base's commit.
+ * refuses when HEAD moved) and after (`headAndPrevious`: HEAD must be the base, and the
+ * switch's reflog entry must have moved from `head`): a commit made on the detached HEAD
+ * meanwhile stops the release (exit 4), with HEAD on that commit (switched back to it when the
+ * switch had left it), never left on no branch. Nothing to do when `head` is the base's commit.
  */
 export function resetStep(
   record: WorktreeRecord,
@@ -63,22 +63,24 @@ export function resetStep(
     title: `leave branch ${record.branch}: switch to ${base.name} (${base.commit.slice(0, 8)}), detached; ignored files (the warm state) stay`,
     run: async () => {
       if (head === base.commit) return;
-      if (head !== null && !(await detachInPlace(at, head, "wt release: detach"))) throw movedError(record, head);
+      if (head !== null && !(await detachInPlace(at, head, "wt release: detach"))) throw movedError(record, head, true);
       await switchDetach(at, base.commit);
       if (head === null) return;
-      // Without a reflog (core.logAllRefUpdates=false) there is nothing to compare: as before.
-      const from = await resolveCommit(at, "HEAD@{1}").catch(() => null);
-      if (from !== null && from !== head) {
-        await switchDetach(at, from);
-        throw movedError(record, head);
+      const now = await headAndPrevious(at);
+      // Moved since the switch: a commit on top of the base, left where it is.
+      if (now.head !== base.commit) throw movedError(record, head, true);
+      if (now.previous !== null && now.previous !== head) {
+        await switchDetach(at, now.previous);
+        throw movedError(record, head, true);
       }
     },
   };
 }
 
-function movedError(record: WorktreeRecord, head: string): BusyError {
+/** `late`: wt's files were already deleted (the env file, copies and links; wt doctor names them). */
+function movedError(record: WorktreeRecord, head: string, late = false): BusyError {
   return new BusyError(
-    `worktree ${record.id} changed while it was being released (HEAD is no longer at ${head.slice(0, 8)}); nothing was reset`,
+    `worktree ${record.id} changed while it was being released (HEAD is no longer at ${head.slice(0, 8)}); ${late ? "its branch and commits were left as they are, wt's own files (env file, copies, links) were already removed" : "nothing was reset"}`,
     `run \`wt release ${record.id}\` again once nothing works in ${record.path}`,
   );
 }
