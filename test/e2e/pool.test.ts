@@ -312,6 +312,13 @@ describe("wt pool (seed 001)", () => {
       [["pool", "drain"], []],
     ];
     for (const [args] of pairs) {
+      if (args[0] === "release") {
+        // A person's summary of the plan says what happens to the branch.
+        const said = await runWt(repo.main, [...args, "--dry-run"]);
+        expect(said.stdout).toMatch(
+          /^would release 21: back in the pool at .*; branch \S+ would be deleted \(integrated\)$/m,
+        );
+      }
       const dry = await wtJson<{ plan: string[] }>(repo.main, [...args, "--dry-run", "--json"]);
       const real = await runWt(repo.main, [...args, "--verbose"]);
       expect(real.code, real.stderr).toBe(0);

@@ -72,6 +72,21 @@ describe("machine-wide port slots", () => {
     expect((await create(c, "101")).doc.ports).toEqual({ PORT: 42801 });
   });
 
+  it("a release back into the pool frees the claim's ports in the registry too: wt doctor finds no stale entry", async () => {
+    const [a] = twoRepos({ pool: { size: 1 } });
+    const env = { XDG_STATE_HOME: state };
+    expect((await runWt(a.main, ["pool", "fill", "--json"], env)).code).toBe(0);
+    const claimed = await runWt(a.main, ["create", "7", "--pool", "--json"], env);
+    expect(claimed.code, claimed.stderr).toBe(0);
+    expect(json<{ pool: { hit: boolean } }>(claimed).pool.hit).toBe(true);
+    expect(Object.values(registry().ports).map((e) => e.id)).toEqual(["7"]);
+    const released = await runWt(a.main, ["release", "7", "--json"], env);
+    expect(released.code, released.stderr).toBe(0);
+    expect(registry().ports).toEqual({});
+    const doctor = json<Doctor>(await runWt(a.main, ["doctor", "--json"], env));
+    expect(doctor.checks.filter((c) => c.check === "stale-slot")).toEqual([]);
+  });
+
   it('portScope "repository" gives both repositories PORT=42801 and writes no registry', async () => {
     const [a, b] = twoRepos({ portScope: "repository" });
     expect((await create(a, "101")).doc.ports).toEqual({ PORT: 42801 });

@@ -16,7 +16,12 @@ export async function releaseCommand(
   if (io.globals.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
   else if (!io.globals.quiet) {
     const plan = r.plan ? `${r.plan.map((t) => `would: ${t}`).join("\n")}\n` : "";
-    const branch = r.branchDeleted ? `branch ${r.branch} deleted` : `branch ${r.branch} kept (${r.branchKept})`;
+    // branchKept null: deleted, or (--dry-run) to be deleted.
+    const branch = r.branchDeleted
+      ? `branch ${r.branch} deleted`
+      : r.branchKept === null
+        ? `branch ${r.branch} would be deleted (integrated)`
+        : `branch ${r.branch} kept (${r.branchKept})`;
     io.out(
       `${plan}${r.dryRun ? "would release" : "released"} ${r.id}: ${r.slot ? `back in the pool at ${r.slot}` : "removed (the pool is full)"}; ${branch}\n`,
     );

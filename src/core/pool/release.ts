@@ -16,7 +16,7 @@ import { validateId } from "../names.js";
 import { guardRoot, teardownSteps } from "../provision/index.js";
 import type { BranchFate } from "../provision/types.js";
 import { gitAt, openSession, type Session } from "../session.js";
-import { deleteRecord, readRecord, type WorktreeRecord } from "../state.js";
+import { readRecord, type WorktreeRecord } from "../state.js";
 import { executeSteps } from "../steps/execute.js";
 import { planOf, type Step } from "../steps/step.js";
 import { refuseHeldWork, refuseOverwrite } from "./release-check.js";
@@ -210,7 +210,6 @@ async function releaseSteps(
   warn: (m: string) => void,
 ): Promise<{ steps: Step[]; result: ReleaseResult }> {
   const { record } = input;
-  const { repo } = session;
   const { baseCommit, fate, free, headAt } = await decideRelease(session, input, warn);
   const result: ReleaseResult = {
     id: record.id,
@@ -226,10 +225,8 @@ async function releaseSteps(
   if (free === null) await auditWorktreeFiles(session, record, false, "");
   const checked = { record, entry: null, files: { edited: [], ignored: [] } };
   const out = { branchDeleted: false, trash: [] };
-  const teardown = teardownSteps(record, { session, checked, fate, folderExists: true, warn, out }, [
-    "checkout",
-    "record",
-  ]);
+  // The checkout's teardown (git worktree remove, the branch) is the release's own, below.
+  const teardown = teardownSteps(record, { session, checked, fate, folderExists: true, warn, out }, ["checkout"]);
   const at = gitAt(session, record.path, ctx.signal);
   const entry = input.entries.find((e) => path.resolve(e.path) === record.path);
   const steps: Step[] = [
@@ -240,7 +237,8 @@ async function releaseSteps(
     resetStep(record, at, headAt, { name: record.base, commit: baseCommit }),
     branchStep(session, record, fate, result),
     free === null ? removeStep(session, record) : returnStep(session, record, { ...free, baseCommit }),
-    { kind: "release", title: "release its port slot and record", run: () => deleteRecord(repo.stateDir, record.id) },
+    // Last: the record provisioner's own (the record, and the ports of the machine's registry).
+    ...teardown.filter((s) => s.kind === "release"),
   ];
   return {
     // Each step that acts in the folder first checks it is still the worktree git made.
