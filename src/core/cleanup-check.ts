@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { StatusEntry, WorktreeEntry } from "../git/parse.js";
 import { aheadCount, commitsOnlyOn, unreachableCommits, worktreeOwnRefs } from "../git/refs.js";
-import { refExists } from "../git/repo.js";
+import { resolveCommit } from "../git/repo.js";
 import type { GitAt } from "../git/run.js";
 import { shortStatusLine, stagedInAdminDir, statusPorcelain } from "../git/status.js";
 import { adminDirNaming, worktreeAdminDir } from "../git/worktree-link.js";
@@ -219,7 +219,8 @@ async function auditBeyondStatus(
  * `--keep-branch`, or adopted (wt did not create it); with `--delete-branch` always otherwise;
  * never when it existed before `wt create`; else when
  * it is integrated into the base or the base's local branch (`branchIntegration`: squash,
- * cherry-pick and rebase merges count).
+ * cherry-pick and rebase merges count). A deleted branch's fate carries the commit judged
+ * (`tip`), which the deletion expects.
  */
 export async function branchFate(
   session: Session,
@@ -230,17 +231,19 @@ export async function branchFate(
   const at = gitAt(session);
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
   if (record.branch === "") return { delete: false, kept: "adopted with a detached HEAD: no branch" };
-  if (!(await refExists(at, `refs/heads/${record.branch}`)))
-    return { delete: false, kept: "the branch no longer exists" };
+  // The commit judged below is the one the deletion expects: a commit made after this read
+  // keeps the branch (`branchFateStep`).
+  const tip = await resolveCommit(at, `refs/heads/${record.branch}`);
+  if (tip === null) return { delete: false, kept: "the branch no longer exists" };
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (flags.keepBranch) return { delete: false, kept: "--keep-branch" };
   // An adopted worktree's branch is never wt's to delete, --delete-branch or not (CONTRACT.md,
   // "Doctor, adopt, processes"): `git branch -D` is the user's own call.
   if (record.adopted && !record.createdBranch) return { delete: false, kept: "adopted: wt did not create it" };
-  if (flags.deleteBranch) return { delete: true };
+  if (flags.deleteBranch) return { delete: true, tip };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
-  if ((await branchIntegration(at, record.branch, record.base)).integrated) {
-    return (await heldByBranchOnly(session, record, entries)) ?? { delete: true };
+  if ((await branchIntegration(at, tip, record.base)).integrated) {
+    return (await heldByBranchOnly(session, record, entries)) ?? { delete: true, tip };
   }
   return { delete: false, kept: await notIntegratedReason(session, record) };
 }

@@ -107,7 +107,7 @@ async function mergedSkip(
       reason: `branch ${record.branch} has no commit of its own beyond its base ${record.baseCommit.slice(0, 8)}`,
     };
   }
-  if ((await branchIntegration(at, record.branch, record.base, remotes)).integrated) return null;
+  if ((await branchIntegration(at, ref, record.base, remotes)).integrated) return null;
   return { id: record.id, code: "not-integrated", reason: await notIntegratedReason(session, record) };
 }
 

@@ -141,7 +141,9 @@ async function removeChecked(
   const out: RemovalOutcome = { branchDeleted: false, trash };
   const { removal, fate } = await stepsOf(run, checked, entries, lockCtx, out);
   await execSteps(run, removal, lockCtx);
-  return { ...removedRow(checked, fate), branchDeleted: out.branchDeleted };
+  const row = { ...removedRow(checked, fate), branchDeleted: out.branchDeleted };
+  // Kept after all: the branch changed after it was checked (`branchFateStep`).
+  return out.branchKept ? { ...row, branchKept: out.branchKept } : row;
 }
 
 /**

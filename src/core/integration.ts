@@ -25,19 +25,20 @@ export async function integrationTargets(at: GitAt, base: string, remotes: reado
 }
 
 /**
- * Whether `refs/heads/<branch>` is integrated into any of the targets of `base`
- * (`integrationTargets`), by the one rule of `src/git/integrated.ts`.
+ * Whether `tip` (`refs/heads/<branch>`, or the commit a caller read it at) is integrated into
+ * any of the targets of `base` (`integrationTargets`), by the one rule of
+ * `src/git/integrated.ts`.
  * @throws GitError (exit 6) when git fails otherwise.
  */
 export async function branchIntegration(
   at: GitAt,
-  branch: string,
+  tip: string,
   base: string,
   remotes?: readonly string[],
 ): Promise<BranchIntegration> {
   const targets = await integrationTargets(at, base, remotes ?? (await listRemotes(at)));
   for (const target of targets) {
-    const found = await isIntegrated(at, `refs/heads/${branch}`, target);
+    const found = await isIntegrated(at, tip, target);
     if (found.integrated) return { ...found, into: target };
   }
   return { integrated: false, how: null, into: null };

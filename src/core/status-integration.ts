@@ -47,7 +47,12 @@ export async function markIntegration<R extends IntegrationRow>(
   let next = 0;
   const worker = async () => {
     for (let row = expensive[next++]; row !== undefined; row = expensive[next++]) {
-      const found = await branchIntegration(main, row.branch as string, row.base as string, remotes).catch(() => null);
+      const found = await branchIntegration(
+        main,
+        `refs/heads/${row.branch as string}`,
+        row.base as string,
+        remotes,
+      ).catch(() => null);
       row.integrated = found?.integrated ?? null;
       row.integratedHow = found?.how ?? null;
     }

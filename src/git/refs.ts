@@ -4,15 +4,6 @@ import { splitNul } from "./parse.js";
 import { type GitAt, git, gitOut } from "./run.js";
 import { looseWorktreeRefs } from "./worktree-link.js";
 
-/**
- * `git branch -D -- <branch>`.
- * @param options.tolerant resolve when git says the branch is not there (exit 1).
- * @throws GitError (exit 6).
- */
-export async function deleteBranch(at: GitAt, branch: string, options: { tolerant?: boolean } = {}): Promise<void> {
-  await git(["branch", "-D", "--", branch], { ...at, okCodes: options.tolerant ? [1] : [] });
-}
-
 /** The commit `HEAD` of the worktree at `at.cwd` names (40 hex). @throws GitError (exit 6). */
 export async function revParseHead(at: GitAt): Promise<string> {
   return (await gitOut(["rev-parse", "HEAD"], at)).trim();

@@ -229,3 +229,61 @@ function realOrNull(p: string): string | null {
     return null;
   }
 }
+
+/** What `branchHolder` found: the folder of the worktree holding the branch, or null. */
+export interface BranchHolder {
+  where: string | null;
+  /**
+   * False when some worktree's HEAD file does not say where HEAD is (the reftable ref storage
+   * keeps HEAD in the table, its file a placeholder): a null `where` then needs git's own
+   * worktree list.
+   */
+  headsKnown: boolean;
+}
+
+/**
+ * The worktree that holds `refs/heads/<branch>`, the way `git branch -D` refuses a branch as
+ * "checked out" or "used by worktree" (git's branch.c, `prepare_checked_out_branches`;
+ * wt-status.c, `wt_status_check_rebase` and `wt_status_check_bisect`): its HEAD names the ref;
+ * or, while HEAD is detached, `rebase-merge/head-name` or `rebase-apply/head-name` names it,
+ * `BISECT_START` names the branch (with `BISECT_LOG` present), or a line of
+ * `rebase-merge/update-refs` names the ref. Read from the git dir of the main worktree
+ * (`commonDir`; none for a bare repository) and of each linked one (`<commonDir>/worktrees/*`,
+ * gitrepository-layout(5)), in process: no git run.
+ * @param repo.mainPath the main worktree's folder, reported for `commonDir`
+ */
+export function branchHolder(
+  repo: { commonDir: string; mainPath: string; bare: boolean },
+  branch: string,
+): BranchHolder {
+  const ref = `refs/heads/${branch}`;
+  const dirs = repo.bare ? [] : [{ admin: repo.commonDir, folder: repo.mainPath }];
+  for (const d of adminDirs(repo.commonDir)) dirs.push({ admin: d.admin, folder: path.dirname(d.gitdir) });
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return null;
+    }
+  };
+  let headsKnown = true;
+  for (const { admin, folder } of dirs) {
+    const head = read(path.join(admin, "HEAD"))?.trim() ?? null;
+    if (head === `ref: ${ref}`) return { where: folder, headsKnown };
+    // A symbolic HEAD is `ref: refs/heads/<b>` (refs/heads/.invalid under reftable); a
+    // detached one, the commit's id.
+    if (head === null || head === "ref: refs/heads/.invalid" || !/^(ref: refs\/|[0-9a-f]{40})/.test(head)) {
+      headsKnown = false;
+    }
+    for (const headName of ["rebase-merge/head-name", "rebase-apply/head-name"]) {
+      if (read(path.join(admin, headName))?.trim() === ref) return { where: folder, headsKnown };
+    }
+    const bisectFrom = existsSync(path.join(admin, "BISECT_LOG"))
+      ? read(path.join(admin, "BISECT_START"))?.trim()
+      : null;
+    if (bisectFrom === branch || bisectFrom === ref) return { where: folder, headsKnown };
+    const updates = read(path.join(admin, "rebase-merge", "update-refs"));
+    if (updates?.split("\n").includes(ref)) return { where: folder, headsKnown };
+  }
+  return { where: null, headsKnown };
+}

@@ -2,7 +2,6 @@ import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
 import type { StatusEntry } from "../../git/parse.js";
 import { lockWorktree, moveWorktree, switchDetach, switchNewBranch } from "../../git/pool.js";
-import { deleteBranch } from "../../git/refs.js";
 import { listWorktrees } from "../../git/repo.js";
 import { statusPorcelain } from "../../git/status.js";
 import { unlockOwnLock, unlockWorktree } from "../../git/worktree.js";
@@ -10,6 +9,7 @@ import { hasModulesDir, worktreeLinkProblem } from "../../git/worktree-link.js";
 import type { WtContext } from "../context.js";
 import { SIDECAR_SUFFIXES } from "../databases.js";
 import { isInside, removeBelow } from "../fs-safe.js";
+import { deleteMadeBranch } from "../provision/branch-step.js";
 import type { NewOutcome, NewPlan } from "../provision/types.js";
 import { gitAt, type Session } from "../session.js";
 import type { Step } from "../steps/step.js";
@@ -155,7 +155,8 @@ async function unclaim(session: Session, plan: NewPlan, slot: PoolRecord, warn: 
   // A rolled-back create normally deletes its folder; a slot goes back, so what this run wrote goes.
   if (worktreeLinkProblem(session.repo.commonDir, target) === null) await removeOwnFiles(plan, warn);
   await tryIt(switchDetach(gitAt(session, target), slot.baseCommit));
-  await deleteBranch(at, plan.record.branch, { tolerant: true }).catch(() => {});
+  // Only while at the commit the claim made it at: a commit a postCreate hook made keeps it.
+  await deleteMadeBranch(at, session.repo, plan.record.branch, slot.baseCommit, warn).catch(() => {});
   await tryIt(unlockWorktree(at, target));
   await tryIt(moveWorktree(at, target, slot.path));
   await tryIt(lockWorktree(at, slot.path, POOL_LOCK_REASON));

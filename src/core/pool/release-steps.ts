@@ -1,13 +1,12 @@
 import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { attachHead, detachInPlace, headAndPrevious, moveWorktree, switchDetach } from "../../git/pool.js";
-import { deleteBranch, revParseHead } from "../../git/refs.js";
+import { revParseHead } from "../../git/refs.js";
 import { resolveCommit } from "../../git/repo.js";
 import type { GitAt } from "../../git/run.js";
 import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
 import { BusyError } from "../errors.js";
 import { removeBelow } from "../fs-safe.js";
-import type { BranchFate } from "../provision/types.js";
 import { gitAt, type Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
@@ -98,24 +97,6 @@ export function removeCopyStep(
     // Never through a symlinked folder (it would delete the link target's file), never a link's target.
     run: async () => {
       await removeBelow(record.path, path.join(record.path, rel), warn);
-    },
-  };
-}
-
-export function branchStep(
-  session: Session,
-  record: WorktreeRecord,
-  fate: BranchFate,
-  result: { branchDeleted: boolean },
-): Step {
-  if (!fate.delete)
-    return { kind: "keep-branch", title: `keep branch ${record.branch} (${fate.kept})`, run: async () => {} };
-  return {
-    kind: "delete-branch",
-    title: `delete branch ${record.branch} (integrated)`,
-    run: async () => {
-      await deleteBranch(gitAt(session), record.branch);
-      result.branchDeleted = true;
     },
   };
 }

@@ -4,7 +4,7 @@ import { isIntegrated } from "../../git/integrated.js";
 import { batchCheckObjects, type ObjectInfo } from "../../git/objects.js";
 import type { WorktreeEntry } from "../../git/parse.js";
 import { aheadCount } from "../../git/refs.js";
-import { refExists, resolveCommit } from "../../git/repo.js";
+import { resolveCommit } from "../../git/repo.js";
 import { hasModulesDir } from "../../git/worktree-link.js";
 import { heldByBranchOnly } from "../cleanup-check.js";
 import { auditWorktreeFiles } from "../cleanup-files.js";
@@ -13,6 +13,7 @@ import { lockTimeoutMs, type WtContext } from "../context.js";
 import { BaseNotFoundError, UsageError, WorktreeNotFoundError } from "../errors.js";
 import { lockedSignal, withRepoLock } from "../lock.js";
 import { validateId } from "../names.js";
+import { branchFateStep } from "../provision/branch-step.js";
 import { guardRoot, teardownSteps } from "../provision/index.js";
 import type { BranchFate } from "../provision/types.js";
 import { gitAt, openSession, type Session } from "../session.js";
@@ -20,7 +21,7 @@ import { readRecord, type WorktreeRecord } from "../state.js";
 import { executeSteps } from "../steps/execute.js";
 import { planOf, type Step } from "../steps/step.js";
 import { refuseHeldWork, refuseOverwrite } from "./release-check.js";
-import { branchStep, detachStep, removeCopyStep, removeStep, resetStep, returnStep } from "./release-steps.js";
+import { detachStep, removeCopyStep, removeStep, resetStep, returnStep } from "./release-steps.js";
 import { freeSlotNumber, readPoolRecords, slotPath } from "./state.js";
 
 export interface ReleaseOptions {
@@ -51,29 +52,30 @@ export interface ReleaseResult {
  * Whether a released worktree's branch is deleted: kept when it is gone, checked out elsewhere
  * or existed before `wt create`; deleted when integrated into the base (`isIntegrated`, the
  * rule `wt merge` uses: an ancestor, no added changes, trees match, the merge adds nothing, or
- * every patch already on the base); else kept, with how many commits only it has.
- * `known`, when the caller already asked git, spares the `rev-parse --verify` and, when the
- * branch is at the base's commit (isIntegrated's first rule, `same-commit`), its `rev-parse`.
+ * every patch already on the base); else kept, with how many commits only it has. The commit
+ * judged is the one the deletion then expects (`BranchFate.tip`).
+ * `known`, when the caller already asked git, is the branch's commit (null: no such branch)
+ * and whether it is the base's (isIntegrated's first rule, `same-commit`).
  */
 export async function branchIntegrated(
   session: Session,
   record: WorktreeRecord,
   entries: readonly WorktreeEntry[],
-  known?: { branchExists: boolean; sameCommit: boolean },
+  known?: { branchCommit: string | null; sameCommit: boolean },
 ): Promise<BranchFate> {
   const at = gitAt(session);
   const ref = `refs/heads/${record.branch}`;
-  if (!(known?.branchExists ?? (await refExists(at, ref))))
-    return { delete: false, kept: "the branch no longer exists" };
+  const tip = known ? known.branchCommit : await resolveCommit(at, ref);
+  if (tip === null) return { delete: false, kept: "the branch no longer exists" };
   const elsewhere = entries.find((e) => e.branch === record.branch && path.resolve(e.path) !== record.path);
   if (elsewhere) return { delete: false, kept: `checked out in ${elsewhere.path}` };
   if (!record.createdBranch) return { delete: false, kept: "the branch existed before wt create" };
-  if (known?.sameCommit) return (await heldByBranchOnly(session, record, entries)) ?? { delete: true };
+  if (known?.sameCommit) return (await heldByBranchOnly(session, record, entries)) ?? { delete: true, tip };
   // Counted beside the integration check rather than after it: a kept branch's report needs it.
-  const counted = aheadCount(at, ref, record.base);
+  const counted = aheadCount(at, tip, record.base);
   counted.catch(() => {}); // awaited below unless the branch is integrated
-  if ((await isIntegrated(at, ref, record.base)).integrated) {
-    return (await heldByBranchOnly(session, record, entries)) ?? { delete: true };
+  if ((await isIntegrated(at, tip, record.base)).integrated) {
+    return (await heldByBranchOnly(session, record, entries)) ?? { delete: true, tip };
   }
   const ahead = await counted;
   return {
@@ -175,7 +177,7 @@ async function decideRelease(
   if (refs.baseCommit === null) throw new BaseNotFoundError(record.base);
   const { baseCommit } = refs;
   const sameCommit = refs.branchCommit !== null && refs.branchCommit === baseCommit;
-  const fated = branchIntegrated(session, record, entries, { branchExists: refs.branchExists, sameCommit });
+  const fated = branchIntegrated(session, record, entries, { branchCommit: refs.branchCommit, sameCommit });
   fated.catch(() => {}); // awaited below, before the overwrite check's answer
   const records = readPoolRecords(repo.stateDir);
   // git moves no tree with initialised submodules (git-worktree(1), BUGS): such a one is removed.
@@ -235,7 +237,7 @@ async function releaseSteps(
     ...record.included.filter((e) => e.mode === "copy").map((e) => removeCopyStep(record, e.path, warn)),
     removeCopyStep(record, record.envFile, warn, `delete ${record.envFile} (the env file wt wrote)`),
     resetStep(record, at, headAt, { name: record.base, commit: baseCommit }),
-    branchStep(session, record, fate, result),
+    branchFateStep(session, record, fate, result, warn, " (integrated)"),
     free === null ? removeStep(session, record) : returnStep(session, record, { ...free, baseCommit }),
     // Last: the record provisioner's own (the record, and the ports of the machine's registry).
     ...teardown.filter((s) => s.kind === "release"),
@@ -250,29 +252,26 @@ async function releaseSteps(
 /** What `releaseRefs` read. */
 interface ReleaseRefs {
   baseCommit: string | null;
-  branchExists: boolean;
+  /** The branch's commit, or null when there is no such branch. */
   branchCommit: string | null;
 }
 
 /**
- * The base's commit (null: it names none), whether the branch exists and its commit (null:
- * not asked or none), in one `git cat-file --batch-check` (`batchCheckObjects`: each name
- * resolved as `rev-parse --verify` does); a name the batch cannot carry is asked with its
- * one-name verb.
+ * The base's commit (null: it names none) and the branch's (null: no such branch), in one
+ * `git cat-file --batch-check` (`batchCheckObjects`: each name resolved as `rev-parse --verify`
+ * does); a name the batch cannot carry is asked with `rev-parse` itself.
  */
 async function releaseRefs(session: Session, record: WorktreeRecord): Promise<ReleaseRefs> {
   const at = gitAt(session);
-  const ref = `refs/heads/${record.branch}`;
   const base = `${record.base}^{commit}`;
-  const tip = `${ref}^{commit}`;
-  const found = await batchCheckObjects(at, [ref, base, tip]);
+  const tip = `refs/heads/${record.branch}^{commit}`;
+  const found = await batchCheckObjects(at, [base, tip]);
   const oid = (info: ObjectInfo | undefined) => (info?.state === "present" ? info.oid : null);
   const b = found.get(base);
-  const r = found.get(ref);
+  const t = found.get(tip);
   return {
     baseCommit: b === undefined ? await resolveCommit(at, record.base) : oid(b),
-    branchExists: r === undefined ? await refExists(at, ref) : r.state === "present",
-    branchCommit: oid(found.get(tip)),
+    branchCommit: t === undefined ? await resolveCommit(at, `refs/heads/${record.branch}`) : oid(t),
   };
 }
 

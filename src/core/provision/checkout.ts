@@ -1,6 +1,6 @@
 import { rm, rmdir } from "node:fs/promises";
 import path from "node:path";
-import { deleteBranch } from "../../git/refs.js";
+import { resolveCommit } from "../../git/repo.js";
 import { addWorktree, type GitAt, removeWorktree } from "../../git/worktree.js";
 import { adminDirNaming } from "../../git/worktree-link.js";
 import type { WtContext } from "../context.js";
@@ -14,6 +14,7 @@ import { gitAt, type Session } from "../session.js";
 import { readRecords, type WorktreeRecord, writeRecord } from "../state.js";
 import type { Step } from "../steps/step.js";
 import { moveToTrash, takeOutOfTrash } from "../trash.js";
+import { branchFateStep, deleteMadeBranch } from "./branch-step.js";
 import { auditFolder } from "./checkout-audit.js";
 import { planCheckout } from "./checkout-plan.js";
 import type { CheckedWorktree, NewPlan, Provisioner, RemovalOutcome } from "./types.js";
@@ -34,16 +35,7 @@ export const checkoutProvisioner: Provisioner = {
   ],
   teardown: (record, { session, checked, fate, folderExists, warn, out }) => [
     worktreeStep(session, checked, folderExists, warn, out),
-    fate.delete
-      ? {
-          kind: "delete-branch",
-          title: `delete branch ${record.branch}`,
-          run: async () => {
-            await deleteBranch(gitAt(session), record.branch);
-            out.branchDeleted = true;
-          },
-        }
-      : { kind: "keep-branch", title: `keep branch ${record.branch} (${fate.kept})`, run: async () => {} },
+    branchFateStep(session, record, fate, out, warn),
   ],
 };
 
@@ -75,12 +67,9 @@ function addStep(session: Session, ctx: WtContext, plan: NewPlan): Step {
       }
     },
     undo: async () => {
-      await removeWorktreeAndBranch(
-        gitAt(session),
-        session.repo.commonDir,
-        folder,
-        record.createdBranch ? record.branch : null,
-      );
+      const branch = record.createdBranch ? { name: record.branch, madeAt: () => madeAt(how, gitAt(session)) } : null;
+      const warn = (m: string) => ctx.onWarning?.(m);
+      await removeWorktreeAndBranch(gitAt(session), session.repo, folder, branch, warn);
       await removeEmptyParents(path.dirname(folder), plan.madeParents);
     },
   };
@@ -140,22 +129,32 @@ async function removeEmptyParents(dir: string, top: string | null): Promise<void
 
 /**
  * Rollback of `git worktree add`: unregisters and deletes the folder (after unlinking any
- * symlink wt made, so nothing is followed), and deletes the branch when this run made it.
+ * symlink wt made, so nothing is followed), and deletes the branch when this run made it, only
+ * while it is still at the commit it was made at (`deleteBranchAt`): a commit a postCreate hook
+ * (or an agent it started) made on it keeps it, with a warning.
+ * @param branch the branch this run made and the commit it was made at (null: unknown, so kept)
  */
 async function removeWorktreeAndBranch(
   at: GitAt,
-  commonDir: string,
+  repo: Session["repo"],
   worktree: string,
-  branch: string | null,
+  branch: { name: string; madeAt: () => Promise<string | null> } | null,
+  warn: (m: string) => void,
 ): Promise<void> {
   await removeWorktree(at, worktree, { locked: true, tolerant: true });
   await rm(worktree, { recursive: true, force: true });
   // What `git worktree prune` would do for this worktree alone: a prune forgets every worktree
   // whose folder is gone, among them one a stopped cleanup left in wt's trash (which the next
   // cleanup would then take for a leftover and delete) and a user's on an unmounted disk.
-  const admin = adminDirNaming(commonDir, worktree);
+  const admin = adminDirNaming(repo.commonDir, worktree);
   if (admin !== null) await rm(admin, { recursive: true, force: true });
-  if (branch) await deleteBranch(at, branch, { tolerant: true });
+  if (branch) await deleteMadeBranch(at, repo, branch.name, await branch.madeAt(), warn);
+}
+
+/** The commit `git worktree add` made the branch at: the base's, or origin's branch it tracks (read now). */
+async function madeAt(how: NewPlan["how"], at: GitAt): Promise<string | null> {
+  if (how.kind === "new") return how.commit;
+  return how.kind === "track" ? resolveCommit(at, `refs/remotes/origin/${how.branch}`) : null;
 }
 
 /**

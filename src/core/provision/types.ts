@@ -212,8 +212,11 @@ export interface CheckedWorktree {
   files: WorktreeFiles;
 }
 
-/** What cleanup does with the branch: delete it, or keep it and say why. */
-export type BranchFate = { delete: true } | { delete: false; kept: string };
+/**
+ * What cleanup (or a release) does with the branch: delete it while it still names `tip`, the
+ * commit its checks judged (40 or 64 hex), or keep it and say why.
+ */
+export type BranchFate = { delete: true; tip: string } | { delete: false; kept: string };
 
 /** An ignored path cleanup deletes that wt did not make: a file, or a folder and how many files it holds. */
 export interface IgnoredRemoved {
@@ -234,6 +237,8 @@ export interface WorktreeFiles {
 /** What the removal steps report back as they run. */
 export interface RemovalOutcome {
   branchDeleted: boolean;
+  /** Why the branch was kept after all, when its step found it changed (`branchFateStep`). */
+  branchKept?: string | null;
   /** Folders moved into the trash, deleted in the background once the run ends. */
   trash: string[];
 }

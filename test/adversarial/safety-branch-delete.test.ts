@@ -1,0 +1,257 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { deleteBranchAt } from "../../src/git/branch-delete.js";
+import { branchHolder } from "../../src/git/worktree-link.js";
+import type { CleanupResult, CreateResult } from "../../src/index.js";
+import { startWt, waitUntil } from "../helpers/footprint.js";
+import {
+  branchExists,
+  GIT_ENV,
+  gitOk,
+  gitOnPath,
+  gitSync,
+  json,
+  makeRepo,
+  runWt,
+  type TestRepo,
+  trustRepo,
+  wtJson,
+} from "../helpers/repo.js";
+
+// Cleanup (and a release) judged a branch integrated, then deleted it with `git branch -D`,
+// which takes no expected value: a commit that landed on the branch in between (from a process
+// outside the worktree, or under --force) was deleted with it, and with the branch's reflog
+// gone it was left dangling. The deletion now expects the commit the checks judged. Ports 444xx.
+
+let repo: TestRepo;
+afterEach(() => repo?.remove());
+
+type Removed = CleanupResult["removed"][number];
+
+function setUp(config: object = {}): TestRepo {
+  const r = makeRepo({ origin: true });
+  r.write("wt.config.json", JSON.stringify({ ports: { PORT: 44400 }, ...config }));
+  r.commitAll("setup");
+  gitSync(r.main, "push", "-q", "origin", "main");
+  trustRepo(r.main);
+  return r;
+}
+
+/**
+ * A commit on `branch` that no ref holds yet (made in the worktree, then the branch reset back
+ * to where it was): what an agent outside the worktree lands on the branch while wt runs.
+ */
+function lateCommit(worktree: string): string {
+  writeFileSync(path.join(worktree, "late.txt"), "the agent's late work\n");
+  gitSync(worktree, "add", "late.txt");
+  gitSync(worktree, "commit", "-q", "-m", "late work");
+  const late = gitSync(worktree, "rev-parse", "HEAD");
+  gitSync(worktree, "reset", "-q", "--hard", "HEAD~1");
+  return late;
+}
+
+/** git on PATH that, once, moves `branch` to `late` right before wt's (or git's own) deletion of it. */
+function commitAtDeletion(root: string, branch: string, late: string): string {
+  const marker = path.join(root, "moved");
+  return gitOnPath(
+    root,
+    `*"branch -D"*|*"update-ref --no-deref -d"*) [ -e ${marker} ] || { : > ${marker}; "$GIT" update-ref refs/heads/${branch} ${late}; };;`,
+  );
+}
+
+describe("a commit landing on the branch while cleanup removes the worktree", () => {
+  it("keeps the branch with the commit (exit 0, branchKept says why, a warning); the worktree is removed", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "101", "--json"]);
+    gitSync(repo.main, "config", `branch.${made.branch}.description`, "issue 101");
+    const late = lateCommit(made.path);
+    const PATH = commitAtDeletion(repo.root, made.branch, late);
+    const run = await runWt(repo.main, ["cleanup", "101", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(0);
+    const out = json<CleanupResult>(run);
+    const row = out.removed[0] as Removed;
+    expect(row.branchDeleted).toBe(false);
+    expect(row.branchKept).toMatch(/moved from [0-9a-f]{8} to [0-9a-f]{8}/);
+    expect(out.warnings.join("\n")).toContain(`branch ${made.branch} was not deleted`);
+    expect(gitSync(repo.main, "rev-parse", `refs/heads/${made.branch}`)).toBe(late);
+    expect(gitSync(repo.main, "show", `${made.branch}:late.txt`)).toBe("the agent's late work");
+    expect(gitSync(repo.main, "worktree", "list", "--porcelain")).not.toContain(made.path);
+    // Its config section stays with the kept branch.
+    expect(gitSync(repo.main, "config", `branch.${made.branch}.description`)).toBe("issue 101");
+  });
+
+  it("--delete-branch too: the user asked to delete the branch wt showed, not a commit made since", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "101", "--json"]);
+    writeFileSync(path.join(made.path, "own.txt"), "own\n");
+    gitSync(made.path, "add", "own.txt");
+    gitSync(made.path, "commit", "-q", "-m", "own work, not merged");
+    const late = lateCommit(made.path);
+    const PATH = commitAtDeletion(repo.root, made.branch, late);
+    const run = await runWt(repo.main, ["cleanup", "101", "--delete-branch", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(0);
+    expect((json<CleanupResult>(run).removed[0] as Removed).branchDeleted).toBe(false);
+    expect(gitSync(repo.main, "rev-parse", `refs/heads/${made.branch}`)).toBe(late);
+  });
+
+  it("a branch checked out in another worktree just before the deletion is kept (git branch -D would refuse too)", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "101", "--json"]);
+    const other = path.join(repo.root, "other");
+    gitSync(repo.main, "worktree", "add", "-q", "--detach", other);
+    // Right after git removed the worktree, a user switches another one to its branch.
+    const PATH = gitOnPath(
+      repo.root,
+      `*"worktree remove"*) "$GIT" "$@"; rc=$?; "$GIT" -C ${other} switch -q ${made.branch}; exit $rc;;`,
+    );
+    const run = await runWt(repo.main, ["cleanup", "101", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(0);
+    const row = json<CleanupResult>(run).removed[0] as Removed;
+    expect(row.branchDeleted).toBe(false);
+    expect(row.branchKept).toBe(`checked out in ${other}`);
+    expect(gitSync(other, "symbolic-ref", "--short", "HEAD")).toBe(made.branch);
+    expect(branchExists(repo.main, made.branch)).toBe(true);
+  });
+
+  it("without a race, the integrated branch and its config section go, as git branch -D removes them", async () => {
+    repo = setUp();
+    const made = await wtJson<CreateResult>(repo.main, ["create", "101", "--json"]);
+    gitSync(repo.main, "config", `branch.${made.branch}.description`, "issue 101");
+    const out = await wtJson<CleanupResult>(repo.main, ["cleanup", "101", "--json"]);
+    expect((out.removed[0] as Removed).branchDeleted).toBe(true);
+    expect(branchExists(repo.main, made.branch)).toBe(false);
+    expect(gitOk(repo.main, "config", "--get-regexp", `^branch\\.${made.branch.replaceAll(".", "\\.")}\\.`)).toBe(
+      false,
+    );
+  });
+});
+
+describe("a commit landing on the branch while a release puts the worktree back", () => {
+  it("keeps the branch with the commit (exit 0) and the slot goes back to the pool", async () => {
+    repo = setUp({ pool: { size: 1 } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await wtJson<CreateResult & { pool: { hit: boolean } }>(repo.main, [
+      "create",
+      "1",
+      "--pool",
+      "--json",
+    ]);
+    expect(made.pool.hit).toBe(true);
+    const late = lateCommit(made.path);
+    const PATH = commitAtDeletion(repo.root, made.branch, late);
+    const run = await runWt(repo.main, ["release", "1", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(0);
+    const out = json<{ branchDeleted: boolean; branchKept: string | null; slot: string | null; warnings: string[] }>(
+      run,
+    );
+    expect(out.branchDeleted).toBe(false);
+    expect(out.branchKept).toMatch(/moved from/);
+    expect(out.warnings.join("\n")).toContain("was not deleted");
+    expect(out.slot).not.toBeNull();
+    expect(gitSync(repo.main, "rev-parse", `refs/heads/${made.branch}`)).toBe(late);
+  });
+});
+
+describe("a commit a postCreate hook made, then Ctrl-C: the rollback keeps the branch with it", () => {
+  it.each([
+    { kind: "a cold create", args: ["create", "101"] },
+    { kind: "a pool claim", args: ["create", "101", "--pool"] },
+  ])("$kind: exit 130, the worktree undone, the branch kept at the hook's commit, a warning", async ({ args }) => {
+    repo = setUp({
+      pool: { size: 1 },
+      hooks: {
+        postCreate: [
+          `echo w > w.txt && git add w.txt && git -c user.name=hook -c user.email=hook@example.com commit -qm "hook work" && touch "$HOOK_MARK" && sleep 30`,
+        ],
+      },
+    });
+    if (args.includes("--pool")) await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const target = path.join(repo.root, "hook-committed");
+    const run = startWt(repo.main, args, { HOOK_MARK: target });
+    await waitUntil(() => existsSync(target), "the hook's commit", run);
+    run.child.kill("SIGINT");
+    const { code } = await run.exit;
+    expect(code, run.stderr()).toBe(130);
+    expect(run.stderr()).toMatch(/branch feature\/issue-101 was kept: it moved from [0-9a-f]{8} to [0-9a-f]{8}/);
+    expect(gitSync(repo.main, "log", "-1", "--format=%s", "feature/issue-101")).toBe("hook work");
+    expect(gitSync(repo.main, "show", "feature/issue-101:w.txt")).toBe("w");
+  });
+});
+
+describe("deleteBranchAt and branchHolder (real git)", () => {
+  const at = (cwd: string) => ({ cwd, env: { ...process.env, ...GIT_ENV } });
+
+  it("deletes only at the expected commit; reports moved, gone and checked out; a quoted name's section goes", async () => {
+    repo = makeRepo();
+    const main = repo.main;
+    const head = gitSync(main, "rev-parse", "HEAD");
+    const info = { commonDir: path.join(main, ".git"), mainPath: main, bare: false };
+    gitSync(main, "commit", "-q", "--allow-empty", "-m", "two");
+    const two = gitSync(main, "rev-parse", "HEAD");
+    gitSync(main, "branch", "moving", head);
+    expect(await deleteBranchAt(at(main), info, "moving", two)).toEqual({ deleted: false, why: "moved", now: head });
+    expect(branchExists(main, "moving")).toBe(true);
+    expect(await deleteBranchAt(at(main), info, "never-made", head)).toEqual({ deleted: false, why: "gone" });
+    expect(await deleteBranchAt(at(main), info, "main", two)).toEqual({
+      deleted: false,
+      why: "checked-out",
+      where: main,
+    });
+    const quoted = 'say"hi';
+    gitSync(main, "branch", quoted, head);
+    gitSync(main, "config", `branch.${quoted}.description`, "quoted");
+    expect(await deleteBranchAt(at(main), info, quoted, head)).toEqual({ deleted: true });
+    expect(branchExists(main, quoted)).toBe(false);
+    expect(gitOk(main, "config", `branch.${quoted}.description`)).toBe(false);
+    // A header written by hand with an escape git reads as the letter, and GIT_CONFIG set to
+    // another file: the repository's own section still goes, as with git branch -D.
+    gitSync(main, "branch", "escaped", head);
+    writeFileSync(path.join(info.commonDir, "config"), '[branch "e\\scaped"]\n\tdescription = esc\n', { flag: "a" });
+    expect(gitSync(main, "config", "branch.escaped.description")).toBe("esc");
+    const elsewhere = path.join(repo.root, "other-config");
+    writeFileSync(elsewhere, "");
+    const withConfig = { cwd: main, env: { ...at(main).env, GIT_CONFIG: elsewhere } };
+    expect(await deleteBranchAt(withConfig, info, "escaped", head)).toEqual({ deleted: true });
+    expect(gitOk(main, "config", "branch.escaped.description")).toBe(false);
+  });
+
+  it("names the worktree whose rebase or bisect holds the branch while its HEAD is detached", () => {
+    repo = makeRepo();
+    const main = repo.main;
+    const info = { commonDir: path.join(main, ".git"), mainPath: main, bare: false };
+    gitSync(main, "commit", "-q", "--allow-empty", "-m", "two");
+    gitSync(main, "branch", "topic");
+    const rebasing = path.join(repo.root, "rebasing");
+    gitSync(main, "worktree", "add", "-q", "--detach", rebasing);
+    expect(branchHolder(info, "topic").where).toBeNull();
+    // An interactive rebase of topic that stops at `break`: HEAD is detached, topic is held.
+    const r = spawnSync("git", ["rebase", "-q", "-i", "HEAD~1", "topic"], {
+      cwd: rebasing,
+      env: { ...process.env, ...GIT_ENV, GIT_SEQUENCE_EDITOR: "sh -c 'echo break > \"$1\"' --" },
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(gitOk(rebasing, "symbolic-ref", "-q", "HEAD")).toBe(false);
+    expect(branchHolder(info, "topic").where).toBe(rebasing);
+    // Aborted, the rebase puts topic back in HEAD: checked out there.
+    gitSync(rebasing, "rebase", "--abort");
+    expect(branchHolder(info, "topic").where).toBe(rebasing);
+    gitSync(rebasing, "switch", "-q", "--detach");
+    expect(branchHolder(info, "topic").where).toBeNull();
+    // A bisect started on topic, which then detaches HEAD.
+    gitSync(rebasing, "switch", "-q", "topic");
+    for (const n of [3, 4, 5]) gitSync(rebasing, "commit", "-q", "--allow-empty", "-m", `c${n}`);
+    gitSync(rebasing, "bisect", "start", "HEAD", "HEAD~4");
+    expect(gitOk(rebasing, "symbolic-ref", "-q", "HEAD")).toBe(false);
+    expect(branchHolder(info, "topic").where).toBe(rebasing);
+    expect(branchHolder(info, "main")).toEqual({ where: main, headsKnown: true });
+    // A HEAD file that does not say where HEAD is (reftable's placeholder): git's list decides.
+    const admin = path.join(info.commonDir, "worktrees", path.basename(rebasing));
+    gitSync(rebasing, "bisect", "reset");
+    gitSync(rebasing, "switch", "-q", "--detach");
+    writeFileSync(path.join(admin, "HEAD"), "ref: refs/heads/.invalid\n");
+    expect(branchHolder(info, "topic")).toEqual({ where: null, headsKnown: false });
+  });
+});
