@@ -36,15 +36,18 @@ export async function addWorktree(
 /**
  * `git worktree remove --force [--force] -- <folder>`: unregisters the worktree (also one whose
  * folder is gone) and deletes its folder; the second `--force` overrides a lock (git-worktree(1)).
+ * With `onlyClean`, no `--force` at all: git itself then refuses, as it removes, a worktree with
+ * modified or untracked files (ignored ones go) or with submodules ("Only clean worktrees (no
+ * untracked files and no modification in tracked files) can be removed", git-worktree(1)).
  * @param options.tolerant resolve on exit 128 (rollback of a half-made worktree git may not know).
  * @throws GitError (exit 6).
  */
 export async function removeWorktree(
   at: GitAt,
   folder: string,
-  options: { locked: boolean; tolerant?: boolean },
+  options: { locked: boolean; tolerant?: boolean; onlyClean?: boolean },
 ): Promise<void> {
-  const force = ["--force", ...(options.locked ? ["--force"] : [])];
+  const force = options.onlyClean ? [] : ["--force", ...(options.locked ? ["--force"] : [])];
   await git(["worktree", "remove", ...force, "--", folder], { ...at, okCodes: options.tolerant ? [128] : [] });
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deleteBranchAt } from "../../src/git/branch-delete.js";
@@ -177,6 +177,80 @@ describe("a commit a postCreate hook made, then Ctrl-C: the rollback keeps the b
     expect(run.stderr()).toMatch(/branch feature\/issue-101 was kept: it moved from [0-9a-f]{8} to [0-9a-f]{8}/);
     expect(gitSync(repo.main, "log", "-1", "--format=%s", "feature/issue-101")).toBe("hook work");
     expect(gitSync(repo.main, "show", "feature/issue-101:w.txt")).toBe("w");
+  });
+});
+
+describe("work that appears in a pool worktree after wt's checks (review findings)", () => {
+  const agent = "-c user.name=agent -c user.email=agent@example.com";
+
+  it("a slot whose warm commands failed after a commit is damaged: drain and fill leave it and the commit", async () => {
+    repo = setUp({
+      pool: {
+        size: 1,
+        warm: [`echo w > warm.txt && git add warm.txt && git ${agent} commit -qm "warm work" && exit 1`],
+      },
+    });
+    const filled = await runWt(repo.main, ["pool", "fill", "--json"]);
+    expect(filled.code).not.toBe(0);
+    const status = await wtJson<{ slots: { path: string; state: string; reason: string | null }[] }>(repo.main, [
+      "pool",
+      "status",
+      "--json",
+    ]);
+    const slot = status.slots[0];
+    expect(slot?.state).toBe("damaged");
+    expect(slot?.reason).toMatch(/HEAD moved/);
+    const commit = gitSync(slot?.path as string, "rev-parse", "HEAD");
+    await wtJson(repo.main, ["pool", "drain", "--json"]);
+    await runWt(repo.main, ["pool", "fill", "--json"]);
+    expect(existsSync(path.join(slot?.path as string, "warm.txt"))).toBe(true);
+    expect(gitSync(slot?.path as string, "rev-parse", "HEAD")).toBe(commit);
+  });
+
+  it("a release that removes the tree (full pool) refuses (exit 5) a file made after its checks, and goes once it is gone", async () => {
+    repo = setUp({ pool: { size: 1 } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await wtJson<CreateResult>(repo.main, ["create", "101", "--pool", "--json"]);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const late = path.join(made.path, "agent-new.txt");
+    const PATH = gitOnPath(
+      repo.root,
+      `*"worktree remove"*) [ -e ${late}.done ] || { echo work > ${late}; : > ${late}.done; };;`,
+    );
+    const run = await runWt(repo.main, ["release", "101", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(5);
+    expect(json<{ error: { message: string } }>(run).error.message).toMatch(/changed while it was being released/);
+    expect(readFileSync(late, "utf8")).toBe("work\n");
+    rmSync(late);
+    rmSync(`${late}.done`);
+    const again = await runWt(repo.main, ["release", "101", "--json"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(existsSync(made.path)).toBe(false);
+  });
+
+  it("a claim's undo that cannot switch the tree back leaves it where it was claimed, with the hook's changes, and says so", async () => {
+    repo = setUp({
+      pool: { size: 1 },
+      hooks: {
+        postCreate: [
+          `echo 1 > src.txt && git add src.txt && git ${agent} commit -qm "hook work" && echo 2 > src.txt && touch "$HOOK_MARK" && sleep 30`,
+        ],
+      },
+    });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const target = path.join(repo.root, "hook-committed");
+    const run = startWt(repo.main, ["create", "101", "--pool"], { HOOK_MARK: target });
+    await waitUntil(() => existsSync(target), "the hook's changes", run);
+    run.child.kill("SIGINT");
+    const { code } = await run.exit;
+    expect(code, run.stderr()).toBe(130);
+    expect(run.stderr()).toMatch(/the claimed worktree stays at (\S+) \(branch feature\/issue-101\)/);
+    const at = /stays at (\S+) /.exec(run.stderr())?.[1] as string;
+    expect(readFileSync(path.join(at, "src.txt"), "utf8")).toBe("2\n");
+    expect(gitSync(at, "log", "-1", "--format=%s")).toBe("hook work");
+    expect(gitSync(at, "symbolic-ref", "--short", "HEAD")).toBe("feature/issue-101");
+    const status = await wtJson<{ slots: unknown[] }>(repo.main, ["pool", "status", "--json"]);
+    expect(status.slots).toEqual([]);
   });
 });
 

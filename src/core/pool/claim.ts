@@ -154,7 +154,17 @@ async function unclaim(session: Session, plan: NewPlan, slot: PoolRecord, warn: 
   const tryIt = (p: Promise<unknown>) => p.then(() => true).catch(() => false);
   // A rolled-back create normally deletes its folder; a slot goes back, so what this run wrote goes.
   if (worktreeLinkProblem(session.repo.commonDir, target) === null) await removeOwnFiles(plan, warn);
-  await tryIt(switchDetach(gitAt(session, target), slot.baseCommit));
+  const switched = await tryIt(switchDetach(gitAt(session, target), slot.baseCommit));
+  if (!switched && worktreeLinkProblem(session.repo.commonDir, target) === null) {
+    // git refused to switch it back (a change a postCreate hook made would be overwritten):
+    // moved back into the pool, that work would sit hidden in a damaged slot. It stays here,
+    // no longer a slot.
+    await deletePoolRecord(session.repo.stateDir, slot.n).catch(() => {});
+    warn(
+      `the claimed worktree stays at ${target} (branch ${plan.record.branch}) with the changes made in it: \`git switch --detach ${slot.baseCommit.slice(0, 8)}\` failed there (it would overwrite them); keep or discard them, then \`git worktree remove ${target}\``,
+    );
+    return;
+  }
   // Only while at the commit the claim made it at: a commit a postCreate hook made keeps it.
   await deleteMadeBranch(at, session.repo, plan.record.branch, slot.baseCommit, warn).catch(() => {});
   await tryIt(unlockWorktree(at, target));

@@ -45,11 +45,16 @@ export function slotState(
   const link = worktreeLinkProblem(commonDir, record.path);
   if (link) return view("damaged", link);
   if (entry.locked !== POOL_LOCK_REASON) return view("damaged", "it is no longer locked as a pool slot");
+  const moved = entry.head !== record.baseCommit || !entry.detached;
   if (record.state === "warming") {
-    return view("stale", processAlive(record.pid) ? "warming" : "its warm commands did not finish");
+    if (processAlive(record.pid)) return view("stale", "warming");
+    // A slot whose warm commands stopped is removed as stale, so its HEAD must still be where
+    // `git worktree add` put it: a commit made there since (or a branch) is someone's work.
+    // None yet (the add itself was stopped): nothing was made there.
+    if (entry.head !== null && moved) return view("damaged", "its HEAD moved off the commit it was made at");
+    return view("stale", "its warm commands did not finish");
   }
-  if (entry.head !== record.baseCommit || !entry.detached)
-    return view("damaged", "its HEAD moved off the commit it was made at");
+  if (moved) return view("damaged", "its HEAD moved off the commit it was made at");
   if (base && base.commit !== record.baseCommit) return view("stale", `the base moved to ${base.commit.slice(0, 8)}`);
   if (base && base.warmKey !== record.warmKey) return view("stale", "its warm key no longer matches the base");
   return view("idle", null);

@@ -1,11 +1,13 @@
 import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
+import { GitError } from "../../git/errors.js";
 import { attachHead, detachInPlace, headAndPrevious, moveWorktree, switchDetach } from "../../git/pool.js";
 import { revParseHead } from "../../git/refs.js";
 import { resolveCommit } from "../../git/repo.js";
 import type { GitAt } from "../../git/run.js";
+import { statusPorcelain } from "../../git/status.js";
 import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
-import { BusyError } from "../errors.js";
+import { BusyError, DirtyWorktreeError } from "../errors.js";
 import { removeBelow } from "../fs-safe.js";
 import { gitAt, type Session } from "../session.js";
 import type { WorktreeRecord } from "../state.js";
@@ -101,12 +103,39 @@ export function removeCopyStep(
   };
 }
 
-/** The pool is full: the tree goes (`git worktree remove --force`: it is clean; ignored files go with it). */
-export function removeStep(session: Session, record: WorktreeRecord): Step {
+/**
+ * The pool is full (or the tree has initialised submodules): the tree goes, its ignored files
+ * with it. Without `--force`, so that git refuses, as it removes, a file an agent changed or made
+ * after the checks: exit 5, the tree left as it is. git removes a tree with submodules only with
+ * `--force`: there `git status` is asked again right before it, which narrows the window to
+ * that of one git run.
+ * @throws DirtyWorktreeError (exit 5) for changes found at the removal.
+ */
+export function removeStep(session: Session, record: WorktreeRecord, moduled: boolean): Step {
+  const why = moduled ? "it has initialised submodules" : "the pool is full";
+  const changed = () =>
+    new DirtyWorktreeError(
+      `${record.path} changed while it was being released: git status shows changes, so it was not removed`,
+      `commit or discard them, then run \`wt release ${record.id}\` again`,
+      { path: record.path },
+    );
   return {
     kind: "remove-worktree",
-    title: `remove worktree ${record.path} (the pool is full)`,
-    run: () => removeWorktree(gitAt(session), record.path, { locked: false }),
+    title: `remove worktree ${record.path} (${why})`,
+    run: async () => {
+      const at = gitAt(session);
+      if (moduled) {
+        if ((await statusPorcelain(gitAt(session, record.path))).length > 0) throw changed();
+        await removeWorktree(at, record.path, { locked: false });
+        return;
+      }
+      try {
+        await removeWorktree(at, record.path, { locked: false, onlyClean: true });
+      } catch (e) {
+        if (e instanceof GitError && /contains modified or untracked files/.test(e.stderrTail)) throw changed();
+        throw e;
+      }
+    },
   };
 }
 

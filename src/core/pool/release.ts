@@ -158,6 +158,8 @@ interface ReleaseDecision {
   free: { n: number; folder: string } | null;
   /** Its HEAD in git's worktree list; null when git lists it not. */
   headAt: string | null;
+  /** It has initialised submodules: removed, with `--force` (git moves no such tree). */
+  moduled: boolean;
 }
 
 /**
@@ -201,7 +203,7 @@ async function decideRelease(
   if (moduled && records.length < config.pool.size) {
     warn(`${record.id} has initialised submodules, which git cannot move: it is removed, not put back into the pool`);
   }
-  return { baseCommit, fate, free, headAt };
+  return { baseCommit, fate, free, headAt, moduled };
 }
 
 /** The release steps of a checked worktree, and the document they fill in as they run. */
@@ -212,7 +214,7 @@ async function releaseSteps(
   warn: (m: string) => void,
 ): Promise<{ steps: Step[]; result: ReleaseResult }> {
   const { record } = input;
-  const { baseCommit, fate, free, headAt } = await decideRelease(session, input, warn);
+  const { baseCommit, fate, free, headAt, moduled } = await decideRelease(session, input, warn);
   const result: ReleaseResult = {
     id: record.id,
     path: record.path,
@@ -238,7 +240,7 @@ async function releaseSteps(
     removeCopyStep(record, record.envFile, warn, `delete ${record.envFile} (the env file wt wrote)`),
     resetStep(record, at, headAt, { name: record.base, commit: baseCommit }),
     branchFateStep(session, record, fate, result, warn, " (integrated)"),
-    free === null ? removeStep(session, record) : returnStep(session, record, { ...free, baseCommit }),
+    free === null ? removeStep(session, record, moduled) : returnStep(session, record, { ...free, baseCommit }),
     // Last: the record provisioner's own (the record, and the ports of the machine's registry).
     ...teardown.filter((s) => s.kind === "release"),
   ];

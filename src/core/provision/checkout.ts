@@ -1,5 +1,6 @@
 import { rm, rmdir } from "node:fs/promises";
 import path from "node:path";
+import { revParseHead } from "../../git/refs.js";
 import { resolveCommit } from "../../git/repo.js";
 import { addWorktree, type GitAt, removeWorktree } from "../../git/worktree.js";
 import { adminDirNaming } from "../../git/worktree-link.js";
@@ -50,6 +51,8 @@ function addStep(session: Session, ctx: WtContext, plan: NewPlan): Step {
         ? `add worktree ${folder} with new branch ${how.branch} tracking origin/${how.branch}`
         : `add worktree ${folder} with new branch ${how.branch} at ${record.base} (${plan.baseCommit.slice(0, 8)})`;
   const at = gitAt(session, session.repo.mainPath, ctx.signal);
+  // Where a tracking branch was made (origin's branch then): read once the worktree is there.
+  let trackedAt: string | null = null;
   return {
     kind: "add-worktree",
     title,
@@ -61,13 +64,16 @@ function addStep(session: Session, ctx: WtContext, plan: NewPlan): Step {
       preloadCrypto();
       try {
         await addWorktree(at, folder, how, createLockReason(process.pid));
+        if (how.kind === "track") trackedAt = await revParseHead(gitAt(session, folder, ctx.signal));
       } finally {
         // No final count: it would walk the whole new worktree again.
         await counter.stop(false);
       }
     },
     undo: async () => {
-      const branch = record.createdBranch ? { name: record.branch, madeAt: () => madeAt(how, gitAt(session)) } : null;
+      const branch = record.createdBranch
+        ? { name: record.branch, madeAt: async () => trackedAt ?? (await madeAt(how, gitAt(session))) }
+        : null;
       const warn = (m: string) => ctx.onWarning?.(m);
       await removeWorktreeAndBranch(gitAt(session), session.repo, folder, branch, warn);
       await removeEmptyParents(path.dirname(folder), plan.madeParents);
@@ -151,7 +157,10 @@ async function removeWorktreeAndBranch(
   if (branch) await deleteMadeBranch(at, repo, branch.name, await branch.madeAt(), warn);
 }
 
-/** The commit `git worktree add` made the branch at: the base's, or origin's branch it tracks (read now). */
+/**
+ * The commit `git worktree add` made the branch at: the base's; for a tracking branch whose
+ * HEAD was not read (the add was stopped), origin's branch now.
+ */
 async function madeAt(how: NewPlan["how"], at: GitAt): Promise<string | null> {
   if (how.kind === "new") return how.commit;
   return how.kind === "track" ? resolveCommit(at, `refs/remotes/origin/${how.branch}`) : null;
