@@ -48,7 +48,13 @@ export async function removeWorktree(
   options: { locked: boolean; tolerant?: boolean; onlyClean?: boolean },
 ): Promise<void> {
   const force = options.onlyClean ? [] : ["--force", ...(options.locked ? ["--force"] : [])];
-  await git(["worktree", "remove", ...force, "--", folder], { ...at, okCodes: options.tolerant ? [128] : [] });
+  // git's check runs `git status --porcelain` (builtin/worktree.c, `check_clean_worktree`): an
+  // untracked file counts whatever `status.showUntrackedFiles` the user set.
+  const shown = options.onlyClean ? ["-c", "status.showUntrackedFiles=normal"] : [];
+  await git([...shown, "worktree", "remove", ...force, "--", folder], {
+    ...at,
+    okCodes: options.tolerant ? [128] : [],
+  });
 }
 
 /** `git worktree unlock -- <folder>`. @throws GitError (exit 6), e.g. when it is not locked. */

@@ -19,6 +19,7 @@ import {
   trustRepo,
   wtJson,
 } from "../helpers/repo.js";
+import { addLibSubmodule, gitFile } from "../helpers/submodule.js";
 
 // Cleanup (and a release) judged a branch integrated, then deleted it with `git branch -D`,
 // which takes no expected value: a commit that landed on the branch in between (from a process
@@ -251,6 +252,91 @@ describe("work that appears in a pool worktree after wt's checks (review finding
     expect(gitSync(at, "symbolic-ref", "--short", "HEAD")).toBe("feature/issue-101");
     const status = await wtJson<{ slots: unknown[] }>(repo.main, ["pool", "status", "--json"]);
     expect(status.slots).toEqual([]);
+  });
+});
+
+describe("work after wt's checks, second review", () => {
+  it("a full-pool release refuses (exit 5) a late file also with status.showUntrackedFiles=no", async () => {
+    repo = setUp({ pool: { size: 1 } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await wtJson<CreateResult>(repo.main, ["create", "101", "--pool", "--json"]);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    gitSync(repo.main, "config", "status.showUntrackedFiles", "no");
+    const late = path.join(made.path, "agent-note.txt");
+    const PATH = gitOnPath(repo.root, `*"worktree remove"*) [ -e ${late} ] || echo note > ${late};;`);
+    const run = await runWt(repo.main, ["release", "101", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(5);
+    expect(readFileSync(late, "utf8")).toBe("note\n");
+  });
+
+  it("a full-pool release of a tree with submodules asks git status inside them, whatever submodule.<name>.ignore says", async () => {
+    repo = setUp({ pool: { size: 1 } });
+    addLibSubmodule(repo);
+    gitSync(repo.main, "config", "-f", ".gitmodules", "submodule.lib.ignore", "all");
+    repo.commitAll("lib");
+    gitSync(repo.main, "push", "-q", "origin", "main");
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const made = await wtJson<CreateResult>(repo.main, ["create", "101", "--pool", "--json"]);
+    gitFile(made.path, "submodule", "update", "--init", "-q");
+    expect(existsSync(path.join(made.path, "lib", "lib.txt"))).toBe(true);
+    const late = path.join(made.path, "lib", "new.txt");
+    // Once the checks are over (the branch deleted), right before wt asks git status again,
+    // an agent writes into the submodule.
+    const armed = path.join(repo.root, "armed");
+    const PATH = gitOnPath(
+      repo.root,
+      `*"update-ref --no-deref -d"*) : > ${armed};;
+*"status --porcelain"*) [ -e ${armed} ] && [ ! -e ${late} ] && echo new > ${late};;`,
+    );
+    const run = await runWt(repo.main, ["release", "101", "--json"], { PATH });
+    expect(run.code, run.stderr).toBe(5);
+    expect(readFileSync(late, "utf8")).toBe("new\n");
+  });
+
+  it("a slot whose git worktree add stopped before HEAD (all zeros) is removed by drain, not an exit 6 for ever", async () => {
+    repo = setUp({ pool: { size: 1 } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const recordFile = path.join(repo.main, ".git", "wt", "pool", "1.json");
+    const record = JSON.parse(readFileSync(recordFile, "utf8")) as { path: string };
+    writeFileSync(recordFile, JSON.stringify({ ...record, state: "warming", pid: 2 ** 22 + 1 }));
+    writeFileSync(path.join(repo.main, ".git", "worktrees", path.basename(record.path), "HEAD"), `${"0".repeat(40)}\n`);
+    const drained = await runWt(repo.main, ["pool", "drain", "--json"]);
+    expect(drained.code, drained.stderr).toBe(0);
+    expect(existsSync(record.path)).toBe(false);
+  });
+
+  it("a claim's undo leaves the tree at the id's folder when a postCreate hook changed files git can switch over", async () => {
+    repo = setUp({
+      pool: { size: 1 },
+      hooks: { postCreate: ['echo y > notes.txt && echo z >> wt.config.json && touch "$HOOK_MARK" && sleep 30'] },
+    });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const target = path.join(repo.root, "hook-changed");
+    const run = startWt(repo.main, ["create", "101", "--pool"], { HOOK_MARK: target });
+    await waitUntil(() => existsSync(target), "the hook's changes", run);
+    run.child.kill("SIGTERM");
+    const { code } = await run.exit;
+    expect(code, run.stderr()).toBe(130);
+    const at = /the claimed worktree stays at (\S+) \(branch/.exec(run.stderr())?.[1] as string;
+    expect(at, run.stderr()).toBeTruthy();
+    expect(readFileSync(path.join(at, "notes.txt"), "utf8")).toBe("y\n");
+    expect(readFileSync(path.join(at, "wt.config.json"), "utf8")).toMatch(/z\n$/);
+    const status = await wtJson<{ slots: unknown[] }>(repo.main, ["pool", "status", "--json"]);
+    expect(status.slots).toEqual([]);
+  });
+
+  it("a rolled-back claim with nothing changed still goes back into the pool, its branch deleted", async () => {
+    repo = setUp({ pool: { size: 1 }, hooks: { postCreate: ['touch "$HOOK_MARK" && sleep 30'] } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const target = path.join(repo.root, "hook-ran");
+    const run = startWt(repo.main, ["create", "101", "--pool"], { HOOK_MARK: target });
+    await waitUntil(() => existsSync(target), "the hook", run);
+    run.child.kill("SIGINT");
+    expect((await run.exit).code, run.stderr()).toBe(130);
+    expect(run.stderr()).not.toMatch(/stays at/);
+    const status = await wtJson<{ slots: { state: string }[] }>(repo.main, ["pool", "status", "--json"]);
+    expect(status.slots.map((x) => x.state)).toEqual(["idle"]);
+    expect(branchExists(repo.main, "feature/issue-101")).toBe(false);
   });
 });
 

@@ -154,14 +154,24 @@ async function unclaim(session: Session, plan: NewPlan, slot: PoolRecord, warn: 
   const tryIt = (p: Promise<unknown>) => p.then(() => true).catch(() => false);
   // A rolled-back create normally deletes its folder; a slot goes back, so what this run wrote goes.
   if (worktreeLinkProblem(session.repo.commonDir, target) === null) await removeOwnFiles(plan, warn);
-  const switched = await tryIt(switchDetach(gitAt(session, target), slot.baseCommit));
-  if (!switched && worktreeLinkProblem(session.repo.commonDir, target) === null) {
-    // git refused to switch it back (a change a postCreate hook made would be overwritten):
-    // moved back into the pool, that work would sit hidden in a damaged slot. It stays here,
-    // no longer a slot.
+  const tied = worktreeLinkProblem(session.repo.commonDir, target) === null;
+  // What a postCreate hook (or an agent it started) changed or made there, wt's own files gone.
+  const changed = tied
+    ? await statusPorcelain(gitAt(session, target)).then(
+        (e) => e.length > 0,
+        () => false,
+      )
+    : false;
+  const switched = !changed && (await tryIt(switchDetach(gitAt(session, target), slot.baseCommit)));
+  if (tied && !switched) {
+    // Moved back into the pool, that work would sit hidden in a slot (or git refused to switch
+    // it back, as it would overwrite it). It stays here, no longer a slot.
     await deletePoolRecord(session.repo.stateDir, slot.n).catch(() => {});
+    const why = changed
+      ? "git status shows changes made in it"
+      : `\`git switch --detach ${slot.baseCommit.slice(0, 8)}\` failed there`;
     warn(
-      `the claimed worktree stays at ${target} (branch ${plan.record.branch}) with the changes made in it: \`git switch --detach ${slot.baseCommit.slice(0, 8)}\` failed there (it would overwrite them); keep or discard them, then \`git worktree remove ${target}\``,
+      `the claimed worktree stays at ${target} (branch ${plan.record.branch}), not back in the pool: ${why}; keep or discard them, then \`git worktree remove ${target}\` (or \`wt adopt\` it)`,
     );
     return;
   }

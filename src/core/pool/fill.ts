@@ -71,6 +71,9 @@ export async function poolSlots(session: Session, base: PoolBase | null): Promis
 export async function slotInUse(session: Session, record: PoolRecord): Promise<string | null> {
   const folder = record.path;
   if ((await processProbe(session.repo.mainPath, session.env))(folder).length > 0) return "a process runs in it";
+  // A `git worktree add` stopped before it wrote HEAD: nothing was ever checked out there to
+  // work on (and `git status` fails on the missing HEAD): what is there is git's half checkout.
+  if (record.state === "warming" && (await resolveCommit(gitAt(session, folder), "HEAD")) === null) return null;
   if ((await statusPorcelain(gitAt(session, folder))).length > 0) return "git status shows changes";
   const admin = worktreeAdminDir(session.repo.commonDir, folder);
   const own = admin === null ? [] : await worktreeOwnRefs(gitAt(session), admin);

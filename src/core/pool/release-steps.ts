@@ -1,11 +1,11 @@
 import { mkdir, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { GitError } from "../../git/errors.js";
+import { hiddenEdits } from "../../git/hidden-edits.js";
 import { attachHead, detachInPlace, headAndPrevious, moveWorktree, switchDetach } from "../../git/pool.js";
 import { revParseHead } from "../../git/refs.js";
 import { resolveCommit } from "../../git/repo.js";
-import type { GitAt } from "../../git/run.js";
-import { statusPorcelain } from "../../git/status.js";
+import { type GitAt, git } from "../../git/run.js";
 import { lockOwnWorktree, removeWorktree } from "../../git/worktree.js";
 import { BusyError, DirtyWorktreeError } from "../errors.js";
 import { removeBelow } from "../fs-safe.js";
@@ -115,8 +115,8 @@ export function removeStep(session: Session, record: WorktreeRecord, moduled: bo
   const why = moduled ? "it has initialised submodules" : "the pool is full";
   const changed = () =>
     new DirtyWorktreeError(
-      `${record.path} changed while it was being released: git status shows changes, so it was not removed`,
-      `commit or discard them, then run \`wt release ${record.id}\` again`,
+      `${record.path} changed while it was being released: git status shows changes, so it was not removed; wt's files for it (env file, copies, links) are already gone and HEAD is detached at the base`,
+      `move the changes away (a commit made there now is on no branch), then run \`wt release ${record.id}\` again`,
       { path: record.path },
     );
   return {
@@ -125,7 +125,12 @@ export function removeStep(session: Session, record: WorktreeRecord, moduled: bo
     run: async () => {
       const at = gitAt(session);
       if (moduled) {
-        if ((await statusPorcelain(gitAt(session, record.path))).length > 0) throw changed();
+        // Inside the submodules too, whatever `submodule.<name>.ignore` says.
+        const r = await git(
+          ["status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none"],
+          gitAt(session, record.path),
+        );
+        if (r.stdout.length > 0 || (await hiddenEdits(gitAt(session, record.path))).length > 0) throw changed();
         await removeWorktree(at, record.path, { locked: false });
         return;
       }
