@@ -155,27 +155,31 @@ describe("a commit landing on the branch while a release puts the worktree back"
   });
 });
 
+/**
+ * `wt <args>` in a fresh repository whose postCreate hook runs `hook`, stopped by `signal`
+ * once the hook is done (it then touches "$HOOK_MARK" and sleeps); with `--pool`, from a
+ * filled pool of one slot.
+ */
+async function stopAtHook(args: string[], hook: string, signal: NodeJS.Signals = "SIGINT") {
+  repo = setUp({ pool: { size: 1 }, hooks: { postCreate: [`${hook} && touch "$HOOK_MARK" && sleep 30`] } });
+  if (args.includes("--pool")) await wtJson(repo.main, ["pool", "fill", "--json"]);
+  const mark = path.join(repo.root, "hook-mark");
+  const run = startWt(repo.main, args, { HOOK_MARK: mark });
+  await waitUntil(() => existsSync(mark), "the postCreate hook", run);
+  run.child.kill(signal);
+  const { code } = await run.exit;
+  return { code, stderr: run.stderr() };
+}
+
 describe("a commit a postCreate hook made, then Ctrl-C: the rollback keeps the branch with it", () => {
   it.each([
     { kind: "a cold create", args: ["create", "101"] },
     { kind: "a pool claim", args: ["create", "101", "--pool"] },
   ])("$kind: exit 130, the worktree undone, the branch kept at the hook's commit, a warning", async ({ args }) => {
-    repo = setUp({
-      pool: { size: 1 },
-      hooks: {
-        postCreate: [
-          `echo w > w.txt && git add w.txt && git -c user.name=hook -c user.email=hook@example.com commit -qm "hook work" && touch "$HOOK_MARK" && sleep 30`,
-        ],
-      },
-    });
-    if (args.includes("--pool")) await wtJson(repo.main, ["pool", "fill", "--json"]);
-    const target = path.join(repo.root, "hook-committed");
-    const run = startWt(repo.main, args, { HOOK_MARK: target });
-    await waitUntil(() => existsSync(target), "the hook's commit", run);
-    run.child.kill("SIGINT");
-    const { code } = await run.exit;
-    expect(code, run.stderr()).toBe(130);
-    expect(run.stderr()).toMatch(/branch feature\/issue-101 was kept: it moved from [0-9a-f]{8} to [0-9a-f]{8}/);
+    const agent = "-c user.name=hook -c user.email=hook@example.com";
+    const run = await stopAtHook(args, `echo w > w.txt && git add w.txt && git ${agent} commit -qm "hook work"`);
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toMatch(/branch feature\/issue-101 was kept: it moved from [0-9a-f]{8} to [0-9a-f]{8}/);
     expect(gitSync(repo.main, "log", "-1", "--format=%s", "feature/issue-101")).toBe("hook work");
     expect(gitSync(repo.main, "show", "feature/issue-101:w.txt")).toBe("w");
   });
@@ -230,23 +234,13 @@ describe("work that appears in a pool worktree after wt's checks (review finding
   });
 
   it("a claim's undo that cannot switch the tree back leaves it where it was claimed, with the hook's changes, and says so", async () => {
-    repo = setUp({
-      pool: { size: 1 },
-      hooks: {
-        postCreate: [
-          `echo 1 > src.txt && git add src.txt && git ${agent} commit -qm "hook work" && echo 2 > src.txt && touch "$HOOK_MARK" && sleep 30`,
-        ],
-      },
-    });
-    await wtJson(repo.main, ["pool", "fill", "--json"]);
-    const target = path.join(repo.root, "hook-committed");
-    const run = startWt(repo.main, ["create", "101", "--pool"], { HOOK_MARK: target });
-    await waitUntil(() => existsSync(target), "the hook's changes", run);
-    run.child.kill("SIGINT");
-    const { code } = await run.exit;
-    expect(code, run.stderr()).toBe(130);
-    expect(run.stderr()).toMatch(/the claimed worktree stays at (\S+) \(branch feature\/issue-101\)/);
-    const at = /stays at (\S+) /.exec(run.stderr())?.[1] as string;
+    const run = await stopAtHook(
+      ["create", "101", "--pool"],
+      `echo 1 > src.txt && git add src.txt && git ${agent} commit -qm "hook work" && echo 2 > src.txt`,
+    );
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toMatch(/the claimed worktree stays at (\S+) \(branch feature\/issue-101\)/);
+    const at = /stays at (\S+) /.exec(run.stderr)?.[1] as string;
     expect(readFileSync(path.join(at, "src.txt"), "utf8")).toBe("2\n");
     expect(gitSync(at, "log", "-1", "--format=%s")).toBe("hook work");
     expect(gitSync(at, "symbolic-ref", "--short", "HEAD")).toBe("feature/issue-101");
@@ -306,19 +300,14 @@ describe("work after wt's checks, second review", () => {
   });
 
   it("a claim's undo leaves the tree at the id's folder when a postCreate hook changed files git can switch over", async () => {
-    repo = setUp({
-      pool: { size: 1 },
-      hooks: { postCreate: ['echo y > notes.txt && echo z >> wt.config.json && touch "$HOOK_MARK" && sleep 30'] },
-    });
-    await wtJson(repo.main, ["pool", "fill", "--json"]);
-    const target = path.join(repo.root, "hook-changed");
-    const run = startWt(repo.main, ["create", "101", "--pool"], { HOOK_MARK: target });
-    await waitUntil(() => existsSync(target), "the hook's changes", run);
-    run.child.kill("SIGTERM");
-    const { code } = await run.exit;
-    expect(code, run.stderr()).toBe(130);
-    const at = /the claimed worktree stays at (\S+) \(branch/.exec(run.stderr())?.[1] as string;
-    expect(at, run.stderr()).toBeTruthy();
+    const run = await stopAtHook(
+      ["create", "101", "--pool"],
+      "echo y > notes.txt && echo z >> wt.config.json",
+      "SIGTERM",
+    );
+    expect(run.code, run.stderr).toBe(130);
+    const at = /the claimed worktree stays at (\S+) \(branch/.exec(run.stderr)?.[1] as string;
+    expect(at, run.stderr).toBeTruthy();
     expect(readFileSync(path.join(at, "notes.txt"), "utf8")).toBe("y\n");
     expect(readFileSync(path.join(at, "wt.config.json"), "utf8")).toMatch(/z\n$/);
     const status = await wtJson<{ slots: unknown[] }>(repo.main, ["pool", "status", "--json"]);
@@ -326,14 +315,9 @@ describe("work after wt's checks, second review", () => {
   });
 
   it("a rolled-back claim with nothing changed still goes back into the pool, its branch deleted", async () => {
-    repo = setUp({ pool: { size: 1 }, hooks: { postCreate: ['touch "$HOOK_MARK" && sleep 30'] } });
-    await wtJson(repo.main, ["pool", "fill", "--json"]);
-    const target = path.join(repo.root, "hook-ran");
-    const run = startWt(repo.main, ["create", "101", "--pool"], { HOOK_MARK: target });
-    await waitUntil(() => existsSync(target), "the hook", run);
-    run.child.kill("SIGINT");
-    expect((await run.exit).code, run.stderr()).toBe(130);
-    expect(run.stderr()).not.toMatch(/stays at/);
+    const run = await stopAtHook(["create", "101", "--pool"], "true");
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).not.toMatch(/stays at/);
     const status = await wtJson<{ slots: { state: string }[] }>(repo.main, ["pool", "status", "--json"]);
     expect(status.slots.map((x) => x.state)).toEqual(["idle"]);
     expect(branchExists(repo.main, "feature/issue-101")).toBe(false);
