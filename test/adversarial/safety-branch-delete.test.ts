@@ -299,6 +299,22 @@ describe("work after wt's checks, second review", () => {
     expect(existsSync(record.path)).toBe(false);
   });
 
+  it("a warming slot switched to an orphan branch (no commit yet, files staged) is damaged, never removed", async () => {
+    repo = setUp({ pool: { size: 1 } });
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const recordFile = path.join(repo.main, ".git", "wt", "pool", "1.json");
+    const record = JSON.parse(readFileSync(recordFile, "utf8")) as { path: string };
+    writeFileSync(recordFile, JSON.stringify({ ...record, state: "warming", pid: 2 ** 22 + 1 }));
+    gitSync(record.path, "switch", "-q", "--orphan", "fresh-start");
+    writeFileSync(path.join(record.path, "idea.md"), "a new start\n");
+    gitSync(record.path, "add", "idea.md");
+    const status = await wtJson<{ slots: { state: string }[] }>(repo.main, ["pool", "status", "--json"]);
+    expect(status.slots.map((x) => x.state)).toEqual(["damaged"]);
+    await wtJson(repo.main, ["pool", "drain", "--json"]);
+    await runWt(repo.main, ["pool", "fill", "--json"]);
+    expect(readFileSync(path.join(record.path, "idea.md"), "utf8")).toBe("a new start\n");
+  });
+
   it("a claim's undo leaves the tree at the id's folder when a postCreate hook changed files git can switch over", async () => {
     const run = await stopAtHook(
       ["create", "101", "--pool"],

@@ -50,8 +50,11 @@ export function slotState(
     if (processAlive(record.pid)) return view("stale", "warming");
     // A slot whose warm commands stopped is removed as stale, so its HEAD must still be where
     // `git worktree add` put it: a commit made there since (or a branch) is someone's work.
-    // None yet (the add itself was stopped): nothing was made there.
-    if (entry.head !== null && moved) return view("damaged", "its HEAD moved off the commit it was made at");
+    // No commit yet and detached (the add was stopped before it wrote HEAD): nothing was made
+    // there. No commit on a branch (`git switch --orphan`) is someone's start.
+    if (moved && (entry.head !== null || !entry.detached)) {
+      return view("damaged", "its HEAD moved off the commit it was made at");
+    }
     return view("stale", "its warm commands did not finish");
   }
   if (moved) return view("damaged", "its HEAD moved off the commit it was made at");
