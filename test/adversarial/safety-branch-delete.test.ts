@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deleteBranchAt } from "../../src/git/branch-delete.js";
@@ -337,6 +337,36 @@ describe("work after wt's checks, second review", () => {
     const status = await wtJson<{ slots: { state: string }[] }>(repo.main, ["pool", "status", "--json"]);
     expect(status.slots.map((x) => x.state)).toEqual(["idle"]);
     expect(branchExists(repo.main, "feature/issue-101")).toBe(false);
+  });
+});
+
+describe("a claim interrupted while it copies an include", () => {
+  it("puts the slot back without the part copied so far: the next claim gets the whole copy", async () => {
+    repo = makeRepo({ origin: true });
+    for (let p = 0; p < 600; p++) {
+      const dir = path.join(repo.main, "node_modules", `pkg${p}`, "lib");
+      mkdirSync(dir, { recursive: true });
+      for (let f = 0; f < 20; f++) writeFileSync(path.join(dir, `m${f}.js`), "module.exports = 1;\n");
+    }
+    repo.write(".gitignore", "node_modules/\n");
+    repo.write(".worktreeinclude", "node_modules/\n");
+    repo.write("wt.config.json", JSON.stringify({ ports: { PORT: 44400 }, pool: { size: 1 } }));
+    repo.commitAll("setup");
+    gitSync(repo.main, "push", "-q", "origin", "main");
+    trustRepo(repo.main);
+    await wtJson(repo.main, ["pool", "fill", "--json"]);
+    const copied = path.join(repo.root, "app-worktrees", "issue-101", "node_modules");
+    const run = startWt(repo.main, ["create", "101", "--pool"]);
+    await waitUntil(() => existsSync(copied), "the copy", run);
+    run.child.kill("SIGINT");
+    expect((await run.exit).code, run.stderr()).toBe(130);
+    const status = await wtJson<{ slots: { path: string; state: string }[] }>(repo.main, ["pool", "status", "--json"]);
+    expect(status.slots.map((x) => x.state)).toEqual(["idle"]);
+    expect(existsSync(path.join(status.slots[0]?.path as string, "node_modules"))).toBe(false);
+    const made = await wtJson<CreateResult & { warnings: string[] }>(repo.main, ["create", "102", "--pool", "--json"]);
+    expect(made.warnings.join("\n")).not.toMatch(/not bringing/);
+    const count = (dir: string) => readdirSync(dir, { recursive: true }).length;
+    expect(count(path.join(made.path, "node_modules"))).toBe(count(path.join(repo.main, "node_modules")));
   });
 });
 

@@ -9,7 +9,7 @@ import {
   writeCopyManifest,
 } from "../copy-manifest.js";
 import { countWhileCopying } from "../copy-progress.js";
-import { lstatOrNull } from "../fs-safe.js";
+import { lstatOrNull, removeBelow } from "../fs-safe.js";
 import { bringEntry, editedCopies, fingerprintFile, type IncludePlanEntry, planIncludes } from "../include.js";
 import { worktreeDirHolder } from "../names.js";
 import { poolHolder } from "../pool/state.js";
@@ -90,6 +90,11 @@ function includeStep(
   const { repo, config } = session;
   const { record } = plan;
   const worktree = record.path;
+  const target = path.join(worktree, entry.path);
+  // A copy begun where nothing was (so wt's alone) and not yet recorded: its undo deletes what
+  // is there. A claimed slot goes back into the pool, where a copy cut short by Ctrl-C or an
+  // error would be the next claimer's ("the branch already has it").
+  let unrecorded = false;
   return {
     kind: entry.mode === "symlink" ? "link" : "copy",
     title: `${entry.mode === "symlink" ? "link" : "copy"} ${entry.path}${entry.isDirectory ? "/" : ""}`,
@@ -100,12 +105,14 @@ function includeStep(
       const counter =
         entry.mode === "copy" ? countWhileCopying(path.join(worktree, entry.path), ctx.onStepProgress) : null;
       let brought = false;
+      unrecorded = entry.mode === "copy" && (await lstatOrNull(target)) === null;
       try {
         brought = await bringEntry(repo.mainPath, worktree, entry, ctx.signal);
       } finally {
         await counter?.stop(brought);
       }
       if (!brought) {
+        unrecorded = false;
         warn(`not bringing ${entry.path}: the branch already has it (the branch's own content wins)`);
         return;
       }
@@ -123,11 +130,14 @@ function includeStep(
         ...(fingerprint ? { fingerprint } : {}),
         ...(copy && folder ? { copiedAtMs: startedMs } : {}),
       });
+      unrecorded = false;
       if (copy && folder) await addToManifest(manifest, worktree, entry.path);
     },
     undo: async () => {
       // Links first, and never followed: the main worktree's node_modules is at stake.
-      if (entry.mode === "symlink") await unlink(path.join(worktree, entry.path)).catch(() => {});
+      if (entry.mode === "symlink") await unlink(target).catch(() => {});
+      // Through real folders only (`removeBelow`), never a link's target.
+      else if (unrecorded) await removeBelow(worktree, target, warn).catch(() => {});
     },
   };
 }
