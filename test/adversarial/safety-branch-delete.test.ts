@@ -249,6 +249,19 @@ describe("work that appears in a pool worktree after wt's checks (review finding
   });
 });
 
+/**
+ * A fresh repository with a pool of one slot whose record says `warming` by a process that is
+ * gone (a pid above Linux's largest): what a `wt pool fill` killed during the warm commands leaves.
+ */
+async function slotLeftWarming(): Promise<{ path: string }> {
+  repo = setUp({ pool: { size: 1 } });
+  await wtJson(repo.main, ["pool", "fill", "--json"]);
+  const recordFile = path.join(repo.main, ".git", "wt", "pool", "1.json");
+  const record = JSON.parse(readFileSync(recordFile, "utf8")) as { path: string };
+  writeFileSync(recordFile, JSON.stringify({ ...record, state: "warming", pid: 2 ** 22 + 1 }));
+  return record;
+}
+
 describe("work after wt's checks, second review", () => {
   it("a full-pool release refuses (exit 5) a late file also with status.showUntrackedFiles=no", async () => {
     repo = setUp({ pool: { size: 1 } });
@@ -288,11 +301,7 @@ describe("work after wt's checks, second review", () => {
   });
 
   it("a slot whose git worktree add stopped before HEAD (all zeros) is removed by drain, not an exit 6 for ever", async () => {
-    repo = setUp({ pool: { size: 1 } });
-    await wtJson(repo.main, ["pool", "fill", "--json"]);
-    const recordFile = path.join(repo.main, ".git", "wt", "pool", "1.json");
-    const record = JSON.parse(readFileSync(recordFile, "utf8")) as { path: string };
-    writeFileSync(recordFile, JSON.stringify({ ...record, state: "warming", pid: 2 ** 22 + 1 }));
+    const record = await slotLeftWarming();
     writeFileSync(path.join(repo.main, ".git", "worktrees", path.basename(record.path), "HEAD"), `${"0".repeat(40)}\n`);
     const drained = await runWt(repo.main, ["pool", "drain", "--json"]);
     expect(drained.code, drained.stderr).toBe(0);
@@ -300,11 +309,7 @@ describe("work after wt's checks, second review", () => {
   });
 
   it("a warming slot switched to an orphan branch (no commit yet, files staged) is damaged, never removed", async () => {
-    repo = setUp({ pool: { size: 1 } });
-    await wtJson(repo.main, ["pool", "fill", "--json"]);
-    const recordFile = path.join(repo.main, ".git", "wt", "pool", "1.json");
-    const record = JSON.parse(readFileSync(recordFile, "utf8")) as { path: string };
-    writeFileSync(recordFile, JSON.stringify({ ...record, state: "warming", pid: 2 ** 22 + 1 }));
+    const record = await slotLeftWarming();
     gitSync(record.path, "switch", "-q", "--orphan", "fresh-start");
     writeFileSync(path.join(record.path, "idea.md"), "a new start\n");
     gitSync(record.path, "add", "idea.md");
